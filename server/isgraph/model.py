@@ -1,0 +1,153 @@
+"""Plain data types shared by every layer. No I/O here.
+
+Entities and edges are what extraction produces and what the store keeps. They cross the
+process-pool boundary (pickled), so they are slotted dataclasses with primitive fields only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+SCHEMA_VERSION = 1
+
+
+class Resolution(StrEnum):
+    """How an edge's target was decided. Users must be able to tell a proof from a guess."""
+
+    EXACT = "exact"  # decided by the language's scope / import rules
+    INFERRED = "inferred"  # a heuristic (e.g. a method name unique in the repo)
+    UNRESOLVED = "unresolved"  # kept with `dst=None` and the textual target name
+
+
+class EdgeKind(StrEnum):
+    CALLS = "calls"
+    IMPORTS = "imports"
+    INHERITS = "inherits"
+
+
+class FileStatus(StrEnum):
+    INDEXED = "indexed"  # parsed (possibly with syntax errors: `error` says so)
+    SKIPPED = "skipped"  # deliberately not parsed (binary, too large, not UTF-8, ...)
+    ERROR = "error"  # could not be read
+
+
+def make_key(language: str, kind: str, path: str, qualname: str, ordinal: int = 0) -> str:
+    """ISGL1 key: ``{language}:{kind}:{repo-relative POSIX path}:{qualname}[#ordinal]``.
+
+    A pure function of its arguments, so editing one entity never changes another's key.
+    ``ordinal`` > 0 marks the n-th true duplicate in one scope (redefinitions, setters).
+    """
+    key = f"{language}:{kind}:{path}:{qualname}"
+    return f"{key}#{ordinal}" if ordinal else key
+
+
+@dataclass(slots=True)
+class Entity:
+    """A definition: module, class, function, method, property, ..."""
+
+    key: str
+    language: str
+    kind: str
+    name: str
+    qualname: str  # file-local qualified name, e.g. ``Outer.method``
+    path: str  # repo-relative POSIX path
+    start_line: int  # 1-based
+    start_col: int  # 0-based, in UTF-8 bytes as tree-sitter reports
+    end_line: int  # 1-based, inclusive
+    end_col: int
+    signature: str = ""
+    doc: str = ""  # first line of the docstring
+    parent: str | None = None  # key of the enclosing entity
+    # Language-global dotted name used for cross-file resolution (``json.decoder.JSONDecoder``).
+    fqn: str = ""
+    metadata: str | None = None  # JSON text from enrichment; None when not enriched
+
+    def record(self) -> dict[str, object]:
+        """The public JSON record (CLI ``--json``, LSP custom requests)."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "qualname": self.qualname,
+            "kind": self.kind,
+            "language": self.language,
+            "path": self.path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "start_col": self.start_col,
+            "end_col": self.end_col,
+            "signature": self.signature,
+            "doc": self.doc,
+            "parent": self.parent,
+        }
+
+
+@dataclass(slots=True)
+class Edge:
+    """A directed relation between entities. ``dst`` is None while unresolved.
+
+    Several calls from one entity to the same textual target collapse into one edge (the
+    first line is kept): callers/callees answer "who", not "how many times".
+    """
+
+    src: str
+    kind: str
+    target_name: str  # the target as written in the source (``self.load``, ``os.path.join``)
+    path: str  # file of the source entity
+    line: int  # 1-based line of the first occurrence
+    dst: str | None = None
+    resolution: str = Resolution.UNRESOLVED
+    # Resolution candidates, tried in order by the cross-file resolver. Each is a prefixed
+    # string: ``=fqn`` (exact name, following import aliases), ``^classfqn.attr`` (attribute
+    # looked up through the class's bases), ``?name`` (method name unique in the repo:
+    # inferred). Empty when extraction already decided the edge.
+    candidates: tuple[str, ...] = ()
+
+    def record(self) -> dict[str, object]:
+        return {
+            "from": self.src,
+            "to": self.dst,
+            "target_name": self.target_name,
+            "kind": self.kind,
+            "resolution": self.resolution,
+            "path": self.path,
+            "line": self.line,
+        }
+
+
+@dataclass(slots=True)
+class Alias:
+    """A name bound by an import at module level: ``fqn`` (``pkg.mod.name``) -> ``target``."""
+
+    path: str
+    fqn: str
+    target: str
+
+
+@dataclass(slots=True)
+class FileResult:
+    """Everything one file yields. Extraction never raises: failures land in ``error``."""
+
+    path: str
+    language: str
+    status: str
+    content_hash: str = ""
+    size: int = 0
+    mtime_ns: int = 0
+    error: str | None = None
+    entities: list[Entity] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    aliases: list[Alias] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class FileState:
+    """What the store remembers about a file, for incremental re-indexing."""
+
+    path: str
+    language: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+    status: str
+    error: str | None = None

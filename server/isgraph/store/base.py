@@ -1,0 +1,146 @@
+"""The Store protocol: the only view of storage the rest of isgraph has.
+
+Writes come only from the writer coroutine (one per store connection); reads may come from
+anywhere. Every write method is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from isgraph.model import Alias, Edge, Entity, FileResult, FileState
+
+
+class StoreError(Exception):
+    """A store failure with a message fit for a user (one line)."""
+
+
+class StoreLockedError(StoreError):
+    """The store is held by another process (e.g. RocksDB's single-process LOCK)."""
+
+
+class SchemaMismatchError(StoreError):
+    """The store was written by an incompatible schema version."""
+
+
+@dataclass(slots=True, frozen=True)
+class EdgeUpdate:
+    """A resolver's verdict for one stored edge (identified by its store identity)."""
+
+    path: str
+    src: str
+    kind: str
+    target_name: str
+    dst: str | None
+    resolution: str
+
+
+@dataclass(slots=True, frozen=True)
+class Reach:
+    """One entity reached by a traversal, with its distance from the start."""
+
+    key: str
+    depth: int
+
+
+@dataclass(slots=True)
+class Stats:
+    files: int
+    entities: int
+    edges: int
+    entities_by_kind: dict[str, int]
+    entities_by_language: dict[str, int]
+    edges_by_kind: dict[str, int]
+    edges_by_resolution: dict[str, int]
+
+    def record(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "entities": self.entities,
+            "edges": self.edges,
+            "entities_by_kind": self.entities_by_kind,
+            "entities_by_language": self.entities_by_language,
+            "edges_by_kind": self.edges_by_kind,
+            "edges_by_resolution": self.edges_by_resolution,
+        }
+
+
+class Store(Protocol):
+    """Storage backend. Implementations: ``store.cozo.CozoStore`` (mem/sqlite/rocksdb)."""
+
+    url: str
+
+    def close(self) -> None: ...
+
+    # -- writes (writer coroutine only) -------------------------------------------------
+    def write_files(self, results: Sequence[FileResult], removed: Sequence[str] = ()) -> None:
+        """One transaction: for each result, replace the file's old rows (entities, edges,
+        aliases, file row) with the new ones; delete every row of each ``removed`` path."""
+        ...
+
+    def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
+        """One transaction: set ``dst``/``resolution`` of existing edges."""
+        ...
+
+    # -- reads ------------------------------------------------------------------------------
+    def file_states(self) -> dict[str, FileState]: ...
+
+    def get_entity(self, key: str) -> Entity | None: ...
+
+    def get_entities(self, keys: Iterable[str]) -> dict[str, Entity]: ...
+
+    def find_entities(
+        self,
+        *,
+        name: str | None = None,
+        name_contains: str | None = None,
+        kind: str | None = None,
+        path: str | None = None,
+        limit: int | None = None,
+    ) -> list[Entity]:
+        """Entities matching every given filter, ordered by path then start line."""
+        ...
+
+    def entities_by_fqn(self, fqns: Iterable[str]) -> dict[str, list[Entity]]: ...
+
+    def methods_named(self, names: Iterable[str]) -> dict[str, list[Entity]]:
+        """Entities of kind method/property/classmethod... by bare name (for heuristics)."""
+        ...
+
+    def aliases(self, fqns: Iterable[str]) -> dict[str, Alias]: ...
+
+    def edges(
+        self,
+        *,
+        kind: str | None = None,
+        path: str | None = None,
+        src: str | None = None,
+        dst: str | None = None,
+        resolution: str | None = None,
+    ) -> list[Edge]:
+        """Edges matching every given filter, ordered by path then line."""
+        ...
+
+    def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]: ...
+
+    def callers(self, key: str, depth: int = 1) -> list[Reach]:
+        """Entities with a resolved ``calls`` path of length <= depth to ``key``."""
+        ...
+
+    def callees(self, key: str, depth: int = 1) -> list[Reach]: ...
+
+    def impact(self, key: str, depth: int = 3) -> list[Reach]:
+        """Transitive dependents: entities that reach ``key`` through any resolved edge."""
+        ...
+
+    def cycles(self, kind: str = "calls", limit: int = 100) -> list[list[str]]:
+        """Strongly connected components (size > 1, or self-loops) of resolved edges."""
+        ...
+
+    def search(self, query: str, limit: int = 20) -> list[Entity]:
+        """Ranked fuzzy name search."""
+        ...
+
+    def stats(self) -> Stats: ...
