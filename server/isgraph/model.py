@@ -30,6 +30,7 @@ class FileStatus(StrEnum):
     INDEXED = "indexed"  # parsed (possibly with syntax errors: `error` says so)
     SKIPPED = "skipped"  # deliberately not parsed (binary, too large, not UTF-8, ...)
     ERROR = "error"  # could not be read
+    UNCHANGED = "unchanged"  # content hash equals the stored one: nothing to write (never stored)
 
 
 def make_key(language: str, kind: str, path: str, qualname: str, ordinal: int = 0) -> str:

@@ -1,0 +1,226 @@
+"""The streaming ingestion pipeline.
+
+discover (a thread, lazily) -> change filter (stat, stored hash) -> chunks of files to a process
+pool (a semaphore bounds the chunks in flight: backpressure) -> results to the writer's bounded
+queue. Nothing here holds more than the in-flight chunks and the set of paths seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from isgraph.config import Config
+from isgraph.index.discover import Found, Skip, discover
+from isgraph.index.extract import EXTRACTORS
+from isgraph.index.worker import FileTask, process_chunk
+from isgraph.index.writer import Writer
+from isgraph.model import FileResult, FileStatus
+from isgraph.store.base import Store
+
+log = logging.getLogger(__name__)
+
+CHUNK_FILES = 8  # files per pool task: amortizes IPC, small enough to keep workers balanced
+DISCOVERY_BATCH = 256
+INDEX_DIR_NAME = ".isgraph"
+
+T = TypeVar("T")
+
+# progress(done, discovered, discovery_finished)
+ProgressFn = Callable[[int, int, bool], None]
+
+
+@dataclass(slots=True)
+class PipelineReport:
+    """What one pipeline run did. Counts are of files."""
+
+    discovered: int = 0
+    unchanged: int = 0
+    parsed: int = 0
+    removed: int = 0
+    changed_paths: list[str] = field(default_factory=list)
+    removed_paths: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _worker_init() -> None:
+    # Ctrl-C belongs to the parent, which flushes the writer and stops the pool itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def make_pool(jobs: int) -> ProcessPoolExecutor:
+    """A process pool whose workers start from a small forkserver (fast, no inherited state)."""
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["isgraph.index.worker"])
+    except ValueError:  # platforms without forkserver
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+
+
+async def _in_thread_batches(it: Iterator[T], size: int) -> AsyncIterator[T]:
+    """Iterate a blocking generator off the event loop, ``size`` items per hop."""
+    while True:
+        batch = await asyncio.to_thread(lambda: list(itertools.islice(it, size)))
+        if not batch:
+            return
+        for item in batch:
+            yield item
+
+
+async def run_pipeline(
+    root: Path,
+    store: Store,
+    writer: Writer,
+    config: Config,
+    pool: Executor,
+    *,
+    progress: ProgressFn | None = None,
+    only: list[str] | None = None,
+) -> PipelineReport:
+    """Index ``root`` into ``store`` through ``writer``; only changed files are parsed.
+
+    ``only``: restrict to these repo-relative paths (incremental re-ingest of known changes);
+    a listed path that no longer exists is removed from the store.
+    """
+    t0 = time.perf_counter()
+    report = PipelineReport()
+    loop = asyncio.get_running_loop()
+    states = await asyncio.to_thread(store.file_states)
+    in_flight = asyncio.Semaphore(max(2, config.jobs * 2))
+    handlers: set[asyncio.Task[None]] = set()
+    seen: set[str] = set()
+    done = 0
+    root_s = str(root)
+
+    def tick(n: int, finished: bool = False) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, report.discovered, finished)
+
+    async def handle(chunk: list[FileTask]) -> None:
+        try:
+            results = await loop.run_in_executor(
+                pool, process_chunk, root_s, chunk, config.max_file_size
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a worker died (e.g. killed by the OOM killer)
+            log.error("worker failed on %s: %r", [t.relpath for t in chunk], exc)
+            results = [
+                FileResult(t.relpath, t.language, FileStatus.ERROR, error=f"worker crashed: {exc!r}")
+                for t in chunk
+            ]
+        finally:
+            in_flight.release()
+        to_write: list[FileResult] = []
+        for r in results:
+            if r.status == FileStatus.UNCHANGED:
+                report.unchanged += 1
+                continue
+            to_write.append(r)
+            report.changed_paths.append(r.path)
+            if r.status == FileStatus.INDEXED:
+                report.parsed += 1
+                if r.error:
+                    report.errors.append({"path": r.path, "error": f"{r.error} (indexed what parsed)"})
+            elif r.status == FileStatus.SKIPPED:
+                report.skipped.append({"path": r.path, "reason": r.error or "skipped"})
+            else:
+                report.errors.append({"path": r.path, "error": r.error or "error"})
+        if to_write:
+            await writer.replace_files(to_write)
+        tick(len(results))
+
+    async def submit(chunk: list[FileTask]) -> None:
+        await in_flight.acquire()  # backpressure: wait while the pool is saturated
+        task = asyncio.create_task(handle(chunk))
+        handlers.add(task)
+        task.add_done_callback(handlers.discard)
+
+    found_iter: Iterator[Found | Skip]
+    if only is None:
+        found_iter = discover(
+            root,
+            excludes=config.excludes,
+            index_dir=root / INDEX_DIR_NAME,
+            languages=set(EXTRACTORS),
+        )
+    else:
+        found_iter = _explicit(root, only, config)
+
+    try:
+        chunk: list[FileTask] = []
+        async for item in _in_thread_batches(found_iter, DISCOVERY_BATCH):
+            if isinstance(item, Skip):
+                report.skipped.append({"path": item.relpath, "reason": item.reason})
+                continue
+            report.discovered += 1
+            seen.add(item.relpath)
+            state = states.get(item.relpath)
+            if state is not None and _same_stat(item.abspath, state.size, state.mtime_ns):
+                report.unchanged += 1
+                tick(1)
+                continue
+            chunk.append(
+                FileTask(item.relpath, item.abspath, item.language, state.content_hash if state else None)
+            )
+            if len(chunk) >= CHUNK_FILES:
+                await submit(chunk)
+                chunk = []
+        if chunk:
+            await submit(chunk)
+        if handlers:
+            await asyncio.gather(*list(handlers))
+        gone = sorted(
+            (set(states) - seen) if only is None else {p for p in only if p in states and p not in seen}
+        )
+        if gone:
+            await writer.remove_files(gone)
+            report.removed, report.removed_paths = len(gone), gone
+        await writer.flush()
+        tick(0, finished=True)
+    except asyncio.CancelledError:
+        for t in list(handlers):
+            t.cancel()
+        raise
+    report.errors.extend({"path": p, "error": f"write failed: {e}"} for p, e in writer.stats.failures)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _same_stat(abspath: str, size: int, mtime_ns: int) -> bool:
+    """Size and mtime unchanged: trust the stored hash without reading (as git's index does)."""
+    try:
+        st = os.stat(abspath)
+    except OSError:
+        return False
+    return st.st_size == size and st.st_mtime_ns == mtime_ns
+
+
+def _explicit(root: Path, paths: list[str], config: Config) -> Iterator[Found | Skip]:
+    """Found records for an explicit list of paths (from a watcher or the editor)."""
+    from isgraph.index.discover import IgnoreRules
+    from isgraph.index.languages import language_for
+
+    rules = IgnoreRules(root, excludes=config.excludes, index_dir=root / INDEX_DIR_NAME)
+    for rel in paths:
+        lang = language_for(rel)
+        if lang is None or lang not in EXTRACTORS or rules.is_ignored(rel):
+            continue
+        abspath = root / rel
+        if abspath.is_file():
+            yield Found(rel, str(abspath), lang)

@@ -1,0 +1,271 @@
+"""Cross-file name resolution: turn each edge's candidates into a target and a provenance.
+
+Extraction records *what a name could mean* (``Edge.candidates``); this module decides what it
+*does* mean, against everything in the store, because a call's target is often in a file that
+is parsed later. It works file batch by file batch with bounded caches, so memory stays flat:
+a pass tries every edge of the batch against the caches, collects the names it was missing,
+fetches them from the store in one query per kind, and tries again (a few rounds cover alias
+chains and base classes in other files).
+
+Candidate forms (see ``model.Edge``): ``=fqn``, ``^Class.attr``, ``>Class.attr``, ``?name``;
+a leading ``~`` downgrades a match to ``inferred``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from isgraph.model import Edge, EdgeKind, Entity, Resolution
+from isgraph.store.base import EdgeUpdate, Store
+
+MAX_DEPTH = 8  # alias / attribute chains longer than this are given up on (and cycles)
+MAX_ROUNDS = 8
+CACHE_LIMIT = 200_000  # entries per cache before it is dropped (keeps memory flat)
+CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
+
+
+class _Need(Exception):
+    """A lookup missed the cache; the batch is retried after a fetch."""
+
+
+_NEED = _Need()
+
+
+@dataclass(slots=True)
+class ResolveReport:
+    edges: int = 0
+    updated: int = 0
+    exact: int = 0
+    inferred: int = 0
+    unresolved: int = 0
+
+
+class Resolver:
+    """Resolves edges against one store. Not thread-safe; one per resolution run."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._ents: dict[str, list[Entity]] = {}
+        self._alias: dict[str, str | None] = {}
+        self._named: dict[str, list[Entity]] = {}
+        self._inherits: dict[str, list[Edge]] = {}
+        self._bases: dict[str, list[Entity]] = {}
+        self._need_fqn: set[str] = set()
+        self._need_named: set[str] = set()
+        self._need_inherits: set[str] = set()
+
+    # -- public -----------------------------------------------------------------------------
+    def resolve_edges(self, edges: Sequence[Edge]) -> list[EdgeUpdate]:
+        """Decide every edge; return updates for those whose target or provenance changed."""
+        self._trim_caches()
+        pending = list(edges)
+        decided: list[tuple[Edge, Entity | None, str]] = []
+        for _ in range(MAX_ROUNDS):
+            retry: list[Edge] = []
+            for edge in pending:
+                try:
+                    target, label = self._resolve(edge)
+                except _Need:
+                    retry.append(edge)
+                    continue
+                decided.append((edge, target, label))
+            if not retry:
+                break
+            self._fetch()
+            pending = retry
+        else:  # pathological chains: give up on what is left
+            decided.extend((e, None, Resolution.UNRESOLVED) for e in pending)
+        updates = []
+        for edge, target, label in decided:
+            dst = target.key if target is not None else None
+            if dst == edge.dst and label == edge.resolution:
+                continue
+            updates.append(EdgeUpdate(edge.path, edge.src, edge.kind, edge.target_name, dst, label))
+        return updates
+
+    # -- one edge ---------------------------------------------------------------------------
+    def _resolve(self, edge: Edge) -> tuple[Entity | None, str]:
+        for cand in edge.candidates:
+            label = Resolution.EXACT
+            if cand.startswith("~"):
+                label, cand = Resolution.INFERRED, cand[1:]
+            op, body = cand[:1], cand[1:]
+            target: Entity | None = None
+            if op == "=":
+                target = _pick(self._name(body, 0), edge.path)
+            elif op in ("^", ">") and "." in body:
+                owner, attr = body.rsplit(".", 1)
+                cls = _pick([e for e in self._name(owner, 0) if e.kind in CLASS_KINDS], edge.path)
+                if cls is not None:
+                    target = self._member(cls, attr, op == "^", 0)
+            elif op == "?":
+                found = self._by_name(body)
+                if len(found) == 1:
+                    target, label = found[0], Resolution.INFERRED
+            # A class inheriting or a module importing itself is a shadowing artefact;
+            # a function calling itself is recursion.
+            if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
+                return target, label
+        return None, Resolution.UNRESOLVED
+
+    def _name(self, fqn: str, depth: int) -> list[Entity]:
+        """Entities a dotted name denotes, following import aliases and attribute access."""
+        if depth > MAX_DEPTH:
+            return []
+        ents = self._entities(fqn)
+        if ents:
+            return ents
+        target = self._alias_of(fqn)
+        if target is not None and target != fqn:
+            return self._name(target, depth + 1)
+        if "." not in fqn:
+            return []
+        prefix, attr = fqn.rsplit(".", 1)
+        owner = _pick(self._name(prefix, depth + 1), "")
+        if owner is None:
+            return []
+        if owner.kind in CLASS_KINDS:
+            member = self._member(owner, attr, True, depth + 1)
+            return [member] if member is not None else []
+        if owner.kind == "module" and owner.fqn != prefix:  # prefix was an alias of a module
+            return self._name(f"{owner.fqn}.{attr}", depth + 1)
+        return []
+
+    def _member(self, cls: Entity, attr: str, include_self: bool, depth: int) -> Entity | None:
+        """``attr`` looked up in ``cls`` (if include_self) then its bases, depth-first in order."""
+        if depth > MAX_DEPTH:
+            return None
+        if include_self:
+            own = [e for e in self._entities(f"{cls.fqn}.{attr}") if e.parent == cls.key]
+            if own:
+                return own[0]
+        for base in self._bases_of(cls, depth):
+            if base.key == cls.key:
+                continue
+            found = self._member(base, attr, True, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _bases_of(self, cls: Entity, depth: int) -> list[Entity]:
+        cached = self._bases.get(cls.key)
+        if cached is not None:
+            return cached
+        edges = self._inherits.get(cls.key)
+        if edges is None:
+            self._need_inherits.add(cls.key)
+            raise _NEED
+        bases: list[Entity] = []
+        for edge in edges:
+            for cand in edge.candidates:
+                if cand.startswith("~"):
+                    cand = cand[1:]
+                if cand.startswith("="):
+                    base = _pick(
+                        [e for e in self._name(cand[1:], depth + 1) if e.kind in CLASS_KINDS],
+                        cls.path,
+                    )
+                    if base is not None:
+                        bases.append(base)
+                        break
+        self._bases[cls.key] = bases
+        return bases
+
+    # -- cache lookups (raise _NEED on a miss) ------------------------------------------------
+    def _entities(self, fqn: str) -> list[Entity]:
+        hit = self._ents.get(fqn)
+        if hit is None:
+            self._need_fqn.add(fqn)
+            raise _NEED
+        return hit
+
+    def _alias_of(self, fqn: str) -> str | None:
+        if fqn not in self._alias:
+            self._need_fqn.add(fqn)
+            raise _NEED
+        return self._alias[fqn]
+
+    def _by_name(self, name: str) -> list[Entity]:
+        hit = self._named.get(name)
+        if hit is None:
+            self._need_named.add(name)
+            raise _NEED
+        return hit
+
+    def _fetch(self) -> None:
+        if self._need_fqn:
+            # Fetch every dotted prefix too: attribute chains need them next round anyway.
+            want: set[str] = set()
+            for fqn in self._need_fqn:
+                parts = fqn.split(".")
+                want.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            want -= self._ents.keys() & self._alias.keys()
+            found = self.store.entities_by_fqn(want)
+            aliases = self.store.aliases(want)
+            for fqn in want:
+                self._ents[fqn] = found.get(fqn, [])
+                alias = aliases.get(fqn)
+                self._alias[fqn] = alias.target if alias is not None else None
+            self._need_fqn.clear()
+        if self._need_named:
+            named = self.store.methods_named(self._need_named)
+            for name in self._need_named:
+                self._named[name] = named.get(name, [])
+            self._need_named.clear()
+        if self._need_inherits:
+            for key in self._need_inherits:
+                self._inherits[key] = self.store.edges(src=key, kind=EdgeKind.INHERITS)
+            self._need_inherits.clear()
+
+    def _trim_caches(self) -> None:
+        for cache in (self._ents, self._alias, self._named, self._inherits, self._bases):
+            if len(cache) > CACHE_LIMIT:
+                cache.clear()
+
+
+def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
+    """Among same-named entities, the one nearest ``near`` (same file, then longest common
+    directory prefix), then the first in source order."""
+    best: Entity | None = None
+    best_score: tuple[int, int, int] | None = None
+    near_dir = posixpath.dirname(near)
+    for ent in ents:
+        same = 1 if ent.path == near else 0
+        common = len(posixpath.commonpath([near_dir, posixpath.dirname(ent.path)])) if near else 0
+        score = (same, common, -ent.start_line)
+        if best_score is None or score > best_score:
+            best, best_score = ent, score
+    return best
+
+
+def resolve_paths(store: Store, paths: Iterable[str], batch_files: int = 200) -> Iterable[tuple[list[EdgeUpdate], ResolveReport]]:
+    """Resolve every edge of ``paths`` (in batches); yields each batch's updates and counts."""
+    resolver = Resolver(store)
+    batch: list[str] = []
+    for path in paths:
+        batch.append(path)
+        if len(batch) >= batch_files:
+            yield _resolve_batch(resolver, store, batch)
+            batch = []
+    if batch:
+        yield _resolve_batch(resolver, store, batch)
+
+
+def _resolve_batch(
+    resolver: Resolver, store: Store, paths: list[str]
+) -> tuple[list[EdgeUpdate], ResolveReport]:
+    edges = store.edges_from_paths(paths)
+    updates = resolver.resolve_edges(edges)
+    report = ResolveReport(edges=len(edges), updated=len(updates))
+    changed = {(u.path, u.src, u.kind, u.target_name): u.resolution for u in updates}
+    for edge in edges:
+        label = changed.get((edge.path, edge.src, edge.kind, edge.target_name), edge.resolution)
+        if label == Resolution.EXACT:
+            report.exact += 1
+        elif label == Resolution.INFERRED:
+            report.inferred += 1
+        else:
+            report.unresolved += 1
+    return updates, report

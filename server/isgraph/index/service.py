@@ -1,0 +1,186 @@
+"""IndexService: full index, incremental re-index and resolution of one workspace root.
+
+The CLI and the language server are thin fronts over this. It owns the writer coroutine for
+its store and (optionally) a process pool; ``index()`` runs the pipeline, then resolves the
+edges the change can have affected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from isgraph.config import Config
+from isgraph.index.pipeline import PipelineReport, ProgressFn, make_pool, run_pipeline
+from isgraph.index.resolve import ResolveReport, resolve_paths
+from isgraph.index.writer import Writer
+from isgraph.store.base import EdgeUpdate, Store
+
+log = logging.getLogger(__name__)
+
+RESOLVE_PENDING = "resolve_pending"
+# Above this share of changed files a full resolution is cheaper than working out dependents.
+FULL_RESOLVE_SHARE = 0.25
+
+# phase callback: ("resolve", done_files, total_files)
+PhaseFn = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class IndexSummary:
+    """The result of one ``index()`` run; ``record()`` is the CLI's ``--json`` summary."""
+
+    files: int = 0
+    entities: int = 0
+    edges: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    resolution: ResolveReport = field(default_factory=ResolveReport)
+    edges_by_resolution: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    pipeline_seconds: float = 0.0
+    resolve_seconds: float = 0.0
+
+    def record(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "entities": self.entities,
+            "edges": self.edges,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "parsed": self.parsed,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "edges_by_resolution": self.edges_by_resolution,
+            "resolved_this_run": self.resolution.edges,
+        }
+
+
+class IndexService:
+    """Indexes one root into one store. Call ``close()`` (or use ``async with``)."""
+
+    def __init__(
+        self, root: Path, store: Store, config: Config, pool: Executor | None = None
+    ) -> None:
+        self.root = root.resolve()
+        self.store = store
+        self.config = config
+        self._own_pool = pool is None
+        self._pool = pool
+        self.writer = Writer(store)
+        self._writer_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # one index run at a time per service
+
+    @property
+    def pool(self) -> Executor:
+        if self._pool is None:
+            self._pool = make_pool(self.config.jobs)
+        return self._pool
+
+    def _ensure_writer(self) -> None:
+        if self._writer_task is None or self._writer_task.done():
+            self._writer_task = asyncio.create_task(self.writer.run(), name="isgraph-writer")
+
+    async def close(self) -> None:
+        """Flush and stop the writer, then the pool. Safe to call twice."""
+        if self._writer_task is not None and not self._writer_task.done():
+            await self.writer.shutdown()
+            await self._writer_task
+        if self._own_pool and self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def __aenter__(self) -> IndexService:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def index(
+        self,
+        *,
+        progress: ProgressFn | None = None,
+        phase: PhaseFn | None = None,
+        only: list[str] | None = None,
+    ) -> IndexSummary:
+        """Index the root (or just ``only`` paths), then resolve what the change affects."""
+        async with self._lock:
+            self._ensure_writer()
+            t0 = time.perf_counter()
+            try:
+                report = await run_pipeline(
+                    self.root, self.store, self.writer, self.config, self.pool,
+                    progress=progress, only=only,
+                )
+                t1 = time.perf_counter()
+                resolution = await self._resolve(report, phase)
+                t2 = time.perf_counter()
+            except asyncio.CancelledError:
+                # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
+                await asyncio.shield(self.writer.flush())
+                raise
+            stats = await asyncio.to_thread(self.store.stats)
+            return IndexSummary(
+                files=stats.files,
+                entities=stats.entities,
+                edges=stats.edges,
+                parsed=report.parsed,
+                unchanged=report.unchanged,
+                removed=report.removed,
+                skipped=report.skipped,
+                errors=report.errors,
+                resolution=resolution,
+                edges_by_resolution=stats.edges_by_resolution,
+                seconds=time.perf_counter() - t0,
+                pipeline_seconds=t1 - t0,
+                resolve_seconds=t2 - t1,
+            )
+
+    async def _resolve(self, report: PipelineReport, phase: PhaseFn | None) -> ResolveReport:
+        pending = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING)
+        changed = report.changed_paths
+        if not changed and not report.removed_paths and pending != "1":
+            return ResolveReport()
+        await self.writer.set_meta(RESOLVE_PENDING, "1")  # survives a crash mid-resolution
+        states = await asyncio.to_thread(self.store.file_states)
+        if pending == "1" or len(changed) >= FULL_RESOLVE_SHARE * max(1, len(states)):
+            paths = sorted(states)
+        else:
+            names = await asyncio.to_thread(self._defined_names, changed)
+            dependents = await asyncio.to_thread(self.store.edge_paths_to_recheck, names)
+            paths = sorted((set(changed) | dependents) & states.keys())
+        total = ResolveReport()
+        done = 0
+        batches: Iterator[tuple[list[EdgeUpdate], ResolveReport]] = iter(
+            resolve_paths(self.store, paths)
+        )
+        while True:
+            item = await asyncio.to_thread(next, batches, None)
+            if item is None:
+                break
+            updates, rep = item
+            if updates:
+                await self.writer.update_edges(updates)
+            for name in ("edges", "updated", "exact", "inferred", "unresolved"):
+                setattr(total, name, getattr(total, name) + getattr(rep, name))
+            done = min(len(paths), done + 200)
+            if phase is not None:
+                phase("resolve", done, len(paths))
+        await self.writer.set_meta(RESOLVE_PENDING, "0")
+        await self.writer.flush()
+        return total
+
+    def _defined_names(self, paths: list[str]) -> set[str]:
+        names: set[str] = set()
+        for path in paths:
+            names.update(e.name for e in self.store.find_entities(path=path))
+        return names

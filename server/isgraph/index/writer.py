@@ -1,0 +1,248 @@
+"""The single writer coroutine: the only code that writes to a store connection.
+
+Senders put commands on a bounded queue (backpressure: a full queue makes producers wait) and
+may await each command's future. The writer drains whatever is queued, merges consecutive file
+commands into one transaction (bounded in rows), runs it off the event loop, retries a failed
+transaction 3 times with backoff, then falls back to one file per transaction so that a single
+poisoned file costs only itself, logs and reports failures, and carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from isgraph.model import FileResult
+from isgraph.store.base import EdgeUpdate, Store
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3
+BACKOFF_S = (0.05, 0.2, 0.8)
+
+
+@dataclass(slots=True)
+class WriteOutcome:
+    """What a command achieved: paths written, and (path, error) for those that failed."""
+
+    written: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class WriteCommand:
+    future: asyncio.Future[WriteOutcome]
+
+
+@dataclass(slots=True)
+class ReplaceFiles(WriteCommand):
+    """Insert a batch of files; each file's previous rows are replaced atomically."""
+
+    results: list[FileResult]
+
+
+@dataclass(slots=True)
+class RemoveFiles(WriteCommand):
+    paths: list[str]
+
+
+@dataclass(slots=True)
+class UpdateEdges(WriteCommand):
+    updates: list[EdgeUpdate]
+
+
+@dataclass(slots=True)
+class SetMeta(WriteCommand):
+    """Record a store-level fact (e.g. that resolution is in progress)."""
+
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class Flush(WriteCommand):
+    """Resolves once every command sent before it has been executed."""
+
+
+@dataclass(slots=True)
+class Shutdown(WriteCommand):
+    """Flush, then stop the writer."""
+
+
+@dataclass(slots=True)
+class WriterStats:
+    transactions: int = 0
+    files_written: int = 0
+    retries: int = 0
+    write_seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _rows(result: FileResult) -> int:
+    return 1 + len(result.entities) + len(result.edges) + len(result.aliases)
+
+
+class Writer:
+    """Owns one store's writes. Start with ``task = asyncio.create_task(writer.run())``."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        queue_size: int = 64,
+        max_rows: int = 20_000,
+    ) -> None:
+        self.store = store
+        self.queue: asyncio.Queue[WriteCommand] = asyncio.Queue(maxsize=queue_size)
+        self.max_rows = max_rows
+        self.stats = WriterStats()
+        self._stopped = False
+
+    # -- sender API --------------------------------------------------------------------------
+    async def send(self, make: Callable[[asyncio.Future[WriteOutcome]], WriteCommand]) -> asyncio.Future[WriteOutcome]:
+        """Queue a command (waits while the queue is full) and return its future."""
+        if self._stopped:
+            raise RuntimeError("writer is shut down")
+        fut: asyncio.Future[WriteOutcome] = asyncio.get_running_loop().create_future()
+        await self.queue.put(make(fut))
+        return fut
+
+    async def replace_files(self, results: list[FileResult]) -> asyncio.Future[WriteOutcome]:
+        return await self.send(lambda f: ReplaceFiles(f, results))
+
+    async def remove_files(self, paths: list[str]) -> asyncio.Future[WriteOutcome]:
+        return await self.send(lambda f: RemoveFiles(f, paths))
+
+    async def update_edges(self, updates: list[EdgeUpdate]) -> asyncio.Future[WriteOutcome]:
+        return await self.send(lambda f: UpdateEdges(f, updates))
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await (await self.send(lambda f: SetMeta(f, key, value)))
+
+    async def flush(self) -> None:
+        await (await self.send(Flush))
+
+    async def shutdown(self) -> None:
+        if not self._stopped:
+            fut = await self.send(Shutdown)
+            self._stopped = True
+            await fut
+
+    # -- the coroutine ----------------------------------------------------------------------
+    async def run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            rows = self._cost(batch[0])
+            # Drain what is already queued (no waiting) into one transaction, bounded in rows.
+            while rows < self.max_rows and not isinstance(batch[-1], (Flush, Shutdown)):
+                try:
+                    cmd = self.queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                batch.append(cmd)
+                rows += self._cost(cmd)
+            await self._execute(batch)
+            if isinstance(batch[-1], Shutdown):
+                return
+
+    @staticmethod
+    def _cost(cmd: WriteCommand) -> int:
+        if isinstance(cmd, ReplaceFiles):
+            return sum(_rows(r) for r in cmd.results)
+        if isinstance(cmd, UpdateEdges):
+            return len(cmd.updates)
+        return 1
+
+    async def _execute(self, batch: Sequence[WriteCommand]) -> None:
+        files: list[ReplaceFiles | RemoveFiles] = []
+        for cmd in batch:
+            if isinstance(cmd, (ReplaceFiles, RemoveFiles)):
+                files.append(cmd)
+                continue
+            await self._write_files(files)
+            files = []
+            if isinstance(cmd, SetMeta):
+                err = await self._attempt(
+                    f"meta {cmd.key}", lambda c=cmd: self.store.set_meta(c.key, c.value)
+                )
+                _done(cmd, WriteOutcome(written=1) if err is None else
+                      WriteOutcome(failed=[(f"<meta {cmd.key}>", err)]))
+            elif isinstance(cmd, UpdateEdges):
+                outcome = await self._attempt(
+                    "edge updates", lambda c=cmd: self.store.update_edges(c.updates)
+                )
+                _done(cmd, WriteOutcome(written=len(cmd.updates)) if outcome is None else
+                      WriteOutcome(failed=[("<edges>", outcome)]))
+            else:  # Flush / Shutdown: everything before it is done by now
+                _done(cmd, WriteOutcome())
+        await self._write_files(files)
+
+    async def _write_files(self, cmds: list[ReplaceFiles | RemoveFiles]) -> None:
+        if not cmds:
+            return
+        results = [r for c in cmds if isinstance(c, ReplaceFiles) for r in c.results]
+        removed = [p for c in cmds if isinstance(c, RemoveFiles) for p in c.paths]
+        error = await self._attempt(
+            f"{len(results)} files", lambda: self.store.write_files(results, removed)
+        )
+        if error is None:
+            self.stats.files_written += len(results)
+            for c in cmds:
+                n = len(c.results) if isinstance(c, ReplaceFiles) else len(c.paths)
+                _done(c, WriteOutcome(written=n))
+            return
+        # The batch failed every retry: write file by file so only the culprit is lost.
+        for c in cmds:
+            outcome = WriteOutcome()
+            items: list[tuple[str, list[FileResult], list[str]]] = (
+                [(r.path, [r], []) for r in c.results]
+                if isinstance(c, ReplaceFiles)
+                else [(p, [], [p]) for p in c.paths]
+            )
+            for path, res, rem in items:
+                err = (
+                    error
+                    if len(items) == 1 and len(cmds) == 1
+                    else await self._attempt(
+                        path, lambda res=res, rem=rem: self.store.write_files(res, rem), retries=0
+                    )
+                )
+                if err is None:
+                    outcome.written += 1
+                    self.stats.files_written += len(res)
+                else:
+                    outcome.failed.append((path, err))
+                    self.stats.failures.append((path, err))
+                    log.error("write failed for %s: %s", path, err)
+            _done(c, outcome)
+
+    async def _attempt(
+        self, what: str, op: Callable[[], None], retries: int = RETRIES
+    ) -> str | None:
+        """Run ``op`` in a thread, retrying with backoff; None on success, else the error."""
+        for attempt in range(retries + 1):
+            t0 = time.perf_counter()
+            try:
+                await asyncio.to_thread(op)
+            except Exception as exc:
+                err = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if attempt < retries:
+                    self.stats.retries += 1
+                    log.warning("write of %s failed (%s); retry %d/%d", what, err, attempt + 1, retries)
+                    await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+                    continue
+                return err
+            else:
+                self.stats.transactions += 1
+                return None
+            finally:
+                self.stats.write_seconds += time.perf_counter() - t0
+        return "unreachable"
+
+
+def _done(cmd: WriteCommand, outcome: WriteOutcome) -> None:
+    if not cmd.future.done():
+        cmd.future.set_result(outcome)
