@@ -1,0 +1,123 @@
+"""Crash consistency: kill -9 or Ctrl-C mid-index never leaves a half-written file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from isgraph.store.base import Store
+from isgraph.store.connect import open_store
+
+from .conftest import run_cli
+
+PACKAGES = ("email", "json", "asyncio", "concurrent", "xml", "http", "logging", "urllib", "unittest")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few hundred real files from CPython's standard library."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    root = tmp_path_factory.mktemp("corpus")
+    for pkg in PACKAGES:
+        shutil.copytree(stdlib / pkg, root / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    db = tmp_path_factory.mktemp("ref") / "ref.db"
+    run_cli("index", str(corpus), "--db", f"sqlite:{db}", "--quiet")
+    store = open_store(f"sqlite:{db}")
+    yield store
+    store.close()
+
+
+def file_rows(store: Store, path: str) -> tuple[set[str], set[tuple[str, str, str]]]:
+    ents = {e.key for e in store.find_entities(path=path)}
+    edges = {(e.src, e.kind, e.target_name) for e in store.edges(path=path)}
+    return ents, edges
+
+
+def assert_consistent(store: Store, reference: Store) -> int:
+    """Every stored file has exactly the rows a clean index gives it; no orphan rows."""
+    states = store.file_states()
+    for path in states:
+        assert file_rows(store, path) == file_rows(reference, path), path
+    orphan_entities = {e.path for e in store.find_entities()} - set(states)
+    orphan_edges = {e.path for e in store.edges()} - set(states)
+    assert not orphan_entities and not orphan_edges
+    return len(states)
+
+
+def start_index(corpus: Path, db: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "isgraph", "index", str(corpus), "--db", f"sqlite:{db}",
+         "--quiet", "--jobs", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def wait_for_rows(db: Path, proc: subprocess.Popen[str], minimum: int) -> None:
+    """Wait until the run has committed some files (so the kill lands mid-run)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                s = open_store(f"sqlite:{db}")
+                try:
+                    if len(s.file_states()) >= minimum:
+                        return
+                finally:
+                    s.close()
+            except Exception:
+                pass
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("after_files", [1, 60, 200])
+def test_kill_9_mid_index_then_rerun(
+    corpus: Path, reference: Store, tmp_path: Path, after_files: int
+) -> None:
+    db = tmp_path / "i.db"
+    proc = start_index(corpus, db)
+    wait_for_rows(db, proc, after_files)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole group: parent and pool workers
+    proc.wait()
+    store = open_store(f"sqlite:{db}")
+    try:
+        assert_consistent(store, reference)
+    finally:
+        store.close()
+    run_cli("index", str(corpus), "--db", f"sqlite:{db}", "--quiet")
+    store = open_store(f"sqlite:{db}")
+    try:
+        assert assert_consistent(store, reference) == len(reference.file_states())
+        assert store.stats() == reference.stats()  # resolution finished after the crash too
+    finally:
+        store.close()
+
+
+def test_ctrl_c_flushes_and_exits_130(corpus: Path, reference: Store, tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    proc = start_index(corpus, db)
+    wait_for_rows(db, proc, 30)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    _, stderr = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.fail("the run finished before the interrupt landed: corpus too small")
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    store = open_store(f"sqlite:{db}")
+    try:
+        assert assert_consistent(store, reference) >= 30
+    finally:
+        store.close()

@@ -1,0 +1,157 @@
+"""End-to-end index runs on a fixture project: entities, resolved edges, incremental runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from isgraph.config import Config
+from isgraph.index.service import IndexService, IndexSummary
+from isgraph.model import Edge
+from isgraph.store.base import Store
+from isgraph.store.connect import open_store
+
+from .conftest import write_tree
+
+
+async def index(root: Path, store: Store, **cfg: object) -> IndexSummary:
+    async with IndexService(root, store, Config(jobs=2, **cfg)) as service:  # type: ignore[arg-type]
+        return await service.index()
+
+
+def edge_map(store: Store, kind: str = "calls") -> dict[tuple[str, str], Edge]:
+    return {(e.src.rsplit(":", 1)[1], e.target_name): e for e in store.edges(kind=kind)}
+
+
+def target(edge: Edge) -> str | None:
+    return edge.dst.rsplit(":", 1)[1] if edge.dst else None
+
+
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = open_store(f"sqlite:{tmp_path / 'db' / 'index.db'}")
+    yield s
+    s.close()
+
+
+async def test_cold_index_resolves_across_files(project: Path, store: Store) -> None:
+    summary = await index(project, store)
+    assert summary.errors == []
+    paths = sorted(store.file_states())
+    # .gitignore'd files are not indexed
+    assert paths == ["app.py", "pkg/__init__.py", "pkg/core.py", "pkg/util.py"]
+    assert summary.files == 4 and summary.parsed == 4
+
+    calls = edge_map(store)
+    expect = {
+        ("Base.start", "self.helper"): ("Base.helper", "exact"),
+        ("Engine.run", "self.start"): ("Base.start", "exact"),  # inherited method
+        ("Engine.run", "make"): ("make", "exact"),
+        ("make", "Engine"): ("Engine", "exact"),  # Class() -> the class
+        ("go", "Engine"): ("Engine", "exact"),  # through the package's re-export
+        ("go", "mk"): ("make", "exact"),  # from .core import make as mk
+        ("go", "pkg.core.make"): ("make", "exact"),  # import pkg.core
+        ("main", "go"): ("go", "exact"),
+        ("go", "e.run"): ("Engine.run", "inferred"),  # local e = Engine(): a guess
+        ("go", "len"): (None, "unresolved"),
+        ("go", "pkg.extra.later"): (None, "unresolved"),
+    }
+    got = {k: (target(calls[k]), calls[k].resolution) for k in expect if k in calls}
+    assert got == expect
+    # the call in make() lands on the class defined in pkg/core.py, not a same-named elsewhere
+    assert calls[("go", "Engine")].dst == "python:class:pkg/core.py:Engine"
+
+    inherits = edge_map(store, "inherits")
+    assert target(inherits[("Engine", "Base")]) == "Base"
+    imports = {e.target_name: e for e in store.edges(kind="imports")}
+    assert imports["pkg.core"].dst == "python:module:pkg/core.py:pkg.core"
+    assert imports["pkg.Engine"].dst == "python:class:pkg/core.py:Engine"
+    stats = store.stats()
+    assert stats.entities == summary.entities
+    assert sum(stats.edges_by_resolution.values()) == stats.edges
+
+
+async def test_graph_queries_over_indexed_project(project: Path, store: Store) -> None:
+    await index(project, store)
+    make = "python:function:pkg/core.py:make"
+    callers = {r.key.rsplit(":", 1)[1]: r.depth for r in store.callers(make, depth=2)}
+    assert callers == {"Engine.run": 1, "go": 1, "main": 2}
+    impact = {r.key.rsplit(":", 1)[1] for r in store.impact(make, depth=5)}
+    assert {"Engine.run", "go", "main"} <= impact
+
+
+async def test_rerun_with_nothing_changed_parses_nothing(project: Path, store: Store) -> None:
+    await index(project, store)
+    before = store.stats()
+    again = await index(project, store)
+    assert again.parsed == 0 and again.unchanged == 4 and again.removed == 0
+    assert store.stats() == before
+    # touching a file without changing it costs a hash, not a parse
+    p = project / "app.py"
+    p.write_text(p.read_text())
+    import os
+
+    os.utime(p, ns=(1, 1))
+    third = await index(project, store)
+    assert third.parsed == 0 and third.unchanged == 4
+
+
+async def test_incremental_change_delete_and_dependent_resolution(project: Path, store: Store) -> None:
+    await index(project, store)
+    # A new file makes a previously unresolved call in another, unchanged file resolvable.
+    write_tree(project, {"pkg/extra.py": "def later():\n    return 2\n"})
+    s = await index(project, store)
+    assert s.parsed == 1
+    assert target(edge_map(store)[("go", "pkg.extra.later")]) == "later"
+
+    # Rename a method: its caller in the same file follows, keys of untouched entities stay.
+    core = project / "pkg/core.py"
+    core.write_text(core.read_text().replace("helper", "assist"))
+    key_before = {e.key for e in store.find_entities(path="pkg/util.py")}
+    s = await index(project, store)
+    assert s.parsed == 1
+    calls = edge_map(store)
+    assert ("Base.start", "self.helper") not in calls
+    assert target(calls[("Base.start", "self.assist")]) == "Base.assist"
+    assert {e.key for e in store.find_entities(path="pkg/util.py")} == key_before
+
+    # Delete a file: its entities and edges go; edges into it become unresolved.
+    (project / "pkg/extra.py").unlink()
+    s = await index(project, store)
+    assert s.removed == 1 and s.parsed == 0
+    assert store.find_entities(path="pkg/extra.py") == []
+    assert store.edges(path="pkg/extra.py") == []
+    edge = edge_map(store)[("go", "pkg.extra.later")]
+    assert edge.dst is None and edge.resolution == "unresolved"
+
+
+async def test_stored_entities_equal_extracted(project: Path, store: Store) -> None:
+    """No entity is lost to a key collision, duplicates included."""
+    write_tree(
+        project,
+        {
+            "dup.py": """
+                def f():
+                    pass
+
+
+                def f():
+                    pass
+
+
+                class C:
+                    @property
+                    def x(self):
+                        return 1
+
+                    @x.setter
+                    def x(self, v):
+                        pass
+                """
+        },
+    )
+    await index(project, store)
+    keys = sorted(e.key for e in store.find_entities(path="dup.py"))
+    assert len(keys) == len(set(keys)) == 6  # module, f, f#1, C, x, x#1
+    assert "python:function:dup.py:f#1" in keys
