@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import stat
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -221,6 +222,10 @@ def _explicit(root: Path, paths: list[str], config: Config) -> Iterator[Found | 
         lang = language_for(rel)
         if lang is None or lang not in EXTRACTORS or rules.is_ignored(rel):
             continue
-        abspath = root / rel
-        if abspath.is_file():
-            yield Found(rel, str(abspath), lang)
+        abspath = os.path.join(root, rel)
+        try:
+            mode = os.lstat(abspath).st_mode
+        except OSError:
+            continue  # gone: the caller removes it from the store
+        if stat.S_ISREG(mode):  # never through a symlink (it could lead out of the root)
+            yield Found(rel, abspath, lang)

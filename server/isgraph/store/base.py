@@ -84,6 +84,17 @@ class Store(Protocol):
         """One transaction: set ``dst``/``resolution`` of existing edges."""
         ...
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a store-level fact (e.g. ``resolve_pending``)."""
+        ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
+        """Paths holding edges whose resolution a change may have altered: edges whose ``dst``
+        no longer exists, and non-exact edges whose target's last dotted part is in ``names``."""
+        ...
+
     # -- reads ------------------------------------------------------------------------------
     def file_states(self) -> dict[str, FileState]: ...
 

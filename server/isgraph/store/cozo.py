@@ -1,0 +1,472 @@
+"""CozoDB store (embedded: mem, sqlite, rocksdb). The only module that imports pycozo.
+
+Relations (``*`` marks keys):
+  meta   {*k => v}
+  file   {*path => language, hash, size, mtime_ns, status, error}
+  entity {*key => language, kind, name, qualname, path, start_line, start_col, end_line,
+          end_col, signature, doc, parent, fqn, metadata}      indices: by_path, by_fqn, by_name
+  edge   {*path, *src, *kind, *target_name => dst, resolution, line, candidates}
+                                                                indices: by_dst, by_src
+  alias  {*fqn, *path => target}                                index: by_path
+
+Every write method is one Cozo transaction (a chain of ``{...}`` blocks in one script), so a
+file's old rows and new rows change together. Scripts are module constants: Cozo parses the
+text on each call, but building it once keeps the hot paths (point lookups) lean.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pycozo.client import Client, QueryException
+
+from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState, Resolution
+from isgraph.store.base import (
+    EdgeUpdate,
+    Reach,
+    SchemaMismatchError,
+    Stats,
+    StoreError,
+    StoreLockedError,
+)
+
+_ENTITY_COLS = (
+    "key", "language", "kind", "name", "qualname", "path", "start_line", "start_col",
+    "end_line", "end_col", "signature", "doc", "parent", "fqn", "metadata",
+)
+_EDGE_COLS = ("path", "src", "kind", "target_name", "dst", "resolution", "line", "candidates")
+_FILE_COLS = ("path", "language", "hash", "size", "mtime_ns", "status", "error")
+_E = ", ".join(_ENTITY_COLS)
+_E_VALS = ", ".join(_ENTITY_COLS[1:])
+_G = ", ".join(_EDGE_COLS)
+_F = ", ".join(_FILE_COLS)
+
+SCHEMA = [
+    ":create meta {k: String => v: String}",
+    ":create file {path: String => language: String, hash: String, size: Int, mtime_ns: Int,"
+    " status: String, error: String?}",
+    ":create entity {key: String => language: String, kind: String, name: String,"
+    " qualname: String, path: String, start_line: Int, start_col: Int, end_line: Int,"
+    " end_col: Int, signature: String, doc: String, parent: String?, fqn: String,"
+    " metadata: String?}",
+    "::index create entity:by_path {path}",
+    "::index create entity:by_fqn {fqn}",
+    "::index create entity:by_name {name}",
+    ":create edge {path: String, src: String, kind: String, target_name: String =>"
+    " dst: String?, resolution: String, line: Int, candidates: [String]}",
+    "::index create edge:by_dst {dst}",
+    "::index create edge:by_src {src}",
+    ":create alias {fqn: String, path: String => target: String}",
+    "::index create alias:by_path {path}",
+]
+
+_DELETE_PATHS = [
+    "{?[key] := path in $paths, *entity:by_path{path, key} :rm entity {key}}",
+    "{?[path, src, kind, target_name] := path in $paths, *edge{path, src, kind, target_name}"
+    " :rm edge {path, src, kind, target_name}}",
+    "{?[fqn, path] := path in $paths, *alias:by_path{path, fqn} :rm alias {fqn, path}}",
+    "{?[path] := path in $paths, *file{path} :rm file {path}}",
+]
+_PUT_ENTITIES = f"{{?[{_E}] <- $entities :put entity {{key => {_E_VALS}}}}}"
+_PUT_EDGES = (
+    f"{{?[{_G}] <- $edges :put edge {{path, src, kind, target_name => dst, resolution, line,"
+    " candidates}}"
+)
+_PUT_ALIASES = "{?[fqn, path, target] <- $aliases :put alias {fqn, path => target}}"
+_PUT_FILES = (
+    f"{{?[{_F}] <- $files :put file {{path => language, hash, size, mtime_ns, status, error}}}}"
+)
+_UPDATE_EDGES = (
+    "?[path, src, kind, target_name, dst, resolution] <- $rows"
+    " :update edge {path, src, kind, target_name => dst, resolution}"
+)
+_GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
+_GET_ENTITIES = f"?[{_E}] := key in $keys, *entity{{{_E}}}"
+_BY_FQN = f"?[{_E}] := fqn in $fqns, *entity:by_fqn{{fqn, key}}, *entity{{{_E}}}"
+_BY_NAME = (
+    f"?[{_E}] := name in $names, *entity:by_name{{name, key}}, *entity{{{_E}}},"
+    " kind in ['method', 'property']"
+)
+_ALIASES = "?[fqn, path, target] := fqn in $fqns, *alias{fqn, path, target}"
+_EDGES_OF_PATHS = f"?[{_G}] := path in $paths, *edge{{{_G}}}"
+_FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
+
+# Traversals are seeded with the start key inside the rule body and join the stored
+# relations (never a recursive rule called with a constant: that computes the whole closure).
+_CALLERS = """
+reach[k, d] := *edge:by_dst{dst: $key, src: k, kind: 'calls'}, d = 1
+reach[k, d] := reach[m, d0], d0 < $depth, *edge:by_dst{dst: m, src: k, kind: 'calls'}, d = d0 + 1
+?[k, min(d)] := reach[k, d], k != $key
+"""
+_CALLEES = """
+reach[k, d] := *edge:by_src{src: $key, dst: k, kind: 'calls'}, !is_null(k), d = 1
+reach[k, d] := reach[m, d0], d0 < $depth, *edge:by_src{src: m, dst: k, kind: 'calls'},
+               !is_null(k), d = d0 + 1
+?[k, min(d)] := reach[k, d], k != $key
+"""
+_IMPACT = """
+reach[k, d] := *edge:by_dst{dst: $key, src: k}, d = 1
+reach[k, d] := reach[m, d0], d0 < $depth, *edge:by_dst{dst: m, src: k}, d = d0 + 1
+?[k, min(d)] := reach[k, d], k != $key
+"""
+_RESOLVED_PAIRS = "?[src, dst] := *edge{src, dst, kind: $kind}, !is_null(dst)"
+_RECHECK = """
+dangling[path] := *edge{path, dst}, !is_null(dst), not *entity{key: dst}
+named[path] := *edge{path, target_name, resolution}, resolution != 'exact',
+               tail = regex_replace(target_name, '^.*[.]', ''), tail in $names
+?[path] := dangling[path]
+?[path] := named[path]
+"""
+_SEARCH = (
+    f"?[{_E}] := *entity{{{_E}}}, lname = lowercase(name), regex_matches(lname, $re)"
+    " :limit $cap"
+)
+
+
+def _entity(row: Sequence[Any]) -> Entity:
+    return Entity(*row)
+
+
+def _edge(row: Sequence[Any]) -> Edge:
+    path, src, kind, target_name, dst, resolution, line, candidates = row
+    return Edge(src, kind, target_name, path, line, dst, resolution, tuple(candidates))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    lines = [ln.strip(" │×") .strip() for ln in text.splitlines() if ln.strip(" │×").strip()]
+    return " ".join(lines)[:300] if lines else type(exc).__name__
+
+
+class CozoStore:
+    """A Store on embedded CozoDB. ``engine`` is mem, sqlite or rocksdb."""
+
+    def __init__(self, engine: str, path: str = "") -> None:
+        self.engine = engine
+        self.path = path
+        self.url = "mem" if engine == "mem" else f"{engine}:{path}"
+        self._closed = False
+        self._lock = threading.Lock()  # guards close() against concurrent use
+        if engine != "mem":
+            parent = Path(path).parent if engine == "sqlite" else Path(path)
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create store directory {parent}: {exc.strerror}") from exc
+            if not os.access(parent, os.W_OK):
+                raise StoreError(f"store directory is not writable: {parent}")
+        try:
+            self._db = Client(engine, path, dataframe=False)
+        except Exception as exc:
+            msg = _one_line(exc)
+            if "lock" in msg.lower():
+                raise StoreLockedError(
+                    f"store {path} is locked by another process (the {engine} engine allows one "
+                    "process at a time; use the sqlite engine to share a store)"
+                ) from exc
+            raise StoreError(f"cannot open store {self.url}: {msg}") from exc
+        self._ensure_schema()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _run(self, script: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        if self._closed:
+            raise StoreError("store is closed")
+        try:
+            rows: list[list[Any]] = self._db.run(script, params or {})["rows"]
+        except QueryException as exc:
+            raise StoreError(f"store query failed: {_one_line(exc)}") from exc
+        except Exception as exc:  # engine errors (I/O, disk full) come as plain Exception
+            raise StoreError(f"store error: {_one_line(exc)}") from exc
+        return rows
+
+    def _ensure_schema(self) -> None:
+        try:
+            rows = self._db.run("?[v] := *meta{k: 'schema_version', v}", {})["rows"]
+        except QueryException as exc:
+            if getattr(exc, "code", "") != "query::relation_not_found":
+                raise StoreError(f"cannot read store {self.url}: {_one_line(exc)}") from exc
+            rows = None
+        except Exception as exc:
+            raise StoreError(f"cannot read store {self.url}: {_one_line(exc)}") from exc
+        if rows:
+            found = rows[0][0]
+            if found != str(SCHEMA_VERSION):
+                raise SchemaMismatchError(
+                    f"store {self.url} has schema version {found}, this isgraph needs "
+                    f"{SCHEMA_VERSION}: delete it and index again"
+                )
+            return
+        for stmt in SCHEMA:
+            self._run(stmt)
+        self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+    # -- writes -------------------------------------------------------------------------------
+    def write_files(self, results: Sequence[FileResult], removed: Sequence[str] = ()) -> None:
+        paths = sorted({r.path for r in results} | set(removed))
+        if not paths:
+            return
+        entities = [
+            [e.key, e.language, e.kind, e.name, e.qualname, e.path, e.start_line, e.start_col,
+             e.end_line, e.end_col, e.signature, e.doc, e.parent, e.fqn, e.metadata]
+            for r in results for e in r.entities
+        ]
+        edges = [
+            [e.path, e.src, e.kind, e.target_name, e.dst, e.resolution, e.line, list(e.candidates)]
+            for r in results for e in r.edges
+        ]
+        aliases = [[a.fqn, a.path, a.target] for r in results for a in r.aliases]
+        files = [
+            [r.path, r.language, r.content_hash, r.size, r.mtime_ns, r.status, r.error]
+            for r in results
+        ]
+        blocks = list(_DELETE_PATHS)
+        params: dict[str, Any] = {"paths": paths}
+        for block, name, rows in (
+            (_PUT_ENTITIES, "entities", entities),
+            (_PUT_EDGES, "edges", edges),
+            (_PUT_ALIASES, "aliases", aliases),
+            (_PUT_FILES, "files", files),
+        ):
+            if rows:
+                blocks.append(block)
+                params[name] = rows
+        self._run("\n".join(blocks), params)
+
+    def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
+        if updates:
+            rows = [[u.path, u.src, u.kind, u.target_name, u.dst, u.resolution] for u in updates]
+            self._run(_UPDATE_EDGES, {"rows": rows})
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run("?[k, v] <- [[$k, $v]] :put meta {k => v}", {"k": key, "v": value})
+
+    # -- reads --------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self._run("?[v] := *meta{k: $k, v}", {"k": key})
+        return str(rows[0][0]) if rows else None
+
+    def file_states(self) -> dict[str, FileState]:
+        return {r[0]: FileState(*r) for r in self._run(_FILE_STATES)}
+
+    def get_entity(self, key: str) -> Entity | None:
+        rows = self._run(_GET_ENTITY, {"key": key})
+        return Entity(key, *rows[0]) if rows else None
+
+    def get_entities(self, keys: Iterable[str]) -> dict[str, Entity]:
+        wanted = list(set(keys))
+        if not wanted:
+            return {}
+        return {r[0]: _entity(r) for r in self._run(_GET_ENTITIES, {"keys": wanted})}
+
+    def find_entities(
+        self,
+        *,
+        name: str | None = None,
+        name_contains: str | None = None,
+        kind: str | None = None,
+        path: str | None = None,
+        limit: int | None = None,
+    ) -> list[Entity]:
+        body = [f"*entity{{{_E}}}"]
+        params: dict[str, Any] = {}
+        if path is not None:  # seek through the index instead of scanning
+            body.insert(0, "*entity:by_path{path: $path, key}")
+            params["path"] = path
+        elif name is not None:
+            body.insert(0, "*entity:by_name{name: $name, key}")
+        if name is not None:
+            body.append("name = $name")
+            params["name"] = name
+        if name_contains is not None:
+            body.append("str_includes(lowercase(name), $sub)")
+            params["sub"] = name_contains.lower()
+        if kind is not None:
+            body.append("kind = $kind")
+            params["kind"] = kind
+        script = f"?[{_E}] := {', '.join(body)} :order path, start_line, key"
+        if limit is not None:
+            script += " :limit $limit"
+            params["limit"] = limit
+        return [_entity(r) for r in self._run(script, params)]
+
+    def entities_by_fqn(self, fqns: Iterable[str]) -> dict[str, list[Entity]]:
+        wanted = list(set(fqns))
+        out: dict[str, list[Entity]] = defaultdict(list)
+        if wanted:
+            for row in self._run(_BY_FQN, {"fqns": wanted}):
+                ent = _entity(row)
+                out[ent.fqn].append(ent)
+        for ents in out.values():
+            ents.sort(key=lambda e: (e.path, e.start_line, e.key))
+        return dict(out)
+
+    def methods_named(self, names: Iterable[str]) -> dict[str, list[Entity]]:
+        wanted = list(set(names))
+        out: dict[str, list[Entity]] = defaultdict(list)
+        if wanted:
+            for row in self._run(_BY_NAME, {"names": wanted}):
+                ent = _entity(row)
+                out[ent.name].append(ent)
+        return dict(out)
+
+    def aliases(self, fqns: Iterable[str]) -> dict[str, Alias]:
+        wanted = list(set(fqns))
+        out: dict[str, Alias] = {}
+        if wanted:
+            for fqn, path, target in sorted(self._run(_ALIASES, {"fqns": wanted})):
+                out.setdefault(fqn, Alias(path, fqn, target))
+        return out
+
+    def edges(
+        self,
+        *,
+        kind: str | None = None,
+        path: str | None = None,
+        src: str | None = None,
+        dst: str | None = None,
+        resolution: str | None = None,
+    ) -> list[Edge]:
+        body = [f"*edge{{{_G}}}"]
+        params: dict[str, Any] = {}
+        if src is not None:
+            body.insert(0, "*edge:by_src{src: $src, path, kind, target_name}")
+        elif dst is not None:
+            body.insert(0, "*edge:by_dst{dst: $dst, path, src, kind, target_name}")
+        for col, value in (("kind", kind), ("path", path), ("src", src), ("dst", dst),
+                           ("resolution", resolution)):
+            if value is not None:
+                body.append(f"{col} = ${col}")
+                params[col] = value
+        if path is not None and src is None and dst is None:
+            body[0] = f"path = $path, *edge{{{_G}}}"  # key-prefix scan
+        script = f"?[{_G}] := {', '.join(body)} :order path, line, src, target_name"
+        return [_edge(r) for r in self._run(script, params)]
+
+    def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
+        wanted = list(set(paths))
+        return [_edge(r) for r in self._run(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
+
+    def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
+        return {r[0] for r in self._run(_RECHECK, {"names": list(set(names))})}
+
+    def _reach(self, script: str, key: str, depth: int) -> list[Reach]:
+        rows = self._run(script, {"key": key, "depth": depth})
+        return sorted((Reach(k, d) for k, d in rows), key=lambda r: (r.depth, r.key))
+
+    def callers(self, key: str, depth: int = 1) -> list[Reach]:
+        return self._reach(_CALLERS, key, depth)
+
+    def callees(self, key: str, depth: int = 1) -> list[Reach]:
+        return self._reach(_CALLEES, key, depth)
+
+    def impact(self, key: str, depth: int = 3) -> list[Reach]:
+        return self._reach(_IMPACT, key, depth)
+
+    def cycles(self, kind: str = "calls", limit: int = 100) -> list[list[str]]:
+        # cozo-embedded 0.7.6 ships without the graph-algorithm fixed rules
+        # (StronglyConnectedComponent is "not found"), so Cozo selects the resolved pairs and
+        # Tarjan's algorithm runs here, iteratively.
+        pairs = self._run(_RESOLVED_PAIRS, {"kind": kind})
+        comps = _strongly_connected(pairs)
+        self_loops = {s for s, d in pairs if s == d}
+        found = [sorted(c) for c in comps if len(c) > 1 or next(iter(c)) in self_loops]
+        found.sort(key=lambda c: (-len(c), c))
+        return found[:limit]
+
+    def search(self, query: str, limit: int = 20) -> list[Entity]:
+        q = query.strip().lower()
+        if not q:
+            return []
+        # Cozo filters by subsequence (a regex); ranking happens on the few survivors.
+        pattern = ".*".join(re.escape(ch) for ch in q)
+        rows = self._run(_SEARCH, {"re": pattern, "cap": 5000})
+        ents = [_entity(r) for r in rows]
+        ents.sort(key=lambda e: (_rank(e.name.lower(), q), e.qualname.count("."), len(e.name),
+                                 e.path, e.start_line))
+        return ents[:limit]
+
+    def stats(self) -> Stats:
+        def counts(script: str) -> dict[str, int]:
+            return {str(k): int(n) for k, n in self._run(script)}
+
+        files = self._run("?[count(path)] := *file{path}")
+        entities = self._run("?[count(key)] := *entity{key}")
+        by_res = {r.value: 0 for r in Resolution}
+        by_res.update(counts("?[resolution, count(src)] := *edge{src, resolution}"))
+        return Stats(
+            files=int(files[0][0]) if files else 0,
+            entities=int(entities[0][0]) if entities else 0,
+            edges=sum(by_res.values()),
+            entities_by_kind=counts("?[kind, count(key)] := *entity{key, kind}"),
+            entities_by_language=counts("?[language, count(key)] := *entity{key, language}"),
+            edges_by_kind=counts("?[kind, count(src)] := *edge{src, kind}"),
+            edges_by_resolution=by_res,
+        )
+
+
+def _rank(name: str, q: str) -> int:
+    if name == q:
+        return 0
+    if name.startswith(q):
+        return 1
+    if q in name:
+        return 2
+    return 3  # subsequence only
+
+
+def _strongly_connected(pairs: Iterable[Sequence[str]]) -> list[set[str]]:
+    """Tarjan's SCC, iterative (call graphs are deep enough to overflow recursion)."""
+    graph: dict[str, list[str]] = defaultdict(list)
+    for s, d in pairs:
+        graph[s].append(d)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    comps: list[set[str]] = []
+    counter = 0
+    for start in list(graph):
+        if start in index:
+            continue
+        work: list[tuple[str, int]] = [(start, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            succ = graph.get(node, [])
+            if i < len(succ):
+                work.append((node, i + 1))
+                nxt = succ[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                comp: set[str] = set()
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.add(w)
+                    if w == node:
+                        break
+                comps.append(comp)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return comps
