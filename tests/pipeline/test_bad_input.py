@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,26 +71,23 @@ def test_worker_reports_vanished_file(tmp_path: Path) -> None:
     assert result.error is not None and "disappeared" in result.error
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and util-linux's setpriv to drop the DAC override capabilities",
+)
 def test_unreadable_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
-    # As root every file is readable, so run the real CLI as 'nobody' against a file
-    # only root may read.
+    # Root reads every file whatever its mode, so run the real CLI without the capabilities
+    # that let it (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH): then mode 000 is unreadable.
     root = write_tree(tmp_path / "ws", {"good.py": GOOD, "locked.py": GOOD})
     (root / "locked.py").chmod(0o000)
-    db_dir = tmp_path / "db"
-    db_dir.mkdir()
-    for p in (tmp_path, root, db_dir):
-        p.chmod(0o777)
-    (root / "good.py").chmod(0o644)
+    drop = "-dac_override,-dac_read_search"
     proc = subprocess.run(
-        [sys.executable, "-m", "isgraph", "index", str(root), "--json", "--quiet",
-         "--db", f"sqlite:{db_dir / 'i.db'}"],
-        capture_output=True, text=True, timeout=120, user=65534, group=65534,
-        env={**os.environ, "HOME": str(tmp_path)},
+        ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}",
+         sys.executable, "-m", "isgraph", "index", str(root), "--json", "--quiet",
+         "--db", f"sqlite:{tmp_path / 'db' / 'i.db'}"],
+        capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    import json
-
     summary = json.loads(proc.stdout)
     errors = {e["path"]: e["error"] for e in summary["errors"]}
     assert "Permission denied" in errors["locked.py"]

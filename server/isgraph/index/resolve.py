@@ -156,7 +156,7 @@ class Resolver:
         edges = self._inherits.get(cls.key)
         if edges is None:
             self._need_inherits.add(cls.key)
-            raise _NEED
+            raise _Need
         bases: list[Entity] = []
         for edge in edges:
             for cand in edge.candidates:
@@ -178,20 +178,20 @@ class Resolver:
         hit = self._ents.get(fqn)
         if hit is None:
             self._need_fqn.add(fqn)
-            raise _NEED
+            raise _Need
         return hit
 
     def _alias_of(self, fqn: str) -> str | None:
         if fqn not in self._alias:
             self._need_fqn.add(fqn)
-            raise _NEED
+            raise _Need
         return self._alias[fqn]
 
     def _by_name(self, name: str) -> list[Entity]:
         hit = self._named.get(name)
         if hit is None:
             self._need_named.add(name)
-            raise _NEED
+            raise _Need
         return hit
 
     def _fetch(self) -> None:

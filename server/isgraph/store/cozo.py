@@ -60,8 +60,8 @@ SCHEMA = [
     "::index create entity:by_name {name}",
     ":create edge {path: String, src: String, kind: String, target_name: String =>"
     " dst: String?, resolution: String, line: Int, candidates: [String]}",
-    "::index create edge:by_dst {dst}",
-    "::index create edge:by_src {src}",
+    "::index create edge:by_dst {dst, kind, src}",
+    "::index create edge:by_src {src, kind, dst}",
     ":create alias {fqn: String, path: String => target: String}",
     "::index create alias:by_path {path}",
 ]
@@ -338,19 +338,21 @@ class CozoStore:
         dst: str | None = None,
         resolution: str | None = None,
     ) -> list[Edge]:
-        body = [f"*edge{{{_G}}}"]
+        # Constants go into the atoms themselves: Cozo then seeks by key prefix or through an
+        # index instead of scanning (a bound-by-equality variable after the atom does not).
         params: dict[str, Any] = {}
-        if src is not None:
-            body.insert(0, "*edge:by_src{src: $src, path, kind, target_name}")
-        elif dst is not None:
-            body.insert(0, "*edge:by_dst{dst: $dst, path, src, kind, target_name}")
+        cols = {c: c for c in _EDGE_COLS}
         for col, value in (("kind", kind), ("path", path), ("src", src), ("dst", dst),
                            ("resolution", resolution)):
             if value is not None:
-                body.append(f"{col} = ${col}")
+                cols[col] = f"{col}: ${col}"
                 params[col] = value
-        if path is not None and src is None and dst is None:
-            body[0] = f"path = $path, *edge{{{_G}}}"  # key-prefix scan
+        body = [f"*edge{{{', '.join(cols.values())}}}"]
+        if src is not None and path is None:
+            body.insert(0, f"*edge:by_src{{{cols['src']}, {cols['kind']}, path, target_name}}")
+        elif dst is not None and path is None:
+            body.insert(0, f"*edge:by_dst{{{cols['dst']}, {cols['kind']}, path, target_name}}")
+        body += [f"{col} = ${col}" for col in params]  # bind the head's variables
         script = f"?[{_G}] := {', '.join(body)} :order path, line, src, target_name"
         return [_edge(r) for r in self._run(script, params)]
 

@@ -1,0 +1,430 @@
+"""Python extraction: entities, edges (with resolution candidates) and import aliases.
+
+One tree-sitter query (run in C) captures every definition, call, import, typed parameter and
+constructor assignment; Python then makes one sweep over the captures in source order with a
+stack of open definitions, so the cost grows with what is captured, not with the tree.
+
+Name binding follows Python's rules closely enough to be *exact* where it says so: function
+scopes see enclosing function scopes and the module, not class bodies; ``import a.b`` binds
+``a``; relative imports are resolved against the module's package. What a name refers to in
+another file is left to the resolver as candidates (see ``model.Edge``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node, QueryCursor
+
+from isgraph.index.extract.base import Extraction
+from isgraph.index.parse import get_parser, get_query
+from isgraph.model import Alias, Edge, EdgeKind, Entity, make_key
+
+LANG = "python"
+QUERY = """
+(function_definition) @def
+(class_definition) @def
+(call function: (_) @callee) @call
+(import_statement) @import
+(import_from_statement) @import
+(typed_parameter (identifier) @param type: (type))
+(typed_default_parameter name: (identifier) @param type: (type))
+(assignment left: (identifier) @var right: (call function: [(identifier) (attribute)]))
+"""
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_SUPER = re.compile(r"super\([^()]*\)\.([A-Za-z_]\w*)")
+_WS = re.compile(rb"\s+")
+_PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
+_PROPERTY_SUFFIXES = (".setter", ".getter", ".deleter")
+MAX_TARGET = 200
+
+# A binding: (how, value). how is "def" (value = fqn), "import" (value = target fqn),
+# "annot" (value = fqn candidate of a class), "local" (same, from `x = Class(...)`).
+Binding = tuple[str, str]
+
+
+@dataclass(slots=True)
+class _Scope:
+    """A definition being swept: its entity plus the names bound in its body."""
+
+    entity: Entity
+    kind: str  # module | class | function
+    end_byte: int
+    self_name: str | None = None  # first parameter of a method
+    class_fqn: str | None = None  # for methods: their class
+    names: dict[str, Binding] = field(default_factory=dict)
+    stars: list[str] = field(default_factory=list)  # `from m import *` modules
+
+
+def extract_python(path: str, source: bytes, module: str) -> Extraction:
+    """Extract one Python file. Never raises on bad input (syntax errors keep what parsed)."""
+    tree = get_parser(LANG).parse(source)
+    root = tree.root_node
+    out = Extraction()
+    lines = source.count(b"\n") + 1
+    mod_name = module.rsplit(".", 1)[-1]
+    mod_entity = Entity(
+        key=make_key(LANG, "module", path, module), language=LANG, kind="module",
+        name=mod_name, qualname=module, path=path, start_line=1, start_col=0,
+        end_line=max(1, min(lines, root.end_point[0] + 1)), end_col=root.end_point[1],
+        doc=_docstring(root), fqn=module,
+    )
+    out.entities.append(mod_entity)
+    is_package = path.endswith("__init__.py") or path.endswith("__init__.pyi")
+    ex = _Extractor(path, module, is_package, out, mod_entity)
+    captures = QueryCursor(get_query(LANG, QUERY)).captures(root)
+    ex.run(captures)
+    if root.has_error:
+        out.syntax_error = f"syntax error at line {_first_error_line(root)}"
+    return out
+
+
+class _Extractor:
+    def __init__(
+        self, path: str, module: str, is_package: bool, out: Extraction, mod_entity: Entity
+    ) -> None:
+        self.path = path
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.out = out
+        self.module_scope = _Scope(mod_entity, "module", 1 << 62)
+        self.scopes: dict[int, _Scope] = {}  # def node id -> scope (for bindings lookups)
+        self.ordinals: dict[tuple[str, str], int] = {}
+        self.edge_seen: set[tuple[str, str, str]] = set()
+
+    # -- the sweep ------------------------------------------------------------------------
+    def run(self, captures: dict[str, list[Node]]) -> None:
+        # Events in source order; at equal start a definition opens before what it contains.
+        order = {"def": 0, "import": 1, "param": 2, "var": 3, "call": 4}
+        events: list[tuple[int, int, str, Node]] = []
+        for name in ("def", "import", "call", "param", "var"):
+            for node in captures.get(name, ()):
+                events.append((node.start_byte, order[name], name, node))
+        events.sort(key=lambda e: (e[0], e[1]))
+        # First pass: definitions and bindings (a call may use a name bound later in the file,
+        # e.g. a function defined below the one calling it).
+        stack: list[_Scope] = [self.module_scope]
+        calls: list[tuple[Node, _Scope, list[_Scope]]] = []
+        for start, _, what, node in events:
+            while len(stack) > 1 and start >= stack[-1].end_byte:
+                stack.pop()
+            scope = stack[-1]
+            if what == "def":
+                new = self._definition(node, stack)
+                if new is not None:
+                    stack.append(new)
+            elif what == "import":
+                self._import(node, scope)
+            elif what == "param":
+                # The type is the parameter node's sibling field: derive it from the tree
+                # rather than pairing capture lists (their orders need not agree).
+                ptype = node.parent.child_by_field_name("type") if node.parent else None
+                if scope.kind == "function" and ptype is not None:
+                    self._typed_param(node, ptype, stack)
+            elif what == "var":
+                right = node.parent.child_by_field_name("right") if node.parent else None
+                ctor = right.child_by_field_name("function") if right is not None else None
+                if scope.kind == "function" and ctor is not None:
+                    self._local_ctor(node, ctor, stack)
+            else:
+                calls.append((node, scope, list(stack)))
+        for node, scope, chain in calls:
+            self._call(node, scope, chain)
+
+    # -- definitions ----------------------------------------------------------------------
+    def _definition(self, node: Node, stack: list[_Scope]) -> _Scope | None:
+        name_node = node.child_by_field_name("name")
+        if name_node is None or name_node.text is None:
+            return None
+        name = name_node.text.decode("utf-8", "replace")
+        parent = stack[-1]
+        is_class = node.type == "class_definition"
+        decorators = _decorators(node)
+        if is_class:
+            kind = "class"
+        elif parent.kind == "class":
+            kind = "property" if _is_property(decorators) else "method"
+        else:
+            kind = "function"
+        qual = name if parent.kind == "module" else f"{parent.entity.qualname}.{name}"
+        if parent.kind == "module":
+            fqn = f"{self.module}.{name}"
+        else:
+            fqn = f"{parent.entity.fqn}.{name}"
+        ordinal = self.ordinals.get((kind, qual), 0)
+        self.ordinals[(kind, qual)] = ordinal + 1
+        body = node.child_by_field_name("body")
+        entity = Entity(
+            key=make_key(LANG, kind, self.path, qual, ordinal), language=LANG, kind=kind,
+            name=name, qualname=qual, path=self.path,
+            start_line=node.start_point[0] + 1, start_col=node.start_point[1],
+            end_line=node.end_point[0] + 1, end_col=node.end_point[1],
+            signature=_signature(node, is_class), doc=_docstring(body) if body else "",
+            parent=parent.entity.key, fqn=fqn,
+        )
+        self.out.entities.append(entity)
+        parent.names[name] = ("def", fqn)
+        scope = _Scope(entity, "class" if is_class else "function", node.end_byte)
+        if is_class:
+            for base in _bases(node):
+                self._edge(entity, EdgeKind.INHERITS, base, node, self._name_candidates(base, stack))
+        elif parent.kind == "class" and "staticmethod" not in decorators:
+            scope.self_name = _first_param(node)
+            scope.class_fqn = parent.entity.fqn
+        return scope
+
+    # -- bindings -------------------------------------------------------------------------
+    def _import(self, node: Node, scope: _Scope) -> None:
+        src = scope.entity
+        if node.type == "import_statement":
+            for child in node.named_children:
+                if child.type == "dotted_name":
+                    target = _text(child)
+                    head = target.split(".", 1)[0]
+                    self._bind(scope, head, head)
+                elif child.type == "aliased_import":
+                    target = _text(child.child_by_field_name("name"))
+                    self._bind(scope, _text(child.child_by_field_name("alias")), target)
+                else:
+                    continue
+                self._edge(src, EdgeKind.IMPORTS, target, node, (f"={target}",))
+            return
+        mod_node = node.child_by_field_name("module_name")
+        base = self._absolute(_text(mod_node)) if mod_node is not None else ""
+        for child in node.named_children:
+            if child is mod_node or child == mod_node:
+                continue
+            if child.type == "wildcard_import":
+                scope.stars.append(base)
+                self._edge(src, EdgeKind.IMPORTS, base, node, (f"={base}",))
+                continue
+            if child.type == "dotted_name":
+                name, alias = _text(child), _text(child).rsplit(".", 1)[-1]
+            elif child.type == "aliased_import":
+                name = _text(child.child_by_field_name("name"))
+                alias = _text(child.child_by_field_name("alias"))
+            else:
+                continue
+            target = f"{base}.{name}" if base else name
+            self._bind(scope, alias, target)
+            self._edge(src, EdgeKind.IMPORTS, target, node, (f"={target}", f"={base}"))
+
+    def _bind(self, scope: _Scope, name: str, target: str) -> None:
+        if not name or not target:
+            return
+        scope.names[name] = ("import", target)
+        if scope.kind == "module":
+            self.out.aliases.append(Alias(self.path, f"{self.module}.{name}", target))
+
+    def _absolute(self, dotted: str) -> str:
+        """``..x.y`` -> absolute dotted module name against this module's package."""
+        level = len(dotted) - len(dotted.lstrip("."))
+        rest = dotted[level:]
+        if level == 0:
+            return rest
+        parts = self.package.split(".") if self.package else []
+        if level > 1:
+            parts = parts[: max(0, len(parts) - (level - 1))]
+        return ".".join([*parts, rest] if rest else parts)
+
+    def _typed_param(self, name_node: Node, type_node: Node, stack: list[_Scope]) -> None:
+        cls = self._class_candidate(_text(type_node).strip("'\""), stack)
+        if cls is not None:
+            stack[-1].names[_text(name_node)] = ("annot", cls)
+
+    def _local_ctor(self, var: Node, ctor: Node, stack: list[_Scope]) -> None:
+        name = _text(var)
+        if name in stack[-1].names and stack[-1].names[name][0] != "local":
+            return
+        cls = self._class_candidate(_text(ctor), stack)
+        if cls is not None:
+            stack[-1].names[name] = ("local", cls)
+
+    def _class_candidate(self, dotted: str, stack: list[_Scope]) -> str | None:
+        """The fqn a (possibly dotted) class name denotes here, if the binding is known."""
+        if not _DOTTED.fullmatch(dotted):
+            return None
+        head, _, rest = dotted.partition(".")
+        binding = self._lookup(head, stack)
+        if binding is None or binding[0] not in ("def", "import"):
+            return None
+        return f"{binding[1]}.{rest}" if rest else binding[1]
+
+    def _lookup(self, name: str, stack: list[_Scope]) -> Binding | None:
+        """Python's scoping: innermost scope, enclosing *function* scopes, then the module.
+        A class body sees its own names, but functions inside it do not."""
+        innermost = stack[-1]
+        for i in range(len(stack) - 1, -1, -1):
+            scope = stack[i]
+            if scope.kind == "class" and scope is not innermost:
+                continue
+            hit = scope.names.get(name)
+            if hit is not None:
+                return hit
+        return None
+
+    # -- calls and candidates -------------------------------------------------------------
+    def _call(self, node: Node, scope: _Scope, stack: list[_Scope]) -> None:
+        callee = node.child_by_field_name("function")
+        if callee is None or callee.text is None:
+            return
+        raw = callee.text
+        text = _WS.sub(b"", raw).decode("utf-8", "replace") if b" " in raw or b"\n" in raw else raw.decode("utf-8", "replace")
+        self._edge(scope.entity, EdgeKind.CALLS, text, node, self._call_candidates(text, stack))
+
+    def _call_candidates(self, text: str, stack: list[_Scope]) -> tuple[str, ...]:
+        if _DOTTED.fullmatch(text):
+            return self._name_candidates(text, stack)
+        sup = _SUPER.fullmatch(text)
+        if sup is not None:
+            method = self._enclosing_method(stack)
+            if method is not None and method.class_fqn:
+                return (f">{method.class_fqn}.{sup.group(1)}",)
+            return ()
+        tail = re.search(r"\.([A-Za-z_]\w*)$", text)
+        return (f"?{tail.group(1)}",) if tail else ()
+
+    def _enclosing_method(self, stack: list[_Scope]) -> _Scope | None:
+        for scope in reversed(stack):
+            if scope.class_fqn is not None:
+                return scope
+        return None
+
+    def _name_candidates(self, dotted: str, stack: list[_Scope]) -> tuple[str, ...]:
+        if not _DOTTED.fullmatch(dotted):
+            return ()
+        parts = dotted.split(".")
+        head, rest = parts[0], parts[1:]
+        tail = f".{'.'.join(rest)}" if rest else ""
+        # self.m() / cls.m(): the method's class and its bases
+        for scope in reversed(stack):
+            if scope.self_name is not None and scope.self_name == head:
+                if len(rest) == 1:
+                    return (f"^{scope.class_fqn}.{rest[0]}",)
+                return (f"?{rest[-1]}",) if rest else ()
+            if scope.kind == "function" and head in scope.names:
+                break  # shadowed by a closer binding
+        binding = self._lookup(head, stack)
+        if binding is not None:
+            how, value = binding
+            if how in ("def", "import"):
+                return (f"={value}{tail}",)
+            if len(rest) == 1:
+                return (f"^{value}.{rest[0]}" if how == "annot" else f"~^{value}.{rest[0]}",)
+            return (f"?{rest[-1]}",) if rest else ()
+        cands = [f"={star}.{dotted}" for star in self.module_scope.stars]
+        if rest:
+            cands.append(f"?{rest[-1]}")
+        return tuple(cands)
+
+    def _edge(
+        self, src: Entity, kind: str, target: str, node: Node, candidates: tuple[str, ...]
+    ) -> None:
+        target = target[:MAX_TARGET]
+        ident = (src.key, kind, target)
+        if ident in self.edge_seen:
+            return
+        self.edge_seen.add(ident)
+        self.out.edges.append(
+            Edge(src=src.key, kind=kind, target_name=target, path=self.path,
+                 line=node.start_point[0] + 1, candidates=candidates)
+        )
+
+
+# -- node helpers -------------------------------------------------------------------------
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def _decorators(node: Node) -> list[str]:
+    parent = node.parent
+    if parent is None or parent.type != "decorated_definition":
+        return []
+    out = []
+    for child in parent.named_children:
+        if child.type == "decorator":
+            text = _text(child).lstrip("@").strip()
+            out.append(text.split("(", 1)[0].strip())
+    return out
+
+
+def _is_property(decorators: list[str]) -> bool:
+    return any(d in _PROPERTY_DECORATORS or d.endswith(_PROPERTY_SUFFIXES) for d in decorators)
+
+
+def _signature(node: Node, is_class: bool) -> str:
+    if is_class:
+        sup = node.child_by_field_name("superclasses")
+        return _collapse(sup.text) if sup is not None and sup.text else ""
+    params = node.child_by_field_name("parameters")
+    sig = _collapse(params.text) if params is not None and params.text else "()"
+    ret = node.child_by_field_name("return_type")
+    if ret is not None and ret.text:
+        sig += f" -> {_collapse(ret.text)}"
+    first = node.child(0)
+    if first is not None and first.type == "async":
+        sig = f"async {sig}"
+    return sig
+
+
+def _collapse(text: bytes) -> str:
+    return _WS.sub(b" ", text).decode("utf-8", "replace").replace("( ", "(").replace(" )", ")")
+
+
+def _first_param(node: Node) -> str | None:
+    params = node.child_by_field_name("parameters")
+    if params is None:
+        return None
+    for child in params.named_children:
+        if child.type == "identifier":
+            return _text(child)
+        if child.type in ("typed_parameter", "default_parameter", "typed_default_parameter"):
+            ident = child.child_by_field_name("name") or child.named_child(0)
+            return _text(ident) if ident is not None and ident.type == "identifier" else None
+        return None
+    return None
+
+
+def _bases(node: Node) -> list[str]:
+    sup = node.child_by_field_name("superclasses")
+    if sup is None:
+        return []
+    out = []
+    for child in sup.named_children:
+        if child.type in ("identifier", "attribute"):
+            out.append(_WS.sub(b"", child.text or b"").decode("utf-8", "replace"))
+        elif child.type == "subscript":  # Generic[T] -> Generic
+            value = child.child_by_field_name("value")
+            if value is not None and value.type in ("identifier", "attribute"):
+                out.append(_text(value))
+    return out
+
+
+def _docstring(body: Node) -> str:
+    first = body.named_child(0) if body.named_child_count else None
+    if first is not None and first.type == "expression_statement" and first.named_child_count:
+        first = first.named_child(0)
+    if first is None or first.type != "string":
+        return ""
+    for child in first.named_children:
+        if child.type == "string_content":
+            for line in _text(child).splitlines():
+                if line.strip():
+                    return line.strip()
+    return ""
+
+
+def _first_error_line(root: Node) -> int:
+    """Line of the first ERROR/MISSING node, following the has_error path (no full walk)."""
+    node = root
+    while True:
+        if node.type == "ERROR" or node.is_missing:
+            return node.start_point[0] + 1
+        nxt = next((c for c in node.children if c.has_error or c.is_missing), None)
+        if nxt is None:
+            return node.start_point[0] + 1
+        node = nxt
