@@ -19,10 +19,11 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pycozo.client import Client, QueryException
 
@@ -35,6 +36,8 @@ from isgraph.store.base import (
     StoreError,
     StoreLockedError,
 )
+
+T = TypeVar("T")
 
 _ENTITY_COLS = (
     "key", "language", "kind", "name", "qualname", "path", "start_line", "start_col",
@@ -129,6 +132,34 @@ _SEARCH = (
 )
 
 
+BUSY_TIMEOUT_S = 10.0
+
+
+def _retry_busy(op: Callable[[], T]) -> T:
+    """Run an engine call, retrying while SQLite reports the database busy.
+
+    Cozo's SQLite engine sets no busy timeout, so a second process that opens or reads the
+    store while another commits gets "database is locked" — on open even as a Rust panic
+    (pyo3's PanicException, a BaseException). Both are retried with backoff for up to
+    BUSY_TIMEOUT_S, then surface as an ordinary exception.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            return op()
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:
+            busy = "database is locked" in str(exc) or "database is busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                if isinstance(exc, Exception):
+                    raise
+                raise RuntimeError(_one_line(exc)) from exc  # a panic: make it catchable
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _entity(row: Sequence[Any]) -> Entity:
     return Entity(*row)
 
@@ -162,7 +193,7 @@ class CozoStore:
             if not os.access(parent, os.W_OK):
                 raise StoreError(f"store directory is not writable: {parent}")
         try:
-            self._db = Client(engine, path, dataframe=False)
+            self._db = _retry_busy(lambda: Client(engine, path, dataframe=False))
         except Exception as exc:
             msg = _one_line(exc)
             if "lock" in msg.lower():
@@ -178,7 +209,7 @@ class CozoStore:
         if self._closed:
             raise StoreError("store is closed")
         try:
-            rows: list[list[Any]] = self._db.run(script, params or {})["rows"]
+            rows: list[list[Any]] = _retry_busy(lambda: self._db.run(script, params or {}))["rows"]
         except QueryException as exc:
             raise StoreError(f"store query failed: {_one_line(exc)}") from exc
         except Exception as exc:  # engine errors (I/O, disk full) come as plain Exception
