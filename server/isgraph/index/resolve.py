@@ -215,8 +215,12 @@ class Resolver:
                 self._named[name] = named.get(name, [])
             self._need_named.clear()
         if self._need_inherits:
-            for key in self._need_inherits:
-                self._inherits[key] = self.store.edges(src=key, kind=EdgeKind.INHERITS)
+            found: dict[str, list[Edge]] = {k: [] for k in self._need_inherits}
+            for edge in self.store.edges_from_srcs(self._need_inherits, EdgeKind.INHERITS):
+                found[edge.src].append(edge)
+            for edges in found.values():
+                edges.sort(key=lambda e: e.line)  # base order matters for lookups
+            self._inherits.update(found)
             self._need_inherits.clear()
 
     def _trim_caches(self) -> None:
@@ -228,6 +232,8 @@ class Resolver:
 def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
     """Among same-named entities, the one nearest ``near`` (same file, then longest common
     directory prefix), then the first in source order."""
+    if isinstance(ents, list) and len(ents) < 2:  # the common case: no choice to make
+        return ents[0] if ents else None
     best: Entity | None = None
     best_score: tuple[int, int, int] | None = None
     near_dir = posixpath.dirname(near)

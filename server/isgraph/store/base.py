@@ -136,6 +136,10 @@ class Store(Protocol):
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]: ...
 
+    def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
+        """Edges of one kind leaving any of ``srcs`` (one query for many entities)."""
+        ...
+
     def callers(self, key: str, depth: int = 1) -> list[Reach]:
         """Entities with a resolved ``calls`` path of length <= depth to ``key``."""
         ...

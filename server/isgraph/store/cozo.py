@@ -91,13 +91,24 @@ _UPDATE_EDGES = (
 )
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
 _GET_ENTITIES = f"?[{_E}] := key in $keys, *entity{{{_E}}}"
-_BY_FQN = f"?[{_E}] := fqn in $fqns, *entity:by_fqn{{fqn, key}}, *entity{{{_E}}}"
+# Index lookups are separate rules: joined in one rule with the main relation, Cozo's
+# planner scans the relation instead of seeking by the keys the index yields (~30x slower).
+_BY_FQN = (
+    "k[key] := fqn in $fqns, *entity:by_fqn{fqn, key}\n"
+    f"?[{_E}] := k[key], *entity{{{_E}}}"
+)
 _BY_NAME = (
-    f"?[{_E}] := name in $names, *entity:by_name{{name, key}}, *entity{{{_E}}},"
-    " kind in ['method', 'property']"
+    "k[key] := name in $names, *entity:by_name{name, key}\n"
+    f"?[{_E}] := k[key], *entity{{{_E}}}, kind in ['method', 'property']"
 )
 _ALIASES = "?[fqn, path, target] := fqn in $fqns, *alias{fqn, path, target}"
 _EDGES_OF_PATHS = f"?[{_G}] := path in $paths, *edge{{{_G}}}"
+# The bridging rule must bind *every* key column of the main relation, or Cozo scans.
+_EDGES_OF_SRCS = (
+    "k[path, src, kind, target_name] := src in $srcs,"
+    " *edge:by_src{src, kind, path, target_name}, kind = $kind\n"
+    f"?[{_G}] := k[path, src, kind, target_name], *edge{{{_G}}}"
+)
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
 
 # Traversals are seeded with the start key inside the rule body and join the stored
@@ -312,11 +323,14 @@ class CozoStore:
     ) -> list[Entity]:
         body = [f"*entity{{{_E}}}"]
         params: dict[str, Any] = {}
-        if path is not None:  # seek through the index instead of scanning
-            body.insert(0, "*entity:by_path{path: $path, key}")
+        prelude = ""
+        if path is not None:  # seek through an index (in its own rule: see _BY_FQN)
+            prelude = "k[key] := *entity:by_path{path: $path, key}\n"
             params["path"] = path
         elif name is not None:
-            body.insert(0, "*entity:by_name{name: $name, key}")
+            prelude = "k[key] := *entity:by_name{name: $name, key}\n"
+        if prelude:
+            body.insert(0, "k[key]")
         if name is not None:
             body.append("name = $name")
             params["name"] = name
@@ -326,7 +340,7 @@ class CozoStore:
         if kind is not None:
             body.append("kind = $kind")
             params["kind"] = kind
-        script = f"?[{_E}] := {', '.join(body)} :order path, start_line, key"
+        script = f"{prelude}?[{_E}] := {', '.join(body)} :order path, start_line, key"
         if limit is not None:
             script += " :limit $limit"
             params["limit"] = limit
@@ -378,14 +392,28 @@ class CozoStore:
             if value is not None:
                 cols[col] = f"{col}: ${col}"
                 params[col] = value
-        body = [f"*edge{{{', '.join(cols.values())}}}"]
-        if src is not None and path is None:
-            body.insert(0, f"*edge:by_src{{{cols['src']}, {cols['kind']}, path, target_name}}")
-        elif dst is not None and path is None:
-            body.insert(0, f"*edge:by_dst{{{cols['dst']}, {cols['kind']}, path, target_name}}")
-        body += [f"{col} = ${col}" for col in params]  # bind the head's variables
-        script = f"?[{_G}] := {', '.join(body)} :order path, line, src, target_name"
+        body = [f"*edge{{{_G}}}"]
+        prelude = ""
+        index = "by_src" if src is not None else "by_dst" if dst is not None else None
+        if index is not None and path is None:
+            # Seek through the index in its own rule, binding every key column (see above).
+            end = "src" if index == "by_src" else "dst"
+            prelude = (
+                f"k[path, src, kind, target_name] := *edge:{index}{{{end}: ${end}, "
+                "path, src, kind, target_name}\n"
+            )
+            body.insert(0, "k[path, src, kind, target_name]")
+        elif path is not None:
+            body[0] = f"*edge{{{', '.join(cols.values())}}}"  # key-prefix scan of one file
+        body += [f"{col} = ${col}" for col in params]
+        script = f"{prelude}?[{_G}] := {', '.join(body)} :order path, line, src, target_name"
         return [_edge(r) for r in self._run(script, params)]
+
+    def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
+        wanted = list(set(srcs))
+        if not wanted:
+            return []
+        return [_edge(r) for r in self._run(_EDGES_OF_SRCS, {"srcs": wanted, "kind": kind})]
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
