@@ -9,17 +9,20 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from isgraph.store.base import Store
+from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import open_store
 
 from .conftest import run_cli
 
-PACKAGES = ("email", "json", "asyncio", "concurrent", "xml", "http", "logging", "urllib", "unittest")
+PACKAGES = (
+    "email", "json", "asyncio", "concurrent", "xml", "http", "logging", "urllib", "unittest",
+    "idlelib", "lib2to3", "distutils", "tkinter",
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,30 +69,42 @@ def start_index(corpus: Path, db: Path) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_rows(db: Path, proc: subprocess.Popen[str], minimum: int) -> None:
-    """Wait until the run has committed some files (so the kill lands mid-run)."""
+def wait_until(db: Path, proc: subprocess.Popen[str], ready: Callable[[Store], bool]) -> None:
+    """Poll the store (as a second process would) until ``ready`` says the run got there."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if db.exists():
             try:
                 s = open_store(f"sqlite:{db}")
                 try:
-                    if len(s.file_states()) >= minimum:
+                    if ready(s):
                         return
                 finally:
                     s.close()
-            except Exception:
+            except StoreError:
                 pass
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
-@pytest.mark.parametrize("after_files", [1, 60, 200])
+def files_written(n: int) -> Callable[[Store], bool]:
+    return lambda s: len(s.file_states()) >= n
+
+
+def resolving(s: Store) -> bool:
+    return s.get_meta("resolve_pending") == "1"
+
+
+@pytest.mark.parametrize(
+    "ready", [files_written(1), files_written(100), resolving], ids=["first", "mid", "resolving"]
+)
 def test_kill_9_mid_index_then_rerun(
-    corpus: Path, reference: Store, tmp_path: Path, after_files: int
+    corpus: Path, reference: Store, tmp_path: Path, ready: Callable[[Store], bool]
 ) -> None:
     db = tmp_path / "i.db"
     proc = start_index(corpus, db)
-    wait_for_rows(db, proc, after_files)
+    wait_until(db, proc, ready)
+    if proc.poll() is not None:
+        pytest.fail("the run finished before the kill landed: corpus too small")
     os.killpg(proc.pid, signal.SIGKILL)  # the whole group: parent and pool workers
     proc.wait()
     store = open_store(f"sqlite:{db}")
@@ -109,7 +124,7 @@ def test_kill_9_mid_index_then_rerun(
 def test_ctrl_c_flushes_and_exits_130(corpus: Path, reference: Store, tmp_path: Path) -> None:
     db = tmp_path / "i.db"
     proc = start_index(corpus, db)
-    wait_for_rows(db, proc, 30)
+    wait_until(db, proc, files_written(30))
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     _, stderr = proc.communicate(timeout=60)
     if proc.returncode == 0:

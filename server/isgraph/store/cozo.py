@@ -5,8 +5,11 @@ Relations (``*`` marks keys):
   file   {*path => language, hash, size, mtime_ns, status, error}
   entity {*key => language, kind, name, qualname, path, start_line, start_col, end_line,
           end_col, signature, doc, parent, fqn, metadata}      indices: by_path, by_fqn, by_name
-  edge   {*path, *src, *kind, *target_name => dst, resolution, line, candidates}
-                                                                indices: by_dst, by_src
+  edge   {*src, *kind, *target_name => path, dst, resolution, line, candidates}
+                                                                index: by_dst
+(An edge's ``src`` is always an entity of the edge's own file, so a file's edges are found
+through its entities: keying edges by ``src`` serves callees and file replacement with one
+index fewer to maintain on every write.)
   alias  {*fqn, *path => target}                                index: by_path
 
 Every write method is one Cozo transaction (a chain of ``{...}`` blocks in one script), so a
@@ -61,24 +64,23 @@ SCHEMA = [
     "::index create entity:by_path {path}",
     "::index create entity:by_fqn {fqn}",
     "::index create entity:by_name {name}",
-    ":create edge {path: String, src: String, kind: String, target_name: String =>"
-    " dst: String?, resolution: String, line: Int, candidates: [String]}",
+    ":create edge {src: String, kind: String, target_name: String =>"
+    " path: String, dst: String?, resolution: String, line: Int, candidates: [String]}",
     "::index create edge:by_dst {dst, kind, src}",
-    "::index create edge:by_src {src, kind, dst}",
     ":create alias {fqn: String, path: String => target: String}",
     "::index create alias:by_path {path}",
 ]
 
-_DELETE_PATHS = [
+_DELETE_PATHS = [  # edges first: they are found through the file's (old) entities
+    "{?[src, kind, target_name] := path in $paths, *entity:by_path{path, key: src},"
+    " *edge{src, kind, target_name} :rm edge {src, kind, target_name}}",
     "{?[key] := path in $paths, *entity:by_path{path, key} :rm entity {key}}",
-    "{?[path, src, kind, target_name] := path in $paths, *edge{path, src, kind, target_name}"
-    " :rm edge {path, src, kind, target_name}}",
     "{?[fqn, path] := path in $paths, *alias:by_path{path, fqn} :rm alias {fqn, path}}",
     "{?[path] := path in $paths, *file{path} :rm file {path}}",
 ]
 _PUT_ENTITIES = f"{{?[{_E}] <- $entities :put entity {{key => {_E_VALS}}}}}"
 _PUT_EDGES = (
-    f"{{?[{_G}] <- $edges :put edge {{path, src, kind, target_name => dst, resolution, line,"
+    f"{{?[{_G}] <- $edges :put edge {{src, kind, target_name => path, dst, resolution, line,"
     " candidates}}"
 )
 _PUT_ALIASES = "{?[fqn, path, target] <- $aliases :put alias {fqn, path => target}}"
@@ -86,8 +88,8 @@ _PUT_FILES = (
     f"{{?[{_F}] <- $files :put file {{path => language, hash, size, mtime_ns, status, error}}}}"
 )
 _UPDATE_EDGES = (
-    "?[path, src, kind, target_name, dst, resolution] <- $rows"
-    " :update edge {path, src, kind, target_name => dst, resolution}"
+    "?[src, kind, target_name, dst, resolution] <- $rows"
+    " :update edge {src, kind, target_name => dst, resolution}"
 )
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
 _GET_ENTITIES = f"?[{_E}] := key in $keys, *entity{{{_E}}}"
@@ -102,13 +104,12 @@ _BY_NAME = (
     f"?[{_E}] := k[key], *entity{{{_E}}}, kind in ['method', 'property']"
 )
 _ALIASES = "?[fqn, path, target] := fqn in $fqns, *alias{fqn, path, target}"
-_EDGES_OF_PATHS = f"?[{_G}] := path in $paths, *edge{{{_G}}}"
-# The bridging rule must bind *every* key column of the main relation, or Cozo scans.
-_EDGES_OF_SRCS = (
-    "k[path, src, kind, target_name] := src in $srcs,"
-    " *edge:by_src{src, kind, path, target_name}, kind = $kind\n"
-    f"?[{_G}] := k[path, src, kind, target_name], *edge{{{_G}}}"
+_EDGES_OF_PATHS = (
+    "k[src] := path in $paths, *entity:by_path{path, key: src}\n"
+    f"?[{_G}] := k[src], *edge{{{_G}}}"
 )
+# The bridging rule must bind *every* key column of the main relation, or Cozo scans.
+_EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
 
 # Traversals are seeded with the start key inside the rule body and join the stored
@@ -119,8 +120,8 @@ reach[k, d] := reach[m, d0], d0 < $depth, *edge:by_dst{dst: m, src: k, kind: 'ca
 ?[k, min(d)] := reach[k, d], k != $key
 """
 _CALLEES = """
-reach[k, d] := *edge:by_src{src: $key, dst: k, kind: 'calls'}, !is_null(k), d = 1
-reach[k, d] := reach[m, d0], d0 < $depth, *edge:by_src{src: m, dst: k, kind: 'calls'},
+reach[k, d] := *edge{src: $key, kind: 'calls', dst: k}, !is_null(k), d = 1
+reach[k, d] := reach[m, d0], d0 < $depth, *edge{src: m, kind: 'calls', dst: k},
                !is_null(k), d = d0 + 1
 ?[k, min(d)] := reach[k, d], k != $key
 """
@@ -265,7 +266,8 @@ class CozoStore:
             for r in results for e in r.entities
         ]
         edges = [
-            [e.path, e.src, e.kind, e.target_name, e.dst, e.resolution, e.line, list(e.candidates)]
+            [e.path, e.src, str(e.kind), e.target_name, e.dst, str(e.resolution), e.line,
+             list(e.candidates)]
             for r in results for e in r.edges
         ]
         aliases = [[a.fqn, a.path, a.target] for r in results for a in r.aliases]
@@ -288,7 +290,7 @@ class CozoStore:
 
     def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
         if updates:
-            rows = [[u.path, u.src, u.kind, u.target_name, u.dst, u.resolution] for u in updates]
+            rows = [[u.src, u.kind, u.target_name, u.dst, u.resolution] for u in updates]
             self._run(_UPDATE_EDGES, {"rows": rows})
 
     def set_meta(self, key: str, value: str) -> None:
@@ -392,19 +394,16 @@ class CozoStore:
             if value is not None:
                 cols[col] = f"{col}: ${col}"
                 params[col] = value
-        body = [f"*edge{{{_G}}}"]
+        body = [f"*edge{{{', '.join(cols.values())}}}"]
         prelude = ""
-        index = "by_src" if src is not None else "by_dst" if dst is not None else None
-        if index is not None and path is None:
-            # Seek through the index in its own rule, binding every key column (see above).
-            end = "src" if index == "by_src" else "dst"
+        if src is None and dst is not None:  # seek through the index, in its own rule
             prelude = (
-                f"k[path, src, kind, target_name] := *edge:{index}{{{end}: ${end}, "
-                "path, src, kind, target_name}\n"
+                "k[src, kind, target_name] := *edge:by_dst{dst: $dst, kind, src, target_name}\n"
             )
-            body.insert(0, "k[path, src, kind, target_name]")
-        elif path is not None:
-            body[0] = f"*edge{{{', '.join(cols.values())}}}"  # key-prefix scan of one file
+            body = ["k[src, kind, target_name]", f"*edge{{{_G}}}"]
+        elif src is None and path is not None:  # a file's edges leave its entities
+            prelude = "k[src] := *entity:by_path{path: $path, key: src}\n"
+            body = ["k[src]", f"*edge{{{_G}}}"]
         body += [f"{col} = ${col}" for col in params]
         script = f"{prelude}?[{_G}] := {', '.join(body)} :order path, line, src, target_name"
         return [_edge(r) for r in self._run(script, params)]
