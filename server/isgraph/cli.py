@@ -134,8 +134,11 @@ def _resolve_targets(store: Store, name_or_key: str) -> list[Entity]:
         return [ent]
     found = store.find_entities(name=name_or_key)
     if not found:  # allow a qualified name like Class.method
-        found = [e for e in store.find_entities(name=name_or_key.rsplit(".", 1)[-1])
-                 if e.qualname == name_or_key or e.fqn == name_or_key]
+        found = [
+            e
+            for e in store.find_entities(name=name_or_key.rsplit(".", 1)[-1])
+            if e.qualname == name_or_key or e.fqn == name_or_key
+        ]
     if not found:
         _fail(f"no entity named or keyed {name_or_key!r} (try `isgraph search {name_or_key}`)")
     return found
@@ -168,7 +171,9 @@ def _reach_command(
 @app.callback(invoke_without_command=True)
 def _main(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log details to stderr.")
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -231,7 +236,9 @@ async def _run_index(root: Path, store: Store, cfg: Config, show_progress: bool)
         if not show_progress:
             return await service.index()
         columns = (
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=err, transient=True) as bar:
@@ -310,8 +317,12 @@ def edges(
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            str(r["kind"]), str(r["from"]), str(r["target_name"]), str(r["to"] or "—"),
-            str(r["resolution"]), f"{r['path']}:{r['line']}",
+            str(r["kind"]),
+            str(r["from"]),
+            str(r["target_name"]),
+            str(r["to"] or "—"),
+            str(r["resolution"]),
+            f"{r['path']}:{r['line']}",
         )
     out.print(table)
 
@@ -336,7 +347,9 @@ def show(
         return
     for rec in records:
         out.print(f"[bold]{rec['kind']} {rec['qualname']}[/]{rec['signature']}")
-        out.print(f"  key   {rec['key']}\n  at    {rec['path']}:{rec['start_line']}-{rec['end_line']}")
+        out.print(
+            f"  key   {rec['key']}\n  at    {rec['path']}:{rec['start_line']}-{rec['end_line']}"
+        )
         if rec["doc"]:
             out.print(f"  doc   {rec['doc']}")
         for label, items, end in (("→", rec["edges_out"], "to"), ("←", rec["edges_in"], "from")):
@@ -424,7 +437,12 @@ def stats(as_json: JsonOpt = False, db: DbOpt = None, root: RootOpt = None) -> N
         _print_json(rec)
         return
     out.print(f"files {rec['files']} · entities {rec['entities']} · edges {rec['edges']}")
-    for label in ("entities_by_kind", "entities_by_language", "edges_by_kind", "edges_by_resolution"):
+    for label in (
+        "entities_by_kind",
+        "entities_by_language",
+        "edges_by_kind",
+        "edges_by_resolution",
+    ):
         items = rec[label]
         assert isinstance(items, dict)
         out.print(f"  {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(items.items())))

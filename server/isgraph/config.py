@@ -50,10 +50,11 @@ def _validate(table: dict[str, Any], source: str) -> dict[str, Any]:
         expected = _TYPES[norm]
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"{source}: {key!r} must be {_type_name(expected)}, got {value!r}")
-        if norm == "excludes":
-            if not all(isinstance(p, str) for p in value):
+        if isinstance(value, list):  # excludes
+            items: list[object] = value
+            if not all(isinstance(p, str) for p in items):
                 raise ConfigError(f"{source}: 'excludes' must be a list of strings")
-            value = tuple(value)
+            value = tuple(str(p) for p in items)
         if norm in ("max_file_size", "jobs") and value < 1:
             raise ConfigError(f"{source}: {key!r} must be >= 1, got {value}")
         out[norm] = value

@@ -66,9 +66,26 @@ class Entity:
 
     def __reduce__(self) -> tuple[type[Entity], tuple[object, ...]]:
         # Positional tuples pickle ~3x faster than slotted state (pool -> main process).
-        return (Entity, (self.key, self.language, self.kind, self.name, self.qualname,
-                         self.path, self.start_line, self.start_col, self.end_line, self.end_col,
-                         self.signature, self.doc, self.parent, self.fqn, self.metadata))
+        return (
+            Entity,
+            (
+                self.key,
+                self.language,
+                self.kind,
+                self.name,
+                self.qualname,
+                self.path,
+                self.start_line,
+                self.start_col,
+                self.end_line,
+                self.end_col,
+                self.signature,
+                self.doc,
+                self.parent,
+                self.fqn,
+                self.metadata,
+            ),
+        )
 
     def record(self) -> dict[str, object]:
         """The public JSON record (CLI ``--json``, LSP custom requests)."""
@@ -112,8 +129,19 @@ class Edge:
 
     def __reduce__(self) -> tuple[type[Edge], tuple[object, ...]]:
         # str(): enum members pickle by reference, which is slow; their values do not.
-        return (Edge, (self.src, str(self.kind), self.target_name, self.path, self.line,
-                       self.dst, str(self.resolution), self.candidates))
+        return (
+            Edge,
+            (
+                self.src,
+                str(self.kind),
+                self.target_name,
+                self.path,
+                self.line,
+                self.dst,
+                str(self.resolution),
+                self.candidates,
+            ),
+        )
 
     def record(self) -> dict[str, object]:
         return {

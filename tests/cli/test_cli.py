@@ -9,8 +9,16 @@ import pytest
 from tests.pipeline.conftest import PROJECT, cli_json, run_cli, write_tree
 
 ENTITY_KEYS = {
-    "key", "name", "qualname", "kind", "language", "path", "start_line", "end_line",
-    "signature", "parent",
+    "key",
+    "name",
+    "qualname",
+    "kind",
+    "language",
+    "path",
+    "start_line",
+    "end_line",
+    "signature",
+    "parent",
 }
 EDGE_KEYS = {"from", "to", "target_name", "kind", "resolution", "path", "line"}
 
@@ -27,22 +35,33 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_help_explains_commands() -> None:
     text = run_cli("--help").stdout
-    for cmd in ("index", "symbols", "edges", "show", "callers", "callees", "impact", "cycles",
-                "search", "stats"):
+    for cmd in (
+        "index",
+        "symbols",
+        "edges",
+        "show",
+        "callers",
+        "callees",
+        "impact",
+        "cycles",
+        "search",
+        "stats",
+    ):
         assert cmd in text
     assert "--db" in run_cli("index", "--help").stdout
 
 
 def test_symbols_records(indexed: Path) -> None:
     rows = cli_json("symbols", "--kind", "method", cwd=indexed)  # store found from the cwd
-    assert rows and all(ENTITY_KEYS <= set(r) for r in rows)
+    assert rows and all(set(r) >= ENTITY_KEYS for r in rows)
     assert {r["qualname"] for r in rows} == {"Base.start", "Base.helper", "Engine.run"}
     run = next(r for r in rows if r["qualname"] == "Engine.run")
     assert run["signature"] == "(self) -> int"
     assert run["parent"] == "python:class:pkg/core.py:Engine"
     assert cli_json("symbols", "--name", "mak", "--root", str(indexed))[0]["name"] == "make"
     assert [r["name"] for r in cli_json("symbols", "--file", "app.py", "--root", str(indexed))] == [
-        "app", "main"
+        "app",
+        "main",
     ]
 
 
@@ -59,8 +78,13 @@ def test_edges_show_and_stats(indexed: Path) -> None:
 
     stats = cli_json("stats", "--root", str(indexed))
     assert set(stats) == {
-        "files", "entities", "edges", "entities_by_kind", "entities_by_language",
-        "edges_by_kind", "edges_by_resolution",
+        "files",
+        "entities",
+        "edges",
+        "entities_by_kind",
+        "entities_by_language",
+        "edges_by_kind",
+        "edges_by_resolution",
     }
     assert set(stats["edges_by_resolution"]) == {"exact", "inferred", "unresolved"}
     assert stats["entities_by_language"] == {"python": stats["entities"]}
@@ -69,7 +93,9 @@ def test_edges_show_and_stats(indexed: Path) -> None:
 def test_callers_callees_impact_by_name(indexed: Path) -> None:
     callers = cli_json("callers", "make", "--depth", "2", "--root", str(indexed))
     assert {(r["qualname"], r["depth"]) for r in callers} == {
-        ("Engine.run", 1), ("go", 1), ("main", 2)
+        ("Engine.run", 1),
+        ("go", 1),
+        ("main", 2),
     }
     callees = cli_json("callees", "go", "--root", str(indexed))
     assert {r["qualname"] for r in callees} >= {"Engine", "make", "Engine.run"}
@@ -103,5 +129,6 @@ def test_cycles(tmp_path: Path) -> None:
     run_cli("index", str(root), "--quiet")
     found = cli_json("cycles", "--root", str(root))
     assert sorted(sorted(k.rsplit(":", 1)[1] for k in comp) for comp in found) == [
-        ["a", "b"], ["c"]
+        ["a", "b"],
+        ["c"],
     ]

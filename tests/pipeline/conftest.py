@@ -74,16 +74,25 @@ def project(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "proj", PROJECT)
 
 
-def run_cli(*args: str, cwd: Path | None = None, check: bool = True, **kw: Any) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, check: bool = True, **kw: Any
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess (as a user would)."""
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("ISGRAPH_DB", None)
     proc = subprocess.run(
         [sys.executable, "-m", "isgraph", *args],
-        cwd=cwd, capture_output=True, text=True, env=env, timeout=300, **kw,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        **kw,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"isgraph {args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"isgraph {args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

@@ -82,10 +82,23 @@ def test_unreadable_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
     (root / "locked.py").chmod(0o000)
     drop = "-dac_override,-dac_read_search"
     proc = subprocess.run(
-        ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}",
-         sys.executable, "-m", "isgraph", "index", str(root), "--json", "--quiet",
-         "--db", f"sqlite:{tmp_path / 'db' / 'i.db'}"],
-        capture_output=True, text=True, timeout=120,
+        [
+            "setpriv",
+            f"--bounding-set={drop}",
+            f"--inh-caps={drop}",
+            sys.executable,
+            "-m",
+            "isgraph",
+            "index",
+            str(root),
+            "--json",
+            "--quiet",
+            "--db",
+            f"sqlite:{tmp_path / 'db' / 'i.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
@@ -98,10 +111,14 @@ def test_locked_rocksdb_store_is_a_clear_error(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "ws", {"good.py": GOOD})
     db = f"rocksdb:{tmp_path / 'rocks'}"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from isgraph.store.connect import open_store; "
-         f"s = open_store({db!r}); print('ready', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from isgraph.store.connect import open_store; "
+            f"s = open_store({db!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"

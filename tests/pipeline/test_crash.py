@@ -20,8 +20,19 @@ from isgraph.store.connect import open_store
 from .conftest import run_cli
 
 PACKAGES = (
-    "email", "json", "asyncio", "concurrent", "xml", "http", "logging", "urllib", "unittest",
-    "idlelib", "lib2to3", "distutils", "tkinter",
+    "email",
+    "json",
+    "asyncio",
+    "concurrent",
+    "xml",
+    "http",
+    "logging",
+    "urllib",
+    "unittest",
+    "idlelib",
+    "lib2to3",
+    "distutils",
+    "tkinter",
 )
 
 
@@ -63,9 +74,22 @@ def assert_consistent(store: Store, reference: Store) -> int:
 
 def start_index(corpus: Path, db: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "isgraph", "index", str(corpus), "--db", f"sqlite:{db}",
-         "--quiet", "--jobs", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "isgraph",
+            "index",
+            str(corpus),
+            "--db",
+            f"sqlite:{db}",
+            "--quiet",
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 

@@ -97,7 +97,9 @@ async def test_rerun_with_nothing_changed_parses_nothing(project: Path, store: S
     assert third.parsed == 0 and third.unchanged == 4
 
 
-async def test_incremental_change_delete_and_dependent_resolution(project: Path, store: Store) -> None:
+async def test_incremental_change_delete_and_dependent_resolution(
+    project: Path, store: Store
+) -> None:
     await index(project, store)
     # A new file makes a previously unresolved call in another, unchanged file resolvable.
     write_tree(project, {"pkg/extra.py": "def later():\n    return 2\n"})

@@ -63,9 +63,11 @@ def _worker_init() -> None:
 
 def make_pool(jobs: int) -> ProcessPoolExecutor:
     """A process pool whose workers start from a small forkserver (fast, no inherited state)."""
+    ctx: multiprocessing.context.BaseContext
     try:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["isgraph.index.worker"])
+        fs = multiprocessing.get_context("forkserver")
+        fs.set_forkserver_preload(["isgraph.index.worker"])
+        ctx = fs
     except ValueError:  # platforms without forkserver
         ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
@@ -122,7 +124,9 @@ async def run_pipeline(
         except Exception as exc:  # a worker died (e.g. killed by the OOM killer)
             log.error("worker failed on %s: %r", [t.relpath for t in chunk], exc)
             results = [
-                FileResult(t.relpath, t.language, FileStatus.ERROR, error=f"worker crashed: {exc!r}")
+                FileResult(
+                    t.relpath, t.language, FileStatus.ERROR, error=f"worker crashed: {exc!r}"
+                )
                 for t in chunk
             ]
         finally:
@@ -137,7 +141,9 @@ async def run_pipeline(
             if r.status == FileStatus.INDEXED:
                 report.parsed += 1
                 if r.error:
-                    report.errors.append({"path": r.path, "error": f"{r.error} (indexed what parsed)"})
+                    report.errors.append(
+                        {"path": r.path, "error": f"{r.error} (indexed what parsed)"}
+                    )
             elif r.status == FileStatus.SKIPPED:
                 report.skipped.append({"path": r.path, "reason": r.error or "skipped"})
             else:
@@ -177,7 +183,9 @@ async def run_pipeline(
                 tick(1)
                 continue
             chunk.append(
-                FileTask(item.relpath, item.abspath, item.language, state.content_hash if state else None)
+                FileTask(
+                    item.relpath, item.abspath, item.language, state.content_hash if state else None
+                )
             )
             if len(chunk) >= CHUNK_FILES:
                 await submit(chunk)
@@ -187,7 +195,9 @@ async def run_pipeline(
         if handlers:
             await asyncio.gather(*list(handlers))
         gone = sorted(
-            (set(states) - seen) if only is None else {p for p in only if p in states and p not in seen}
+            (set(states) - seen)
+            if only is None
+            else {p for p in only if p in states and p not in seen}
         )
         if gone:
             await writer.remove_files(gone)
@@ -198,7 +208,9 @@ async def run_pipeline(
         for t in list(handlers):
             t.cancel()
         raise
-    report.errors.extend({"path": p, "error": f"write failed: {e}"} for p, e in writer.stats.failures)
+    report.errors.extend(
+        {"path": p, "error": f"write failed: {e}"} for p, e in writer.stats.failures
+    )
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -215,12 +215,12 @@ class Resolver:
                 self._named[name] = named.get(name, [])
             self._need_named.clear()
         if self._need_inherits:
-            found: dict[str, list[Edge]] = {k: [] for k in self._need_inherits}
+            by_src: dict[str, list[Edge]] = {k: [] for k in self._need_inherits}
             for edge in self.store.edges_from_srcs(self._need_inherits, EdgeKind.INHERITS):
-                found[edge.src].append(edge)
-            for edges in found.values():
+                by_src[edge.src].append(edge)
+            for edges in by_src.values():
                 edges.sort(key=lambda e: e.line)  # base order matters for lookups
-            self._inherits.update(found)
+            self._inherits.update(by_src)
             self._need_inherits.clear()
 
     def _trim_caches(self) -> None:
@@ -246,7 +246,9 @@ def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
     return best
 
 
-def resolve_paths(store: Store, paths: Iterable[str], batch_files: int = 200) -> Iterable[tuple[list[EdgeUpdate], ResolveReport]]:
+def resolve_paths(
+    store: Store, paths: Iterable[str], batch_files: int = 200
+) -> Iterable[tuple[list[EdgeUpdate], ResolveReport]]:
     """Resolve every edge of ``paths`` (in batches); yields each batch's updates and counts."""
     resolver = Resolver(store)
     batch: list[str] = []

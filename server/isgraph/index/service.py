@@ -118,8 +118,13 @@ class IndexService:
             t0 = time.perf_counter()
             try:
                 report = await run_pipeline(
-                    self.root, self.store, self.writer, self.config, self.pool,
-                    progress=progress, only=only,
+                    self.root,
+                    self.store,
+                    self.writer,
+                    self.config,
+                    self.pool,
+                    progress=progress,
+                    only=only,
                 )
                 t1 = time.perf_counter()
                 resolution = await self._resolve(report, phase)

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from isgraph.model import FileResult
 from isgraph.store.base import EdgeUpdate, Store
@@ -102,7 +103,9 @@ class Writer:
         self._stopped = False
 
     # -- sender API --------------------------------------------------------------------------
-    async def send(self, make: Callable[[asyncio.Future[WriteOutcome]], WriteCommand]) -> asyncio.Future[WriteOutcome]:
+    async def send(
+        self, make: Callable[[asyncio.Future[WriteOutcome]], WriteCommand]
+    ) -> asyncio.Future[WriteOutcome]:
         """Queue a command (waits while the queue is full) and return its future."""
         if self._stopped:
             raise RuntimeError("writer is shut down")
@@ -166,16 +169,24 @@ class Writer:
             files = []
             if isinstance(cmd, SetMeta):
                 err = await self._attempt(
-                    f"meta {cmd.key}", lambda c=cmd: self.store.set_meta(c.key, c.value)
+                    f"meta {cmd.key}", partial(self.store.set_meta, cmd.key, cmd.value)
                 )
-                _done(cmd, WriteOutcome(written=1) if err is None else
-                      WriteOutcome(failed=[(f"<meta {cmd.key}>", err)]))
+                _done(
+                    cmd,
+                    WriteOutcome(written=1)
+                    if err is None
+                    else WriteOutcome(failed=[(f"<meta {cmd.key}>", err)]),
+                )
             elif isinstance(cmd, UpdateEdges):
                 outcome = await self._attempt(
-                    "edge updates", lambda c=cmd: self.store.update_edges(c.updates)
+                    "edge updates", partial(self.store.update_edges, cmd.updates)
                 )
-                _done(cmd, WriteOutcome(written=len(cmd.updates)) if outcome is None else
-                      WriteOutcome(failed=[("<edges>", outcome)]))
+                _done(
+                    cmd,
+                    WriteOutcome(written=len(cmd.updates))
+                    if outcome is None
+                    else WriteOutcome(failed=[("<edges>", outcome)]),
+                )
             else:  # Flush / Shutdown: everything before it is done by now
                 _done(cmd, WriteOutcome())
         await self._write_files(files)
@@ -186,7 +197,7 @@ class Writer:
         results = [r for c in cmds if isinstance(c, ReplaceFiles) for r in c.results]
         removed = [p for c in cmds if isinstance(c, RemoveFiles) for p in c.paths]
         error = await self._attempt(
-            f"{len(results)} files", lambda: self.store.write_files(results, removed)
+            f"{len(results)} files", partial(self.store.write_files, results, removed)
         )
         if error is None:
             self.stats.files_written += len(results)
@@ -207,7 +218,7 @@ class Writer:
                     error
                     if len(items) == 1 and len(cmds) == 1
                     else await self._attempt(
-                        path, lambda res=res, rem=rem: self.store.write_files(res, rem), retries=0
+                        path, partial(self.store.write_files, res, rem), retries=0
                     )
                 )
                 if err is None:
@@ -231,7 +242,9 @@ class Writer:
                 err = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 if attempt < retries:
                     self.stats.retries += 1
-                    log.warning("write of %s failed (%s); retry %d/%d", what, err, attempt + 1, retries)
+                    log.warning(
+                        "write of %s failed (%s); retry %d/%d", what, err, attempt + 1, retries
+                    )
                     await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
                     continue
                 return err

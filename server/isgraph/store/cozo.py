@@ -43,8 +43,21 @@ from isgraph.store.base import (
 T = TypeVar("T")
 
 _ENTITY_COLS = (
-    "key", "language", "kind", "name", "qualname", "path", "start_line", "start_col",
-    "end_line", "end_col", "signature", "doc", "parent", "fqn", "metadata",
+    "key",
+    "language",
+    "kind",
+    "name",
+    "qualname",
+    "path",
+    "start_line",
+    "start_col",
+    "end_line",
+    "end_col",
+    "signature",
+    "doc",
+    "parent",
+    "fqn",
+    "metadata",
 )
 _EDGE_COLS = ("path", "src", "kind", "target_name", "dst", "resolution", "line", "candidates")
 _FILE_COLS = ("path", "language", "hash", "size", "mtime_ns", "status", "error")
@@ -95,18 +108,14 @@ _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
 _GET_ENTITIES = f"?[{_E}] := key in $keys, *entity{{{_E}}}"
 # Index lookups are separate rules: joined in one rule with the main relation, Cozo's
 # planner scans the relation instead of seeking by the keys the index yields (~30x slower).
-_BY_FQN = (
-    "k[key] := fqn in $fqns, *entity:by_fqn{fqn, key}\n"
-    f"?[{_E}] := k[key], *entity{{{_E}}}"
-)
+_BY_FQN = f"k[key] := fqn in $fqns, *entity:by_fqn{{fqn, key}}\n?[{_E}] := k[key], *entity{{{_E}}}"
 _BY_NAME = (
     "k[key] := name in $names, *entity:by_name{name, key}\n"
     f"?[{_E}] := k[key], *entity{{{_E}}}, kind in ['method', 'property']"
 )
 _ALIASES = "?[fqn, path, target] := fqn in $fqns, *alias{fqn, path, target}"
 _EDGES_OF_PATHS = (
-    "k[src] := path in $paths, *entity:by_path{path, key: src}\n"
-    f"?[{_G}] := k[src], *edge{{{_G}}}"
+    f"k[src] := path in $paths, *entity:by_path{{path, key: src}}\n?[{_G}] := k[src], *edge{{{_G}}}"
 )
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
@@ -139,8 +148,7 @@ named[path] := *edge{path, target_name, resolution}, resolution != 'exact',
 ?[path] := named[path]
 """
 _SEARCH = (
-    f"?[{_E}] := *entity{{{_E}}}, lname = lowercase(name), regex_matches(lname, $re)"
-    " :limit $cap"
+    f"?[{_E}] := *entity{{{_E}}}, lname = lowercase(name), regex_matches(lname, $re) :limit $cap"
 )
 
 
@@ -183,7 +191,9 @@ def _edge(row: Sequence[Any]) -> Edge:
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    lines = [ln.strip(" │×") .strip() for ln in text.splitlines() if ln.strip(" │×").strip()]
+    # Cozo's messages are miette reports: strip their box-drawing frame to get one line.
+    frame = " \u2502\u00d7"  # space, box-drawing bar, multiplication sign
+    lines = [ln.strip(frame).strip() for ln in text.splitlines() if ln.strip(frame).strip()]
     return " ".join(lines)[:300] if lines else type(exc).__name__
 
 
@@ -261,14 +271,39 @@ class CozoStore:
         if not paths:
             return
         entities = [
-            [e.key, e.language, e.kind, e.name, e.qualname, e.path, e.start_line, e.start_col,
-             e.end_line, e.end_col, e.signature, e.doc, e.parent, e.fqn, e.metadata]
-            for r in results for e in r.entities
+            [
+                e.key,
+                e.language,
+                e.kind,
+                e.name,
+                e.qualname,
+                e.path,
+                e.start_line,
+                e.start_col,
+                e.end_line,
+                e.end_col,
+                e.signature,
+                e.doc,
+                e.parent,
+                e.fqn,
+                e.metadata,
+            ]
+            for r in results
+            for e in r.entities
         ]
         edges = [
-            [e.path, e.src, str(e.kind), e.target_name, e.dst, str(e.resolution), e.line,
-             list(e.candidates)]
-            for r in results for e in r.edges
+            [
+                e.path,
+                e.src,
+                str(e.kind),
+                e.target_name,
+                e.dst,
+                str(e.resolution),
+                e.line,
+                list(e.candidates),
+            ]
+            for r in results
+            for e in r.edges
         ]
         aliases = [[a.fqn, a.path, a.target] for r in results for a in r.aliases]
         files = [
@@ -389,8 +424,13 @@ class CozoStore:
         # index instead of scanning (a bound-by-equality variable after the atom does not).
         params: dict[str, Any] = {}
         cols = {c: c for c in _EDGE_COLS}
-        for col, value in (("kind", kind), ("path", path), ("src", src), ("dst", dst),
-                           ("resolution", resolution)):
+        for col, value in (
+            ("kind", kind),
+            ("path", path),
+            ("src", src),
+            ("dst", dst),
+            ("resolution", resolution),
+        ):
             if value is not None:
                 cols[col] = f"{col}: ${col}"
                 params[col] = value
@@ -453,8 +493,15 @@ class CozoStore:
         pattern = ".*".join(re.escape(ch) for ch in q)
         rows = self._run(_SEARCH, {"re": pattern, "cap": 5000})
         ents = [_entity(r) for r in rows]
-        ents.sort(key=lambda e: (_rank(e.name.lower(), q), e.qualname.count("."), len(e.name),
-                                 e.path, e.start_line))
+        ents.sort(
+            key=lambda e: (
+                _rank(e.name.lower(), q),
+                e.qualname.count("."),
+                len(e.name),
+                e.path,
+                e.start_line,
+            )
+        )
         return ents[:limit]
 
     def stats(self) -> Stats:

@@ -66,10 +66,18 @@ def extract_python(path: str, source: bytes, module: str) -> Extraction:
     lines = source.count(b"\n") + 1
     mod_name = module.rsplit(".", 1)[-1]
     mod_entity = Entity(
-        key=make_key(LANG, "module", path, module), language=LANG, kind="module",
-        name=mod_name, qualname=module, path=path, start_line=1, start_col=0,
-        end_line=max(1, min(lines, root.end_point[0] + 1)), end_col=root.end_point[1],
-        doc=_docstring(root), fqn=module,
+        key=make_key(LANG, "module", path, module),
+        language=LANG,
+        kind="module",
+        name=mod_name,
+        qualname=module,
+        path=path,
+        start_line=1,
+        start_col=0,
+        end_line=max(1, min(lines, root.end_point[0] + 1)),
+        end_col=root.end_point[1],
+        doc=_docstring(root),
+        fqn=module,
     )
     out.entities.append(mod_entity)
     is_package = path.endswith("__init__.py") or path.endswith("__init__.pyi")
@@ -149,27 +157,34 @@ class _Extractor:
         else:
             kind = "function"
         qual = name if parent.kind == "module" else f"{parent.entity.qualname}.{name}"
-        if parent.kind == "module":
-            fqn = f"{self.module}.{name}"
-        else:
-            fqn = f"{parent.entity.fqn}.{name}"
+        fqn = f"{self.module if parent.kind == 'module' else parent.entity.fqn}.{name}"
         ordinal = self.ordinals.get((kind, qual), 0)
         self.ordinals[(kind, qual)] = ordinal + 1
         body = node.child_by_field_name("body")
         entity = Entity(
-            key=make_key(LANG, kind, self.path, qual, ordinal), language=LANG, kind=kind,
-            name=name, qualname=qual, path=self.path,
-            start_line=node.start_point[0] + 1, start_col=node.start_point[1],
-            end_line=node.end_point[0] + 1, end_col=node.end_point[1],
-            signature=_signature(node, is_class), doc=_docstring(body) if body else "",
-            parent=parent.entity.key, fqn=fqn,
+            key=make_key(LANG, kind, self.path, qual, ordinal),
+            language=LANG,
+            kind=kind,
+            name=name,
+            qualname=qual,
+            path=self.path,
+            start_line=node.start_point[0] + 1,
+            start_col=node.start_point[1],
+            end_line=node.end_point[0] + 1,
+            end_col=node.end_point[1],
+            signature=_signature(node, is_class),
+            doc=_docstring(body) if body else "",
+            parent=parent.entity.key,
+            fqn=fqn,
         )
         self.out.entities.append(entity)
         parent.names[name] = ("def", fqn)
         scope = _Scope(entity, "class" if is_class else "function", node.end_byte)
         if is_class:
             for base in _bases(node):
-                self._edge(entity, EdgeKind.INHERITS, base, node, self._name_candidates(base, stack))
+                self._edge(
+                    entity, EdgeKind.INHERITS, base, node, self._name_candidates(base, stack)
+                )
         elif parent.kind == "class" and "staticmethod" not in decorators:
             scope.self_name = _first_param(node)
             scope.class_fqn = parent.entity.fqn
@@ -271,7 +286,11 @@ class _Extractor:
         if callee is None or callee.text is None:
             return
         raw = callee.text
-        text = _WS.sub(b"", raw).decode("utf-8", "replace") if b" " in raw or b"\n" in raw else raw.decode("utf-8", "replace")
+        text = (
+            _WS.sub(b"", raw).decode("utf-8", "replace")
+            if b" " in raw or b"\n" in raw
+            else raw.decode("utf-8", "replace")
+        )
         self._edge(scope.entity, EdgeKind.CALLS, text, node, self._call_candidates(text, stack))
 
     def _call_candidates(self, text: str, stack: list[_Scope]) -> tuple[str, ...]:
@@ -328,8 +347,14 @@ class _Extractor:
             return
         self.edge_seen.add(ident)
         self.out.edges.append(
-            Edge(src=src.key, kind=kind, target_name=target, path=self.path,
-                 line=node.start_point[0] + 1, candidates=candidates)
+            Edge(
+                src=src.key,
+                kind=kind,
+                target_name=target,
+                path=self.path,
+                line=node.start_point[0] + 1,
+                candidates=candidates,
+            )
         )
 
 
