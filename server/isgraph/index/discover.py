@@ -108,7 +108,11 @@ def discover(
     index_dir: Path | None = None,
     languages: Collection[str] | None = None,
 ) -> Iterator[Found | Skip]:
-    """Yield source files under ``root`` (sorted, depth-first) and the reasons for skips."""
+    """Yield source files under ``root`` and the reasons for skips.
+
+    Order is deterministic: a directory's files (sorted by name), then its subdirectories
+    (sorted), depth first.
+    """
     root = root.resolve()
     rules = IgnoreRules(root, excludes=excludes, index_dir=index_dir)
     real_root = os.path.realpath(root)

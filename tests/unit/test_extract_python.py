@@ -1,0 +1,298 @@
+"""Python extraction: entities, keys, ranges, edges and their resolution candidates."""
+
+from __future__ import annotations
+
+import sysconfig
+import textwrap
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from isgraph.index.extract.base import Extraction
+from isgraph.index.extract.python import extract_python
+
+
+def ex(src: str, path: str = "pkg/mod.py", module: str = "pkg.mod") -> Extraction:
+    return extract_python(path, textwrap.dedent(src).lstrip("\n").encode(), module)
+
+
+def ents(x: Extraction) -> dict[str, tuple[str, str]]:
+    """qualname(#ordinal) -> (kind, signature)"""
+    out = {}
+    for e in x.entities:
+        suffix = e.key.rsplit("#", 1)[1] if "#" in e.key.rsplit(":", 1)[1] else ""
+        out[e.qualname + (f"#{suffix}" if suffix else "")] = (e.kind, e.signature)
+    return out
+
+
+def cands(x: Extraction, kind: str = "calls") -> dict[tuple[str, str], tuple[str, ...]]:
+    return {
+        (e.src.rsplit(":", 1)[1], e.target_name): e.candidates for e in x.edges if e.kind == kind
+    }
+
+
+def test_definitions_kinds_signatures_and_ordinals() -> None:
+    x = ex(
+        '''
+        """Module doc."""
+        import functools
+
+        def top(a: int, *args, b=2, **kw) -> str:
+            """Top-level function.
+
+            More text.
+            """
+            def inner():
+                pass
+            return inner
+
+        async def fetch(url):
+            pass
+
+        class Outer(Base, metaclass=Meta):
+            class Inner:
+                def m(self):
+                    pass
+
+            @property
+            def value(self):
+                return 1
+
+            @value.setter
+            def value(self, v):
+                pass
+
+            @functools.cached_property
+            def cached(self):
+                return 2
+
+            @staticmethod
+            def stat(x):
+                pass
+
+            @classmethod
+            async def build(cls):
+                pass
+
+        def top(a):
+            pass
+        '''
+    )
+    assert ents(x) == {
+        "pkg.mod": ("module", ""),
+        "top": ("function", "(a: int, *args, b=2, **kw) -> str"),
+        "top.inner": ("function", "()"),
+        "fetch": ("function", "async (url)"),
+        "Outer": ("class", "(Base, metaclass=Meta)"),
+        "Outer.Inner": ("class", ""),
+        "Outer.Inner.m": ("method", "(self)"),
+        "Outer.value": ("property", "(self)"),
+        "Outer.value#1": ("property", "(self, v)"),
+        "Outer.cached": ("property", "(self)"),
+        "Outer.stat": ("method", "(x)"),
+        "Outer.build": ("method", "async (cls)"),
+        "top#1": ("function", "(a)"),
+    }
+    by_q = {e.key: e for e in x.entities}
+    top = by_q["python:function:pkg/mod.py:top"]
+    assert (top.start_line, top.end_line, top.doc, top.fqn) == (
+        4,
+        11,
+        "Top-level function.",
+        "pkg.mod.top",
+    )
+    assert top.parent == "python:module:pkg/mod.py:pkg.mod"
+    assert x.entities[0].doc == "Module doc."
+    inner_m = by_q["python:method:pkg/mod.py:Outer.Inner.m"]
+    assert inner_m.parent == "python:class:pkg/mod.py:Outer.Inner"
+    assert inner_m.start_line == 18
+    value = by_q["python:property:pkg/mod.py:Outer.value"]
+    assert value.start_line == 22  # the def line; @property is on line 21
+    assert len({e.key for e in x.entities}) == len(x.entities)
+    assert x.syntax_error is None
+
+
+def test_call_candidates() -> None:
+    x = ex(
+        """
+        import os.path
+        import json as j
+        from collections import OrderedDict as OD
+        from . import sibling
+        from .. import parent_mod
+        from .sub.deep import thing
+        from star import *
+
+        def helper():
+            pass
+
+        class Base:
+            def base_m(self):
+                pass
+
+        class C(Base):
+            def m(self, other: Base, n):
+                self.base_m()
+                self.attr.deep()
+                super().base_m()
+                helper()
+                os.path.join("a")
+                j.loads("")
+                OD()
+                sibling.f()
+                parent_mod.g()
+                thing()
+                other.base_m()
+                local = Base()
+                local.base_m()
+                n.frob()
+                len([])
+                starred()
+                (lambda: 1)()
+                getattr(n, "x")().go()
+
+                def nested():
+                    helper()
+                    self.m(None, None)
+        """,
+        path="pkg/mod.py",
+        module="pkg.mod",
+    )
+    c = cands(x)
+    assert c[("C.m", "self.base_m")] == ("^pkg.mod.C.base_m",)
+    assert c[("C.m", "self.attr.deep")] == ("?deep",)
+    assert c[("C.m", "super().base_m")] == (">pkg.mod.C.base_m",)
+    assert c[("C.m", "helper")] == ("=pkg.mod.helper",)
+    assert c[("C.m", "os.path.join")] == ("=os.path.join",)
+    assert c[("C.m", "j.loads")] == ("=json.loads",)
+    assert c[("C.m", "OD")] == ("=collections.OrderedDict",)
+    assert c[("C.m", "sibling.f")] == ("=pkg.sibling.f",)
+    assert c[("C.m", "parent_mod.g")] == ("=parent_mod.g",)  # `..` from pkg.mod is the root
+    assert c[("C.m", "thing")] == ("=pkg.sub.deep.thing",)
+    assert c[("C.m", "other.base_m")] == ("^pkg.mod.Base.base_m",)  # annotated: exact
+    assert c[("C.m", "local.base_m")] == ("~^pkg.mod.Base.base_m",)  # assigned: a guess
+    assert c[("C.m", "n.frob")] == ("=star.n.frob", "?frob")
+    assert c[("C.m", "len")] == ("=star.len",)
+    assert c[("C.m", "starred")] == ("=star.starred",)
+    assert c[("C.m", "(lambda:1)")] == ()
+    assert c[("C.m", 'getattr(n,"x")().go')] == ("?go",)
+    # closures see the enclosing function's names (self included), not the class body's
+    assert c[("C.m.nested", "helper")] == ("=pkg.mod.helper",)
+    assert c[("C.m.nested", "self.m")] == ("^pkg.mod.C.m",)
+    inherits = cands(x, "inherits")
+    assert inherits == {("C", "Base"): ("=pkg.mod.Base",)}
+
+
+def test_imports_aliases_and_package_relative() -> None:
+    x = ex(
+        """
+        import a.b.c
+        import a.b as ab
+        from .decoder import JSONDecoder
+        from . import scanner
+        from x import *
+
+        def f():
+            import inner_mod
+            inner_mod.go()
+        """,
+        path="json/__init__.py",
+        module="json",
+    )
+    imports = cands(x, "imports")
+    assert imports == {
+        ("json", "a.b.c"): ("=a.b.c",),
+        ("json", "a.b"): ("=a.b",),
+        ("json", "json.decoder.JSONDecoder"): ("=json.decoder.JSONDecoder", "=json.decoder"),
+        ("json", "json.scanner"): ("=json.scanner", "=json"),
+        ("json", "x"): ("=x",),
+        ("f", "inner_mod"): ("=inner_mod",),
+    }
+    assert {(a.fqn, a.target) for a in x.aliases} == {
+        ("json.a", "a"),
+        ("json.ab", "a.b"),
+        ("json.JSONDecoder", "json.decoder.JSONDecoder"),
+        ("json.scanner", "json.scanner"),
+    }
+    assert cands(x)[("f", "inner_mod.go")] == ("=inner_mod.go",)
+
+
+def test_calls_are_deduplicated_per_source() -> None:
+    x = ex(
+        """
+        def f():
+            g()
+            g()
+            g( )
+        """
+    )
+    calls = [e for e in x.edges if e.kind == "calls"]
+    assert [(e.target_name, e.line) for e in calls] == [("g", 2)]
+
+
+def test_module_level_calls_come_from_the_module() -> None:
+    x = ex("setup()\n")
+    assert [(e.src, e.target_name) for e in x.edges] == [
+        ("python:module:pkg/mod.py:pkg.mod", "setup")
+    ]
+
+
+def test_syntax_errors_keep_what_parsed() -> None:
+    x = ex(
+        """
+        def good():
+            return 1
+
+        def broken(:
+            pass
+
+        class After:
+            def m(self):
+                good()
+        """
+    )
+    assert x.syntax_error is not None and "line 4" in x.syntax_error
+    names = {e.qualname for e in x.entities}
+    assert {"good", "After"} <= names
+
+
+def test_odd_files() -> None:
+    empty = extract_python("e.py", b"", "e")
+    assert [e.kind for e in empty.entities] == ["module"] and empty.edges == []
+    bom = extract_python("b.py", b"\xef\xbb\xbfdef f():\n    pass\n", "b")
+    assert [e.name for e in bom.entities] == ["b", "f"]
+    crlf = extract_python("c.py", b"def f():\r\n    g()\r\n", "c")
+    assert [(e.target_name, e.line) for e in crlf.edges] == [("g", 2)]
+    deep = extract_python("d.py", b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n", "d")
+    assert deep.entities[0].kind == "module"
+
+
+def check_invariants(x: Extraction, source: bytes) -> None:
+    keys = [e.key for e in x.entities]
+    assert len(keys) == len(set(keys))
+    n_lines = source.count(b"\n") + 1
+    for e in x.entities:
+        assert 1 <= e.start_line <= e.end_line <= n_lines + 1
+    entity_keys = set(keys)
+    for g in x.edges:
+        assert g.src in entity_keys
+        assert 1 <= g.line <= n_lines + 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    x = extract_python("f.py", data, "f")
+    check_invariants(x, data)
+
+
+_SAMPLE = (Path(sysconfig.get_paths()["stdlib"]) / "json" / "decoder.py").read_bytes()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(_SAMPLE)), st.integers(0, 200), st.binary(max_size=20))
+def test_mutated_real_source_never_raises(at: int, cut: int, insert: bytes) -> None:
+    data = _SAMPLE[:at] + insert + _SAMPLE[at + cut :]
+    x = extract_python("json/decoder.py", data, "json.decoder")
+    check_invariants(x, data)
