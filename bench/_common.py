@@ -1,0 +1,105 @@
+"""Shared helpers for the bench scripts: corpus copies, timing, process-tree memory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+IGNORE = shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc")
+
+
+def default_corpus() -> Path:
+    """CPython's standard library (what `python -c "import sysconfig; ..."` prints)."""
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def prepare_corpus(src: Path, dest: Path, copies: int = 1) -> Path:
+    """``copies`` copies of ``src`` under ``dest/copy_i`` (without site-packages/__pycache__),
+    so every tool measured sees exactly the same files."""
+    dest.mkdir(parents=True, exist_ok=True)
+    first = dest / "copy_1"
+    if not first.exists():
+        shutil.copytree(src, first, ignore=IGNORE, symlinks=True)
+    for i in range(2, copies + 1):
+        target = dest / f"copy_{i}"
+        if not target.exists():
+            shutil.copytree(first, target, symlinks=True)
+    return dest
+
+
+def count_files(root: Path, suffix: str = ".py") -> int:
+    return sum(1 for _ in root.rglob(f"*{suffix}"))
+
+
+def isgraph_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "isgraph", *args]
+
+
+class TreeMemory:
+    """Samples the RSS of a process and all its descendants (summed) every ``interval`` s."""
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_procs = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            total, n = 0, 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                        n += 1
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                break
+            self.peak_rss = max(self.peak_rss, total)
+            self.peak_procs = max(self.peak_procs, n)
+            time.sleep(self.interval)
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run ``cmd``; return (seconds, peak RSS of its process tree in bytes, stdout)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    with TreeMemory(proc.pid) as mem:
+        out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}):\n{err}")
+    return seconds, mem.peak_rss, out
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.0f} MB"

@@ -1,0 +1,135 @@
+"""Cold and warm `isgraph index` next to universal-ctags and the tree-sitter parse floor.
+
+    python bench/index_bench.py [CORPUS] [--jobs 2] [--db-kind sqlite] [--scale 1,2,4] [--json]
+
+All tools run in this one invocation, on the same copy of the corpus, so the ratios stay
+meaningful on a noisy machine. CORPUS defaults to CPython's standard library (site-packages and
+__pycache__ are left out of the copy).
+
+Figures: files/s of a cold index into a fresh store; isgraph/ctags and isgraph/floor ratios
+(floor = tree-sitter parsing every file once in the same number of processes, start-up
+included, nothing else); a second run with nothing changed; peak RSS of isgraph's whole
+process tree (sum of RSS of the parent and its pool workers, sampled every 20 ms: shared pages
+count once per process, so this over- rather than under-states).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import count_files, default_corpus, isgraph_cmd, mb, prepare_corpus, run_measured
+
+
+def _parse_one(path: str) -> int:
+    from tree_sitter_language_pack import get_parser
+
+    with open(path, "rb") as fh:
+        return get_parser("python").parse(fh.read()).root_node.end_byte
+
+
+def parse_floor(root: Path, jobs: int) -> float:
+    files = [str(p) for p in root.rglob("*.py")]
+    t0 = time.perf_counter()
+    ctx = multiprocessing.get_context("forkserver")
+    with ctx.Pool(jobs) as pool:
+        for _ in pool.imap_unordered(_parse_one, files, chunksize=8):
+            pass
+    return time.perf_counter() - t0
+
+
+def ctags_time(root: Path, out: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(["ctags", "-R", "--languages=Python", "-f", str(out), str(root)], check=True)
+    return time.perf_counter() - t0
+
+
+def index_once(root: Path, db: str, jobs: int) -> tuple[float, int, dict[str, object]]:
+    seconds, rss, out = run_measured(
+        isgraph_cmd("index", str(root), "--db", db, "--jobs", str(jobs), "--json", "--quiet")
+    )
+    return seconds, rss, json.loads(out)
+
+
+def bench_scale(corpus: Path, work: Path, k: int, jobs: int, db_kind: str) -> dict[str, object]:
+    root = prepare_corpus(corpus, work / "corpus", k)
+    for extra in sorted(root.glob("copy_*")):
+        if int(extra.name.split("_")[1]) > k:
+            shutil.rmtree(extra)
+    files = count_files(root)
+    store = work / f"store_{k}"
+    shutil.rmtree(store, ignore_errors=True)
+    db = "mem" if db_kind == "mem" else f"{db_kind}:{store / 'index.db'}"
+    row: dict[str, object] = {"copies": k, "files": files}
+    row["ctags_s"] = ctags_time(root, work / "tags")
+    row["floor_s"] = parse_floor(root, jobs)
+    cold_s, rss, summary = index_once(root, db, jobs)
+    row.update(cold_s=cold_s, peak_rss=rss, entities=summary["entities"], edges=summary["edges"])
+    row["edges_by_resolution"] = summary["edges_by_resolution"]
+    row["errors"] = len(summary["errors"])
+    row["skipped"] = len(summary["skipped"])
+    if db_kind != "mem":
+        warm_s, _, again = index_once(root, db, jobs)
+        row["warm_s"] = warm_s
+        row["warm_parsed"] = again["parsed"]
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("corpus", nargs="?", type=Path, default=default_corpus())
+    ap.add_argument("--jobs", type=int, default=max(1, multiprocessing.cpu_count()))
+    ap.add_argument("--db-kind", choices=["sqlite", "rocksdb", "mem"], default="sqlite")
+    ap.add_argument("--scale", default="1", help="comma-separated copy counts, e.g. 1,2,4")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    scales = [int(s) for s in args.scale.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="isgraph-bench-") as tmp:
+        for k in scales:
+            rows.append(bench_scale(args.corpus, Path(tmp), k, args.jobs, args.db_kind))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"corpus {args.corpus}  jobs {args.jobs}  store {args.db_kind}")
+    for r in rows:
+        res = r["edges_by_resolution"]
+        assert isinstance(res, dict)
+        edges = int(r["edges"]) or 1
+        cold = float(r["cold_s"])
+        print(
+            f"\n== {r['copies']}x: {r['files']} files, {r['entities']} entities, {r['edges']} edges "
+            f"({r['errors']} errors, {r['skipped']} skipped)"
+        )
+        print(f"  ctags -R           {float(r['ctags_s']):7.2f} s")
+        print(f"  parse floor        {float(r['floor_s']):7.2f} s")
+        print(
+            f"  isgraph cold       {cold:7.2f} s   {int(r['files']) / cold:6.0f} files/s   "
+            f"x{cold / float(r['ctags_s']):.1f} ctags   x{cold / float(r['floor_s']):.1f} floor"
+        )
+        if "warm_s" in r:
+            print(f"  isgraph unchanged  {float(r['warm_s']):7.2f} s   (parsed {r['warm_parsed']})")
+        print(f"  peak RSS (tree)    {mb(int(r['peak_rss']))}")
+        print(
+            "  calls+imports+inherits resolved: "
+            + ", ".join(f"{k} {100 * v / edges:.1f}%" for k, v in res.items())
+        )
+    if len(rows) > 1:
+        base = int(rows[0]["peak_rss"])
+        for r in rows[1:]:
+            growth = 100 * (int(r["peak_rss"]) - base) / base
+            print(f"\npeak RSS {rows[0]['copies']}x -> {r['copies']}x: {growth:+.1f}%")
+
+
+if __name__ == "__main__":
+    main()
