@@ -257,14 +257,17 @@ async def _run_index(root: Path, store: Store, cfg: Config, show_progress: bool)
 
 
 def _print_summary(s: IndexSummary, url: str) -> None:
-    res = s.edges_by_resolution
-    resolved = res.get("exact", 0) + res.get("inferred", 0)
-    share = f"{100 * resolved / s.edges:.0f}%" if s.edges else "-"
     out.print(
         f"[bold]{s.files}[/] files · [bold]{s.entities}[/] entities · [bold]{s.edges}[/] edges "
-        f"({share} resolved: {res.get('exact', 0)} exact, {res.get('inferred', 0)} inferred) "
         f"in {s.seconds:.2f}s"
     )
+    r = s.resolution
+    if r.edges:
+        share = 100 * (r.exact + r.inferred) / r.edges
+        out.print(
+            f"resolved {r.edges} edges: {share:.0f}% resolved ({r.exact} exact, "
+            f"{r.inferred} inferred, {r.unresolved} unresolved)"
+        )
     out.print(
         f"parsed {s.parsed}, unchanged {s.unchanged}, removed {s.removed}, "
         f"skipped {len(s.skipped)}, errors {len(s.errors)} → {url}"

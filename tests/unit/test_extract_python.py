@@ -170,8 +170,9 @@ def test_call_candidates() -> None:
     assert c[("C.m", "sibling.f")] == ("=pkg.sibling.f",)
     assert c[("C.m", "parent_mod.g")] == ("=parent_mod.g",)  # `..` from pkg.mod is the root
     assert c[("C.m", "thing")] == ("=pkg.sub.deep.thing",)
-    assert c[("C.m", "other.base_m")] == ("^pkg.mod.Base.base_m",)  # annotated: exact
-    assert c[("C.m", "local.base_m")] == ("~^pkg.mod.Base.base_m",)  # assigned: a guess
+    # annotated: exact; assigned: a guess; either falls back to the unique-name heuristic
+    assert c[("C.m", "other.base_m")] == ("^pkg.mod.Base.base_m", "?base_m")
+    assert c[("C.m", "local.base_m")] == ("~^pkg.mod.Base.base_m", "?base_m")
     assert c[("C.m", "n.frob")] == ("=star.n.frob", "?frob")
     assert c[("C.m", "len")] == ("=star.len",)
     assert c[("C.m", "starred")] == ("=star.starred",)
@@ -182,6 +183,32 @@ def test_call_candidates() -> None:
     assert c[("C.m.nested", "self.m")] == ("^pkg.mod.C.m",)
     inherits = cands(x, "inherits")
     assert inherits == {("C", "Base"): ("=pkg.mod.Base",)}
+
+
+def test_self_attribute_types_from_constructor_assignments() -> None:
+    x = ex(
+        """
+        from io import BytesIO
+
+        class Reader:
+            def __init__(self):
+                self.buf = BytesIO()
+                self.other = make()
+                self.mixed = BytesIO()
+
+            def reset(self):
+                self.mixed = Reader()
+
+            def read(self):
+                self.buf.getvalue()
+                self.mixed.close()
+                self.unknown.close()
+        """
+    )
+    c = cands(x)
+    assert c[("Reader.read", "self.buf.getvalue")] == ("~^io.BytesIO.getvalue", "?getvalue")
+    assert c[("Reader.read", "self.mixed.close")] == ("?close",)  # two different types
+    assert c[("Reader.read", "self.unknown.close")] == ("?close",)
 
 
 def test_imports_aliases_and_package_relative() -> None:

@@ -44,7 +44,6 @@ class IndexSummary:
     skipped: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     resolution: ResolveReport = field(default_factory=ResolveReport)
-    edges_by_resolution: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     pipeline_seconds: float = 0.0
     resolve_seconds: float = 0.0
@@ -60,8 +59,15 @@ class IndexSummary:
             "parsed": self.parsed,
             "unchanged": self.unchanged,
             "removed": self.removed,
-            "edges_by_resolution": self.edges_by_resolution,
-            "resolved_this_run": self.resolution.edges,
+            # Edges (re-)resolved by this run, by outcome: all of them after a cold index.
+            "resolution": {
+                "edges": self.resolution.edges,
+                "exact": self.resolution.exact,
+                "inferred": self.resolution.inferred,
+                "unresolved": self.resolution.unresolved,
+            },
+            "pipeline_seconds": round(self.pipeline_seconds, 3),
+            "resolve_seconds": round(self.resolve_seconds, 3),
         }
 
 
@@ -133,18 +139,17 @@ class IndexService:
                 # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
                 await asyncio.shield(self.writer.flush())
                 raise
-            stats = await asyncio.to_thread(self.store.stats)
+            files, entities, edges = await asyncio.to_thread(self.store.counts)
             return IndexSummary(
-                files=stats.files,
-                entities=stats.entities,
-                edges=stats.edges,
+                files=files,
+                entities=entities,
+                edges=edges,
                 parsed=report.parsed,
                 unchanged=report.unchanged,
                 removed=report.removed,
                 skipped=report.skipped,
                 errors=report.errors,
                 resolution=resolution,
-                edges_by_resolution=stats.edges_by_resolution,
                 seconds=time.perf_counter() - t0,
                 pipeline_seconds=t1 - t0,
                 resolve_seconds=t2 - t1,

@@ -31,6 +31,8 @@ QUERY = """
 (typed_parameter (identifier) @param type: (type))
 (typed_default_parameter name: (identifier) @param type: (type))
 (assignment left: (identifier) @var right: (call function: [(identifier) (attribute)]))
+(assignment left: (attribute object: (identifier) attribute: (identifier)) @sattr
+            right: (call function: [(identifier) (attribute)]))
 """
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
@@ -101,13 +103,15 @@ class _Extractor:
         self.scopes: dict[int, _Scope] = {}  # def node id -> scope (for bindings lookups)
         self.ordinals: dict[tuple[str, str], int] = {}
         self.edge_seen: set[tuple[str, str, str]] = set()
+        # (class fqn, attribute) -> class candidate of what methods assign to self.attribute
+        self.attr_types: dict[tuple[str, str], str | None] = {}
 
     # -- the sweep ------------------------------------------------------------------------
     def run(self, captures: dict[str, list[Node]]) -> None:
         # Events in source order; at equal start a definition opens before what it contains.
-        order = {"def": 0, "import": 1, "param": 2, "var": 3, "call": 4}
+        order = {"def": 0, "import": 1, "param": 2, "var": 3, "sattr": 3, "call": 4}
         events: list[tuple[int, int, str, Node]] = []
-        for name in ("def", "import", "call", "param", "var"):
+        for name in ("def", "import", "call", "param", "var", "sattr"):
             for node in captures.get(name, ()):
                 events.append((node.start_byte, order[name], name, node))
         events.sort(key=lambda e: (e[0], e[1]))
@@ -131,6 +135,8 @@ class _Extractor:
                 ptype = node.parent.child_by_field_name("type") if node.parent else None
                 if scope.kind == "function" and ptype is not None:
                     self._typed_param(node, ptype, stack)
+            elif what == "sattr":
+                self._self_attr(node, stack)
             elif what == "var":
                 right = node.parent.child_by_field_name("right") if node.parent else None
                 ctor = right.child_by_field_name("function") if right is not None else None
@@ -249,6 +255,24 @@ class _Extractor:
         if cls is not None:
             stack[-1].names[_text(name_node)] = ("annot", cls)
 
+    def _self_attr(self, target: Node, stack: list[_Scope]) -> None:
+        """``self.x = Foo(...)`` in a method: remember that the class's ``x`` is a Foo."""
+        method = self._enclosing_method(stack)
+        obj = target.child_by_field_name("object")
+        attr = target.child_by_field_name("attribute")
+        right = target.parent.child_by_field_name("right") if target.parent else None
+        ctor = right.child_by_field_name("function") if right is not None else None
+        if method is None or obj is None or attr is None or ctor is None:
+            return
+        if _text(obj) != method.self_name or method.class_fqn is None:
+            return
+        key = (method.class_fqn, _text(attr))
+        cls = self._class_candidate(_text(ctor), stack)
+        if key in self.attr_types and self.attr_types[key] != cls:
+            self.attr_types[key] = None  # assigned different things: no guess
+        else:
+            self.attr_types[key] = cls
+
     def _local_ctor(self, var: Node, ctor: Node, stack: list[_Scope]) -> None:
         name = _text(var)
         if name in stack[-1].names and stack[-1].names[name][0] != "local":
@@ -322,6 +346,10 @@ class _Extractor:
             if scope.self_name is not None and scope.self_name == head:
                 if len(rest) == 1:
                     return (f"^{scope.class_fqn}.{rest[0]}",)
+                if len(rest) == 2 and scope.class_fqn is not None:
+                    attr_type = self.attr_types.get((scope.class_fqn, rest[0]))
+                    if attr_type is not None:  # self.x = Foo() elsewhere: a guess, not proof
+                        return (f"~^{attr_type}.{rest[1]}", f"?{rest[1]}")
                 return (f"?{rest[-1]}",) if rest else ()
             if scope.kind == "function" and head in scope.names:
                 break  # shadowed by a closer binding
@@ -331,7 +359,8 @@ class _Extractor:
             if how in ("def", "import"):
                 return (f"={value}{tail}",)
             if len(rest) == 1:
-                return (f"^{value}.{rest[0]}" if how == "annot" else f"~^{value}.{rest[0]}",)
+                member = f"^{value}.{rest[0]}" if how == "annot" else f"~^{value}.{rest[0]}"
+                return (member, f"?{rest[0]}")  # the class may be outside the repo
             return (f"?{rest[-1]}",) if rest else ()
         cands = [f"={star}.{dotted}" for star in self.module_scope.stars]
         if rest:
