@@ -94,20 +94,26 @@ def start_index(corpus: Path, db: Path) -> subprocess.Popen[str]:
 
 
 def wait_until(db: Path, proc: subprocess.Popen[str], ready: Callable[[Store], bool]) -> None:
-    """Poll the store (as a second process would) until ``ready`` says the run got there."""
+    """Watch the store from a second process (as a terminal query would) until ``ready``."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if db.exists():
-            try:
-                s = open_store(f"sqlite:{db}")
+    store: Store | None = None
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if store is None and db.exists():
                 try:
-                    if ready(s):
+                    store = open_store(f"sqlite:{db}")
+                except StoreError:
+                    pass
+            if store is not None:
+                try:
+                    if ready(store):
                         return
-                finally:
-                    s.close()
-            except StoreError:
-                pass
-        time.sleep(0.02)
+                except StoreError:
+                    pass
+            time.sleep(0.01)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def files_written(n: int) -> Callable[[Store], bool]:

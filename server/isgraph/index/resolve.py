@@ -55,6 +55,8 @@ class Resolver:
         self._need_fqn: set[str] = set()
         self._need_named: set[str] = set()
         self._need_inherits: set[str] = set()
+        self._by_key: dict[str, Entity | None] = {}
+        self._need_keys: set[str] = set()
 
     # -- public -----------------------------------------------------------------------------
     def resolve_edges(self, edges: Sequence[Edge]) -> list[EdgeUpdate]:
@@ -65,6 +67,10 @@ class Resolver:
         for _ in range(MAX_ROUNDS):
             retry: list[Edge] = []
             for edge in pending:
+                if not edge.candidates:  # decided at extraction (same file) or undecidable
+                    if edge.dst is None:
+                        decided.append((edge, None, Resolution.UNRESOLVED))
+                    continue
                 try:
                     target, label = self._resolve(edge)
                 except _Need:
@@ -159,6 +165,11 @@ class Resolver:
             raise _Need
         bases: list[Entity] = []
         for edge in edges:
+            if not edge.candidates and edge.dst is not None:  # decided at extraction
+                base_ent = self._entity_by_key(edge.dst)
+                if base_ent is not None:
+                    bases.append(base_ent)
+                continue
             for cand in edge.candidates:
                 if cand.startswith("~"):
                     cand = cand[1:]
@@ -180,6 +191,12 @@ class Resolver:
             self._need_fqn.add(fqn)
             raise _Need
         return hit
+
+    def _entity_by_key(self, key: str) -> Entity | None:
+        if key not in self._by_key:
+            self._need_keys.add(key)
+            raise _Need
+        return self._by_key[key]
 
     def _alias_of(self, fqn: str) -> str | None:
         if fqn not in self._alias:
@@ -214,6 +231,11 @@ class Resolver:
             for name in self._need_named:
                 self._named[name] = named.get(name, [])
             self._need_named.clear()
+        if self._need_keys:
+            got = self.store.get_entities(self._need_keys)
+            for key in self._need_keys:
+                self._by_key[key] = got.get(key)
+            self._need_keys.clear()
         if self._need_inherits:
             by_src: dict[str, list[Edge]] = {k: [] for k in self._need_inherits}
             for edge in self.store.edges_from_srcs(self._need_inherits, EdgeKind.INHERITS):
@@ -224,7 +246,14 @@ class Resolver:
             self._need_inherits.clear()
 
     def _trim_caches(self) -> None:
-        for cache in (self._ents, self._alias, self._named, self._inherits, self._bases):
+        for cache in (
+            self._ents,
+            self._alias,
+            self._named,
+            self._inherits,
+            self._bases,
+            self._by_key,
+        ):
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
 

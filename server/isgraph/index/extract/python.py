@@ -19,7 +19,7 @@ from tree_sitter import Node, QueryCursor
 
 from isgraph.index.extract.base import Extraction
 from isgraph.index.parse import get_parser, get_query
-from isgraph.model import Alias, Edge, EdgeKind, Entity, make_key
+from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, make_key
 
 LANG = "python"
 QUERY = """
@@ -103,6 +103,7 @@ class _Extractor:
         self.scopes: dict[int, _Scope] = {}  # def node id -> scope (for bindings lookups)
         self.ordinals: dict[tuple[str, str], int] = {}
         self.edge_seen: set[tuple[str, str, str]] = set()
+        self.local: dict[str, Entity] = {module: mod_entity}  # fqn -> first definition here
         # (class fqn, attribute) -> class candidate of what methods assign to self.attribute
         self.attr_types: dict[tuple[str, str], str | None] = {}
 
@@ -184,6 +185,7 @@ class _Extractor:
             fqn=fqn,
         )
         self.out.entities.append(entity)
+        self.local.setdefault(fqn, entity)
         parent.names[name] = ("def", fqn)
         scope = _Scope(entity, "class" if is_class else "function", node.end_byte)
         if is_class:
@@ -375,16 +377,37 @@ class _Extractor:
         if ident in self.edge_seen:
             return
         self.edge_seen.add(ident)
-        self.out.edges.append(
-            Edge(
-                src=src.key,
-                kind=kind,
-                target_name=target,
-                path=self.path,
-                line=node.start_point[0] + 1,
-                candidates=candidates,
-            )
+        edge = Edge(
+            src=src.key,
+            kind=kind,
+            target_name=target,
+            path=self.path,
+            line=node.start_point[0] + 1,
+            candidates=candidates,
         )
+        if kind != EdgeKind.IMPORTS:
+            self._decide_locally(edge)
+        self.out.edges.append(edge)
+
+    def _decide_locally(self, edge: Edge) -> None:
+        """Settle an edge whose first candidate names a definition in this very file.
+
+        The resolver would reach the same entity (it prefers the same file), and such an
+        edge can only change when this file does, so it is written once, already decided.
+        """
+        if not edge.candidates:
+            return
+        first = edge.candidates[0]
+        target: Entity | None = None
+        if first.startswith("="):
+            target = self.local.get(first[1:])
+        elif first.startswith("^"):  # only a method the class itself defines, here
+            cls = self.local.get(first[1:].rpartition(".")[0])
+            member = self.local.get(first[1:])
+            if cls is not None and member is not None and member.parent == cls.key:
+                target = member
+        if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
+            edge.dst, edge.resolution, edge.candidates = target.key, Resolution.EXACT, ()
 
 
 # -- node helpers -------------------------------------------------------------------------
