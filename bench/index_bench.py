@@ -112,8 +112,8 @@ def main() -> None:
         edges = int(r["edges"]) or 1
         cold = float(r["cold_s"])
         print(
-            f"\n== {r['copies']}x: {r['files']} files, {r['entities']} entities, {r['edges']} edges "
-            f"({r['errors']} errors, {r['skipped']} skipped)"
+            f"\n== {r['copies']}x: {r['files']} files, {r['entities']} entities, "
+            f"{r['edges']} edges ({r['errors']} errors, {r['skipped']} skipped)"
         )
         print(f"  ctags -R           {float(r['ctags_s']):7.2f} s")
         print(f"  parse floor        {float(r['floor_s']):7.2f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -100,10 +101,8 @@ def wait_until(db: Path, proc: subprocess.Popen[str], ready: Callable[[Store], b
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             if store is None and db.exists():
-                try:
+                with contextlib.suppress(StoreError):
                     store = open_store(f"sqlite:{db}")
-                except StoreError:
-                    pass
             if store is not None:
                 try:
                     if ready(store):
