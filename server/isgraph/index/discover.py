@@ -1,104 +1,180 @@
 """Workspace discovery: a lazy, deterministic, gitignore-aware walk.
 
-Ignore rules are git's (pathspec's ``GitIgnoreSpec``): every ``.gitignore`` applies relative to
-its directory and deeper files override shallower ones; ``.git/info/exclude`` and configured
-excludes apply from the root. An ignored directory is not even listed.
+Order
+    Each directory is listed once (``os.scandir``), its entries sorted by name, and walked depth
+    first in that order: a subdirectory's contents come where its name sorts, so the output is
+    sorted by path components (``a/z.py`` before ``a.py``, since ``a`` < ``a.py``). Only the
+    directories on the current path are held in memory, never the whole file list.
 
-Symlinks are never followed: one that points outside the root would read outside the
-workspace, one that points inside is indexed at its real path anyway (and following it could
-loop). Each is reported as a ``Skip`` with the reason, as is any directory that cannot be
-listed.
+Ignore rules (matching is pathspec's ``GitIgnoreSpec``; precedence and pruning are git's)
+    For a path, the first source below with a matching pattern decides, and within a source the
+    last matching pattern wins:
+
+    1. the configured ``excludes`` (relative to the root; like git's command-line excludes,
+       they beat every ``.gitignore``, and a ``!`` there can re-include);
+    2. the ``.gitignore`` files of the path's directories, deepest first, each relative to its
+       own directory;
+    3. the root's ``.git/info/exclude``.
+
+    An ignored directory is not listed, so nothing under it can be re-included (as in git).
+    ``.git`` (at any depth) and the index directory are always skipped. A ``.gitignore`` that is
+    a symlink is not followed (as git does not).
+
+Symlinks
+    A symlinked file whose real path is inside the root is yielded under its own path (it is a
+    distinct path of the workspace). A symlinked directory is followed only where that cannot
+    visit a directory twice: each directory walked is remembered by ``(st_dev, st_ino)``, and a
+    link into a part of the workspace that the walk reaches at its real path (anything not
+    ignored) is skipped, so files are indexed at their real paths and never twice. A link whose
+    real path is outside the root, into ``.git`` or the index, broken, or leading back to an
+    ancestor is reported as a ``Skip`` and not followed. Links without a source-file name that
+    do not point to a directory are not reported (like any non-source file).
+
+Errors
+    A directory that cannot be listed (permission denied, vanished) is a ``Skip`` with the
+    ``OSError``'s reason and the walk goes on; a file that vanishes between listing and use is
+    simply not yielded. A root that does not exist, is not a directory or cannot be listed
+    raises: an empty walk would look like an empty workspace.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from isgraph.index.languages import language_for
+from isgraph.index.languages import LANGUAGES, language_for
 
+GITIGNORE = ".gitignore"
+INFO_EXCLUDE = ".git/info/exclude"
+DEFAULT_INDEX_DIR = ".isgraph"
 ALWAYS_SKIPPED = frozenset({".git"})
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_by_name = attrgetter("name")
+
+# (directory relative to the root, compiled .gitignore), shallowest first
+_Chain = tuple[tuple[str, GitIgnoreSpec], ...]
+# a directory's identity: (st_dev, st_ino), or its real path where the inode is unknown (0)
+_Key = tuple[int, int] | str
 
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    relpath: str  # repo-relative POSIX path
-    abspath: str
-    language: str
+    relpath: str  # root-relative, POSIX separators
+    abspath: str  # the root's real path joined with relpath
+    language: str  # a tree-sitter-language-pack grammar name
 
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    relpath: str
+    relpath: str  # root-relative, POSIX separators; "." for the root
     reason: str
 
 
 class IgnoreRules:
-    """The ignore decision for any path under ``root``; specs are read once per directory."""
+    """Whether a path under ``root`` is ignored, with exactly ``discover``'s semantics.
+
+    Meant for file watchers: ``.gitignore`` files are compiled once per directory and each
+    directory's verdict is remembered, so a call costs one pathspec check per applicable rules
+    file for the path itself. After a change to a rules file, call :meth:`refresh`.
+    """
 
     def __init__(
-        self, root: Path, *, excludes: Sequence[str] = (), index_dir: Path | None = None
+        self,
+        root: Path | str,
+        *,
+        excludes: Sequence[str] = (),
+        index_dir: Path | str | None = None,
     ) -> None:
-        self.root = root
-        base_lines = list(excludes)
-        info_exclude = root / ".git" / "info" / "exclude"
-        if info_exclude.is_file():
-            base_lines += _read_lines(info_exclude)
-        self._base = GitIgnoreSpec.from_lines(base_lines) if base_lines else None
-        index = index_dir if index_dir is not None else root / ".isgraph"
-        try:
-            self._index_rel: str | None = index.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            self._index_rel = None  # the index lives outside the root: nothing to skip
+        if isinstance(excludes, str):
+            raise TypeError("excludes must be a sequence of patterns, not one string")
+        self.root = Path(os.path.realpath(root))
+        self._root = str(self.root)
+        self._top = _compile(list(excludes))
+        self._bottom = _load_spec(os.path.join(self._root, *INFO_EXCLUDE.split("/")))
+        self._index_rels = _index_rels(os.path.abspath(root), self._root, index_dir)
         self._specs: dict[str, GitIgnoreSpec | None] = {}
+        self._dirs: dict[str, tuple[bool, _Chain]] = {}
+
+    def is_ignored(self, relpath: str, is_dir: bool = False) -> bool:
+        """Whether ``relpath`` (root-relative, POSIX; a trailing ``/`` means a directory) is
+        ignored, by the rules or because an ancestor directory is. A path that leaves the root
+        (``../x``) counts as ignored; the root itself is not."""
+        rel = _normalize(relpath)
+        if rel is None:
+            return True
+        if not rel:
+            return False
+        parent = rel.rpartition("/")[0]
+        ignored, chain = self._dir(parent)
+        return ignored or self._decide(chain, rel, is_dir or relpath.endswith("/"))
+
+    def refresh(self, relpath: str) -> bool:
+        """Forget what a changed ``relpath`` invalidates. True if it is a rules file (a
+        ``.gitignore`` or ``.git/info/exclude``): the ignored set may have changed."""
+        rel = _normalize(relpath)
+        if rel == INFO_EXCLUDE:
+            self._bottom = _load_spec(os.path.join(self._root, *INFO_EXCLUDE.split("/")))
+        elif rel is not None and rel.rpartition("/")[2] == GITIGNORE:
+            self._specs.pop(rel.rpartition("/")[0], None)
+        else:
+            return False
+        self._dirs.clear()
+        return True
+
+    # -- shared with the walk -------------------------------------------------------------
+
+    def _decide(self, chain: _Chain, relpath: str, is_dir: bool) -> bool:
+        """Ignored by the rules alone, given that no ancestor directory is ignored; ``chain``
+        holds the ``.gitignore`` files of the path's directories."""
+        if relpath.rpartition("/")[2] in ALWAYS_SKIPPED or relpath in self._index_rels:
+            return True
+        probe = relpath + "/" if is_dir else relpath  # pathspec's mark for a directory
+        if self._top is not None:
+            hit = self._top.check_file(probe).include
+            if hit is not None:
+                return hit
+        for base, spec in reversed(chain):  # deeper files override shallower ones
+            hit = spec.check_file(probe[len(base) + 1 :] if base else probe).include
+            if hit is not None:
+                return hit
+        return self._bottom is not None and bool(self._bottom.check_file(probe).include)
+
+    def _private(self, relpath: str) -> bool:
+        """Inside ``.git`` or the index directory (never read, not even through a link)."""
+        if any(part in ALWAYS_SKIPPED for part in relpath.split("/")):
+            return True
+        return any(relpath == d or relpath.startswith(d + "/") for d in self._index_rels)
+
+    def _dir(self, reldir: str) -> tuple[bool, _Chain]:
+        """Whether a directory is ignored (itself or an ancestor), and the rules inside it."""
+        known = self._dirs.get(reldir)
+        if known is not None:
+            return known
+        if reldir:
+            parent_ignored, chain = self._dir(reldir.rpartition("/")[0])
+            ignored = parent_ignored or self._decide(chain, reldir, True)
+        else:
+            ignored, chain = False, ()
+        if not ignored:  # like the walk, never read rules inside an ignored directory
+            spec = self._spec(reldir)
+            if spec is not None:
+                chain = (*chain, (reldir, spec))
+        self._dirs[reldir] = (ignored, chain)
+        return ignored, chain
 
     def _spec(self, reldir: str) -> GitIgnoreSpec | None:
         if reldir not in self._specs:
-            path = self.root / reldir / ".gitignore" if reldir else self.root / ".gitignore"
-            lines = _read_lines(path) if path.is_file() else []
-            self._specs[reldir] = GitIgnoreSpec.from_lines(lines) if lines else None
+            parts = reldir.split("/") if reldir else []
+            self._specs[reldir] = _load_spec(os.path.join(self._root, *parts, GITIGNORE))
         return self._specs[reldir]
-
-    def ignored_here(self, relpath: str, is_dir: bool) -> bool:
-        """Ignored by the rules alone, given that no ancestor directory is ignored."""
-        name = relpath.rsplit("/", 1)[-1]
-        if name in ALWAYS_SKIPPED or relpath == self._index_rel:
-            return True
-        probe = relpath + "/" if is_dir else relpath
-        decision: bool | None = None
-        if self._base is not None:
-            decision = self._base.check_file(probe).include
-        parts = relpath.split("/")
-        for depth in range(len(parts)):  # root's .gitignore first, deeper ones override
-            reldir = "/".join(parts[:depth])
-            spec = self._spec(reldir)
-            if spec is None:
-                continue
-            sub = probe[len(reldir) + 1 :] if reldir else probe
-            hit = spec.check_file(sub).include
-            if hit is not None:
-                decision = hit
-        return bool(decision)
-
-    def is_ignored(self, relpath: str, is_dir: bool = False) -> bool:
-        """Whether a path is ignored, its ancestors' ignores included (for file watchers)."""
-        parts = relpath.split("/")
-        for i in range(1, len(parts)):
-            if self.ignored_here("/".join(parts[:i]), True):
-                return True
-        return self.ignored_here(relpath, is_dir)
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
 
 
 def discover(
@@ -108,69 +184,227 @@ def discover(
     index_dir: Path | None = None,
     languages: Collection[str] | None = None,
 ) -> Iterator[Found | Skip]:
-    """Yield source files under ``root`` and the reasons for skips.
+    """Yield the source files under ``root`` (``Found``) and what was skipped and why.
 
-    Order is deterministic: a directory's files (sorted by name), then its subdirectories
-    (sorted), depth first.
+    ``excludes`` are gitignore patterns relative to the root; ``index_dir`` (absolute, or
+    relative to the root; default ``<root>/.isgraph``) is never walked; ``languages`` limits
+    the languages yielded. Arguments and the root are checked at the call (``ValueError``,
+    ``TypeError``, ``OSError``); the walk itself is lazy: nothing is listed before the first
+    ``next()``, and each ``next()`` lists at most the directories it needs.
     """
-    root = root.resolve()
+    wanted: frozenset[str] | None = None
+    if languages is not None:
+        if isinstance(languages, str):
+            raise TypeError("languages must be a collection of names, not one string")
+        wanted = frozenset(languages)
+        if unknown := wanted - LANGUAGES:
+            raise ValueError(f"unknown languages: {', '.join(sorted(unknown))}")
     rules = IgnoreRules(root, excludes=excludes, index_dir=index_dir)
-    real_root = os.path.realpath(root)
-    stack: list[str] = [""]
-    while stack:
-        reldir = stack.pop()
-        absdir = os.path.join(real_root, reldir) if reldir else real_root
-        try:
-            with os.scandir(absdir) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            yield Skip(reldir or ".", f"cannot list directory: {exc.strerror or exc}")
-            continue
-        subdirs: list[str] = []
-        for entry in entries:
-            rel = f"{reldir}/{entry.name}" if reldir else entry.name
+    root_stat = os.stat(rules.root)
+    if not stat.S_ISDIR(root_stat.st_mode):
+        raise NotADirectoryError(f"not a directory: {root}")
+    return _Walk(rules, wanted).run(root_stat)
+
+
+@dataclass(slots=True)
+class _Frame:
+    rel: str
+    chain: _Chain
+    entries: list[os.DirEntry[str]]
+    pos: int = 0
+
+
+class _Walk:
+    def __init__(self, rules: IgnoreRules, languages: frozenset[str] | None) -> None:
+        self.rules = rules
+        self.root = rules._root
+        self.languages = languages
+        self.visited: dict[_Key, str] = {}  # every directory walked -> the path it was walked at
+
+    def language(self, name: str) -> str | None:
+        language = language_for(name)
+        if language is None or (self.languages is not None and language not in self.languages):
+            return None
+        return language
+
+    def run(self, root_stat: os.stat_result) -> Iterator[Found | Skip]:
+        entries = _listdir(self.root)  # the root's errors propagate
+        self.visited[_key(root_stat, self.root)] = ""
+        stack = [_Frame("", self._chain((), "", self.root, entries), entries)]
+        decide = self.rules._decide
+        while stack:
+            frame = stack[-1]
+            if frame.pos == len(frame.entries):
+                stack.pop()
+                continue
+            entry = frame.entries[frame.pos]
+            frame.pos += 1
+            name = entry.name
+            if name in ALWAYS_SKIPPED:
+                continue
+            rel = f"{frame.rel}/{name}" if frame.rel else name
             try:
                 if entry.is_symlink():
-                    skip = _symlink_skip(entry.path, rel, real_root, languages)
-                    if skip is not None and not rules.is_ignored(rel):
-                        yield skip
-                    continue
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError as exc:  # vanished between listing and stat
-                yield Skip(rel, f"cannot stat: {exc.strerror or exc}")
-                continue
-            if stat.S_ISDIR(mode):
-                if not rules.ignored_here(rel, True):
-                    subdirs.append(rel)
-                continue
-            language = language_for(entry.name)
-            if language is None or (languages is not None and language not in languages):
-                continue
-            if rules.ignored_here(rel, False):
-                continue
-            if not stat.S_ISREG(mode):
-                yield Skip(rel, "not a regular file")
-                continue
-            yield Found(rel, entry.path, language)
-        stack.extend(reversed(subdirs))  # pop() then visits them in sorted order
+                    item = self._link(entry, rel, frame.chain)
+                elif entry.is_dir(follow_symlinks=False):
+                    if decide(frame.chain, rel, True):
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError as exc:  # vanished since the listing
+                        item = _skip(rel, f"cannot list directory: {_why(exc)}")
+                    else:
+                        item = self._enter(rel, entry.path, st, frame)
+                else:
+                    language = self.language(name)
+                    if language is None or decide(frame.chain, rel, False):
+                        continue
+                    if entry.is_file(follow_symlinks=False):
+                        item = _found(rel, entry.path, language)
+                    elif os.path.lexists(entry.path):
+                        item = _skip(rel, "not a regular file")
+                    else:
+                        continue  # vanished since the listing: nothing to index
+            except OSError as exc:
+                item = _skip(rel, f"cannot read: {_why(exc)}")
+            if isinstance(item, _Frame):
+                stack.append(item)
+            elif item is not None:
+                yield item
+
+    def _enter(
+        self, rel: str, path: str, st: os.stat_result, parent: _Frame, link: bool = False
+    ) -> _Frame | Skip:
+        """The frame for a directory about to be walked, or why it is not."""
+        key = _key(st, path)
+        seen = self.visited.get(key)
+        if seen is not None:
+            if seen == "" or rel.startswith(seen + "/"):
+                kind = "symlink loop" if link else "directory loop"
+                return _skip(rel, f"{kind}: leads back to {seen or '.'}")
+            return _skip(rel, f"already visited via {seen}")
+        try:
+            entries = _listdir(path)
+        except OSError as exc:
+            return _skip(rel, f"cannot list directory: {_why(exc)}")
+        self.visited[key] = rel
+        return _Frame(rel, self._chain(parent.chain, rel, path, entries), entries)
+
+    def _chain(self, chain: _Chain, rel: str, path: str, entries: list[os.DirEntry[str]]) -> _Chain:
+        if any(e.name == GITIGNORE for e in entries):
+            spec = _load_spec(os.path.join(path, GITIGNORE))
+            if spec is not None:
+                return (*chain, (rel, spec))
+        return chain
+
+    def _link(
+        self, entry: os.DirEntry[str], rel: str, chain: _Chain
+    ) -> Found | Skip | _Frame | None:
+        path = entry.path
+        language = self.language(entry.name)
+        try:
+            st = os.stat(path)
+        except OSError as exc:  # dangling, or links that loop among themselves
+            if language is None or self.rules._decide(chain, rel, False):
+                return None
+            return _skip(rel, f"broken symlink: {_why(exc)}")
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if (not is_dir and language is None) or self.rules._decide(chain, rel, is_dir):
+            return None
+        target = os.path.realpath(path)
+        if target == self.root:
+            target_rel = ""
+        elif target.startswith(self.root + os.sep):
+            target_rel = target[len(self.root) + 1 :].replace(os.sep, "/")
+        else:
+            return _skip(rel, f"symlink points outside the workspace: {target}")
+        if self.rules._private(target_rel):
+            return _skip(rel, f"symlink into a directory never indexed: {target_rel}")
+        if not is_dir:
+            if not stat.S_ISREG(st.st_mode):
+                return _skip(rel, "not a regular file")
+            assert language is not None
+            return _found(rel, path, language)
+        seen = self.visited.get(_key(st, target))
+        if seen is None and not self.rules.is_ignored(target_rel, is_dir=True):
+            # The walk reaches (or reached) it at its real path: index it there, once.
+            return _skip(rel, f"symlink to {target_rel}, indexed at its real path")
+        parent = _Frame(rel.rpartition("/")[0], chain, [])
+        return self._enter(rel, path, st, parent, link=True)
 
 
-def _symlink_skip(
-    path: str, rel: str, real_root: str, languages: Collection[str] | None
-) -> Skip | None:
-    """Why a symlink is not followed; None for a link that could not matter (non-source)."""
-    target = os.path.realpath(path)
-    is_dir = os.path.isdir(target)
-    language = language_for(rel)
-    if not is_dir and (language is None or (languages is not None and language not in languages)):
+def _listdir(path: str) -> list[os.DirEntry[str]]:
+    with os.scandir(path) as it:  # read it all and close: no descriptor held across yields
+        entries = list(it)
+    entries.sort(key=_by_name)
+    return entries
+
+
+def _key(st: os.stat_result, path: str) -> _Key:
+    return (st.st_dev, st.st_ino) if st.st_ino else os.path.realpath(path)
+
+
+def _found(rel: str, path: str, language: str) -> Found | Skip:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in a name (os.fsdecode's surrogates)
+        return _skip(rel, "file name is not valid UTF-8")
+    return Found(rel, path, language)
+
+
+def _skip(rel: str, reason: str) -> Skip:
+    # Reports are JSON: keep undecodable bytes of a name visible but encodable.
+    return Skip(rel.encode("utf-8", "backslashreplace").decode("utf-8"), reason)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _compile(lines: list[str]) -> GitIgnoreSpec | None:
+    spec = GitIgnoreSpec.from_lines(lines)
+    return spec if any(p.include is not None for p in spec.patterns) else None
+
+
+def _load_spec(path: str) -> GitIgnoreSpec | None:
+    """An ignore file's compiled patterns; None if it is missing, unreadable, a symlink (git
+    does not follow those either) or holds no patterns."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW)
+    except OSError:
         return None
-    inside = target == real_root or target.startswith(real_root + os.sep)
-    if not inside:
-        return Skip(rel, f"symlink points outside the workspace: {target}")
-    if not os.path.exists(target):
-        return Skip(rel, "broken symlink")
-    target_rel = os.path.relpath(target, real_root).replace(os.sep, "/")
-    link_dir = os.path.dirname(os.path.join(real_root, rel))
-    if is_dir and (link_dir == target or link_dir.startswith(target + os.sep)):
-        return Skip(rel, f"symlink loop: points to its own ancestor {target_rel or '.'}")
-    return Skip(rel, f"symlink inside the workspace: indexed at its real path {target_rel}")
+    try:
+        with open(fd, "rb") as f:
+            data = f.read()
+    except OSError:  # e.g. a directory named .gitignore
+        return None
+    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    return _compile([line.removesuffix("\r") for line in text.split("\n")])
+
+
+def _index_rels(given_root: str, real_root: str, index_dir: Path | str | None) -> frozenset[str]:
+    """The index directory's path(s) relative to the root: as written, and its real path."""
+    if index_dir is None:
+        return frozenset({DEFAULT_INDEX_DIR})
+    written = os.path.join(given_root, index_dir)  # an absolute index_dir stays as it is
+    rels: set[str] = set()
+    for path, base in (
+        (os.path.abspath(written), given_root),
+        (os.path.realpath(written), real_root),
+    ):
+        rel = os.path.relpath(path, base)
+        if rel != os.curdir and rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+            rels.add(rel.replace(os.sep, "/"))
+    return frozenset(rels)
+
+
+def _normalize(relpath: str) -> str | None:
+    """``relpath`` as a clean root-relative POSIX path; "" for the root, None if outside."""
+    if relpath.startswith("/"):
+        raise ValueError(f"expected a path relative to the root: {relpath!r}")
+    rel = posixpath.normpath(relpath)
+    if rel == ".":
+        return ""
+    if rel == ".." or rel.startswith("../"):
+        return None
+    return rel

@@ -1,4 +1,4 @@
-"""File extension -> language name (as tree-sitter-language-pack 0.13.0 names grammars)."""
+"""File extension -> language name, as tree-sitter-language-pack 0.13.0 names its grammars."""
 
 from __future__ import annotations
 
@@ -37,7 +37,13 @@ LANGUAGE_BY_EXTENSION: dict[str, str] = {
     ".kts": "kotlin",
 }
 
+LANGUAGES: frozenset[str] = frozenset(LANGUAGE_BY_EXTENSION.values())
+
 
 def language_for(path: str) -> str | None:
-    """The language of a file by its extension (case-sensitive, as compilers are)."""
+    """The language of a file by its extension, or None.
+
+    Matching is case-sensitive (``.C`` is not ``.c``), and a name that is only an extension
+    (``.py``) has none, as ``os.path.splitext`` has it.
+    """
     return LANGUAGE_BY_EXTENSION.get(posixpath.splitext(path)[1])

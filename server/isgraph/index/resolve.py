@@ -22,7 +22,7 @@ from isgraph.store.base import EdgeUpdate, Store
 
 MAX_DEPTH = 8  # alias / attribute chains longer than this are given up on (and cycles)
 MAX_ROUNDS = 8
-CACHE_LIMIT = 200_000  # entries per cache before it is dropped (keeps memory flat)
+CACHE_LIMIT = 20_000  # entries per cache before it is dropped (keeps memory flat)
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
 
 
@@ -265,10 +265,10 @@ def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
         return ents[0] if ents else None
     best: Entity | None = None
     best_score: tuple[int, int, int] | None = None
-    near_dir = posixpath.dirname(near)
     for ent in ents:
         same = 1 if ent.path == near else 0
-        common = len(posixpath.commonpath([near_dir, posixpath.dirname(ent.path)])) if near else 0
+        # shared leading characters of the paths: a cheap stand-in for directory nearness
+        common = len(posixpath.commonprefix([near, ent.path])) if near else 0
         score = (same, common, -ent.start_line)
         if best_score is None or score > best_score:
             best, best_score = ent, score
