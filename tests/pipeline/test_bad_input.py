@@ -151,3 +151,43 @@ def test_query_without_index_says_what_to_do(tmp_path: Path) -> None:
 def _cleanup_outside(tmp_path: Path):  # type: ignore[no-untyped-def]
     yield
     shutil.rmtree(tmp_path / "outside", ignore_errors=True)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and util-linux's setpriv to drop the DAC override capabilities",
+)
+def test_unlistable_directory_keeps_its_indexed_files(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "ws", {"good.py": GOOD, "pkg/inner.py": GOOD})
+    db = f"sqlite:{tmp_path / 'db' / 'i.db'}"
+    run_cli("index", str(root), "--db", db, "--quiet")
+    (root / "pkg").chmod(0o000)
+    drop = "-dac_override,-dac_read_search"
+    try:
+        proc = subprocess.run(
+            [
+                "setpriv",
+                f"--bounding-set={drop}",
+                f"--inh-caps={drop}",
+                sys.executable,
+                "-m",
+                "isgraph",
+                "index",
+                str(root),
+                "--json",
+                "--quiet",
+                "--db",
+                db,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        (root / "pkg").chmod(0o755)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["removed"] == 0  # a transient permission error must not wipe the index
+    assert any("cannot list" in s["reason"] for s in summary["skipped"])
+    files = {r["path"] for r in cli_json("symbols", "--kind", "module", "--db", db)}
+    assert files == {"good.py", "pkg/inner.py"}

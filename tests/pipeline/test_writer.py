@@ -81,7 +81,7 @@ async def _run(writer: Writer) -> asyncio.Task[None]:
 
 
 async def test_batches_many_commands_into_few_transactions(store: Store) -> None:
-    w = Writer(store)
+    w = Writer(store, queue_size=64)  # room for all 40 before the writer starts
     futures = [await w.replace_files([_file(f"f{i}.py")]) for i in range(40)]
     task = await _run(w)  # everything is queued before the writer starts: it must batch
     outcomes = await asyncio.gather(*futures)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -57,10 +58,11 @@ DEFAULT_INDEX_DIR = ".isgraph"
 ALWAYS_SKIPPED = frozenset({".git"})
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_MARK = "ps_d"  # the regex group pathspec (0.12 and 1.x) names its directory mark
 _by_name = attrgetter("name")
 
-# (directory relative to the root, compiled .gitignore), shallowest first
-_Chain = tuple[tuple[str, GitIgnoreSpec], ...]
+# (directory relative to the root, its compiled .gitignore), shallowest first
+_Chain = tuple[tuple[str, "_Patterns"], ...]
 # a directory's identity: (st_dev, st_ino), or its real path where the inode is unknown (0)
 _Key = tuple[int, int] | str
 
@@ -82,8 +84,8 @@ class IgnoreRules:
     """Whether a path under ``root`` is ignored, with exactly ``discover``'s semantics.
 
     Meant for file watchers: ``.gitignore`` files are compiled once per directory and each
-    directory's verdict is remembered, so a call costs one pathspec check per applicable rules
-    file for the path itself. After a change to a rules file, call :meth:`refresh`.
+    directory's verdict is remembered, so a call only matches the path itself against the
+    rules files that apply to it. After a change to a rules file, call :meth:`refresh`.
     """
 
     def __init__(
@@ -100,7 +102,7 @@ class IgnoreRules:
         self._top = _compile(list(excludes))
         self._bottom = _load_spec(os.path.join(self._root, *INFO_EXCLUDE.split("/")))
         self._index_rels = _index_rels(os.path.abspath(root), self._root, index_dir)
-        self._specs: dict[str, GitIgnoreSpec | None] = {}
+        self._specs: dict[str, _Patterns | None] = {}
         self._dirs: dict[str, tuple[bool, _Chain]] = {}
 
     def is_ignored(self, relpath: str, is_dir: bool = False) -> bool:
@@ -138,14 +140,14 @@ class IgnoreRules:
             return True
         probe = relpath + "/" if is_dir else relpath  # pathspec's mark for a directory
         if self._top is not None:
-            hit = self._top.check_file(probe).include
+            hit = self._top.verdict(probe, is_dir)
             if hit is not None:
                 return hit
-        for base, spec in reversed(chain):  # deeper files override shallower ones
-            hit = spec.check_file(probe[len(base) + 1 :] if base else probe).include
+        for base, rules in reversed(chain):  # deeper files override shallower ones
+            hit = rules.verdict(probe[len(base) + 1 :] if base else probe, is_dir)
             if hit is not None:
                 return hit
-        return self._bottom is not None and bool(self._bottom.check_file(probe).include)
+        return self._bottom is not None and bool(self._bottom.verdict(probe, is_dir))
 
     def _private(self, relpath: str) -> bool:
         """Inside ``.git`` or the index directory (never read, not even through a link)."""
@@ -170,7 +172,7 @@ class IgnoreRules:
         self._dirs[reldir] = (ignored, chain)
         return ignored, chain
 
-    def _spec(self, reldir: str) -> GitIgnoreSpec | None:
+    def _spec(self, reldir: str) -> _Patterns | None:
         if reldir not in self._specs:
             parts = reldir.split("/") if reldir else []
             self._specs[reldir] = _load_spec(os.path.join(self._root, *parts, GITIGNORE))
@@ -361,12 +363,97 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _compile(lines: list[str]) -> GitIgnoreSpec | None:
-    spec = GitIgnoreSpec.from_lines(lines)
-    return spec if any(p.include is not None for p in spec.patterns) else None
+class _Patterns:
+    """One rules file (or the configured excludes), compiled by pathspec's ``GitIgnoreSpec``.
+
+    ``GitIgnoreSpec.check_file`` answers for a whole path, folding in its parent directories
+    with pathspec's own priorities, which differs from git once directories are pruned (as
+    git does and this walk must): it calls ``a/`` ignored under ``*`` + ``!*/`` + ``!*.py``
+    and keeps ``build/keep.py`` under ``build/`` + ``!build/keep.py``. So each compiled
+    pattern is asked whether it matches the path itself, and git's rule decides: the last
+    matching pattern wins.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[tuple[re.Pattern[str], bool]]) -> None:
+        self._items = items  # (regex, ignore?) in reverse order: the first match wins
+
+    def verdict(self, probe: str, is_dir: bool) -> bool | None:
+        """True if ignored, False if re-included (``!``), None if no pattern matches."""
+        for regex, include in self._items:
+            if _matches_itself(regex, probe, is_dir):
+                return include
+        return None
 
 
-def _load_spec(path: str) -> GitIgnoreSpec | None:
+def _matches_itself(regex: re.Pattern[str], probe: str, is_dir: bool) -> bool:
+    """Whether a pathspec pattern matches the path itself, not only a parent directory.
+
+    pathspec compiles a pattern to a regex anchored at the start (``^``) that ends with the
+    directory mark (a ``/`` that matches a directory and lets everything inside it match),
+    with that mark optional, or as a plain prefix (``x/**``, which matches what is inside x);
+    ``*``, ``**``, ``*/`` and ``**/`` have shortcut regexes that match any path or any
+    directory. ``probe`` ends with ``/`` for a directory.
+    """
+    if regex.pattern.startswith("^"):
+        if regex.fullmatch(probe) is not None:
+            return True
+        if _DIR_MARK in regex.groupindex:
+            return False  # only a parent directory matched
+        found = regex.search(probe)  # a prefix pattern: must leave something inside
+        return found is not None and found.end() < len(probe)
+    return regex.search(probe) is not None and (is_dir or _DIR_MARK not in regex.groupindex)
+
+
+def _compile(lines: list[str]) -> _Patterns | None:
+    lines = [_trailing_globstar(line) for line in lines]
+    try:
+        patterns = list(GitIgnoreSpec.from_lines(lines).patterns)
+    except (ValueError, re.error):  # git skips a bad pattern; do the same, line by line
+        patterns = []
+        for line in lines:
+            try:
+                patterns.extend(GitIgnoreSpec.from_lines([line]).patterns)
+            except (ValueError, re.error):
+                continue
+    items = [
+        (_without_tail(p.regex), bool(p.include))
+        for p in reversed(patterns)
+        if p.include is not None and p.regex is not None
+    ]
+    return _Patterns(items) if items else None
+
+
+# pathspec 0.12 lets the directory mark swallow the rest of the path ("/.*"); 1.x ends the
+# regex there (and matches with search). Bring 0.12's to 1.x's form, which _matches_itself reads.
+_TAILS_012 = (
+    (f"(?:(?P<{_DIR_MARK}>/).*)?$", f"(?:(?P<{_DIR_MARK}>/)|$)"),
+    (f"(?P<{_DIR_MARK}>/).*$", f"(?P<{_DIR_MARK}>/)"),
+)
+
+
+def _without_tail(regex: re.Pattern[str]) -> re.Pattern[str]:
+    for tail, replacement in _TAILS_012:
+        if regex.pattern.endswith(tail):
+            return re.compile(regex.pattern[: -len(tail)] + replacement, regex.flags)
+    return regex
+
+
+def _trailing_globstar(line: str) -> str:
+    """Work around pathspec reading ``x/**`` (and ``x/**/``) as matching the directory ``x``
+    itself: git matches only what is inside (``x/**`` + ``!x/keep.py`` keeps ``x/keep.py``).
+    By git's definition ``x/**`` is ``x/**/*`` (and ``x/**/`` is ``x/**/*/``), which pathspec
+    reads right."""
+    body = line.rstrip(" ")
+    if body.endswith("/**"):
+        return body + "/*"
+    if body.endswith("/**/"):
+        return body + "*/"
+    return line
+
+
+def _load_spec(path: str) -> _Patterns | None:
     """An ignore file's compiled patterns; None if it is missing, unreadable, a symlink (git
     does not follow those either) or holds no patterns."""
     try:

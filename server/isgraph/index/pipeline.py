@@ -105,6 +105,9 @@ async def run_pipeline(
     in_flight = asyncio.Semaphore(max(2, config.jobs * 2))
     handlers: set[asyncio.Task[None]] = set()
     seen: set[str] = set()
+    # Directories that could not be listed this time: their stored files are kept, not
+    # removed (a transient permission error must not wipe part of the index).
+    unlisted: list[str] = []
     done = 0
     root_s = str(root)
 
@@ -174,6 +177,8 @@ async def run_pipeline(
         async for item in _in_thread_batches(found_iter, DISCOVERY_BATCH):
             if isinstance(item, Skip):
                 report.skipped.append({"path": item.relpath, "reason": item.reason})
+                if item.reason.startswith("cannot list directory"):
+                    unlisted.append(item.relpath.rstrip("/") + "/")
                 continue
             report.discovered += 1
             seen.add(item.relpath)
@@ -195,9 +200,9 @@ async def run_pipeline(
         if handlers:
             await asyncio.gather(*list(handlers))
         gone = sorted(
-            (set(states) - seen)
-            if only is None
-            else {p for p in only if p in states and p not in seen}
+            p
+            for p in (set(states) - seen if only is None else set(only) & states.keys() - seen)
+            if not any(p.startswith(d) or d == "./" for d in unlisted)
         )
         if gone:
             await writer.remove_files(gone)
@@ -235,9 +240,12 @@ def _explicit(root: Path, paths: list[str], config: Config) -> Iterator[Found | 
         if lang is None or lang not in EXTRACTORS or rules.is_ignored(rel):
             continue
         abspath = os.path.join(root, rel)
+        real = os.path.realpath(abspath)
+        if not (real + os.sep).startswith(os.path.realpath(root) + os.sep):
+            continue  # a symlink out of the workspace is never read
         try:
-            mode = os.lstat(abspath).st_mode
+            mode = os.stat(abspath).st_mode
         except OSError:
             continue  # gone: the caller removes it from the store
-        if stat.S_ISREG(mode):  # never through a symlink (it could lead out of the root)
+        if stat.S_ISREG(mode):
             yield Found(rel, abspath, lang)

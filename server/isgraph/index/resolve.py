@@ -22,6 +22,7 @@ from isgraph.store.base import EdgeUpdate, Store
 
 MAX_DEPTH = 8  # alias / attribute chains longer than this are given up on (and cycles)
 MAX_ROUNDS = 8
+BATCH_FILES = 50  # files whose edges are resolved together (bounds the edges held at once)
 CACHE_LIMIT = 20_000  # entries per cache before it is dropped (keeps memory flat)
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
 
@@ -276,7 +277,7 @@ def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
 
 
 def resolve_paths(
-    store: Store, paths: Iterable[str], batch_files: int = 200
+    store: Store, paths: Iterable[str], batch_files: int = BATCH_FILES
 ) -> Iterable[tuple[list[EdgeUpdate], ResolveReport]]:
     """Resolve every edge of ``paths`` (in batches); yields each batch's updates and counts."""
     resolver = Resolver(store)

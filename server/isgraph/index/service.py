@@ -17,7 +17,7 @@ from pathlib import Path
 
 from isgraph.config import Config
 from isgraph.index.pipeline import PipelineReport, ProgressFn, make_pool, run_pipeline
-from isgraph.index.resolve import ResolveReport, resolve_paths
+from isgraph.index.resolve import BATCH_FILES, ResolveReport, resolve_paths
 from isgraph.index.writer import Writer
 from isgraph.store.base import EdgeUpdate, Store
 
@@ -182,7 +182,7 @@ class IndexService:
                 await self.writer.update_edges(updates)
             for name in ("edges", "updated", "exact", "inferred", "unresolved"):
                 setattr(total, name, getattr(total, name) + getattr(rep, name))
-            done = min(len(paths), done + 200)
+            done = min(len(paths), done + BATCH_FILES)
             if phase is not None:
                 phase("resolve", done, len(paths))
         await self.writer.set_meta(RESOLVE_PENDING, "0")

@@ -93,7 +93,7 @@ class Writer:
         self,
         store: Store,
         *,
-        queue_size: int = 64,
+        queue_size: int = 16,
         max_rows: int = 20_000,
     ) -> None:
         self.store = store

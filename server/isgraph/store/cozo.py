@@ -158,8 +158,7 @@ named[path] := *edge{path, target_name, resolution}, resolution != 'exact',
 """
 _NAMES = "?[name] := *entity:by_name{name}"
 _BY_NAMES = (
-    "k[key] := name in $names, *entity:by_name{name, key}\n"
-    f"?[{_E}] := k[key], *entity{{{_E}}}"
+    f"k[key] := name in $names, *entity:by_name{{name, key}}\n?[{_E}] := k[key], *entity{{{_E}}}"
 )
 # Every write_files bumps this (a fresh token, no read-modify-write), so a process holding a
 # cache of names knows, with one point read, whether any process has changed the store.
@@ -544,7 +543,11 @@ class CozoStore:
         ents = [_entity(r) for r in self._run(_BY_NAMES, {"names": wanted})]
         ents.sort(
             key=lambda e: (
-                _rank(e.name.lower(), q), e.qualname.count("."), len(e.name), e.path, e.start_line
+                _rank(e.name.lower(), q),
+                e.qualname.count("."),
+                len(e.name),
+                e.path,
+                e.start_line,
             )
         )
         return ents[:limit]
