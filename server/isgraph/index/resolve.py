@@ -230,7 +230,9 @@ class Resolver:
         if self._need_named:
             named = self.store.methods_named(self._need_named)
             for name in self._need_named:
-                self._named[name] = named.get(name, [])
+                # Only uniqueness matters for `?name`: keep two at most (common names such as
+                # `__init__` have thousands of definitions, and grow with the repo).
+                self._named[name] = named.get(name, [])[:2]
             self._need_named.clear()
         if self._need_keys:
             got = self.store.get_entities(self._need_keys)
