@@ -165,3 +165,45 @@ def test_ctrl_c_flushes_and_exits_130(corpus: Path, reference: Store, tmp_path: 
         assert assert_consistent(store, reference) >= 30
     finally:
         store.close()
+
+
+async def test_a_killed_parser_process_costs_nothing(
+    corpus: Path, reference: Store, tmp_path: Path
+) -> None:
+    """A pool worker killed mid-run (as the OOM killer would) is replaced; no file is lost."""
+    import asyncio
+
+    import psutil
+
+    from isgraph.config import Config
+    from isgraph.index.service import IndexService
+
+    store = open_store(f"sqlite:{tmp_path / 'i.db'}")
+    killed: list[int] = []
+
+    async def killer() -> None:
+        me = psutil.Process()
+        while not killed:
+            # pool workers are forked by the forkserver: they are its children
+            workers = [
+                w
+                for p in me.children()
+                if "forkserver" in " ".join(p.cmdline())
+                for w in p.children()
+            ]
+            if workers and len(store.file_states()) > 20:
+                workers[0].kill()
+                killed.append(workers[0].pid)
+                return
+            await asyncio.sleep(0.01)
+
+    try:
+        async with IndexService(corpus, store, Config(jobs=2)) as service:
+            task = asyncio.create_task(killer())
+            summary = await service.index()
+            task.cancel()
+        assert killed, "no worker was killed: the run was too quick"
+        assert [e for e in summary.errors if "crashed" in e["error"]] == []
+        assert assert_consistent(store, reference) == len(reference.file_states())
+    finally:
+        store.close()

@@ -17,6 +17,7 @@ import stat
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -92,11 +93,13 @@ async def run_pipeline(
     *,
     progress: ProgressFn | None = None,
     only: list[str] | None = None,
+    renew_pool: Callable[[Executor], Executor] | None = None,
 ) -> PipelineReport:
     """Index ``root`` into ``store`` through ``writer``; only changed files are parsed.
 
     ``only``: restrict to these repo-relative paths (incremental re-ingest of known changes);
-    a listed path that no longer exists is removed from the store.
+    a listed path that no longer exists is removed from the store. ``renew_pool(broken)``
+    returns a working pool after a worker died; without it a dead worker fails its chunk.
     """
     t0 = time.perf_counter()
     report = PipelineReport()
@@ -117,21 +120,39 @@ async def run_pipeline(
         if progress is not None:
             progress(done, report.discovered, finished)
 
+    async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
+        nonlocal pool
+        current = pool
+        try:
+            return await loop.run_in_executor(
+                current, process_chunk, root_s, chunk, config.max_file_size
+            )
+        except BrokenProcessPool:
+            if renew_pool is None:
+                raise
+            if pool is current:  # the first chunk to notice replaces the pool
+                log.warning("a parser process died; starting a new pool")
+                pool = renew_pool(current)
+            raise
+
     async def handle(chunk: list[FileTask]) -> None:
         try:
-            results = await loop.run_in_executor(
-                pool, process_chunk, root_s, chunk, config.max_file_size
-            )
+            try:
+                results = await run_chunk(chunk)
+            except BrokenProcessPool:
+                # A worker died (OOM killer, a crash in a grammar): retry file by file in a
+                # fresh pool, so only a file that kills its worker again is lost.
+                results = []
+                for task in chunk:
+                    try:
+                        results += await run_chunk([task])
+                    except BrokenProcessPool:
+                        results.append(_crashed(task))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a worker died (e.g. killed by the OOM killer)
+        except Exception as exc:
             log.error("worker failed on %s: %r", [t.relpath for t in chunk], exc)
-            results = [
-                FileResult(
-                    t.relpath, t.language, FileStatus.ERROR, error=f"worker crashed: {exc!r}"
-                )
-                for t in chunk
-            ]
+            results = [_crashed(t, exc) for t in chunk]
         finally:
             in_flight.release()
         to_write: list[FileResult] = []
@@ -218,6 +239,16 @@ async def run_pipeline(
     )
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _crashed(task: FileTask, exc: BaseException | None = None) -> FileResult:
+    why = f": {exc!r}" if exc is not None else ""
+    return FileResult(
+        task.relpath,
+        task.language,
+        FileStatus.ERROR,
+        error=f"the parser process crashed on this file{why}",
+    )
 
 
 def _same_stat(abspath: str, size: int, mtime_ns: int) -> bool:

@@ -92,6 +92,13 @@ class IndexService:
             self._pool = make_pool(self.config.jobs)
         return self._pool
 
+    def _renew_pool(self, broken: Executor) -> Executor:
+        """Replace a pool whose worker died (BrokenProcessPool makes it unusable)."""
+        if self._pool is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = make_pool(self.config.jobs)
+        return self.pool
+
     def _ensure_writer(self) -> None:
         if self._writer_task is None or self._writer_task.done():
             self._writer_task = asyncio.create_task(self.writer.run(), name="isgraph-writer")
@@ -129,6 +136,7 @@ class IndexService:
                     self.writer,
                     self.config,
                     self.pool,
+                    renew_pool=self._renew_pool if self._own_pool else None,
                     progress=progress,
                     only=only,
                 )
