@@ -94,25 +94,23 @@ def start_index(corpus: Path, db: Path) -> subprocess.Popen[str]:
     )
 
 
-def wait_until(db: Path, proc: subprocess.Popen[str], ready: Callable[[Store], bool]) -> None:
-    """Watch the store from a second process (as a terminal query would) until ``ready``."""
-    deadline = time.monotonic() + 60
-    store: Store | None = None
+def start_and_wait(corpus: Path, db: Path, ready: Callable[[Store], bool]) -> subprocess.Popen[str]:
+    """Start `isgraph index` and watch its store from this process (as a terminal query would)
+    until ``ready``. The watcher opens the store before the run starts, so it only reads."""
+    observer = open_store(f"sqlite:{db}")
     try:
+        proc = start_index(corpus, db)
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
-            if store is None and db.exists():
-                with contextlib.suppress(StoreError):
-                    store = open_store(f"sqlite:{db}")
-            if store is not None:
-                try:
-                    if ready(store):
-                        return
-                except StoreError:
-                    pass
+            with contextlib.suppress(StoreError):
+                if ready(observer):
+                    break
             time.sleep(0.01)
     finally:
-        if store is not None:
-            store.close()
+        observer.close()
+    if proc.poll() is not None:
+        pytest.fail("the run finished before the signal could land: corpus too small")
+    return proc
 
 
 def files_written(n: int) -> Callable[[Store], bool]:
@@ -130,10 +128,7 @@ def test_kill_9_mid_index_then_rerun(
     corpus: Path, reference: Store, tmp_path: Path, ready: Callable[[Store], bool]
 ) -> None:
     db = tmp_path / "i.db"
-    proc = start_index(corpus, db)
-    wait_until(db, proc, ready)
-    if proc.poll() is not None:
-        pytest.fail("the run finished before the kill landed: corpus too small")
+    proc = start_and_wait(corpus, db, ready)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole group: parent and pool workers
     proc.wait()
     store = open_store(f"sqlite:{db}")
@@ -152,8 +147,7 @@ def test_kill_9_mid_index_then_rerun(
 
 def test_ctrl_c_flushes_and_exits_130(corpus: Path, reference: Store, tmp_path: Path) -> None:
     db = tmp_path / "i.db"
-    proc = start_index(corpus, db)
-    wait_until(db, proc, files_written(30))
+    proc = start_and_wait(corpus, db, files_written(30))
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     _, stderr = proc.communicate(timeout=60)
     if proc.returncode == 0:
