@@ -19,6 +19,33 @@ from .conftest import cli_json, run_cli, write_tree
 GOOD = "def ok():\n    return 1\n"
 
 
+NEEDS_SETPRIV = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and util-linux's setpriv to drop the DAC override capabilities",
+)
+
+
+def index_without_dac_override(root: Path, db: str) -> subprocess.CompletedProcess[str]:
+    """Run the real `isgraph index` as root *without* CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH,
+    so that file modes apply (root otherwise reads everything)."""
+    drop = "-dac_override,-dac_read_search"
+    cmd = [
+        "setpriv",
+        f"--bounding-set={drop}",
+        f"--inh-caps={drop}",
+        sys.executable,
+        "-m",
+        "isgraph",
+        "index",
+        str(root),
+        "--json",
+        "--quiet",
+        "--db",
+        db,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
 def make_bad_tree(root: Path) -> Path:
     write_tree(root, {"good.py": GOOD, "pkg/__init__.py": "", "pkg/also_good.py": GOOD})
     (root / "binary.py").write_bytes(b"\x7fELF\x00\x00\x01\x02" * 100)
@@ -71,35 +98,13 @@ def test_worker_reports_vanished_file(tmp_path: Path) -> None:
     assert result.error is not None and "disappeared" in result.error
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root and util-linux's setpriv to drop the DAC override capabilities",
-)
+@NEEDS_SETPRIV
 def test_unreadable_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
     # Root reads every file whatever its mode, so run the real CLI without the capabilities
     # that let it (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH): then mode 000 is unreadable.
     root = write_tree(tmp_path / "ws", {"good.py": GOOD, "locked.py": GOOD})
     (root / "locked.py").chmod(0o000)
-    drop = "-dac_override,-dac_read_search"
-    proc = subprocess.run(
-        [
-            "setpriv",
-            f"--bounding-set={drop}",
-            f"--inh-caps={drop}",
-            sys.executable,
-            "-m",
-            "isgraph",
-            "index",
-            str(root),
-            "--json",
-            "--quiet",
-            "--db",
-            f"sqlite:{tmp_path / 'db' / 'i.db'}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = index_without_dac_override(root, f"sqlite:{tmp_path / 'db' / 'i.db'}")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     errors = {e["path"]: e["error"] for e in summary["errors"]}
@@ -153,36 +158,14 @@ def _cleanup_outside(tmp_path: Path):  # type: ignore[no-untyped-def]
     shutil.rmtree(tmp_path / "outside", ignore_errors=True)
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root and util-linux's setpriv to drop the DAC override capabilities",
-)
+@NEEDS_SETPRIV
 def test_unlistable_directory_keeps_its_indexed_files(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "ws", {"good.py": GOOD, "pkg/inner.py": GOOD})
     db = f"sqlite:{tmp_path / 'db' / 'i.db'}"
     run_cli("index", str(root), "--db", db, "--quiet")
     (root / "pkg").chmod(0o000)
-    drop = "-dac_override,-dac_read_search"
     try:
-        proc = subprocess.run(
-            [
-                "setpriv",
-                f"--bounding-set={drop}",
-                f"--inh-caps={drop}",
-                sys.executable,
-                "-m",
-                "isgraph",
-                "index",
-                str(root),
-                "--json",
-                "--quiet",
-                "--db",
-                db,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = index_without_dac_override(root, db)
     finally:
         (root / "pkg").chmod(0o755)
     assert proc.returncode == 0, proc.stderr
