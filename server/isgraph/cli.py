@@ -357,7 +357,7 @@ def show(
             out.print(f"  doc   {rec['doc']}")
         for label, items, end in (("→", rec["edges_out"], "to"), ("←", rec["edges_in"], "from")):
             for e in items:
-                target = e[end] or f"{e['target_name']} (unresolved)"
+                target = e[end] or e["target_name"]
                 out.print(f"  {label} {e['kind']:<8} {target}  [dim]{e['resolution']}[/]")
 
 
