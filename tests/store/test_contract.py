@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, make_key
-from isgraph.store.base import EdgeUpdate, SchemaMismatchError, Store, StoreError, StoreLockedError
-from isgraph.store.connect import open_store
+from isgraph.store.base import (
+    EdgeUpdate,
+    Reach,
+    SchemaMismatchError,
+    Store,
+    StoreError,
+    StoreLockedError,
+)
+from isgraph.store.connect import default_store_url, open_store
 
 from .conftest import url_for
 
@@ -20,6 +29,7 @@ PERSISTENT = ["sqlite", "rocksdb"]  # mem has nothing to reopen or share
 def ent(
     path: str, qual: str, kind: str = "function", line: int = 1, parent: str | None = None
 ) -> Entity:
+    module = path[:-3].replace("/", ".")
     name = qual.rsplit(".", 1)[-1]
     return Entity(
         key=make_key("python", kind, path, qual),
@@ -29,17 +39,22 @@ def ent(
         qualname=qual,
         path=path,
         start_line=line,
-        start_col=0,
+        start_col=4 if parent else 0,
         end_line=line + 2,
         end_col=4,
-        signature="(x)" if kind != "class" else "",
+        signature="" if kind in ("class", "module") else "(x)",
         doc=f"doc of {name}",
         parent=parent,
-        fqn=f"{path[:-3].replace('/', '.')}.{qual}",
+        fqn=module if kind == "module" else f"{module}.{qual}",
+        metadata='{"complexity": 1}' if kind == "method" else None,
     )
 
 
-def call(src: Entity, dst: Entity | None, target: str, line: int = 2, res: str = "exact") -> Edge:
+def mod(path: str) -> Entity:
+    return ent(path, path[:-3].replace("/", "."), "module", line=1)
+
+
+def call(src: Entity, dst: Entity | None, target: str, line: int, res: str = "exact") -> Edge:
     return Edge(
         src.key,
         "calls",
@@ -48,19 +63,21 @@ def call(src: Entity, dst: Entity | None, target: str, line: int = 2, res: str =
         line,
         dst.key if dst else None,
         res if dst else "unresolved",
-        ("=" + target,),
+        ("=" + target,) if res != "exact" or dst is None else (),
     )
 
 
-# A small graph: a.py: main -> helper -> util (b.py) -> helper (cycle), b.Util <- a.Child,
-# a self-recursive function, an unresolved call.
-A_MAIN = ent("a.py", "main", line=1)
-A_HELPER = ent("a.py", "helper", line=5)
-A_CHILD = ent("a.py", "Child", "class", line=9)
-A_METH = ent("a.py", "Child.run", "method", line=10, parent=A_CHILD.key)
-B_UTIL = ent("b.py", "util", line=1)
-B_CLS = ent("b.py", "Util", "class", line=5)
-B_REC = ent("b.py", "recurse", line=9)
+# Two files: a.py: main -> helper -> b.util -> helper (a cycle); a.Child inherits b.Util;
+# module a imports b.util; b.recurse calls itself; a.main calls the unresolved `len`.
+A_MOD = mod("a.py")
+A_MAIN = ent("a.py", "main", line=3)
+A_HELPER = ent("a.py", "helper", line=7)
+A_CHILD = ent("a.py", "Child", "class", line=11)
+A_METH = ent("a.py", "Child.run", "method", line=12, parent=A_CHILD.key)
+B_MOD = mod("b.py")
+B_UTIL = ent("b.py", "util", line=3)
+B_CLS = ent("b.py", "Util", "class", line=7)
+B_REC = ent("b.py", "recurse", line=11)
 
 
 def files() -> list[FileResult]:
@@ -72,13 +89,14 @@ def files() -> list[FileResult]:
         10,
         1,
         None,
-        [A_MAIN, A_HELPER, A_CHILD, A_METH],
+        [A_MOD, A_MAIN, A_HELPER, A_CHILD, A_METH],
         [
-            call(A_MAIN, A_HELPER, "helper"),
-            call(A_HELPER, B_UTIL, "b.util"),
-            call(A_MAIN, None, "len", line=3),
-            Edge(A_CHILD.key, "inherits", "b.Util", "a.py", 9, B_CLS.key, "exact"),
-            call(A_METH, B_UTIL, "b.util", res="inferred"),
+            Edge(A_MOD.key, "imports", "b.util", "a.py", 1, B_UTIL.key, "exact"),
+            call(A_MAIN, A_HELPER, "helper", 4),
+            call(A_MAIN, None, "len", 5),
+            call(A_HELPER, B_UTIL, "b.util", 8),
+            Edge(A_CHILD.key, "inherits", "b.Util", "a.py", 11, B_CLS.key, "exact"),
+            call(A_METH, B_UTIL, "self.util", 13, res="inferred"),
         ],
         [Alias("a.py", "a.util", "b.util")],
     )
@@ -90,8 +108,8 @@ def files() -> list[FileResult]:
         20,
         2,
         "syntax error at line 3",
-        [B_UTIL, B_CLS, B_REC],
-        [call(B_UTIL, A_HELPER, "a.helper"), call(B_REC, B_REC, "recurse")],
+        [B_MOD, B_UTIL, B_CLS, B_REC],
+        [call(B_UTIL, A_HELPER, "a.helper", 4), call(B_REC, B_REC, "recurse", 12)],
     )
     return [a, b]
 
@@ -102,57 +120,100 @@ def filled(store: Store) -> Store:
     return store
 
 
-def keys(reach: list) -> dict[str, int]:  # type: ignore[type-arg]
+def names(reach: list[Reach]) -> dict[str, int]:
+    """qualname -> depth."""
     return {r.key.rsplit(":", 1)[1]: r.depth for r in reach}
 
 
+def snapshot(store: Store) -> tuple[object, ...]:
+    return (
+        store.find_entities(),
+        store.edges(),
+        store.file_states(),
+        store.aliases(["a.util"]),
+    )
+
+
+# -- round trip and filters -----------------------------------------------------------------
 def test_round_trip_of_every_field(filled: Store) -> None:
-    assert filled.get_entity(A_METH.key) == A_METH
+    for e in files()[0].entities + files()[1].entities:
+        assert filled.get_entity(e.key) == e
     assert filled.get_entity("python:function:nope.py:x") is None
     assert filled.get_entities([A_MAIN.key, B_UTIL.key, "missing"]) == {
         A_MAIN.key: A_MAIN,
         B_UTIL.key: B_UTIL,
     }
-    got = {(e.src, e.target_name): e for e in filled.edges()}
-    for e in files()[0].edges + files()[1].edges:
-        assert got[(e.src, e.target_name)] == e
+    assert filled.get_entities([]) == {}
+    got = {(e.src, e.kind, e.target_name): e for e in filled.edges()}
+    want = files()[0].edges + files()[1].edges
+    assert len(got) == len(want)
+    for e in want:
+        assert got[(e.src, e.kind, e.target_name)] == e
     states = filled.file_states()
-    assert states["b.py"].error == "syntax error at line 3"
-    assert (states["a.py"].content_hash, states["a.py"].size, states["a.py"].mtime_ns) == (
+    assert sorted(states) == ["a.py", "b.py"]
+    a, b = states["a.py"], states["b.py"]
+    assert (a.path, a.language, a.content_hash, a.size, a.mtime_ns, a.status, a.error) == (
+        "a.py",
+        "python",
         "h-a",
         10,
         1,
+        "indexed",
+        None,
     )
+    assert b.error == "syntax error at line 3"
     assert filled.aliases(["a.util", "zzz"]) == {"a.util": Alias("a.py", "a.util", "b.util")}
+    assert filled.counts() == (2, 9, 8)
 
 
 def test_filters(filled: Store) -> None:
     assert [e.qualname for e in filled.find_entities(path="a.py")] == [
+        "a",
         "main",
         "helper",
         "Child",
         "Child.run",
     ]
-    assert [e.key for e in filled.find_entities(name="util")] == [B_UTIL.key]
+    assert filled.find_entities(name="util") == [B_UTIL]
     assert {e.name for e in filled.find_entities(name_contains="UTI")} == {"util", "Util"}
     assert [e.name for e in filled.find_entities(kind="class")] == ["Child", "Util"]
+    assert filled.find_entities(name="util", kind="class") == []
+    assert filled.find_entities(path="b.py", kind="function", limit=1) == [B_UTIL]
     assert len(filled.find_entities(limit=2)) == 2
+    # edges come ordered by path, then line
+    assert [(e.line, e.target_name) for e in filled.edges(path="a.py")] == [
+        (1, "b.util"),
+        (4, "helper"),
+        (5, "len"),
+        (8, "b.util"),
+        (11, "b.Util"),
+        (13, "self.util"),
+    ]
     assert [e.target_name for e in filled.edges(kind="inherits")] == ["b.Util"]
     assert {e.target_name for e in filled.edges(src=A_MAIN.key)} == {"helper", "len"}
-    assert {e.src for e in filled.edges(dst=B_UTIL.key)} == {A_HELPER.key, A_METH.key}
+    assert {e.src for e in filled.edges(dst=B_UTIL.key)} == {A_MOD.key, A_HELPER.key, A_METH.key}
+    assert {e.src for e in filled.edges(dst=B_UTIL.key, kind="calls")} == {
+        A_HELPER.key,
+        A_METH.key,
+    }
     assert [e.target_name for e in filled.edges(resolution="unresolved")] == ["len"]
+    assert [e.target_name for e in filled.edges(path="b.py", src=B_REC.key)] == ["recurse"]
     assert {e.target_name for e in filled.edges(path="b.py")} == {"a.helper", "recurse"}
-    assert {e.src for e in filled.edges_from_paths(["b.py"])} == {B_UTIL.key, B_REC.key}
+    assert {e.src for e in filled.edges_from_paths(["b.py", "nope.py"])} == {B_UTIL.key, B_REC.key}
+    assert filled.edges_from_paths([]) == []
     assert [e.dst for e in filled.edges_from_srcs([A_CHILD.key, B_UTIL.key], "inherits")] == [
         B_CLS.key
     ]
-    assert filled.entities_by_fqn(["a.helper", "b.util", "none"]) == {
+    assert filled.entities_by_fqn(["a.helper", "b.util", "a", "none"]) == {
         "a.helper": [A_HELPER],
         "b.util": [B_UTIL],
+        "a": [A_MOD],
     }
     assert filled.methods_named(["run", "util"]) == {"run": [A_METH]}
+    assert filled.aliases([]) == {}
 
 
+# -- writes -----------------------------------------------------------------------------------
 def test_replacing_a_file_is_whole_and_leaves_others(filled: Store) -> None:
     new_main = ent("a.py", "main2", line=1)
     a2 = FileResult(
@@ -164,28 +225,138 @@ def test_replacing_a_file_is_whole_and_leaves_others(filled: Store) -> None:
         3,
         None,
         [new_main],
-        [call(new_main, B_UTIL, "b.util")],
+        [call(new_main, B_UTIL, "b.util", 2)],
     )
     filled.write_files([a2])
-    assert [e.name for e in filled.find_entities(path="a.py")] == ["main2"]
+    assert filled.find_entities(path="a.py") == [new_main]
     assert [e.src for e in filled.edges(path="a.py")] == [new_main.key]
+    assert filled.get_entity(A_METH.key) is None
+    assert filled.edges(src=A_MAIN.key) == []
     assert filled.aliases(["a.util"]) == {}
     assert filled.file_states()["a.py"].content_hash == "h-a2"
-    assert len(filled.find_entities(path="b.py")) == 3  # untouched
+    assert len(filled.find_entities(path="b.py")) == 4  # untouched
     assert len(filled.edges(path="b.py")) == 2
+    assert filled.counts() == (2, 5, 3)
+
+
+def test_failed_write_changes_nothing(filled: Store) -> None:
+    """The deletes and the puts are one transaction: a put that fails undoes the deletes."""
+    before = snapshot(filled)
+    bad = ent("a.py", "broken", line=1)
+    bad.start_line = None  # type: ignore[assignment]  # the put of this row fails
+    with pytest.raises(StoreError) as err:
+        filled.write_files(
+            [FileResult("a.py", "python", "indexed", "h-x", 1, 1, None, [bad])], removed=["b.py"]
+        )
+    assert "\n" not in str(err.value)
+    assert snapshot(filled) == before
+
+
+def test_reader_never_sees_half_a_file(filled: Store) -> None:
+    a1 = files()[0]
+    a2 = FileResult("a.py", "python", "indexed", "h-a2", 1, 1, None, [A_MAIN])
+    whole = {tuple(e.key for e in a1.entities), (A_MAIN.key,)}
+    seen: set[tuple[str, ...]] = set()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                seen.add(tuple(e.key for e in filled.find_entities(path="a.py")))
+        except BaseException as exc:  # surfaced below
+            failures.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(40):
+            filled.write_files([a2 if i % 2 else a1])
+    finally:
+        stop.set()
+        reader.join()
+    assert not failures
+    assert seen <= whole
+
+
+def test_reader_in_another_process_never_sees_half_a_file(tmp_path: Path) -> None:
+    """SQLite is shared across processes: a reader there must not see a write half done."""
+    url = url_for("sqlite", tmp_path)
+    s = open_store(url)
+    s.write_files(files())
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parents[2])!r})\n"
+            "from tests.store.test_contract import files, A_MAIN\n"
+            "from isgraph.model import FileResult\n"
+            "from isgraph.store.connect import open_store\n"
+            f"s = open_store({url!r})\n"
+            "a2 = FileResult('a.py', 'python', 'indexed', 'h-a2', 1, 1, None, [A_MAIN])\n"
+            "for i in range(200):\n"
+            "    s.write_files([a2 if i % 2 else files()[0]])\n",
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    whole = {tuple(e.key for e in files()[0].entities), (A_MAIN.key,)}
+    seen: set[tuple[str, ...]] = set()
+    try:
+        while writer.poll() is None:
+            seen.add(tuple(e.key for e in s.find_entities(path="a.py")))
+    finally:
+        writer.wait(timeout=60)
+        s.close()
+    assert writer.returncode == 0
+    assert seen <= whole
 
 
 def test_removing_files(filled: Store) -> None:
-    filled.write_files([], removed=["b.py"])
+    filled.write_files([], removed=["b.py", "never-indexed.py"])
     assert sorted(filled.file_states()) == ["a.py"]
     assert filled.find_entities(path="b.py") == [] and filled.edges(path="b.py") == []
-    assert filled.stats().entities == 4
+    assert filled.get_entity(B_UTIL.key) is None
+    assert filled.counts() == (1, 5, 6)
+    filled.write_files([])  # nothing to do
+
+
+def test_latest_result_of_a_path_wins(filled: Store) -> None:
+    a_new = FileResult("a.py", "python", "indexed", "h-a3", 1, 1, None, [A_MAIN])
+    filled.write_files([files()[0], a_new])
+    assert filled.find_entities(path="a.py") == [A_MAIN]
+    # removed and re-written in one batch: the result is kept
+    filled.write_files([files()[0]], removed=["a.py"])
+    assert len(filled.find_entities(path="a.py")) == 5
+
+
+def test_edge_from_another_files_entity_is_refused(filled: Store) -> None:
+    stray = FileResult(
+        "c.py", "python", "indexed", "h-c", 1, 1, None, [], [call(B_UTIL, None, "x", 1)]
+    )
+    with pytest.raises(StoreError, match="not an entity of that file"):
+        filled.write_files([stray])
+    assert "c.py" not in filled.file_states()
 
 
 def test_update_edges_and_meta(filled: Store) -> None:
-    filled.update_edges([EdgeUpdate("a.py", A_MAIN.key, "calls", "len", B_REC.key, "inferred")])
+    filled.update_edges(
+        [
+            EdgeUpdate("a.py", A_MAIN.key, "calls", "len", B_REC.key, "inferred"),
+            # an edge that no longer exists (its file was rewritten) is skipped, not fatal
+            EdgeUpdate("a.py", A_MAIN.key, "calls", "vanished", B_REC.key, "exact"),
+        ]
+    )
     edge = next(e for e in filled.edges(src=A_MAIN.key) if e.target_name == "len")
-    assert (edge.dst, edge.resolution, edge.candidates) == (B_REC.key, "inferred", ("=len",))
+    assert (edge.dst, edge.resolution, edge.candidates, edge.line) == (
+        B_REC.key,
+        "inferred",
+        ("=len",),
+        5,
+    )
+    assert len(filled.edges()) == 8
+    filled.update_edges([EdgeUpdate("a.py", A_MAIN.key, "calls", "len", None, "unresolved")])
+    assert filled.edges(resolution="unresolved")[0].dst is None
+    filled.update_edges([])
     assert filled.get_meta("resolve_pending") is None
     filled.set_meta("resolve_pending", "1")
     assert filled.get_meta("resolve_pending") == "1"
@@ -194,48 +365,154 @@ def test_update_edges_and_meta(filled: Store) -> None:
 
 def test_recheck_paths(filled: Store) -> None:
     assert filled.edge_paths_to_recheck(["nothing"]) == set()
+    assert filled.edge_paths_to_recheck([]) == set()
     assert filled.edge_paths_to_recheck(["len"]) == {"a.py"}  # unresolved, named
-    assert filled.edge_paths_to_recheck(["util"]) == {"a.py"}  # inferred, named
+    assert filled.edge_paths_to_recheck(["util"]) == {"a.py"}  # inferred `self.util`
+    assert filled.edge_paths_to_recheck(["helper"]) == set()  # only exact edges name it
     filled.write_files([], removed=["b.py"])  # edges into b.py now dangle
     assert filled.edge_paths_to_recheck([]) == {"a.py"}
 
 
-def test_callers_callees_impact(filled: Store) -> None:
-    assert keys(filled.callers(B_UTIL.key)) == {"helper": 1, "Child.run": 1}
-    # the start itself (reached again through the cycle) is not its own caller
-    assert keys(filled.callers(B_UTIL.key, depth=2)) == {"helper": 1, "Child.run": 1, "main": 2}
-    assert keys(filled.callees(A_MAIN.key, depth=1)) == {"helper": 1}
-    assert keys(filled.callees(A_MAIN.key, depth=3)) == {"helper": 1, "util": 2}
-    assert keys(filled.impact(B_CLS.key, depth=3)) == {"Child": 1}
-    assert keys(filled.impact(B_UTIL.key, depth=5)) == {"helper": 1, "Child.run": 1, "main": 2}
+# -- graph queries ----------------------------------------------------------------------------
+def test_callers_and_callees_with_depth(filled: Store) -> None:
+    assert names(filled.callers(B_UTIL.key)) == {"helper": 1, "Child.run": 1}
+    # main is two calls away; util itself, reached again through the cycle, is not its caller
+    assert names(filled.callers(B_UTIL.key, depth=2)) == {"helper": 1, "Child.run": 1, "main": 2}
+    assert names(filled.callers(B_UTIL.key, depth=9)) == {"helper": 1, "Child.run": 1, "main": 2}
+    assert filled.callers(B_UTIL.key, depth=0) == []
+    assert names(filled.callees(A_MAIN.key)) == {"helper": 1}  # `len` is unresolved
+    assert names(filled.callees(A_MAIN.key, depth=3)) == {"helper": 1, "util": 2}
+    assert names(filled.callers(B_REC.key)) == {}  # a self-loop is not a caller
     assert filled.callers("python:function:none.py:x") == []
+    # ordered by depth, then key
+    assert [r.depth for r in filled.callers(B_UTIL.key, depth=2)] == [1, 1, 2]
+
+
+def test_impact_follows_every_resolved_kind(filled: Store) -> None:
+    assert names(filled.impact(B_CLS.key)) == {"Child": 1}  # inherits
+    assert names(filled.impact(B_UTIL.key, depth=1)) == {"helper": 1, "Child.run": 1, "a": 1}
+    assert names(filled.impact(B_UTIL.key, depth=5)) == {
+        "helper": 1,
+        "Child.run": 1,
+        "a": 1,
+        "main": 2,
+    }
+    assert names(filled.impact(A_MAIN.key)) == {}
 
 
 def test_cycles(filled: Store) -> None:
     found = filled.cycles("calls")
-    assert [sorted(k.rsplit(":", 1)[1] for k in c) for c in found] == [
-        ["helper", "util"],
-        ["recurse"],
-    ]
+    assert [[k.rsplit(":", 1)[1] for k in c] for c in found] == [["helper", "util"], ["recurse"]]
+    assert filled.cycles("calls", limit=1) == [sorted([A_HELPER.key, B_UTIL.key])]
     assert filled.cycles("inherits") == []
+    assert filled.cycles("imports") == []
+    assert filled.cycles("no-such-kind") == []
 
 
-def test_search_ranking(filled: Store) -> None:
-    # exact (case-insensitive) first, ties by source position
-    assert [e.name for e in filled.search("util")] == ["util", "Util"]
-    # prefix before substring before subsequence
-    assert [e.name for e in filled.search("ru")] == ["run", "recurse"]
-    assert [e.name for e in filled.search("hlpr")] == ["helper"]
-    assert filled.search("") == [] and filled.search("zzzz") == []
+def test_cycles_of_a_bigger_graph(store: Store) -> None:
+    """A 3-cycle with a tail into it, a 2-cycle, a DAG diamond: only the cycles come back."""
+    fs = [ent("g.py", f"f{i}", line=i * 3 + 1) for i in range(9)]
+    pairs = [(0, 1), (1, 2), (2, 0), (3, 0), (4, 5), (5, 4), (6, 7), (6, 8), (7, 8), (8, 8)]
+    edges = [call(fs[s], fs[d], f"f{d}", fs[s].start_line + 1) for s, d in pairs]
+    store.write_files([FileResult("g.py", "python", "indexed", "h", 1, 1, None, fs, edges)])
+    assert [[k.rsplit(":", 1)[1] for k in c] for c in store.cycles()] == [
+        ["f0", "f1", "f2"],
+        ["f4", "f5"],
+        ["f8"],
+    ]
 
 
+# -- search -----------------------------------------------------------------------------------
+S_PARSER = ent("s.py", "Parser", "class", line=5)
+SEARCH = [
+    mod("s.py"),
+    ent("s.py", "parse", line=1),
+    S_PARSER,
+    ent("s.py", "Parser.parse", "method", line=6, parent=S_PARSER.key),
+    ent("s.py", "Parser.getSomeEntity", "method", line=7, parent=S_PARSER.key),
+    ent("s.py", "parse_args", line=10),
+    ent("s.py", "sparse", line=14),
+    ent("s.py", "get_some_entity", line=18),
+    ent("s.py", "pagesize", line=22),
+]
+
+
+@pytest.fixture
+def searchable(store: Store) -> Store:
+    store.write_files([FileResult("s.py", "python", "indexed", "h", 1, 1, None, SEARCH)])
+    return store
+
+
+def found(store: Store, query: str, limit: int = 20) -> list[str]:
+    return [e.qualname for e in store.search(query, limit)]
+
+
+def test_search_ranking(searchable: Store) -> None:
+    # exact > prefix > substring; on ties shorter, then higher-level (function before method)
+    expected = ["parse", "Parser.parse", "Parser", "parse_args", "sparse"]
+    assert found(searchable, "parse") == expected
+    assert found(searchable, "PARSE") == expected  # case-insensitive
+    assert found(searchable, " parse ", limit=2) == expected[:2]
+    assert found(searchable, "parse", limit=3) == expected[:3]
+    # camel-hump (g-S-E / g-s-e) before a plain subsequence, even a shorter one
+    assert found(searchable, "gse") == ["Parser.getSomeEntity", "get_some_entity", "pagesize"]
+    assert found(searchable, "getsoment") == ["Parser.getSomeEntity", "get_some_entity"]
+    assert found(searchable, "") == [] and found(searchable, "zzzz") == []
+    assert found(searchable, "parse", limit=0) == []
+
+
+def test_search_orders_ties_by_length_then_level(searchable: Store) -> None:
+    assert found(searchable, "s") == [
+        "s",  # the module: exact
+        "sparse",  # prefix
+        "parse",  # substring from here: 5 letters, top level
+        "Parser.parse",  # 5 letters, a member
+        "Parser",
+        "pagesize",
+        "parse_args",
+        "Parser.getSomeEntity",
+        "get_some_entity",
+    ]
+
+
+def test_search_sees_writes(searchable: Store) -> None:
+    assert found(searchable, "parse_a") == ["parse_args"]
+    kept = [e for e in SEARCH if e.name != "parse_args"]
+    searchable.write_files([FileResult("s.py", "python", "indexed", "h2", 1, 1, None, kept)])
+    assert found(searchable, "parse_a") == []
+
+
+def test_search_on_the_graph(filled: Store) -> None:
+    assert found(filled, "util") == ["util", "Util"]  # both exact; then by source position
+    assert found(filled, "hlpr") == ["helper"]
+    assert found(filled, "ru") == ["Child.run", "recurse"]  # prefix, then subsequence
+
+
+# -- stats ------------------------------------------------------------------------------------
 def test_stats(filled: Store) -> None:
     s = filled.stats()
-    assert (s.files, s.entities, s.edges) == (2, 7, 7)
-    assert s.entities_by_kind == {"function": 4, "class": 2, "method": 1}
-    assert s.entities_by_language == {"python": 7}
-    assert s.edges_by_kind == {"calls": 6, "inherits": 1}
-    assert s.edges_by_resolution == {"exact": 5, "inferred": 1, "unresolved": 1}
+    assert (s.files, s.entities, s.edges) == (2, 9, 8)
+    assert s.entities_by_kind == {"module": 2, "function": 4, "class": 2, "method": 1}
+    assert s.entities_by_language == {"python": 9}
+    assert s.edges_by_kind == {"calls": 6, "imports": 1, "inherits": 1}
+    assert s.edges_by_resolution == {"exact": 6, "inferred": 1, "unresolved": 1}
+
+
+def test_an_empty_store(store: Store) -> None:
+    s = store.stats()
+    assert (s.files, s.entities, s.edges) == (0, 0, 0)
+    assert s.edges_by_resolution == {"exact": 0, "inferred": 0, "unresolved": 0}
+    assert store.counts() == (0, 0, 0)
+    assert store.search("x") == [] and store.cycles() == [] and store.callers("x", 3) == []
+    assert store.file_states() == {} and store.edge_paths_to_recheck(["x"]) == set()
+
+
+# -- lifecycle and errors ---------------------------------------------------------------------
+def test_closed_store_refuses_and_close_is_idempotent(store: Store) -> None:
+    store.close()
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.get_entity(A_MAIN.key)
 
 
 @pytest.mark.parametrize("backend", PERSISTENT)
@@ -244,10 +521,11 @@ def test_reopen_keeps_data(backend: str, tmp_path: Path) -> None:
     s = open_store(url)
     s.write_files(files())
     s.close()
-    s.close()  # idempotent
     s = open_store(url)
     try:
-        assert s.stats().entities == 7
+        assert s.counts() == (2, 9, 8)
+        assert s.get_entity(A_METH.key) == A_METH
+        assert names(s.callers(B_UTIL.key, 2)) == {"helper": 1, "Child.run": 1, "main": 2}
     finally:
         s.close()
 
@@ -258,13 +536,18 @@ def test_schema_mismatch_is_refused(backend: str, tmp_path: Path) -> None:
     s = open_store(url)
     s.set_meta("schema_version", "999")
     s.close()
-    with pytest.raises(SchemaMismatchError, match="999"):
+    with pytest.raises(SchemaMismatchError) as err:
+        open_store(url)
+    msg = str(err.value)
+    assert "999" in msg and str(SCHEMA_VERSION) in msg and "delete" in msg and "\n" not in msg
+    # the failed open released the store: a rocksdb LOCK would otherwise stay held
+    with pytest.raises(SchemaMismatchError):
         open_store(url)
 
 
 @pytest.mark.parametrize("backend", PERSISTENT)
 def test_second_process(backend: str, tmp_path: Path) -> None:
-    """SQLite stores are shared (server + terminal); RocksDB refuses clearly."""
+    """SQLite stores are shared (server + terminal); RocksDB refuses, saying why."""
     url = url_for(backend, tmp_path)
     s = open_store(url)
     s.write_files(files())
@@ -272,27 +555,95 @@ def test_second_process(backend: str, tmp_path: Path) -> None:
         code = (
             "from isgraph.store.connect import open_store\n"
             "from isgraph.store.base import StoreLockedError\n"
-            f"try:\n    s = open_store({url!r}); print(s.stats().entities)\n"
+            f"try:\n    s = open_store({url!r}); print(s.counts()[1]); s.close()\n"
             "except StoreLockedError as e:\n    print('locked:', e)\n"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
         ).stdout.strip()
+        s.write_files([], removed=["b.py"])  # the first process still writes
+        assert s.counts() == (1, 5, 6)
     finally:
         s.close()
     if backend == "sqlite":
-        assert out == "7"
+        assert out == "9"
     else:
-        assert out.startswith("locked:") and "one process" in out
+        path = url.partition(":")[2]
+        assert out.startswith("locked:") and path in out and "one process" in out
 
 
-def test_bad_urls_and_paths(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="expected"):
-        open_store("redis://x")
-    with pytest.raises(StoreError, match="not implemented"):
-        open_store("postgresql://localhost/test")
+def test_bad_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in ("redis://x", "sqlite:", "rocks:x", ""):
+        with pytest.raises(StoreError, match="expected"):
+            open_store(url)
+    for url in ("postgresql://localhost/test", "postgres://u@h/db"):
+        with pytest.raises(StoreError, match="PostgreSQL backend is not implemented"):
+            open_store(url)
+    m = open_store("mem")
+    assert m.url == "mem"
+    m.close()
+    monkeypatch.chdir(tmp_path)  # relative paths are relative to the working directory
+    s = open_store("sqlite:rel/dir/i.db")
+    assert s.url == f"sqlite:{tmp_path.resolve() / 'rel' / 'dir' / 'i.db'}"
+    s.close()
+    assert (tmp_path / "rel" / "dir" / "i.db").is_file()
+
+
+def test_default_store(tmp_path: Path) -> None:
+    assert default_store_url(tmp_path) == f"sqlite:{tmp_path / '.isgraph' / 'index.db'}"
+    s = open_store(None, root=tmp_path)
+    s.close()
+    assert (tmp_path / ".isgraph" / "index.db").is_file()
+
+
+@pytest.mark.parametrize("backend", PERSISTENT)
+def test_unusable_paths_are_named(backend: str, tmp_path: Path) -> None:
     blocker = tmp_path / "f"
     blocker.write_text("")
+    target = blocker / "x" / "store"
     with pytest.raises(StoreError, match=str(blocker)):
-        open_store(f"sqlite:{blocker / 'x' / 'i.db'}")
-    assert not issubclass(StoreLockedError, SchemaMismatchError)
+        open_store(f"{backend}:{target}")
+    if backend == "sqlite":
+        (tmp_path / "d.db").mkdir()
+        with pytest.raises(StoreError, match=str(tmp_path / "d.db")) as err:
+            open_store(f"sqlite:{tmp_path / 'd.db'}")
+        assert not isinstance(err.value, StoreLockedError)
+        garbage = tmp_path / "g.db"
+        garbage.write_bytes(b"not a database" * 100)
+        with pytest.raises(StoreError, match=str(garbage)):
+            open_store(f"sqlite:{garbage}")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+@pytest.mark.parametrize("backend", PERSISTENT)
+def test_unwritable_directory(backend: str, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(StoreError, match=str(ro)):
+            open_store(f"{backend}:{ro / 'sub' / 'store'}")
+    finally:
+        ro.chmod(0o755)
+
+
+def test_interrupted_creation_is_completed(tmp_path: Path) -> None:
+    """A store whose creation stopped half-way (no version yet) is finished on the next open."""
+    from isgraph.store.cozo import CozoStore
+
+    url = url_for("sqlite", tmp_path)
+    s = open_store(url)
+    assert isinstance(s, CozoStore)
+    s._run("::index drop entity:by_name")
+    s._run("::index drop alias:by_path")
+    s._run("::remove alias")
+    s._run("?[k] <- [['schema_version']] :rm meta {k}")
+    s.close()
+    s = open_store(url)
+    try:
+        s.write_files(files())
+        assert s.aliases(["a.util"]) == {"a.util": Alias("a.py", "a.util", "b.util")}
+        assert found(s, "util") == ["util", "Util"]
+        assert s.get_meta("schema_version") == str(SCHEMA_VERSION)
+    finally:
+        s.close()

@@ -7,14 +7,15 @@ Relations (``*`` marks keys):
           end_col, signature, doc, parent, fqn, metadata}      indices: by_path, by_fqn, by_name
   edge   {*src, *kind, *target_name => path, dst, resolution, line, candidates}
                                                                 index: by_dst
-(An edge's ``src`` is always an entity of the edge's own file, so a file's edges are found
-through its entities: keying edges by ``src`` serves callees and file replacement with one
-index fewer to maintain on every write.)
+(An edge's ``src`` is always an entity of the edge's own file (write_files checks it), so a
+file's edges are found through its entities: keying edges by ``src`` serves callees and file
+replacement with one index fewer to maintain on every write.)
   alias  {*fqn, *path => target}                                index: by_path
 
 Every write method is one Cozo transaction (a chain of ``{...}`` blocks in one script), so a
-file's old rows and new rows change together. Scripts are module constants: Cozo parses the
-text on each call, but building it once keeps the hot paths (point lookups) lean.
+file's old rows and new rows change together; `CozoStore` explains how reads see one state.
+Scripts are module constants: Cozo parses the text on each call, but building it once keeps
+the hot paths (point lookups) lean. Graph traversals run in Cozo as recursive rules.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import ctypes
 import ctypes.util
 import os
 import re
+import sqlite3
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,22 +82,34 @@ _E_VALS = ", ".join(_ENTITY_COLS[1:])
 _G = ", ".join(_EDGE_COLS)
 _F = ", ".join(_FILE_COLS)
 
-SCHEMA = [
-    ":create meta {k: String => v: String}",
-    ":create file {path: String => language: String, hash: String, size: Int, mtime_ns: Int,"
-    " status: String, error: String?, entities: Int, edges: Int}",
-    ":create entity {key: String => language: String, kind: String, name: String,"
-    " qualname: String, path: String, start_line: Int, start_col: Int, end_line: Int,"
-    " end_col: Int, signature: String, doc: String, parent: String?, fqn: String,"
-    " metadata: String?}",
-    "::index create entity:by_path {path}",
-    "::index create entity:by_fqn {fqn}",
-    "::index create entity:by_name {name}",
-    ":create edge {src: String, kind: String, target_name: String =>"
-    " path: String, dst: String?, resolution: String, line: Int, candidates: [String]}",
-    "::index create edge:by_dst {dst, kind, src}",
-    ":create alias {fqn: String, path: String => target: String}",
-    "::index create alias:by_path {path}",
+# (relation, :create statement, [(index name, index columns)]). Created idempotently on open.
+SCHEMA: list[tuple[str, str, list[tuple[str, str]]]] = [
+    ("meta", ":create meta {k: String => v: String}", []),
+    (
+        "file",
+        ":create file {path: String => language: String, hash: String, size: Int, mtime_ns: Int,"
+        " status: String, error: String?, entities: Int, edges: Int}",
+        [],
+    ),
+    (
+        "entity",
+        ":create entity {key: String => language: String, kind: String, name: String,"
+        " qualname: String, path: String, start_line: Int, start_col: Int, end_line: Int,"
+        " end_col: Int, signature: String, doc: String, parent: String?, fqn: String,"
+        " metadata: String?}",
+        [("by_path", "{path}"), ("by_fqn", "{fqn}"), ("by_name", "{name}")],
+    ),
+    (
+        "edge",
+        ":create edge {src: String, kind: String, target_name: String =>"
+        " path: String, dst: String?, resolution: String, line: Int, candidates: [String]}",
+        [("by_dst", "{dst, kind, src}")],
+    ),
+    (
+        "alias",
+        ":create alias {fqn: String, path: String => target: String}",
+        [("by_path", "{path}")],
+    ),
 ]
 
 _DELETE_PATHS = [  # edges first: they are found through the file's (old) entities
@@ -111,10 +126,16 @@ _PUT_EDGES = (
 )
 _PUT_ALIASES = "{?[fqn, path, target] <- $aliases :put alias {fqn, path => target}}"
 _PUT_FILES = f"{{?[{_F}] <- $files :put file {{path => {', '.join(_FILE_COLS[1:])}}}}}"
-_UPDATE_EDGES = (
-    "?[src, kind, target_name, dst, resolution] <- $rows"
-    " :update edge {src, kind, target_name => dst, resolution}"
-)
+# Only edges that still exist: a file rewritten since the resolver read its edges has new
+# edges (resolved again later); `:update` of a vanished key would fail the whole batch.
+_UPDATE_EDGES = """
+r[src, kind, target_name, dst, resolution] <- $rows
+?[src, kind, target_name, dst, resolution] := r[src, kind, target_name, dst, resolution],
+                                              *edge{src, kind, target_name}
+:update edge {src, kind, target_name => dst, resolution}
+"""
+_GET_META = "?[v] := *meta{k: $k, v}"
+_PUT_META = "?[k, v] <- [[$k, $v]] :put meta {k => v}"
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
 _GET_ENTITIES = f"?[{_E}] := key in $keys, *entity{{{_E}}}"
 # Index lookups are separate rules: joined in one rule with the main relation, Cozo's
@@ -131,37 +152,63 @@ _EDGES_OF_PATHS = (
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
+_COUNTS = "?[count(path), sum(entities), sum(edges)] := *file{path, entities, edges}"
 
-# Traversals are seeded with the start key inside the rule body and join the stored
-# relations (never a recursive rule called with a constant: that computes the whole closure).
+# Traversals: seeded with the start key inside the rule body, joined with the STORED relation
+# (a recursive rule called with a constant computes the whole closure first), and `min(d)` in
+# the recursive head, a semi-lattice aggregate, so each entity is carried once at its least
+# depth instead of once per depth (4x faster at depth 12 on a 50k-entity graph).
 _CALLERS = """
-reach[k, d] := *edge:by_dst{dst: $key, src: k, kind: 'calls'}, d = 1
-reach[k, d] := reach[m, d0], d0 < $depth, *edge:by_dst{dst: m, src: k, kind: 'calls'}, d = d0 + 1
-?[k, min(d)] := reach[k, d], k != $key
+reach[k, min(d)] := *edge:by_dst{dst: $key, kind: 'calls', src: k}, d = 1
+reach[k, min(d)] := reach[m, d0], d0 < $depth, *edge:by_dst{dst: m, kind: 'calls', src: k},
+                    d = d0 + 1
+?[k, d] := reach[k, d], k != $key
 """
 _CALLEES = """
-reach[k, d] := *edge{src: $key, kind: 'calls', dst: k}, !is_null(k), d = 1
-reach[k, d] := reach[m, d0], d0 < $depth, *edge{src: m, kind: 'calls', dst: k},
-               !is_null(k), d = d0 + 1
-?[k, min(d)] := reach[k, d], k != $key
+reach[k, min(d)] := *edge{src: $key, kind: 'calls', dst: k}, !is_null(k), d = 1
+reach[k, min(d)] := reach[m, d0], d0 < $depth, *edge{src: m, kind: 'calls', dst: k},
+                    !is_null(k), d = d0 + 1
+?[k, d] := reach[k, d], k != $key
 """
 _IMPACT = """
-reach[k, d] := *edge:by_dst{dst: $key, src: k}, d = 1
-reach[k, d] := reach[m, d0], d0 < $depth, *edge:by_dst{dst: m, src: k}, d = d0 + 1
-?[k, min(d)] := reach[k, d], k != $key
+reach[k, min(d)] := *edge:by_dst{dst: $key, src: k}, d = 1
+reach[k, min(d)] := reach[m, d0], d0 < $depth, *edge:by_dst{dst: m, src: k}, d = d0 + 1
+?[k, d] := reach[k, d], k != $key
 """
-_RESOLVED_PAIRS = "?[src, dst] := *edge{src, dst, kind: $kind}, !is_null(dst)"
-_RECHECK = """
-dangling[path] := *edge{path, dst}, !is_null(dst), not *entity{key: dst}
-named[path] := *edge{path, target_name, resolution}, resolution != 'exact',
-               tail = regex_replace(target_name, '^.*[.]', ''), tail in $names
-?[path] := dangling[path]
-?[path] := named[path]
+# cozo-embedded 0.7.6 has the graph fixed rules under their plural names
+# (`StronglyConnectedComponents`, alias `SCC`; the singular is "not found"). Only members of
+# components of size > 1, and self-loops, come back to Python. The rule panics on an empty
+# graph ("called Option::unwrap() on a None value"), so a sentinel edge between two strings
+# that are never keys keeps it non-empty; its ends are two components of size 1.
+_CYCLES = """
+g[src, dst] := *edge{src, kind: $kind, dst}, !is_null(dst)
+g[src, dst] := src = '', dst = ' '
+comp[node, c] <~ StronglyConnectedComponents(g[src, dst])
+size[c, count(node)] := comp[node, c]
+?[c, node] := comp[node, c], size[c, n], n > 1
+?[c, node] := g[node, node], comp[node, c]
 """
-_NAMES = "?[name] := *entity:by_name{name}"
+# Edges that dangle: distinct targets read off the narrow index, then one existence check each
+# (2x faster than checking every edge row).
+_DANGLING = """
+d[dst] := *edge:by_dst{dst}, !is_null(dst)
+gone[dst] := d[dst], not *entity{key: dst}
+?[path] := gone[dst], *edge:by_dst{dst, src, kind, target_name}, *edge{src, kind, target_name, path}
+"""
+# Non-exact edges as (path, target) pairs; their last dotted part is matched in Python: Cozo
+# compiles a regex per row (2.5 s on 150k edges) and `ends_with` per name grows with names.
+_NON_EXACT_TARGETS = (
+    "?[path, target_name] := *edge{path, target_name, resolution}, resolution != 'exact'"
+)
+_NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
 _BY_NAMES = (
     f"k[key] := name in $names, *entity:by_name{{name, key}}\n?[{_E}] := k[key], *entity{{{_E}}}"
 )
+_STATS_ENTITIES = "?[kind, language, count(key)] := *entity{key, kind, language}"
+_STATS_EDGES = "?[kind, resolution, count(src)] := *edge{src, kind, resolution}"
+# Prefixed to a read on SQLite: a put of no rows makes Cozo run the script as a write-mode
+# transaction (BEGIN ... COMMIT), so every step of the read sees one snapshot. It writes nothing.
+_SNAPSHOT = "{?[k, v] <- [] :put meta {k => v}}"
 # Every write_files bumps this (a fresh token, no read-modify-write), so a process holding a
 # cache of names knows, with one point read, whether any process has changed the store.
 _BUMP_GENERATION = "{?[k, v] <- [['generation', $generation]] :put meta {k => v}}"
@@ -235,78 +282,128 @@ def _edge(row: Sequence[Any]) -> Edge:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    # Cozo's messages are miette reports: strip their box-drawing frame to get one line.
-    frame = " \u2502\u00d7"  # space, box-drawing bar, multiplication sign
+    """A one-line message from a Cozo error, a pyo3 panic or any other exception."""
+    resp = getattr(exc, "resp", None)  # QueryException: a dict, or a plain string
+    if isinstance(resp, dict):
+        causes = [str(c) for c in resp.get("causes") or ()]
+        text = ": ".join(str(p) for p in (resp.get("message"), *causes) if p)
+    elif resp is not None:
+        text = str(resp)
+    else:
+        text = str(exc)
+    # Cozo's messages may be miette reports: strip their box-drawing frame to get one line.
+    frame = " \u2502\u00d7\u256d\u2570\u2500\u25b6"
     lines = [ln.strip(frame).strip() for ln in text.splitlines() if ln.strip(frame).strip()]
     return " ".join(lines)[:300] if lines else type(exc).__name__
 
 
 class CozoStore:
-    """A Store on embedded CozoDB. ``engine`` is mem, sqlite or rocksdb."""
+    """A Store on embedded CozoDB. ``engine`` is mem, sqlite or rocksdb.
+
+    Consistent reads: a write is one transaction, but Cozo 0.7.6 does not give a multi-step
+    read (an index scan, then point gets, ...) one snapshot. SQLite reads run statement by
+    statement outside any transaction, so a reader in another process could see a file half
+    replaced; RocksDB iterators are not pinned to a snapshot, so a reader in this process could.
+    Hence `_read`: on SQLite it runs the query inside a write-mode transaction (after a
+    zero-row put, which writes nothing) so that SQLite holds one snapshot for all of it; on
+    RocksDB, the only engine without cross-process sharing, a reader-writer lock in this
+    process keeps reads and writes apart.
+    """
 
     def __init__(self, engine: str, path: str = "") -> None:
         self.engine = engine
         self.path = path
         self.url = "mem" if engine == "mem" else f"{engine}:{path}"
         self._closed = False
-        self._names: tuple[str, dict[str, list[str]]] | None = None
+        self._names: tuple[str, str, dict[str, list[tuple[str, int]]]] | None = None  # search
         self._names_generation: str | None = None
         self._lock = threading.Lock()  # guards close() against concurrent use
+        self._rw = _ReadWriteLock() if engine == "rocksdb" else None
         if engine != "mem":
-            parent = Path(path).parent if engine == "sqlite" else Path(path)
-            try:
-                parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create store directory {parent}: {exc.strerror}") from exc
-            if not os.access(parent, os.W_OK):
-                raise StoreError(f"store directory is not writable: {parent}")
+            _check_writable(engine, Path(path))
+        if engine == "sqlite":
+            _create_wal_database(Path(path))
         try:
             self._db = _retry_busy(lambda: Client(engine, path, dataframe=False))
         except Exception as exc:
             msg = _one_line(exc)
-            if "lock" in msg.lower():
+            if engine == "rocksdb" and "lock" in msg.lower():
                 raise StoreLockedError(
-                    f"store {path} is locked by another process (the {engine} engine allows one "
-                    "process at a time; use the sqlite engine to share a store)"
+                    f"store {path} is locked by another process: the rocksdb engine allows one "
+                    "process at a time (use a sqlite: store to share an index)"
+                ) from exc
+            if "database is locked" in msg:
+                raise StoreLockedError(
+                    f"store {path} stayed locked by another process's write for "
+                    f"{BUSY_TIMEOUT_S:.0f} s"
                 ) from exc
             raise StoreError(f"cannot open store {self.url}: {msg}") from exc
-        self._ensure_schema()
+        try:
+            self._ensure_schema()
+        except BaseException:
+            self._db.close()  # or a rocksdb LOCK would stay held by this process
+            raise
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _run(self, script: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+    def _run(
+        self,
+        script: str,
+        params: dict[str, Any] | None = None,
+        *,
+        write: bool = False,
+        snapshot: bool = False,
+    ) -> list[list[Any]]:
+        """Run one script (one transaction). Reads of one step (a point get, a single scan)
+        call this directly; reads of several steps go through `_read`."""
         if self._closed:
-            raise StoreError("store is closed")
+            raise StoreError(f"store {self.url} is closed")
+        rw = self._rw
         try:
-            rows: list[list[Any]] = _retry_busy(lambda: self._db.run(script, params or {}))["rows"]
+            if rw is None or not (write or snapshot):
+                res = _retry_busy(lambda: self._db.run(script, params or {}))
+            else:
+                with rw.write() if write else rw.read():
+                    res = _retry_busy(lambda: self._db.run(script, params or {}))
         except QueryException as exc:
             raise StoreError(f"store query failed: {_one_line(exc)}") from exc
         except Exception as exc:  # engine errors (I/O, disk full) come as plain Exception
-            raise StoreError(f"store error: {_one_line(exc)}") from exc
+            raise StoreError(f"store error ({self.url}): {_one_line(exc)}") from exc
+        rows: list[list[Any]] = res["rows"]
         return rows
 
+    def _read(self, script: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        """A read of several steps that must all see one committed state (see the class)."""
+        if self.engine == "sqlite":
+            script = f"{_SNAPSHOT}\n{{{script}}}"
+        return self._run(script, params, snapshot=True)
+
     def _ensure_schema(self) -> None:
-        try:
-            rows = self._db.run("?[v] := *meta{k: 'schema_version', v}", {})["rows"]
-        except QueryException as exc:
-            if getattr(exc, "code", "") != "query::relation_not_found":
-                raise StoreError(f"cannot read store {self.url}: {_one_line(exc)}") from exc
-            rows = None
-        except Exception as exc:
-            raise StoreError(f"cannot read store {self.url}: {_one_line(exc)}") from exc
+        """Check the schema version, or create whatever part of the schema is missing.
+
+        Creation is idempotent and the version is written last, so a store whose creation was
+        interrupted is completed on the next open instead of failing on "already exists".
+        """
+        relations = {str(r[0]) for r in self._run("::relations")}  # lists indices too
+        rows = self._run(_GET_META, {"k": "schema_version"}) if "meta" in relations else []
         if rows:
-            found = rows[0][0]
+            found = str(rows[0][0])
             if found != str(SCHEMA_VERSION):
+                where = self.path if self.engine == "rocksdb" else str(Path(self.path).parent)
                 raise SchemaMismatchError(
-                    f"store {self.url} has schema version {found}, this isgraph needs "
-                    f"{SCHEMA_VERSION}: delete it and index again"
+                    f"store {self.url} has schema version {found} but this isgraph needs "
+                    f"{SCHEMA_VERSION}: delete the index directory {where} and index again"
                 )
             return
-        for stmt in SCHEMA:
-            self._run(stmt)
+        for name, create, indices in SCHEMA:
+            if name not in relations:
+                self._run(create, write=True)
+            for index, spec in indices:
+                if f"{name}:{index}" not in relations:
+                    self._run(f"::index create {name}:{index} {spec}", write=True)
         self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:
+        """Release the engine (and RocksDB's LOCK). Idempotent."""
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -314,9 +411,15 @@ class CozoStore:
 
     # -- writes -------------------------------------------------------------------------------
     def write_files(self, results: Sequence[FileResult], removed: Sequence[str] = ()) -> None:
-        paths = sorted({r.path for r in results} | set(removed))
+        """One transaction: delete every row of each result's and each removed path, then put
+        the results' rows. A path both removed and in ``results`` ends up holding the result;
+        of two results for one path, the later wins (rows are never a union of versions)."""
+        latest = list({r.path: r for r in results}.values())
+        paths = sorted({r.path for r in latest} | set(removed))
         if not paths:
             return
+        for r in latest:
+            _check_edges(r)
         entities = [
             [
                 e.key,
@@ -335,7 +438,7 @@ class CozoStore:
                 e.fqn,
                 e.metadata,
             ]
-            for r in results
+            for r in latest
             for e in r.entities
         ]
         edges = [
@@ -349,10 +452,10 @@ class CozoStore:
                 e.line,
                 list(e.candidates),
             ]
-            for r in results
+            for r in latest
             for e in r.edges
         ]
-        aliases = [[a.fqn, a.path, a.target] for r in results for a in r.aliases]
+        aliases = [[a.fqn, a.path, a.target] for r in latest for a in r.aliases]
         files = [
             [
                 r.path,
@@ -365,7 +468,7 @@ class CozoStore:
                 len(r.entities),
                 len(r.edges),
             ]
-            for r in results
+            for r in latest
         ]
         blocks = [*_DELETE_PATHS, _BUMP_GENERATION]
         params: dict[str, Any] = {"paths": paths, "generation": uuid.uuid4().hex}
@@ -378,21 +481,22 @@ class CozoStore:
             if rows:
                 blocks.append(block)
                 params[name] = rows
-        self._run("\n".join(blocks), params)
+        self._run("\n".join(blocks), params, write=True)
         _release_memory()
 
     def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
+        """One transaction; updates of edges that no longer exist are skipped."""
         if updates:
-            rows = [[u.src, u.kind, u.target_name, u.dst, u.resolution] for u in updates]
-            self._run(_UPDATE_EDGES, {"rows": rows})
+            rows = [[u.src, str(u.kind), u.target_name, u.dst, str(u.resolution)] for u in updates]
+            self._run(_UPDATE_EDGES, {"rows": rows}, write=True)
             _release_memory()
 
     def set_meta(self, key: str, value: str) -> None:
-        self._run("?[k, v] <- [[$k, $v]] :put meta {k => v}", {"k": key, "v": value})
+        self._run(_PUT_META, {"k": key, "v": value}, write=True)
 
     # -- reads --------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        rows = self._run("?[v] := *meta{k: $k, v}", {"k": key})
+        rows = self._run(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None
 
     def file_states(self) -> dict[str, FileState]:
@@ -400,9 +504,7 @@ class CozoStore:
 
     def counts(self) -> tuple[int, int, int]:
         # Per-file counts kept in the file rows: summing 2k rows beats counting 300k.
-        rows = self._run(
-            "?[count(path), sum(entities), sum(edges)] := *file{path, entities, edges}"
-        )
+        rows = self._run(_COUNTS)
         files, entities, edges = rows[0] if rows else (0, 0, 0)
         return int(files), int(entities or 0), int(edges or 0)
 
@@ -414,7 +516,7 @@ class CozoStore:
         wanted = list(set(keys))
         if not wanted:
             return {}
-        return {r[0]: _entity(r) for r in self._run(_GET_ENTITIES, {"keys": wanted})}
+        return {r[0]: _entity(r) for r in self._read(_GET_ENTITIES, {"keys": wanted})}
 
     def find_entities(
         self,
@@ -448,13 +550,13 @@ class CozoStore:
         if limit is not None:
             script += " :limit $limit"
             params["limit"] = limit
-        return [_entity(r) for r in self._run(script, params)]
+        return [_entity(r) for r in self._read(script, params)]
 
     def entities_by_fqn(self, fqns: Iterable[str]) -> dict[str, list[Entity]]:
         wanted = list(set(fqns))
         out: dict[str, list[Entity]] = defaultdict(list)
         if wanted:
-            for row in self._run(_BY_FQN, {"fqns": wanted}):
+            for row in self._read(_BY_FQN, {"fqns": wanted}):
                 ent = _entity(row)
                 out[ent.fqn].append(ent)
         for ents in out.values():
@@ -465,7 +567,7 @@ class CozoStore:
         wanted = list(set(names))
         out: dict[str, list[Entity]] = defaultdict(list)
         if wanted:
-            for row in self._run(_BY_NAME, {"names": wanted}):
+            for row in self._read(_BY_NAME, {"names": wanted}):
                 ent = _entity(row)
                 out[ent.name].append(ent)
         return dict(out)
@@ -474,7 +576,7 @@ class CozoStore:
         wanted = list(set(fqns))
         out: dict[str, Alias] = {}
         if wanted:
-            for fqn, path, target in sorted(self._run(_ALIASES, {"fqns": wanted})):
+            for fqn, path, target in sorted(self._read(_ALIASES, {"fqns": wanted})):
                 out.setdefault(fqn, Alias(path, fqn, target))
         return out
 
@@ -513,23 +615,31 @@ class CozoStore:
             body = ["k[src]", f"*edge{{{_G}}}"]
         body += [f"{col} = ${col}" for col in params]
         script = f"{prelude}?[{_G}] := {', '.join(body)} :order path, line, src, target_name"
-        return [_edge(r) for r in self._run(script, params)]
+        return [_edge(r) for r in self._read(script, params)]
 
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         wanted = list(set(srcs))
         if not wanted:
             return []
-        return [_edge(r) for r in self._run(_EDGES_OF_SRCS, {"srcs": wanted, "kind": kind})]
+        return [_edge(r) for r in self._read(_EDGES_OF_SRCS, {"srcs": wanted, "kind": kind})]
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
-        return [_edge(r) for r in self._run(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
+        return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
-        return {r[0] for r in self._run(_RECHECK, {"names": list(set(names))})}
+        paths = {str(r[0]) for r in self._read(_DANGLING)}
+        wanted = set(names)
+        if wanted:
+            for path, target in self._read(_NON_EXACT_TARGETS):
+                if str(target).rpartition(".")[2] in wanted:
+                    paths.add(str(path))
+        return paths
 
     def _reach(self, script: str, key: str, depth: int) -> list[Reach]:
-        rows = self._run(script, {"key": key, "depth": depth})
+        if depth < 1:
+            return []
+        rows = self._read(script, {"key": key, "depth": depth})
         return sorted((Reach(k, d) for k, d in rows), key=lambda r: (r.depth, r.key))
 
     def callers(self, key: str, depth: int = 1) -> list[Reach]:
@@ -542,71 +652,90 @@ class CozoStore:
         return self._reach(_IMPACT, key, depth)
 
     def cycles(self, kind: str = "calls", limit: int = 100) -> list[list[str]]:
-        # cozo-embedded 0.7.6 ships without the graph-algorithm fixed rules
-        # (StronglyConnectedComponent is "not found"), so Cozo selects the resolved pairs and
-        # Tarjan's algorithm runs here, iteratively.
-        pairs = self._run(_RESOLVED_PAIRS, {"kind": kind})
-        comps = _strongly_connected(pairs)
-        self_loops = {s for s, d in pairs if s == d}
-        found = [sorted(c) for c in comps if len(c) > 1 or next(iter(c)) in self_loops]
-        found.sort(key=lambda c: (-len(c), c))
-        return found[:limit]
+        """Components sorted by size (largest first), then by their first key."""
+        comps: dict[int, list[str]] = defaultdict(list)
+        for comp, node in self._read(_CYCLES, {"kind": kind}):
+            comps[comp].append(node)
+        found = sorted((sorted(c) for c in comps.values()), key=lambda c: (-len(c), c))
+        return found[: max(limit, 0)]
 
     def search(self, query: str, limit: int = 20) -> list[Entity]:
+        """Tiers: exact name, prefix, substring, camel-hump, subsequence (case-insensitive);
+        within a tier shorter names first, then higher-level ones (modules, then top-level
+        definitions, then members), then by source position."""
         q = query.strip().lower()
-        if not q:
+        if not q or limit <= 0:
             return []
         # A scan in Cozo costs ~1.5 us a row (300+ ms on the stdlib), so the distinct names
         # live in a cache here, refreshed when the store's generation changes; ranking runs
-        # over them and only the winning names are fetched.
-        haystack, originals = self._name_cache()
-        # One regex pass over all names joined by newlines runs in C: ~10x a Python loop.
-        gap = "[^\n]*?"
-        pattern = re.compile("^" + gap + gap.join(re.escape(ch) for ch in q) + "[^\n]*$", re.M)
-        ranked: list[tuple[int, int, str]] = []
-        for m in pattern.finditer(haystack):
-            lname = m.group(0)
-            rank = 0 if lname == q else 1 if lname.startswith(q) else 2 if q in lname else 3
-            ranked.extend((rank, len(name), name) for name in originals[lname])
+        # over them and only the winning names' entities are fetched.
+        haystack, words, originals = self._name_cache()
+        # Exact, prefix and substring matches first: `in` over the names is ~9 ms for 176k.
+        ranked = [
+            (0 if lname == q else 1 if lname.startswith(q) else 2, len(name), name, count)
+            for lname in originals
+            if q in lname
+            for name, count in originals[lname]
+        ]
         ranked.sort()
-        wanted = [name for _, _, name in ranked[: limit * 2]]
+        if sum(r[3] for r in ranked) < limit:
+            # Too few: add the subsequence matches, each found by a regex pass over all names
+            # joined by newlines (C speed). Possessive gaps that skip to the next wanted letter
+            # match in linear time (lazy gaps backtracked: 90 ms p50, 430 ms worst on 176k).
+            body = "".join(f"[^{re.escape(ch)}\n]*+{re.escape(ch)}" for ch in q)
+            humps = _hump_names(q, words)
+            for m in re.finditer(f"^{body}[^\n]*", haystack, re.M):
+                lname = m.group(0)
+                if q not in lname:  # substring matches are ranked already
+                    ranked.extend(
+                        (3 if name in humps else 4, len(name), name, count)
+                        for name, count in originals[lname]
+                    )
+            ranked.sort()
+        # Whole (tier, length) groups up to `limit` entities: the final order starts with
+        # (tier, length), so nothing that belongs in the answer is left unfetched.
+        wanted = _take(ranked, limit)
         if not wanted:
             return []
-        ents = [_entity(r) for r in self._run(_BY_NAMES, {"names": wanted})]
+        ents = [_entity(r) for r in self._read(_BY_NAMES, {"names": wanted})]
         ents.sort(
             key=lambda e: (
-                _rank(e.name.lower(), q),
-                e.qualname.count("."),
+                _tier(e.name, e.name.lower(), q),
                 len(e.name),
+                _level(e),
                 e.path,
                 e.start_line,
+                e.key,
             )
         )
         return ents[:limit]
 
-    def _name_cache(self) -> tuple[str, dict[str, list[str]]]:
+    def _name_cache(self) -> tuple[str, str, dict[str, list[tuple[str, int]]]]:
+        """(lowercase names, one a line; "word word\tName" lines for camel-hump matching;
+        lowercase name -> [(name, entity count)]), reloaded when the generation changes."""
         generation = self.get_meta("generation")
         if self._names is None or generation != self._names_generation:
-            originals: dict[str, list[str]] = defaultdict(list)
-            for (name,) in self._run(_NAMES):
-                originals[str(name).lower().replace("\n", " ")].append(str(name))
-            self._names = ("\n".join(originals), dict(originals))
+            originals: dict[str, list[tuple[str, int]]] = defaultdict(list)
+            words: list[str] = []
+            for name, count in self._run(_NAME_COUNTS):
+                name = str(name).replace("\n", " ").replace("\t", " ")
+                originals[name.lower()].append((name, int(count)))
+                words.append(f"{' '.join(_WORD.findall(name)).lower()}\t{name}")
+            self._names = ("\n".join(originals), "\n".join(words), dict(originals))
             self._names_generation = generation
         return self._names
 
     def stats(self) -> Stats:
-        # One scan per relation, grouped finely, then folded here.
+        # One scan per relation, grouped in Cozo, folded here.
         files, _, _ = self.counts()
-        by_kind_lang = self._run("?[kind, language, count(key)] := *entity{key, kind, language}")
-        by_kind_res = self._run("?[kind, resolution, count(src)] := *edge{src, kind, resolution}")
         ent_kind: dict[str, int] = defaultdict(int)
         ent_lang: dict[str, int] = defaultdict(int)
-        for kind, language, n in by_kind_lang:
+        for kind, language, n in self._run(_STATS_ENTITIES):
             ent_kind[kind] += n
             ent_lang[language] += n
         edge_kind: dict[str, int] = defaultdict(int)
         by_res = {r.value: 0 for r in Resolution}
-        for kind, resolution, n in by_kind_res:
+        for kind, resolution, n in self._run(_STATS_EDGES):
             edge_kind[kind] += n
             by_res[resolution] = by_res.get(resolution, 0) + n
         return Stats(
@@ -620,57 +749,152 @@ class CozoStore:
         )
 
 
-def _rank(name: str, q: str) -> int:
-    if name == q:
+def _take(ranked: list[tuple[int, int, str, int]], limit: int) -> list[str]:
+    """Names of ``ranked`` (tier, length, name, entity count), sorted, up to the end of the
+    (tier, length) group in which the entity count reaches ``limit``: the final order starts
+    with (tier, length), so no entity that belongs in the answer is left unfetched."""
+    wanted: list[str] = []
+    total = 0
+    cut: tuple[int, int] | None = None
+    for tier, length, name, count in ranked:
+        if cut is not None and (tier, length) != cut:
+            break
+        wanted.append(name)
+        total += count
+        if total >= limit and cut is None:
+            cut = (tier, length)
+    return wanted
+
+
+def _level(e: Entity) -> int:
+    # A module's qualname is its dotted module path: its dots say nothing about nesting.
+    return 0 if e.kind == "module" else e.qualname.count(".") + 1
+
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _tier(name: str, lname: str, q: str) -> int:
+    """Match quality of ``q`` (lowercase) against ``name``: 0 best. Assumes a subsequence."""
+    if lname == q:
         return 0
-    if name.startswith(q):
+    if lname.startswith(q):
         return 1
-    if q in name:
+    if q in lname:
         return 2
-    return 3  # subsequence only
+    return 3 if _humps(q, [w.lower() for w in _WORD.findall(name)]) else 4
 
 
-def _strongly_connected(pairs: Iterable[Sequence[str]]) -> list[set[str]]:
-    """Tarjan's SCC, iterative (call graphs are deep enough to overflow recursion)."""
-    graph: dict[str, list[str]] = defaultdict(list)
-    for s, d in pairs:
-        graph[s].append(d)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    comps: list[set[str]] = []
-    counter = 0
-    for start in list(graph):
-        if start in index:
-            continue
-        work: list[tuple[str, int]] = [(start, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            succ = graph.get(node, [])
-            if i < len(succ):
-                work.append((node, i + 1))
-                nxt = succ[i]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                comp: set[str] = set()
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp.add(w)
-                    if w == node:
-                        break
-                comps.append(comp)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return comps
+def _humps(q: str, words: list[str]) -> bool:
+    """Camel-hump match: ``q`` splits into pieces, each a prefix of a later word than the last
+    (``gse`` and ``getse`` match ``get_some_entity`` and ``getSomeEntity``)."""
+
+    def go(qi: int, wi: int) -> bool:
+        if qi == len(q):
+            return True
+        for w in range(wi, len(words)):
+            word = words[w]
+            k = 0
+            while k < len(word) and qi + k < len(q) and word[k] == q[qi + k]:
+                k += 1
+            if any(go(qi + take, w + 1) for take in range(k, 0, -1)):
+                return True
+        return False
+
+    return go(0, 0)
+
+
+def _hump_names(q: str, words: str) -> set[str]:
+    """Names that camel-hump match ``q``, by one regex pass over "word word\tName" lines: the
+    first letter starts a word; each next letter continues the word or starts a later one."""
+    if not q.isalnum() or not q.isascii():  # words are letters and digits only
+        return set()
+    steps = "".join(f"(?:{ch}|[^\t\n]* {ch})" for ch in q[1:])
+    pattern = f"^(?:[^\t\n]* )?{q[0]}{steps}[^\t\n]*\t([^\n]*)$"
+    return {m.group(1) for m in re.finditer(pattern, words, re.M)}
+
+
+def _check_edges(result: FileResult) -> None:
+    """Edges are keyed by source entity and found through their file's entities when the file
+    is replaced, so an edge whose source is not an entity of its file would outlive it."""
+    keys = {e.key for e in result.entities}
+    for edge in result.edges:
+        if edge.src not in keys or edge.path != result.path:
+            raise StoreError(
+                f"edge {edge.src} -> {edge.target_name!r} in {result.path}: its source is not "
+                "an entity of that file"
+            )
+
+
+class _ReadWriteLock:
+    """Many readers or one writer; a waiting writer holds back new readers (no starvation)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+def _create_wal_database(path: Path) -> None:
+    """Create a new SQLite store in WAL mode (the mode is kept in the file).
+
+    WAL lets another process read while this one writes, and writes ~20 % faster here. Only
+    a file that does not exist yet is touched: this uses Python's own SQLite library, and two
+    SQLite libraries with the same file open in one process can drop each other's POSIX locks
+    when one closes it (sqlite.org/howtocorrupt.html, 2.2.1).
+    """
+    if path.exists():
+        return
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot create store file {path}: {exc}") from exc
+
+
+def _check_writable(engine: str, path: Path) -> None:
+    """Create the store's directory, or say which path is unusable and why."""
+    directory = path if engine == "rocksdb" else path.parent  # RocksDB's path is a directory
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create store directory {directory}: {exc.strerror}") from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise StoreError(f"store directory is not writable: {directory}")
+    if engine == "sqlite" and path.is_dir():
+        raise StoreError(f"store path {path} is a directory, not an SQLite file")
+    if engine == "sqlite" and path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"store file is not readable and writable: {path}")
