@@ -25,6 +25,7 @@ from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.pipeline import INDEX_DIR_NAME
 from isgraph.index.service import IndexService, IndexSummary
+from isgraph.index.stubs import is_external
 from isgraph.model import Entity
 from isgraph.store.base import Reach, Store, StoreError
 from isgraph.store.connect import default_store_url, open_store
@@ -63,6 +64,12 @@ RootOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+StubsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stubs", help="Include typeshed stubs (@typeshed/…), indexed so stdlib calls resolve."
+    ),
+]
 DepthOpt = Annotated[int, typer.Option("--depth", "-d", min=1, max=50, help="Levels to follow.")]
 
 
@@ -270,7 +277,9 @@ def _print_summary(s: IndexSummary, url: str) -> None:
         )
     out.print(
         f"parsed {s.parsed}, unchanged {s.unchanged}, removed {s.removed}, "
-        f"skipped {len(s.skipped)}, errors {len(s.errors)} → {url}"
+        f"skipped {len(s.skipped)}, errors {len(s.errors)}"
+        + (f", stdlib stubs {s.stubs}" if s.stubs else "")
+        + f" → {url}"
     )
     for item in s.skipped[:10]:
         out.print(f"  [dim]skipped[/] {item['path']}: {item['reason']}")
@@ -287,13 +296,18 @@ def symbols(
     kind: Annotated[str | None, typer.Option("--kind", help="class, function, method…")] = None,
     file: Annotated[str | None, typer.Option("--file", help="Repo-relative path.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
+    stubs: StubsOpt = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
     root: RootOpt = None,
 ) -> None:
     """List entities (definitions), filtered by name substring, kind and file."""
     with _query_store(db, root) as store:
-        ents = store.find_entities(name_contains=name, kind=kind, path=file, limit=limit)
+        if stubs or file is not None:
+            ents = store.find_entities(name_contains=name, kind=kind, path=file, limit=limit)
+        else:  # stub paths sort first: filter them out before the limit applies
+            ents = store.find_entities(name_contains=name, kind=kind)
+            ents = [e for e in ents if not is_external(e.path)][:limit]
         rows = [e.record() for e in ents]
     _print_json(rows) if as_json else _entity_table(rows)
 
@@ -305,13 +319,16 @@ def edges(
     resolution: Annotated[
         str | None, typer.Option("--resolution", help="exact | inferred | unresolved")
     ] = None,
+    stubs: StubsOpt = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
     root: RootOpt = None,
 ) -> None:
     """List edges, with how each target was decided (exact, inferred, unresolved)."""
     with _query_store(db, root) as store:
-        rows = [e.record() for e in store.edges(kind=kind, path=file, resolution=resolution)]
+        found = store.edges(kind=kind, path=file, resolution=resolution)
+        keep = stubs or file is not None
+        rows = [e.record() for e in found if keep or not is_external(e.path)]
     if as_json:
         _print_json(rows)
         return

@@ -70,7 +70,15 @@ def test_edges_show_and_stats(indexed: Path) -> None:
     assert edges and all(set(e) == EDGE_KEYS for e in edges)
     assert [(e["target_name"], e["resolution"]) for e in edges] == [("Base", "exact")]
     unresolved = cli_json("edges", "--resolution", "unresolved", "--root", str(indexed))
-    assert "len" in {e["target_name"] for e in unresolved}
+    assert {e["target_name"] for e in unresolved} == {"pkg.extra.later"}
+    # `len` resolves into typeshed's builtins stub; stub files' own edges are listed on request
+    (len_call,) = [
+        e for e in cli_json("edges", "--root", str(indexed)) if e["target_name"] == "len"
+    ]
+    assert len_call["to"] == "python:function:@typeshed/stdlib/builtins.pyi:len"
+    assert not any(e["path"].startswith("@") for e in cli_json("edges", "--root", str(indexed)))
+    with_stubs = cli_json("edges", "--kind", "inherits", "--stubs", "--root", str(indexed))
+    assert any(e["path"] == "@typeshed/stdlib/builtins.pyi" for e in with_stubs)
 
     shown = cli_json("show", "python:function:pkg/core.py:make", "--root", str(indexed))
     assert shown["name"] == "make"

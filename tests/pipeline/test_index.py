@@ -39,9 +39,15 @@ async def test_cold_index_resolves_across_files(project: Path, store: Store) -> 
     summary = await index(project, store)
     assert summary.errors == []
     paths = sorted(store.file_states())
-    # .gitignore'd files are not indexed
-    assert paths == ["app.py", "pkg/__init__.py", "pkg/core.py", "pkg/util.py"]
-    assert summary.files == 4 and summary.parsed == 4
+    # .gitignore'd files are not indexed; typeshed's builtins stub is, as an external file
+    assert paths == [
+        "@typeshed/stdlib/builtins.pyi",
+        "app.py",
+        "pkg/__init__.py",
+        "pkg/core.py",
+        "pkg/util.py",
+    ]
+    assert summary.files == 4 and summary.parsed == 4 and summary.stubs == 1
 
     calls = edge_map(store)
     expect = {
@@ -54,11 +60,12 @@ async def test_cold_index_resolves_across_files(project: Path, store: Store) -> 
         ("go", "pkg.core.make"): ("make", "exact"),  # import pkg.core
         ("main", "go"): ("go", "exact"),
         ("go", "e.run"): ("Engine.run", "inferred"),  # local e = Engine(): a guess
-        ("go", "len"): (None, "unresolved"),
+        ("go", "len"): ("len", "exact"),  # builtins, from typeshed's stub
         ("go", "pkg.extra.later"): (None, "unresolved"),
     }
     got = {k: (target(calls[k]), calls[k].resolution) for k in expect if k in calls}
     assert got == expect
+    assert calls[("go", "len")].dst == "python:function:@typeshed/stdlib/builtins.pyi:len"
     # the call in make() lands on the class defined in pkg/core.py, not a same-named elsewhere
     assert calls[("go", "Engine")].dst == "python:class:pkg/core.py:Engine"
 
@@ -157,3 +164,58 @@ async def test_stored_entities_equal_extracted(project: Path, store: Store) -> N
     keys = sorted(e.key for e in store.find_entities(path="dup.py"))
     assert len(keys) == len(set(keys)) == 6  # module, f, f#1, C, x, x#1
     assert "python:function:dup.py:f#1" in keys
+
+
+async def test_stdlib_calls_resolve_into_typeshed_stubs(tmp_path: Path, store: Store) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "app.py": """
+                import os
+                import time
+                import json
+                from lib import *
+
+                class Err(ValueError):
+                    pass
+
+                def main():
+                    time.sleep(1)
+                    os.path.join("a", "b")
+                    json.loads("{}")
+                    helper()
+                    print(", ".join([]))
+                """,
+            # the repo's own `json` shadows the stdlib's: no stub, and calls land here
+            "json.py": "def loads(text):\n    return text\n",
+            "lib/__init__.py": "from .impl import *\n",
+            "lib/impl.py": "def helper():\n    pass\n",
+        },
+    )
+    summary = await index(tmp_path, store)
+    assert summary.errors == [] and summary.files == 4
+    stubs = sorted(p for p in store.file_states() if p.startswith("@"))
+    assert "@typeshed/stdlib/time.pyi" in stubs
+    assert "@typeshed/stdlib/os/path.pyi" in stubs and "@typeshed/stdlib/posixpath.pyi" in stubs
+    assert not any("json" in p for p in stubs)
+    calls = {e.target_name: e for e in store.edges(kind="calls")}
+    assert calls["time.sleep"].dst == "python:function:@typeshed/stdlib/time.pyi:sleep"
+    # os/__init__.pyi -> os/path.pyi -> `from posixpath import *`
+    assert calls["os.path.join"].dst is not None
+    assert calls["os.path.join"].dst.startswith(
+        "python:function:@typeshed/stdlib/posixpath.pyi:join"
+    )
+    assert calls["json.loads"].dst == "python:function:json.py:loads"
+    # `from lib import *`, and lib re-exports impl with its own star import
+    assert calls["helper"].dst == "python:function:lib/impl.py:helper"
+    assert calls['",".join'].dst == "python:method:@typeshed/stdlib/builtins.pyi:str.join"
+    # `from lib import *` could define `print`: builtins is then only the likely answer
+    assert calls["print"].dst == "python:function:@typeshed/stdlib/builtins.pyi:print"
+    assert calls["print"].resolution == "inferred"
+    inherits = {e.target_name: e for e in store.edges(kind="inherits")}
+    assert inherits["ValueError"].dst == "python:class:@typeshed/stdlib/builtins.pyi:ValueError"
+
+    # a rerun keeps the stubs (they are never "vanished" files) and parses nothing
+    again = await index(tmp_path, store)
+    assert again.parsed == 0 and again.stubs == 0 and again.removed == 0
+    assert sorted(p for p in store.file_states() if p.startswith("@")) == stubs

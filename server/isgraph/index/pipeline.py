@@ -15,7 +15,7 @@ import os
 import signal
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -25,13 +25,17 @@ from typing import TypeVar
 from isgraph.config import Config
 from isgraph.index.discover import Found, Skip, discover
 from isgraph.index.extract import EXTRACTORS
+from isgraph.index.stubs import is_external, stub_module
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import Writer
-from isgraph.model import FileResult, FileStatus
+from isgraph.model import EdgeKind, FileResult, FileStatus
 from isgraph.store.base import Store
 
 log = logging.getLogger(__name__)
 
+# Store meta flag: "1" from the first write of a run until its resolution is done, so a run
+# killed in between (even before resolution starts) is resolved in full by the next one.
+RESOLVE_PENDING = "resolve_pending"
 CHUNK_FILES = 8  # files per pool task: amortizes IPC, small enough to keep workers balanced
 DISCOVERY_BATCH = 256
 INDEX_DIR_NAME = ".isgraph"
@@ -49,11 +53,14 @@ class PipelineReport:
     discovered: int = 0
     unchanged: int = 0
     parsed: int = 0
+    stubs: int = 0  # typeshed stubs indexed after the workspace's files
     removed: int = 0
     changed_paths: list[str] = field(default_factory=list)
     removed_paths: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    # Targets of Python imports in the parsed files: which typeshed stubs the index needs.
+    import_targets: set[str] = field(default_factory=set)
     seconds: float = 0.0
 
 
@@ -93,12 +100,15 @@ async def run_pipeline(
     *,
     progress: ProgressFn | None = None,
     only: list[str] | None = None,
+    external: Sequence[Found] = (),
     renew_pool: Callable[[Executor], Executor] | None = None,
 ) -> PipelineReport:
     """Index ``root`` into ``store`` through ``writer``; only changed files are parsed.
 
     ``only``: restrict to these repo-relative paths (incremental re-ingest of known changes);
-    a listed path that no longer exists is removed from the store. ``renew_pool(broken)``
+    a listed path that no longer exists is removed from the store. ``external``: index exactly
+    these files from outside the root (typeshed stubs) instead, removing nothing. Files whose
+    path starts with ``@`` (external) are never removed by a full run. ``renew_pool(broken)``
     returns a working pool after a worker died; without it a dead worker fails its chunk.
     """
     t0 = time.perf_counter()
@@ -113,6 +123,7 @@ async def run_pipeline(
     unlisted: list[str] = []
     done = 0
     root_s = str(root)
+    marked: list[bool] = []  # the pending flag is queued once, before the first write
 
     def tick(n: int, finished: bool = False) -> None:
         nonlocal done
@@ -164,6 +175,8 @@ async def run_pipeline(
             report.changed_paths.append(r.path)
             if r.status == FileStatus.INDEXED:
                 report.parsed += 1
+                if r.language == "python":
+                    _collect_imports(r, report.import_targets)
                 if r.error:
                     report.errors.append(
                         {"path": r.path, "error": f"{r.error} (indexed what parsed)"}
@@ -173,6 +186,9 @@ async def run_pipeline(
             else:
                 report.errors.append({"path": r.path, "error": r.error or "error"})
         if to_write:
+            if not marked:
+                marked.append(True)
+                await writer.set_meta(RESOLVE_PENDING, "1")  # queued ahead of the rows
             await writer.replace_files(to_write)
         tick(len(results))
 
@@ -183,7 +199,10 @@ async def run_pipeline(
         task.add_done_callback(handlers.discard)
 
     found_iter: Iterator[Found | Skip]
-    if only is None:
+    if external:
+        found_iter = iter(external)
+        only = []  # nothing under the root is listed, so nothing is removed
+    elif only is None:
         found_iter = discover(
             root,
             excludes=config.excludes,
@@ -223,9 +242,12 @@ async def run_pipeline(
         gone = sorted(
             p
             for p in (set(states) - seen if only is None else set(only) & states.keys() - seen)
-            if not any(p.startswith(d) or d == "./" for d in unlisted)
+            if not is_external(p) and not any(p.startswith(d) or d == "./" for d in unlisted)
         )
         if gone:
+            if not marked:
+                marked.append(True)
+                await writer.set_meta(RESOLVE_PENDING, "1")
             await writer.remove_files(gone)
             report.removed, report.removed_paths = len(gone), gone
         await writer.flush()
@@ -239,6 +261,18 @@ async def run_pipeline(
     )
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _collect_imports(result: FileResult, into: set[str]) -> None:
+    """What a Python file imports, for the stubs it may need. A stub's imports mostly serve
+    annotations: only its star imports and its own package's modules (``os`` -> ``os.path``)
+    lead to names that calls reach."""
+    if is_external(result.path):
+        into.update(m for a in result.aliases if a.fqn.endswith(".*") for m in a.target.split())
+        package = stub_module(result.path).split(".", 1)[0] + "."
+        into.update(a.target for a in result.aliases if a.target.startswith(package))
+    else:
+        into.update(e.target_name for e in result.edges if e.kind == EdgeKind.IMPORTS)
 
 
 def _crashed(task: FileTask, exc: BaseException | None = None) -> FileResult:

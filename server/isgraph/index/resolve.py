@@ -17,6 +17,7 @@ import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from isgraph.index.stubs import is_external
 from isgraph.model import Edge, EdgeKind, Entity, Resolution
 from isgraph.store.base import EdgeUpdate, Store
 
@@ -133,6 +134,13 @@ class Resolver:
         owner = _pick(self._name(prefix, depth + 1), "")
         if owner is None:
             return []
+        if owner.kind == "module":
+            # Names a module re-exports with `from m import *`: the last import wins.
+            stars = self._alias_of(f"{owner.fqn}.*")
+            for star in reversed(stars.split() if stars else ()):
+                found = self._name(f"{star}.{attr}", depth + 1)
+                if found:
+                    return found
         if owner.kind in CLASS_KINDS:
             member = self._member(owner, attr, True, depth + 1)
             return [member] if member is not None else []
@@ -231,8 +239,10 @@ class Resolver:
             named = self.store.methods_named(self._need_named)
             for name in self._need_named:
                 # Only uniqueness matters for `?name`: keep two at most (common names such as
-                # `__init__` have thousands of definitions, and grow with the repo).
-                self._named[name] = named.get(name, [])[:2]
+                # `__init__` have thousands of definitions, and grow with the repo). Stubs
+                # don't count: a method name unique in the repo stays a usable guess.
+                own = [e for e in named.get(name, ()) if not is_external(e.path)]
+                self._named[name] = own[:2]
             self._need_named.clear()
         if self._need_keys:
             got = self.store.get_entities(self._need_keys)

@@ -16,14 +16,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isgraph.config import Config
-from isgraph.index.pipeline import PipelineReport, ProgressFn, make_pool, run_pipeline
+from isgraph.index.discover import Found
+from isgraph.index.pipeline import (
+    RESOLVE_PENDING,
+    PipelineReport,
+    ProgressFn,
+    make_pool,
+    run_pipeline,
+)
 from isgraph.index.resolve import BATCH_FILES, ResolveReport, resolve_paths
+from isgraph.index.stubs import MAX_ROUNDS as STUB_ROUNDS
+from isgraph.index.stubs import (
+    is_external,
+    module_prefixes,
+    stub_abspath,
+    stubs_wanted,
+    typeshed_stdlib,
+)
 from isgraph.index.writer import Writer
+from isgraph.model import EdgeKind, Resolution
 from isgraph.store.base import EdgeUpdate, Store
 
 log = logging.getLogger(__name__)
 
-RESOLVE_PENDING = "resolve_pending"
 # Above this share of changed files a full resolution is cheaper than working out dependents.
 FULL_RESOLVE_SHARE = 0.25
 
@@ -40,6 +55,7 @@ class IndexSummary:
     edges: int = 0
     parsed: int = 0
     unchanged: int = 0
+    stubs: int = 0  # typeshed stub files indexed by this run (not counted in ``files``)
     removed: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -58,6 +74,7 @@ class IndexSummary:
             "seconds": round(self.seconds, 3),
             "parsed": self.parsed,
             "unchanged": self.unchanged,
+            "stubs": self.stubs,
             "removed": self.removed,
             # Edges (re-)resolved by this run, by outcome: all of them after a cold index.
             "resolution": {
@@ -129,6 +146,8 @@ class IndexService:
         async with self._lock:
             self._ensure_writer()
             t0 = time.perf_counter()
+            # Left "1" by a run that was cut short (this run's own writes set it too).
+            cut_short = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
             try:
                 report = await run_pipeline(
                     self.root,
@@ -140,19 +159,22 @@ class IndexService:
                     progress=progress,
                     only=only,
                 )
+                await self._index_stubs(report, cut_short)
                 t1 = time.perf_counter()
-                resolution = await self._resolve(report, phase)
+                resolution = await self._resolve(report, phase, cut_short)
                 t2 = time.perf_counter()
             except asyncio.CancelledError:
                 # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
                 await asyncio.shield(self.writer.flush())
                 raise
             files, entities, edges = await asyncio.to_thread(self.store.counts)
+            files -= await asyncio.to_thread(self._external_files)
             return IndexSummary(
                 files=files,
                 entities=entities,
                 edges=edges,
                 parsed=report.parsed,
+                stubs=report.stubs,
                 unchanged=report.unchanged,
                 removed=report.removed,
                 skipped=report.skipped,
@@ -163,14 +185,62 @@ class IndexService:
                 resolve_seconds=t2 - t1,
             )
 
-    async def _resolve(self, report: PipelineReport, phase: PhaseFn | None) -> ResolveReport:
-        pending = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING)
+    async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:
+        """Index the typeshed stubs the parsed files' imports need (see ``index.stubs``),
+        then those the stubs import, for a few rounds; their files join ``report``."""
+        if typeshed_stdlib() is None:
+            return
+        targets = report.import_targets
+        if cut_short:
+            # A run was cut short: files it parsed are not re-parsed now, so their imports
+            # come from the store (still unresolved ones: imports of missing modules).
+            stored = await asyncio.to_thread(
+                self.store.edges, kind=EdgeKind.IMPORTS, resolution=Resolution.UNRESOLVED
+            )
+            targets = targets | {e.target_name for e in stored if not is_external(e.path)}
+        elif not report.parsed:
+            return
+        for _ in range(STUB_ROUNDS):
+            modules = module_prefixes(targets)
+            wanted = await asyncio.to_thread(self._stubs_wanted, modules)
+            if not wanted:
+                return
+            found = [Found(rel, stub_abspath(rel), "python") for rel in wanted]
+            sub = await run_pipeline(
+                self.root,
+                self.store,
+                self.writer,
+                self.config,
+                self.pool,
+                renew_pool=self._renew_pool if self._own_pool else None,
+                external=found,
+            )
+            report.stubs += sub.parsed
+            report.changed_paths += sub.changed_paths
+            report.errors += sub.errors
+            targets = sub.import_targets
+
+    def _external_files(self) -> int:
+        return sum(1 for path in self.store.file_states() if is_external(path))
+
+    def _stubs_wanted(self, modules: set[str]) -> list[str]:
+        found = self.store.entities_by_fqn(modules)
+        defined = {
+            fqn
+            for fqn, ents in found.items()
+            if any(e.kind == "module" and not is_external(e.path) for e in ents)
+        }
+        return stubs_wanted(modules, defined, set(self.store.file_states()))
+
+    async def _resolve(
+        self, report: PipelineReport, phase: PhaseFn | None, cut_short: bool
+    ) -> ResolveReport:
         changed = report.changed_paths
-        if not changed and not report.removed_paths and pending != "1":
+        if not changed and not report.removed_paths and not cut_short:
             return ResolveReport()
         await self.writer.set_meta(RESOLVE_PENDING, "1")  # survives a crash mid-resolution
         states = await asyncio.to_thread(self.store.file_states)
-        if pending == "1" or len(changed) >= FULL_RESOLVE_SHARE * max(1, len(states)):
+        if cut_short or len(changed) >= FULL_RESOLVE_SHARE * max(1, len(states)):
             paths = sorted(states)
         else:
             names = await asyncio.to_thread(self._defined_names, changed)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from isgraph.index.extract import EXTRACTORS
-from isgraph.model import FileResult, FileStatus
+from isgraph.index.stubs import STUB_PREFIX, is_external, stub_module
+from isgraph.model import EdgeKind, FileResult, FileStatus
 
 # A NUL byte in the first block is what git and ripgrep use to call a file binary.
 _BINARY_SNIFF = 8192
@@ -46,6 +47,8 @@ def python_module_name(root: str, relpath: str) -> str:
     ``src/pkg/mod.py`` with ``src/pkg/__init__.py`` (and no ``src/__init__.py``) is ``pkg.mod``,
     so src-layouts and test directories resolve the way their imports are written.
     """
+    if relpath.startswith(STUB_PREFIX):
+        return stub_module(relpath)
     parts = list(PurePosixPath(relpath).parts)
     stem = parts[-1].rsplit(".", 1)[0]
     dirs = parts[:-1]
@@ -102,6 +105,10 @@ def process_file(root: str, task: FileTask, max_size: int) -> FileResult:
         extraction.edges,
         extraction.aliases,
     )
+    if is_external(task.relpath):
+        # A stub's calls and imports serve its annotations; only its bases matter (methods
+        # are looked up through them).
+        result.edges = [e for e in result.edges if e.kind == EdgeKind.INHERITS]
     result.error = extraction.syntax_error
     return result
 

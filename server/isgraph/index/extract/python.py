@@ -12,6 +12,8 @@ another file is left to the resolver as candidates (see ``model.Edge``).
 
 from __future__ import annotations
 
+import builtins
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -35,6 +37,52 @@ QUERY = """
             right: (call function: [(identifier) (attribute)]))
 """
 
+# Names Python resolves in the builtins module when no scope binds them.
+BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+# Literal receivers whose type is certain: `"".join(...)` calls `builtins.str.join`.
+_LITERAL_TYPES = {
+    "string": "str",
+    "concatenated_string": "str",
+    "list": "list",
+    "list_comprehension": "list",
+    "dictionary": "dict",
+    "dictionary_comprehension": "dict",
+    "set": "set",
+    "set_comprehension": "set",
+    "integer": "int",
+    "float": "float",
+}
+_LITERAL_START = frozenset("\"'[{0123456789bBrRuUfF")
+# Where an identifier is bound: the parent's type (any child), or (type, field) pairs.
+_BINDING_PARENTS = frozenset(
+    {
+        "parameters",
+        "lambda_parameters",
+        "typed_parameter",
+        "list_splat_pattern",
+        "dictionary_splat_pattern",
+        "pattern_list",
+        "tuple_pattern",
+        "list_pattern",
+        "as_pattern_target",
+        "global_statement",
+        "nonlocal_statement",
+        "case_pattern",
+    }
+)
+_BINDING_FIELDS = {
+    "assignment": "left",
+    "augmented_assignment": "left",
+    "for_statement": "left",
+    "for_in_clause": "left",
+    "named_expression": "name",
+    "default_parameter": "name",
+    "typed_default_parameter": "name",
+    "function_definition": "name",
+    "class_definition": "name",
+    "aliased_import": "alias",
+}
+
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _SUPER = re.compile(r"super\([^()]*\)\.([A-Za-z_]\w*)")
 _WS = re.compile(rb"\s+")
@@ -43,7 +91,8 @@ _PROPERTY_SUFFIXES = (".setter", ".getter", ".deleter")
 MAX_TARGET = 200
 
 # A binding: (how, value). how is "def" (value = fqn), "import" (value = target fqn),
-# "annot" (value = fqn candidate of a class), "local" (same, from `x = Class(...)`).
+# "annot" (value = fqn candidate of a class), "local" (same, from `x = Class(...)`),
+# "param" (an untyped parameter: value empty).
 Binding = tuple[str, str]
 
 
@@ -83,9 +132,12 @@ def extract_python(path: str, source: bytes, module: str) -> Extraction:
     )
     out.entities.append(mod_entity)
     is_package = path.endswith("__init__.py") or path.endswith("__init__.pyi")
-    ex = _Extractor(path, module, is_package, out, mod_entity)
+    ex = _Extractor(path, module, is_package, out, mod_entity, source, root)
     captures = QueryCursor(get_query(LANG, QUERY)).captures(root)
     ex.run(captures)
+    if ex.module_scope.stars:
+        # `from m import *` re-exports: the resolver looks names of this module up in them.
+        out.aliases.append(Alias(path, f"{module}.*", " ".join(ex.module_scope.stars)))
     if root.has_error:
         out.syntax_error = f"syntax error at line {_first_error_line(root)}"
     return out
@@ -93,9 +145,19 @@ def extract_python(path: str, source: bytes, module: str) -> Extraction:
 
 class _Extractor:
     def __init__(
-        self, path: str, module: str, is_package: bool, out: Extraction, mod_entity: Entity
+        self,
+        path: str,
+        module: str,
+        is_package: bool,
+        out: Extraction,
+        mod_entity: Entity,
+        source: bytes,
+        root: Node,
     ) -> None:
         self.path = path
+        self.source = source
+        self.root = root
+        self.rebound: dict[str, bool] = {}  # builtin name -> bound somewhere in this file
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
         self.out = out
@@ -193,9 +255,13 @@ class _Extractor:
                 self._edge(
                     entity, EdgeKind.INHERITS, base, node, self._name_candidates(base, stack)
                 )
-        elif parent.kind == "class" and "staticmethod" not in decorators:
-            scope.self_name = _first_param(node)
-            scope.class_fqn = parent.entity.fqn
+        else:
+            # Parameters shadow outer and builtin names (typed ones get their class later).
+            for pname in _param_names(node):
+                scope.names[pname] = ("param", "")
+            if parent.kind == "class" and "staticmethod" not in decorators:
+                scope.self_name = _first_param(node)
+                scope.class_fqn = parent.entity.fqn
         return scope
 
     # -- bindings -------------------------------------------------------------------------
@@ -277,7 +343,7 @@ class _Extractor:
 
     def _local_ctor(self, var: Node, ctor: Node, stack: list[_Scope]) -> None:
         name = _text(var)
-        if name in stack[-1].names and stack[-1].names[name][0] != "local":
+        if name in stack[-1].names and stack[-1].names[name][0] not in ("local", "param"):
             return
         cls = self._class_candidate(_text(ctor), stack)
         if cls is not None:
@@ -317,7 +383,16 @@ class _Extractor:
             if b" " in raw or b"\n" in raw
             else raw.decode("utf-8", "replace")
         )
-        self._edge(scope.entity, EdgeKind.CALLS, text, node, self._call_candidates(text, stack))
+        cands = self._call_candidates(text, stack)
+        if text[:1] in _LITERAL_START and callee.type == "attribute":
+            obj = callee.child_by_field_name("object")
+            lit = _LITERAL_TYPES.get(obj.type) if obj is not None else None
+            attr = callee.child_by_field_name("attribute")
+            if lit is not None and attr is not None:
+                if lit == "str" and obj is not None and _is_bytes(obj):
+                    lit = "bytes"
+                cands = (f"=builtins.{lit}.{_text(attr)}",)
+        self._edge(scope.entity, EdgeKind.CALLS, text, node, cands)
 
     def _call_candidates(self, text: str, stack: list[_Scope]) -> tuple[str, ...]:
         if _DOTTED.fullmatch(text):
@@ -346,8 +421,8 @@ class _Extractor:
         # self.m() / cls.m(): the method's class and its bases
         for scope in reversed(stack):
             if scope.self_name is not None and scope.self_name == head:
-                if len(rest) == 1:
-                    return (f"^{scope.class_fqn}.{rest[0]}",)
+                if len(rest) == 1:  # a mixin's method may come from a sibling base: a guess
+                    return (f"^{scope.class_fqn}.{rest[0]}", f"?{rest[0]}")
                 if len(rest) == 2 and scope.class_fqn is not None:
                     attr_type = self.attr_types.get((scope.class_fqn, rest[0]))
                     if attr_type is not None:  # self.x = Foo() elsewhere: a guess, not proof
@@ -360,14 +435,38 @@ class _Extractor:
             how, value = binding
             if how in ("def", "import"):
                 return (f"={value}{tail}",)
-            if len(rest) == 1:
+            if len(rest) == 1 and value:
                 member = f"^{value}.{rest[0]}" if how == "annot" else f"~^{value}.{rest[0]}"
                 return (member, f"?{rest[0]}")  # the class may be outside the repo
             return (f"?{rest[-1]}",) if rest else ()
-        cands = [f"={star}.{dotted}" for star in self.module_scope.stars]
-        if rest:
+        stars = self.module_scope.stars
+        cands = [f"={star}.{dotted}" for star in stars]
+        if head in BUILTIN_NAMES:
+            # Unbound here, so Python looks in builtins: proof, unless a star import or a
+            # binding elsewhere in the file (a global, another function's local) may hide it.
+            sure = not stars and not self._rebound(head)
+            cands.append(f"{'' if sure else '~'}=builtins.{dotted}")
+        elif rest:
             cands.append(f"?{rest[-1]}")
         return tuple(cands)
+
+    def _rebound(self, name: str) -> bool:
+        """Whether ``name`` is bound anywhere in the file. A regex finds the occurrences that
+        are neither calls nor attribute accesses; only those are looked up in the tree."""
+        hit = self.rebound.get(name)
+        if hit is not None:
+            return hit
+        src = self.source
+        found = False
+        for m in _occurrence(name).finditer(src):
+            i = m.start()
+            if i and (_word_byte(src[i - 1]) or src[i - 1] == 46):  # 46: "."
+                continue
+            if _binds(self.root.descendant_for_byte_range(i, m.end())):
+                found = True
+                break
+        self.rebound[name] = found
+        return found
 
     def _edge(
         self, src: Entity, kind: str, target: str, node: Node, candidates: tuple[str, ...]
@@ -411,6 +510,39 @@ class _Extractor:
 
 
 # -- node helpers -------------------------------------------------------------------------
+@functools.cache
+def _occurrence(name: str) -> re.Pattern[bytes]:
+    # Starts with the literal name (fast in `re`); the byte before is checked by the caller.
+    return re.compile(re.escape(name.encode()) + rb"\b(?![ \t]*[(.])")
+
+
+def _word_byte(b: int) -> bool:
+    return b == 95 or b >= 128 or 48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122
+
+
+def _binds(node: Node | None) -> bool:
+    """Whether an identifier node is in a binding position (assigned, a parameter...)."""
+    if node is None or node.type != "identifier":
+        return False  # inside a string or a comment, or part of a longer token
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type in _BINDING_PARENTS:
+        return True
+    field = _BINDING_FIELDS.get(parent.type)
+    if field is None:
+        return False
+    bound = parent.child_by_field_name(field)
+    return bound is not None and bound.start_byte == node.start_byte
+
+
+def _is_bytes(node: Node) -> bool:
+    first = node.children[0] if node.type == "concatenated_string" and node.children else node
+    text = first.text or b""
+    quote = min((i for i in (text.find(b"'"), text.find(b'"')) if i >= 0), default=0)
+    return b"b" in text[:quote].lower()
+
+
 def _text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""
@@ -450,6 +582,21 @@ def _signature(node: Node, is_class: bool) -> str:
 
 def _collapse(text: bytes) -> str:
     return _WS.sub(b" ", text).decode("utf-8", "replace").replace("( ", "(").replace(" )", ")")
+
+
+def _param_names(node: Node) -> list[str]:
+    params = node.child_by_field_name("parameters")
+    if params is None:
+        return []
+    names = []
+    for child in params.named_children:
+        ident: Node | None = child
+        if child.type != "identifier":  # default/typed/splat parameter; `*` and `/` have none
+            named = child.named_children
+            ident = child.child_by_field_name("name") or (named[0] if named else None)
+        if ident is not None and ident.type == "identifier" and ident.text is not None:
+            names.append(ident.text.decode("utf-8", "replace"))
+    return names
 
 
 def _first_param(node: Node) -> str | None:

@@ -1,0 +1,93 @@
+"""Typeshed's standard-library stubs as external files of the index.
+
+Calls to ``len``, ``time.sleep`` or ``os.getcwd`` have no definition in the repo: they are
+builtins or C modules. Like pyright, isgraph resolves them into typeshed's stubs (bundled by the
+``typeshed_client`` package, so nothing is downloaded). Only the stubs a repo needs are indexed:
+``builtins`` always, plus each imported module that the repo does not define itself, and then
+what those stubs import, for a few rounds.
+
+Stub files live in the store under the virtual path ``@typeshed/stdlib/<module path>.pyi``; a
+path starting with ``@`` is never under the workspace root, so discovery never sees it and a
+full re-index never removes it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+EXTERNAL_PREFIX = "@"
+STUB_PREFIX = "@typeshed/stdlib/"
+MAX_ROUNDS = 3  # stubs importing stubs: os -> posix, subprocess -> ... (closure is small)
+
+
+def is_external(path: str) -> bool:
+    """True for files that live outside the workspace (stubs): never discovered or removed."""
+    return path.startswith(EXTERNAL_PREFIX)
+
+
+@functools.cache
+def typeshed_stdlib() -> Path | None:
+    """The directory of typeshed's stdlib stubs, or None if typeshed_client is missing."""
+    try:
+        root = resources.files("typeshed_client") / "typeshed"
+    except ModuleNotFoundError:
+        return None
+    path = Path(str(root))
+    return path if (path / "builtins.pyi").is_file() else None
+
+
+def stub_module(relpath: str) -> str:
+    """``@typeshed/stdlib/os/__init__.pyi`` -> ``os``; ``.../os/path.pyi`` -> ``os.path``."""
+    rel = relpath[len(STUB_PREFIX) :].removesuffix(".pyi")
+    parts = rel.split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def stub_for(module: str) -> tuple[str, str] | None:
+    """(virtual relpath, absolute path) of the stub of a dotted module name, if typeshed has
+    one."""
+    base = typeshed_stdlib()
+    if base is None or not module or not all(p.isidentifier() for p in module.split(".")):
+        return None
+    rel = module.replace(".", "/")
+    for candidate in (f"{rel}.pyi", f"{rel}/__init__.pyi"):
+        abspath = base / candidate
+        if abspath.is_file():
+            return STUB_PREFIX + candidate, str(abspath)
+    return None
+
+
+def module_prefixes(targets: Iterable[str]) -> set[str]:
+    """Every dotted prefix of import targets: ``os.path.join`` -> os, os.path, os.path.join.
+    (An import target may name a module, a submodule, or a name inside a module.)"""
+    out: set[str] = set()
+    for target in targets:
+        parts = target.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return out
+
+
+def stubs_wanted(modules: Iterable[str], defined: set[str], known: set[str]) -> list[str]:
+    """Stub paths to index: for each module (and ``builtins``) that the repo does not define
+    (``defined``: module fqns with a non-stub definition), its stub, unless already stored
+    (``known``: stored paths)."""
+    out: set[str] = set()
+    for module in {"builtins", *modules}:
+        if module in defined or module.split(".", 1)[0] in defined:
+            continue  # the repo's own module (or package) shadows the stdlib one
+        found = stub_for(module)
+        if found is not None and found[0] not in known:
+            out.add(found[0])
+    return sorted(out)
+
+
+def stub_abspath(relpath: str) -> str:
+    base = typeshed_stdlib()
+    assert base is not None and relpath.startswith(STUB_PREFIX)
+    return os.path.join(base, relpath[len(STUB_PREFIX) :])
