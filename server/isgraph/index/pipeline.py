@@ -167,12 +167,16 @@ async def run_pipeline(
         finally:
             in_flight.release()
         to_write: list[FileResult] = []
+        # Results come in task order. Paths kept past this chunk are the tasks' strings, not
+        # the results': one long-lived string inside a result's memory would keep the whole
+        # arena of that result from being freed, and the heap would grow with the repo.
+        relpaths = {t.relpath: t.relpath for t in chunk}
         for r in results:
             if r.status == FileStatus.UNCHANGED:
                 report.unchanged += 1
                 continue
             to_write.append(r)
-            report.changed_paths.append(r.path)
+            report.changed_paths.append(relpaths.get(r.path, r.path))
             if r.status == FileStatus.INDEXED:
                 report.parsed += 1
                 if r.language == "python":
@@ -268,11 +272,13 @@ def _collect_imports(result: FileResult, into: set[str]) -> None:
     annotations: only its star imports and its own package's modules (``os`` -> ``os.path``)
     lead to names that calls reach."""
     if is_external(result.path):
-        into.update(m for a in result.aliases if a.fqn.endswith(".*") for m in a.target.split())
+        found = {m for a in result.aliases if a.fqn.endswith(".*") for m in a.target.split()}
         package = stub_module(result.path).split(".", 1)[0] + "."
-        into.update(a.target for a in result.aliases if a.target.startswith(package))
+        found.update(a.target for a in result.aliases if a.target.startswith(package))
     else:
-        into.update(e.target_name for e in result.edges if e.kind == EdgeKind.IMPORTS)
+        found = {e.target_name for e in result.edges if e.kind == EdgeKind.IMPORTS}
+    # Fresh copies of the new ones: the result's strings would pin its memory (see `handle`).
+    into.update((t + " ")[:-1] for t in found - into)
 
 
 def _crashed(task: FileTask, exc: BaseException | None = None) -> FileResult:
