@@ -20,8 +20,6 @@ the hot paths (point lookups) lean. Graph traversals run in Cozo as recursive ru
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import re
 import sqlite3
@@ -36,6 +34,7 @@ from typing import Any, TypeVar
 
 from pycozo.client import Client, QueryException
 
+from isgraph.memory import release_memory
 from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState, Resolution
 from isgraph.store.base import (
     EdgeUpdate,
@@ -215,34 +214,6 @@ _BUMP_GENERATION = "{?[k, v] <- [['generation', $generation]] :put meta {k => v}
 
 
 BUSY_TIMEOUT_S = 10.0
-TRIM_INTERVAL_S = 0.05
-
-
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim: Callable[[int], int] = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        return None
-    return trim
-
-
-_malloc_trim = _load_malloc_trim()
-_last_trim = 0.0
-
-
-def _release_memory() -> None:
-    """Hand freed heap back to the OS after a large write.
-
-    CozoDB's native side frees its per-transaction buffers into glibc's malloc, which keeps
-    them: without this, resident memory grows with the size of the store (measured: peak
-    233 -> 187 MB, and 225 -> 128 MB at the end, for two copies of the stdlib).
-    """
-    global _last_trim
-    now = time.monotonic()
-    if _malloc_trim is not None and now - _last_trim > TRIM_INTERVAL_S:
-        _last_trim = now
-        _malloc_trim(0)
 
 
 def _retry_busy(op: Callable[[], T]) -> T:
@@ -482,14 +453,14 @@ class CozoStore:
                 blocks.append(block)
                 params[name] = rows
         self._run("\n".join(blocks), params, write=True)
-        _release_memory()
+        release_memory()
 
     def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
         """One transaction; updates of edges that no longer exist are skipped."""
         if updates:
             rows = [[u.src, str(u.kind), u.target_name, u.dst, str(u.resolution)] for u in updates]
             self._run(_UPDATE_EDGES, {"rows": rows}, write=True)
-            _release_memory()
+            release_memory()
 
     def set_meta(self, key: str, value: str) -> None:
         self._run(_PUT_META, {"k": key, "v": value}, write=True)
