@@ -117,7 +117,7 @@ def main() -> None:
     )
     print(
         f"  of the unresolved, {to_builtins} ({100 * to_builtins / n:.1f}% of all calls) are calls "
-        "to Python builtins (len, isinstance, ...), which have no definition in a source tree"
+        "to names of Python builtins (rebound locally, or typeshed lacks them)"
     )
 
 

@@ -219,25 +219,3 @@ async def test_stdlib_calls_resolve_into_typeshed_stubs(tmp_path: Path, store: S
     again = await index(tmp_path, store)
     assert again.parsed == 0 and again.stubs == 0 and again.removed == 0
     assert sorted(p for p in store.file_states() if p.startswith("@")) == stubs
-
-
-async def test_resolution_in_the_pool_equals_resolution_in_process(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import isgraph.index.service as service
-
-    here = open_store(f"sqlite:{tmp_path / 'here' / 'index.db'}")
-    pooled = open_store(f"sqlite:{tmp_path / 'pooled' / 'index.db'}")
-    try:
-        await index(project, here)
-        monkeypatch.setattr(service, "PARALLEL_RESOLVE_MIN", 1)
-        monkeypatch.setattr(service, "RESOLVE_CHUNK_FILES", 1)  # several tasks, one file each
-        summary = await index(project, pooled)
-        assert summary.resolution.edges == len(pooled.edges()) > 0
-        assert {(e.src, e.target_name, e.dst, e.resolution) for e in pooled.edges()} == {
-            (e.src, e.target_name, e.dst, e.resolution) for e in here.edges()
-        }
-        assert pooled.get_meta("resolve_pending") == "0"
-    finally:
-        here.close()
-        pooled.close()

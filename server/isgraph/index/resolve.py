@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from isgraph.index.stubs import is_external
-from isgraph.memory import release_memory
 from isgraph.model import Edge, EdgeKind, Entity, Resolution
 from isgraph.store.base import EdgeUpdate, Store
 
@@ -294,39 +293,6 @@ def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
         if best_score is None or score > best_score:
             best, best_score = ent, score
     return best
-
-
-def shared_across_processes(url: str) -> bool:
-    """Whether other processes can open this store while we hold it (for pool resolution)."""
-    return url.startswith(("sqlite:", "postgresql:", "postgres:"))
-
-
-_stores: dict[str, Store] = {}  # per worker process: stores opened by resolve_chunk
-
-
-def resolve_chunk(url: str, paths: list[str]) -> tuple[list[EdgeUpdate], ResolveReport]:
-    """Resolve the edges of ``paths`` in a pool process that opens the store itself; the
-    updates go back to the writer in the parent. Caches live for one call (the store changes
-    between runs)."""
-    from isgraph.store.connect import open_store
-
-    store = _stores.get(url)
-    if store is None:
-        store = _stores[url] = open_store(url)
-    try:
-        return resolve_all(store, paths)
-    finally:
-        release_memory(force=True)  # this call's caches: the worker idles until the next run
-
-
-def resolve_all(store: Store, paths: list[str]) -> tuple[list[EdgeUpdate], ResolveReport]:
-    """All updates for the edges of ``paths``, and their counts."""
-    updates: list[EdgeUpdate] = []
-    total = ResolveReport()
-    for batch_updates, rep in resolve_paths(store, paths):
-        updates += batch_updates
-        total.add(rep)
-    return updates, total
 
 
 def resolve_paths(

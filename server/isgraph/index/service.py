@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +27,7 @@ from isgraph.index.pipeline import (
 from isgraph.index.resolve import (
     BATCH_FILES,
     ResolveReport,
-    resolve_all,
-    resolve_chunk,
     resolve_paths,
-    shared_across_processes,
 )
 from isgraph.index.stubs import MAX_ROUNDS as STUB_ROUNDS
 from isgraph.index.stubs import (
@@ -49,10 +45,6 @@ log = logging.getLogger(__name__)
 
 # Above this share of changed files a full resolution is cheaper than working out dependents.
 FULL_RESOLVE_SHARE = 0.25
-# From this many files to resolve, resolution runs in the process pool (when the store can be
-# opened by several processes); chunks of at most this many files go to one task.
-PARALLEL_RESOLVE_MIN = 400
-RESOLVE_CHUNK_FILES = 100
 
 # phase callback: ("resolve", done_files, total_files)
 PhaseFn = Callable[[str, int, int], None]
@@ -268,55 +260,20 @@ class IndexService:
             if phase is not None:
                 phase("resolve", done, len(paths))
 
-        if len(paths) >= PARALLEL_RESOLVE_MIN and shared_across_processes(self.store.url):
-            await self._resolve_in_pool(paths, count)
-        else:
-            batches: Iterator[tuple[list[EdgeUpdate], ResolveReport]] = iter(
-                resolve_paths(self.store, paths)
-            )
-            while True:
-                item = await asyncio.to_thread(next, batches, None)
-                if item is None:
-                    break
-                updates, rep = item
-                if updates:
-                    await self.writer.update_edges(updates)
-                count(rep, BATCH_FILES)
+        batches: Iterator[tuple[list[EdgeUpdate], ResolveReport]] = iter(
+            resolve_paths(self.store, paths)
+        )
+        while True:
+            item = await asyncio.to_thread(next, batches, None)
+            if item is None:
+                break
+            updates, rep = item
+            if updates:
+                await self.writer.update_edges(updates)
+            count(rep, BATCH_FILES)
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total
-
-    async def _resolve_in_pool(
-        self, paths: list[str], count: Callable[[ResolveReport, int], None]
-    ) -> None:
-        """Resolution spread over the pool's processes, each reading the store itself (SQLite
-        lets several processes read while this one writes); their updates come back here, to
-        the one writer. Chunks in flight are bounded like the pipeline's."""
-        loop = asyncio.get_running_loop()
-        in_flight = asyncio.Semaphore(max(2, self.config.jobs * 2))
-        size = max(BATCH_FILES, min(RESOLVE_CHUNK_FILES, len(paths) // (self.config.jobs * 4)))
-
-        async def one(chunk: list[str]) -> None:
-            try:
-                updates, rep = await loop.run_in_executor(
-                    self.pool, resolve_chunk, self.store.url, chunk
-                )
-            except BrokenProcessPool:
-                if self._own_pool:
-                    self._renew_pool(self.pool)
-                # A dead worker costs speed, not results: resolve this chunk here instead.
-                updates, rep = await asyncio.to_thread(resolve_all, self.store, chunk)
-            finally:
-                in_flight.release()
-            if updates:
-                await self.writer.update_edges(updates)
-            count(rep, len(chunk))
-
-        tasks = []
-        for i in range(0, len(paths), size):
-            await in_flight.acquire()
-            tasks.append(asyncio.create_task(one(paths[i : i + size])))
-        await asyncio.gather(*tasks)
 
     def _defined_names(self, paths: list[str]) -> set[str]:
         names: set[str] = set()
