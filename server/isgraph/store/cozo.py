@@ -20,9 +20,12 @@ the hot paths (point lookups) lean. Graph traversals run in Cozo as recursive ru
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -46,6 +49,7 @@ from isgraph.store.base import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _ENTITY_COLS = (
     "key",
@@ -214,6 +218,15 @@ _BUMP_GENERATION = "{?[k, v] <- [['generation', $generation]] :put meta {k => v}
 
 
 BUSY_TIMEOUT_S = 10.0
+WAL_CHECKPOINT_BYTES = 64 << 20
+# TRUNCATE also resets the log file; a busy database (a write in progress) just returns, and
+# the next large write tries again.
+_CHECKPOINT_SCRIPT = (
+    "import sqlite3, sys\n"
+    "c = sqlite3.connect(sys.argv[1], timeout=1.0)\n"
+    "c.execute('PRAGMA wal_checkpoint(TRUNCATE)')\n"
+    "c.close()\n"
+)
 
 
 def _retry_busy(op: Callable[[], T]) -> T:
@@ -232,7 +245,9 @@ def _retry_busy(op: Callable[[], T]) -> T:
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:
-            busy = "database is locked" in str(exc) or "database is busy" in str(exc)
+            # A QueryException keeps the engine's message in a dict: read it all.
+            text = f"{exc} {_one_line(exc)}"
+            busy = "database is locked" in text or "database is busy" in text
             if not busy or time.monotonic() > deadline:
                 if isinstance(exc, Exception):
                     raise
@@ -290,6 +305,7 @@ class CozoStore:
         self._names_generation: str | None = None
         self._lock = threading.Lock()  # guards close() against concurrent use
         self._rw = _ReadWriteLock() if engine == "rocksdb" else None
+        self._checkpointing = threading.Lock()  # held while a checkpoint process runs
         if engine != "mem":
             _check_writable(engine, Path(path))
         if engine == "sqlite":
@@ -373,6 +389,39 @@ class CozoStore:
                     self._run(f"::index create {name}:{index} {spec}", write=True)
         self.set_meta("schema_version", str(SCHEMA_VERSION))
 
+    def _checkpoint_if_large(self) -> None:
+        """Fold SQLite's write-ahead log back into the database when it has grown large.
+
+        Cozo's SQLite engine never checkpoints while the store is open: the WAL grows with every
+        transaction (3x the database size after a cold index; without end for a language
+        server that stays up). A separate process runs the checkpoint: in this process, a
+        second SQLite library would not see Cozo's POSIX locks (they are per process) and could
+        fold pages a reader still needs. It runs in the background, one at a time.
+        """
+        if self.engine != "sqlite" or self._checkpointing.locked():
+            return
+        try:
+            size = os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return
+        if size < WAL_CHECKPOINT_BYTES:
+            return
+        self._checkpointing.acquire()
+        threading.Thread(target=self._checkpoint, name="isgraph-checkpoint", daemon=True).start()
+
+    def _checkpoint(self) -> None:
+        try:
+            subprocess.run(
+                [sys.executable, "-c", _CHECKPOINT_SCRIPT, self.path],
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
+        finally:
+            self._checkpointing.release()
+
     def close(self) -> None:
         """Release the engine (and RocksDB's LOCK). Idempotent."""
         with self._lock:
@@ -454,6 +503,7 @@ class CozoStore:
                 params[name] = rows
         self._run("\n".join(blocks), params, write=True)
         release_memory()
+        self._checkpoint_if_large()
 
     def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
         """One transaction; updates of edges that no longer exist are skipped."""
@@ -461,6 +511,7 @@ class CozoStore:
             rows = [[u.src, str(u.kind), u.target_name, u.dst, str(u.resolution)] for u in updates]
             self._run(_UPDATE_EDGES, {"rows": rows}, write=True)
             release_memory()
+            self._checkpoint_if_large()
 
     def set_meta(self, key: str, value: str) -> None:
         self._run(_PUT_META, {"k": key, "v": value}, write=True)

@@ -1,0 +1,68 @@
+"""SQLite specifics of the Cozo store: the write-ahead log is folded back while it is open."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import isgraph.store.cozo as cozo
+from isgraph.model import Edge, Entity, FileResult, make_key
+from isgraph.store.connect import open_store
+
+
+def _file(i: int) -> FileResult:
+    path = f"m{i}.py"
+    ents = [
+        Entity(
+            key=make_key("python", "function", path, f"f{j}"),
+            language="python",
+            kind="function",
+            name=f"f{j}",
+            qualname=f"f{j}",
+            path=path,
+            start_line=j + 1,
+            start_col=0,
+            end_line=j + 1,
+            end_col=1,
+            fqn=f"m{i}.f{j}",
+        )
+        for j in range(50)
+    ]
+    edges = [
+        Edge(src=e.key, kind="calls", target_name=f"g{k}", path=path, line=e.start_line)
+        for e in ents
+        for k in range(4)
+    ]
+    return FileResult(path, "python", "indexed", entities=ents, edges=edges, content_hash=str(i))
+
+
+def test_wal_is_checkpointed_while_the_store_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cozo, "WAL_CHECKPOINT_BYTES", 1 << 20)
+    db = tmp_path / "index.db"
+    store = open_store(f"sqlite:{db}")
+    wal = Path(f"{db}-wal")
+    try:
+        biggest = 0
+        for i in range(0, 200, 20):
+            store.write_files([_file(j) for j in range(i, i + 20)])
+            biggest = max(biggest, wal.stat().st_size)
+        deadline = time.monotonic() + 20
+        while wal.stat().st_size >= 1 << 20 and time.monotonic() < deadline:
+            store.write_files([_file(0)])  # a write starts the next checkpoint if one is due
+            time.sleep(0.2)
+        assert biggest >= 1 << 20, "the test wrote too little to need a checkpoint"
+        assert wal.stat().st_size < 1 << 20
+        assert os.path.getsize(db) > 0  # the rows went into the database file
+        assert store.counts() == (200, 200 * 50, 200 * 50 * 4)
+    finally:
+        store.close()
+    reopened = open_store(f"sqlite:{db}")
+    try:
+        assert reopened.counts() == (200, 200 * 50, 200 * 50 * 4)
+    finally:
+        reopened.close()
