@@ -94,7 +94,7 @@ class Writer:
         store: Store,
         *,
         queue_size: int = 16,
-        max_rows: int = 20_000,
+        max_rows: int = 10_000,
     ) -> None:
         self.store = store
         self.queue: asyncio.Queue[WriteCommand] = asyncio.Queue(maxsize=queue_size)
