@@ -369,8 +369,30 @@ def test_recheck_paths(filled: Store) -> None:
     assert filled.edge_paths_to_recheck(["len"]) == {"a.py"}  # unresolved, named
     assert filled.edge_paths_to_recheck(["util"]) == {"a.py"}  # inferred `self.util`
     assert filled.edge_paths_to_recheck(["helper"]) == set()  # only exact edges name it
-    filled.write_files([], removed=["b.py"])  # edges into b.py now dangle
-    assert filled.edge_paths_to_recheck([]) == {"a.py"}
+    filled.write_files([], removed=["b.py"])
+    # edges into b.py were unlinked by that write: unresolved, so a recheck by name finds them
+    assert filled.edge_paths_to_recheck(["util"]) == {"a.py"}
+    assert filled.edge_paths_to_recheck(["Util"]) == {"a.py"}
+
+
+def test_a_write_never_leaves_an_edge_dangling(filled: Store) -> None:
+    # b.py loses `util` (renamed) but keeps `Util`: only the edges to `util` are unlinked
+    b_new = FileResult("b.py", "python", "indexed", "h-b2", 20, 3, None, [B_MOD, B_CLS, B_REC], [])
+    filled.write_files([b_new])
+    edges = {(e.src, e.target_name): e for e in filled.edges()}
+    for key in ((A_HELPER.key, "b.util"), (A_METH.key, "self.util"), (A_MOD.key, "b.util")):
+        assert (edges[key].dst, edges[key].resolution) == (None, "unresolved")
+    assert edges[(A_CHILD.key, "b.Util")].dst == B_CLS.key  # still there: untouched
+    assert edges[(A_CHILD.key, "b.Util")].resolution == "exact"
+    keys = {e.key for e in filled.find_entities()}
+    assert all(e.dst is None or e.dst in keys for e in filled.edges())
+    # removing a file unlinks every edge into it: a.helper was called from b.util (gone) only,
+    # and a.main's call to a.helper is a.py's own; remove b.py, then a.py keeps no link to b
+    filled.write_files([], removed=["b.py"])
+    assert {e.dst for e in filled.edges()} == {A_HELPER.key, None}
+    assert (edges := {(e.src, e.target_name): e for e in filled.edges()})
+    assert edges[(A_CHILD.key, "b.Util")].dst is None
+    assert edges[(A_CHILD.key, "b.Util")].resolution == "unresolved"
 
 
 # -- graph queries ----------------------------------------------------------------------------

@@ -61,6 +61,9 @@ class PipelineReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     # Targets of Python imports in the parsed files: which typeshed stubs the index needs.
     import_targets: set[str] = field(default_factory=set)
+    # Names the replaced or removed files defined before this run: edges naming them may now
+    # resolve differently (an edge to a vanished entity is made unresolved by the write).
+    old_names: set[str] = field(default_factory=set)
     seconds: float = 0.0
 
 
@@ -124,6 +127,11 @@ async def run_pipeline(
     done = 0
     root_s = str(root)
     marked: list[bool] = []  # the pending flag is queued once, before the first write
+
+    async def _note_old_names(paths: list[str]) -> None:
+        if paths:
+            old = await asyncio.to_thread(_names_in, store, paths)
+            report.old_names.update(old)
 
     def tick(n: int, finished: bool = False) -> None:
         nonlocal done
@@ -190,6 +198,7 @@ async def run_pipeline(
             else:
                 report.errors.append({"path": r.path, "error": r.error or "error"})
         if to_write:
+            await _note_old_names([r.path for r in to_write if r.path in states])
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")  # queued ahead of the rows
@@ -249,6 +258,7 @@ async def run_pipeline(
             if not is_external(p) and not any(p.startswith(d) or d == "./" for d in unlisted)
         )
         if gone:
+            await _note_old_names(gone)
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")
@@ -265,6 +275,10 @@ async def run_pipeline(
     )
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _names_in(store: Store, paths: list[str]) -> set[str]:
+    return {e.name for path in paths for e in store.find_entities(path=path)}
 
 
 def _collect_imports(result: FileResult, into: set[str]) -> None:

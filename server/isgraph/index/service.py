@@ -248,6 +248,7 @@ class IndexService:
             paths = sorted(states)
         else:
             names = await asyncio.to_thread(self._defined_names, changed)
+            names |= report.old_names
             dependents = await asyncio.to_thread(self.store.edge_paths_to_recheck, names)
             paths = sorted((set(changed) | dependents) & states.keys())
         total = ResolveReport()

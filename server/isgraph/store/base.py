@@ -77,7 +77,9 @@ class Store(Protocol):
     # -- writes (writer coroutine only) -------------------------------------------------
     def write_files(self, results: Sequence[FileResult], removed: Sequence[str] = ()) -> None:
         """One transaction: for each result, replace the file's old rows (entities, edges,
-        aliases, file row) with the new ones; delete every row of each ``removed`` path."""
+        aliases, file row) with the new ones; delete every row of each ``removed`` path. Edges
+        (from any file) to an entity that is gone after the write become ``unresolved`` with
+        no ``dst`` in the same transaction: no edge ever dangles."""
         ...
 
     def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
@@ -91,8 +93,8 @@ class Store(Protocol):
     def get_meta(self, key: str) -> str | None: ...
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
-        """Paths holding edges whose resolution a change may have altered: edges whose ``dst``
-        no longer exists, and non-exact edges whose target's last dotted part is in ``names``."""
+        """Paths holding non-exact edges whose target's last dotted part is in ``names`` (the
+        names a change defined or removed): the edges whose resolution the change may alter."""
         ...
 
     # -- reads ------------------------------------------------------------------------------

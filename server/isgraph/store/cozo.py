@@ -127,6 +127,17 @@ _PUT_EDGES = (
     f"{{?[{_G}] <- $edges :put edge {{src, kind, target_name => path, dst, resolution, line,"
     " candidates}}"
 )
+# Before a write deletes a file's entities: edges from anywhere to an entity that the new
+# version of the file no longer has become unresolved in the same transaction, so no edge
+# ever dangles (and `edge_paths_to_recheck` needs no scan for dangling ones).
+_UNLINK_VANISHED = """{
+old[key] := path in $paths, *entity:by_path{path, key}
+keep[key] <- $keys
+gone[key] := old[key], not keep[key]
+?[src, kind, target_name, dst, resolution] := gone[d], *edge:by_dst{dst: d, kind, src, target_name},
+                                              dst = null, resolution = 'unresolved'
+:update edge {src, kind, target_name => dst, resolution}
+}"""
 _PUT_ALIASES = "{?[fqn, path, target] <- $aliases :put alias {fqn, path => target}}"
 _PUT_FILES = f"{{?[{_F}] <- $files :put file {{path => {', '.join(_FILE_COLS[1:])}}}}}"
 # Only edges that still exist: a file rewritten since the resolver read its edges has new
@@ -193,13 +204,10 @@ size[c, count(node)] := comp[node, c]
 """
 # Edges that dangle: distinct targets read off the narrow index, then one existence check each
 # (2x faster than checking every edge row).
-_DANGLING = """
-d[dst] := *edge:by_dst{dst}, !is_null(dst)
-gone[dst] := d[dst], not *entity{key: dst}
-?[path] := gone[dst], *edge:by_dst{dst, src, kind, target_name}, *edge{src, kind, target_name, path}
-"""
 # Non-exact edges as (path, target) pairs; their last dotted part is matched in Python: Cozo
-# compiles a regex per row (2.5 s on 150k edges) and `ends_with` per name grows with names.
+# compiles a regex per row (2.5 s on 150k edges) and `ends_with` per name grows with names. (An
+# index on the last part made this 1 ms but cost 20 % of a cold index: every edge write and
+# every resolution update maintained it.)
 _NON_EXACT_TARGETS = (
     "?[path, target_name] := *edge{path, target_name, resolution}, resolution != 'exact'"
 )
@@ -490,8 +498,12 @@ class CozoStore:
             ]
             for r in latest
         ]
-        blocks = [*_DELETE_PATHS, _BUMP_GENERATION]
-        params: dict[str, Any] = {"paths": paths, "generation": uuid.uuid4().hex}
+        blocks = [_UNLINK_VANISHED, *_DELETE_PATHS, _BUMP_GENERATION]
+        params: dict[str, Any] = {
+            "paths": paths,
+            "generation": uuid.uuid4().hex,
+            "keys": [[row[0]] for row in entities],
+        }
         for block, name, rows in (
             (_PUT_ENTITIES, "entities", entities),
             (_PUT_EDGES, "edges", edges),
@@ -650,13 +662,14 @@ class CozoStore:
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
-        paths = {str(r[0]) for r in self._read(_DANGLING)}
         wanted = set(names)
-        if wanted:
-            for path, target in self._read(_NON_EXACT_TARGETS):
-                if str(target).rpartition(".")[2] in wanted:
-                    paths.add(str(path))
-        return paths
+        if not wanted:
+            return set()
+        return {
+            str(path)
+            for path, target in self._run(_NON_EXACT_TARGETS)  # one scan: no snapshot needed
+            if str(target).rpartition(".")[2] in wanted
+        }
 
     def _reach(self, script: str, key: str, depth: int) -> list[Reach]:
         if depth < 1:
