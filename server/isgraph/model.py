@@ -191,3 +191,5 @@ class FileState:
     mtime_ns: int
     status: str
     error: str | None = None
+    entities: int = 0  # rows the file holds (summaries count without scanning entities)
+    edges: int = 0

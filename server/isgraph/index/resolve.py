@@ -315,9 +315,12 @@ def _resolve_batch(
 ) -> tuple[list[EdgeUpdate], ResolveReport]:
     edges = store.edges_from_paths(paths)
     updates = resolver.resolve_edges(edges)
-    report = ResolveReport(edges=len(edges), updated=len(updates))
+    report = ResolveReport(updated=len(updates))
     changed = {(u.path, u.src, u.kind, u.target_name): u.resolution for u in updates}
     for edge in edges:
+        if is_external(edge.path):
+            continue  # the workspace's edges are what the report is about
+        report.edges += 1
         label = changed.get((edge.path, edge.src, edge.kind, edge.target_name), edge.resolution)
         if label == Resolution.EXACT:
             report.exact += 1

@@ -171,8 +171,7 @@ class IndexService:
                 # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
                 await asyncio.shield(self.writer.flush())
                 raise
-            files, entities, edges = await asyncio.to_thread(self.store.counts)
-            files -= await asyncio.to_thread(self._external_files)
+            files, entities, edges = await asyncio.to_thread(self._workspace_counts)
             return IndexSummary(
                 files=files,
                 entities=entities,
@@ -224,8 +223,13 @@ class IndexService:
             report.errors += sub.errors
             targets = sub.import_targets
 
-    def _external_files(self) -> int:
-        return sum(1 for path in self.store.file_states() if is_external(path))
+    def _workspace_counts(self) -> tuple[int, int, int]:
+        """(files, entities, edges) of the workspace: typeshed stubs are not counted."""
+        files = entities = edges = 0
+        for path, state in self.store.file_states().items():
+            if not is_external(path):
+                files, entities, edges = files + 1, entities + state.entities, edges + state.edges
+        return files, entities, edges
 
     def _stubs_wanted(self, modules: set[str]) -> list[str]:
         found = self.store.entities_by_fqn(modules)

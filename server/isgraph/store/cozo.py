@@ -534,7 +534,7 @@ class CozoStore:
         return str(rows[0][0]) if rows else None
 
     def file_states(self) -> dict[str, FileState]:
-        return {r[0]: FileState(*r[:7]) for r in self._run(_FILE_STATES)}
+        return {r[0]: FileState(*r[:9]) for r in self._run(_FILE_STATES)}
 
     def counts(self) -> tuple[int, int, int]:
         # Per-file counts kept in the file rows: summing 2k rows beats counting 300k.
