@@ -33,6 +33,14 @@ class FileStatus(StrEnum):
     UNCHANGED = "unchanged"  # content hash equals the stored one: nothing to write (never stored)
 
 
+EXTERNAL_PREFIX = "@"  # paths of files from outside the workspace (typeshed stubs)
+
+
+def is_external(path: str) -> bool:
+    """True for files that live outside the workspace (stubs): never discovered or removed."""
+    return path.startswith(EXTERNAL_PREFIX)
+
+
 def make_key(language: str, kind: str, path: str, qualname: str, ordinal: int = 0) -> str:
     """ISGL1 key: ``{language}:{kind}:{repo-relative POSIX path}:{qualname}[#ordinal]``.
 

@@ -191,7 +191,7 @@ async def test_stdlib_calls_resolve_into_typeshed_stubs(tmp_path: Path, store: S
             # the repo's own `json` shadows the stdlib's: no stub, and calls land here
             "json.py": "def loads(text):\n    return text\n",
             "lib/__init__.py": "from .impl import *\n",
-            "lib/impl.py": "def helper():\n    pass\n",
+            "lib/impl.py": "def helper():\n    pass\n\ndef remove():\n    pass\n",
         },
     )
     summary = await index(tmp_path, store)
@@ -217,7 +217,20 @@ async def test_stdlib_calls_resolve_into_typeshed_stubs(tmp_path: Path, store: S
     inherits = {e.target_name: e for e in store.edges(kind="inherits")}
     assert inherits["ValueError"].dst == "python:class:@typeshed/stdlib/builtins.pyi:ValueError"
 
+    # search ranks the workspace's `remove` before builtins' list.remove, set.remove...
+    found = store.search("remove", limit=5)
+    assert found[0].key == "python:function:lib/impl.py:remove"
+    assert any(e.path.startswith("@typeshed/") for e in found[1:])
+
     # a rerun keeps the stubs (they are never "vanished" files) and parses nothing
     again = await index(tmp_path, store)
     assert again.parsed == 0 and again.stubs == 0 and again.removed == 0
     assert sorted(p for p in store.file_states() if p.startswith("@")) == stubs
+
+
+async def test_no_python_no_stubs(tmp_path: Path, store: Store) -> None:
+    write_tree(tmp_path, {"main.go": "package main\n\nfunc main() {}\n"})
+    summary = await index(tmp_path, store)
+    assert summary.stubs == 0 and summary.files == 1
+    assert sorted(store.file_states()) == ["main.go"]
+    assert [e.qualname for e in store.find_entities(kind="function")] == ["main"]

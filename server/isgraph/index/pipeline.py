@@ -54,6 +54,7 @@ class PipelineReport:
     unchanged: int = 0
     parsed: int = 0
     stubs: int = 0  # typeshed stubs indexed after the workspace's files
+    python_parsed: int = 0  # workspace Python files parsed (no Python: no stubs needed)
     removed: int = 0
     changed_paths: list[str] = field(default_factory=list)
     removed_paths: list[str] = field(default_factory=list)
@@ -189,6 +190,7 @@ async def run_pipeline(
                 report.parsed += 1
                 if r.language == "python":
                     _collect_imports(r, report.import_targets)
+                    report.python_parsed += not is_external(r.path)
                 if r.error:
                     report.errors.append(
                         {"path": r.path, "error": f"{r.error} (indexed what parsed)"}

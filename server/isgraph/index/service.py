@@ -201,7 +201,7 @@ class IndexService:
                 self.store.edges, kind=EdgeKind.IMPORTS, resolution=Resolution.UNRESOLVED
             )
             targets = targets | {e.target_name for e in stored if not is_external(e.path)}
-        elif not report.parsed:
+        elif not report.python_parsed:
             return
         for _ in range(STUB_ROUNDS):
             modules = module_prefixes(targets)

@@ -19,14 +19,12 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-EXTERNAL_PREFIX = "@"
+from isgraph.model import is_external
+
+__all__ = ["is_external"]  # re-exported: the index modules ask here
+
 STUB_PREFIX = "@typeshed/stdlib/"
 MAX_ROUNDS = 3  # stubs importing stubs: os -> posix, subprocess -> ... (closure is small)
-
-
-def is_external(path: str) -> bool:
-    """True for files that live outside the workspace (stubs): never discovered or removed."""
-    return path.startswith(EXTERNAL_PREFIX)
 
 
 @functools.cache

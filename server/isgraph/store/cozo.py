@@ -38,7 +38,16 @@ from typing import Any, TypeVar
 from pycozo.client import Client, QueryException
 
 from isgraph.memory import release_memory
-from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState, Resolution
+from isgraph.model import (
+    SCHEMA_VERSION,
+    Alias,
+    Edge,
+    Entity,
+    FileResult,
+    FileState,
+    Resolution,
+    is_external,
+)
 from isgraph.store.base import (
     EdgeUpdate,
     Reach,
@@ -736,6 +745,7 @@ class CozoStore:
         ents.sort(
             key=lambda e: (
                 _tier(e.name, e.name.lower(), q),
+                is_external(e.path),  # the workspace's own definitions before stubs
                 len(e.name),
                 _level(e),
                 e.path,

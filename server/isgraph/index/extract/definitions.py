@@ -1,0 +1,307 @@
+"""Definitions-only extraction for languages without a dedicated extractor yet.
+
+One table per language maps tree-sitter node types to entity kinds; one query per language
+(built from the types its grammar has) captures them in C, and a sweep in source order with a
+stack of open definitions gives parents and qualified names. No edges yet: a polyglot repo gets
+symbols, ranges, signatures and nesting in every language, and search, `symbols` and document
+outlines work there. Dedicated extractors (with calls, imports and inheritance) replace this
+one language by language.
+
+Qualified names join the nesting with ``.`` inside a file (``Outer.Inner.method``); methods
+defined outside their type (Go receivers, Rust ``impl`` blocks, C++ ``A::m``) are named after
+the type (``Point.Move``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from tree_sitter import Node, QueryCursor
+
+from isgraph.index.extract.base import Extraction
+from isgraph.index.parse import get_language, get_parser, get_query
+from isgraph.model import Entity, make_key
+
+_JS = {
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "class_declaration": "class",
+    "method_definition": "method",
+}
+_TS = {
+    **_JS,
+    "abstract_class_declaration": "class",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
+    "enum_declaration": "enum",
+    "internal_module": "namespace",
+    "method_signature": "method",
+    "abstract_method_signature": "method",
+}
+_C = {
+    "function_definition": "function",
+    "struct_specifier": "struct",
+    "union_specifier": "struct",
+    "enum_specifier": "enum",
+    "type_definition": "type",
+}
+# node type -> entity kind, per language (tree-sitter-language-pack 0.13.0 grammar names)
+KINDS: dict[str, dict[str, str]] = {
+    "javascript": _JS,
+    "typescript": _TS,
+    "tsx": _TS,
+    "go": {
+        "function_declaration": "function",
+        "method_declaration": "method",
+        "type_spec": "type",
+        "method_elem": "method",
+    },
+    "rust": {
+        "function_item": "function",
+        "function_signature_item": "method",
+        "struct_item": "struct",
+        "enum_item": "enum",
+        "union_item": "struct",
+        "trait_item": "trait",
+        "mod_item": "module",
+        "type_item": "type",
+        "const_item": "constant",
+        "static_item": "constant",
+        "macro_definition": "macro",
+        "impl_item": "impl",  # a container only: its methods are named after its type
+    },
+    "java": {
+        "class_declaration": "class",
+        "record_declaration": "class",
+        "interface_declaration": "interface",
+        "annotation_type_declaration": "interface",
+        "enum_declaration": "enum",
+        "method_declaration": "method",
+        "constructor_declaration": "method",
+    },
+    "c": _C,
+    "cpp": {**_C, "class_specifier": "class", "namespace_definition": "namespace"},
+    "ruby": {
+        "class": "class",
+        "module": "module",
+        "method": "method",
+        "singleton_method": "method",
+    },
+    "php": {
+        "class_declaration": "class",
+        "interface_declaration": "interface",
+        "trait_declaration": "trait",
+        "enum_declaration": "enum",
+        "function_definition": "function",
+        "method_declaration": "method",
+    },
+    "csharp": {
+        "namespace_declaration": "namespace",
+        "file_scoped_namespace_declaration": "namespace",
+        "class_declaration": "class",
+        "record_declaration": "class",
+        "interface_declaration": "interface",
+        "struct_declaration": "struct",
+        "enum_declaration": "enum",
+        "method_declaration": "method",
+        "constructor_declaration": "method",
+    },
+    "swift": {
+        "class_declaration": "class",  # class, struct, enum, extension: see _swift_kind
+        "protocol_declaration": "interface",
+        "function_declaration": "function",
+        "protocol_function_declaration": "method",
+        "init_declaration": "method",
+    },
+}
+_CONTAINERS = frozenset(
+    {"class", "struct", "interface", "trait", "enum", "module", "namespace", "impl", "type"}
+)
+_TYPES = frozenset({"class", "struct", "interface", "trait", "enum", "impl", "type"})
+_NAME_TYPES = frozenset(
+    {
+        "identifier",
+        "field_identifier",
+        "type_identifier",
+        "property_identifier",
+        "qualified_identifier",
+        "destructor_name",
+        "operator_name",
+        "simple_identifier",
+        "constant",
+        "name",
+        "namespace_identifier",
+    }
+)
+_WS = re.compile(rb"\s+")
+_FILE = "file"  # the stack's bottom: the file's module entity (Ruby and Rust have "module"s)
+MAX_SIGNATURE = 200
+
+
+@cache
+def _query_source(language: str) -> str:
+    lang = get_language(language)
+    kinds = [t for t in KINDS[language] if lang.id_for_node_kind(t, True)]
+    return "[" + " ".join(f"({t})" for t in kinds) + "] @def"
+
+
+def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
+    """Entities of one file in ``language`` (a key of ``KINDS``). Never raises on bad input."""
+    tree = get_parser(language).parse(source)
+    root = tree.root_node
+    out = Extraction()
+    module_name = path.rsplit(".", 1)[0].replace("/", ".")
+    module = Entity(
+        key=make_key(language, "module", path, module_name),
+        language=language,
+        kind="module",
+        name=module_name.rsplit(".", 1)[-1],
+        qualname=module_name,
+        path=path,
+        start_line=1,
+        start_col=0,
+        end_line=root.end_point[0] + 1,
+        end_col=root.end_point[1],
+        fqn=module_name,
+    )
+    out.entities.append(module)
+    nodes = QueryCursor(get_query(language, _query_source(language))).captures(root).get("def", [])
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    kinds = KINDS[language]
+    # (end byte, entity, kind) of the definitions enclosing the current one
+    stack: list[tuple[int, Entity, str]] = [(1 << 62, module, _FILE)]
+    ordinals: dict[tuple[str, str], int] = {("module", module_name): 1}  # keys stay unique
+    for node in nodes:
+        while len(stack) > 1 and node.start_byte >= stack[-1][0]:
+            stack.pop()
+        kind = kinds[node.type]
+        if language == "swift" and node.type == "class_declaration":
+            kind = _swift_kind(node)
+        name, owner = _name(language, node)
+        if node.type == "type_spec":  # Go: `type P struct {...}`
+            kind = _GO_TYPE_KINDS.get(_type_of(node), "type")
+        if not name or (node.type.endswith("_specifier") and not _has_body(node)):
+            continue  # anonymous, or a use of a type (`struct point p;`), not a definition
+        _, parent, parent_kind = stack[-1]
+        if kind == "function" and parent_kind in _TYPES:
+            kind = "method"
+        if owner and kind == "function":
+            kind = "method"
+        if kind == "impl":
+            qual_parent = parent.qualname if parent_kind != _FILE else ""
+            # an impl block is not an entity: it names the type its methods belong to
+            impl = Entity(
+                key="",
+                language=language,
+                kind="impl",
+                name=name,
+                qualname=f"{qual_parent}.{name}" if qual_parent else name,
+                path=path,
+                start_line=0,
+                start_col=0,
+                end_line=0,
+                end_col=0,
+                parent=parent.key,
+            )
+            stack.append((node.end_byte, impl, "impl"))
+            continue
+        base = parent.qualname if parent_kind != _FILE else ""
+        if owner:
+            base = f"{base}.{owner}" if base else owner
+        qual = f"{base}.{name}" if base else name
+        ordinal = ordinals.get((kind, qual), 0)
+        ordinals[(kind, qual)] = ordinal + 1
+        real_parent = (
+            parent if parent_kind != "impl" else stack[-2][1] if len(stack) > 1 else module
+        )
+        entity = Entity(
+            key=make_key(language, kind, path, qual, ordinal),
+            language=language,
+            kind=kind,
+            name=name,
+            qualname=qual,
+            path=path,
+            start_line=node.start_point[0] + 1,
+            start_col=node.start_point[1],
+            end_line=node.end_point[0] + 1,
+            end_col=node.end_point[1],
+            signature=_signature(node),
+            parent=real_parent.key,
+            fqn=f"{module_name}.{qual}",
+        )
+        out.entities.append(entity)
+        if kind in _CONTAINERS:
+            stack.append((node.end_byte, entity, kind))
+    if root.has_error:
+        out.syntax_error = f"syntax error at line {_first_error_line(root)}"
+    return out
+
+
+def _name(language: str, node: Node) -> tuple[str, str]:
+    """(name, owning type for methods defined outside it, or "")."""
+    if node.type == "impl_item":  # Rust: `impl Trait for Type` -> Type
+        return _text(node.child_by_field_name("type")).split("<", 1)[0], ""
+    if node.type == "method_declaration" and language == "go":
+        receiver = _text(node.child_by_field_name("receiver"))
+        words = re.sub(r"[^A-Za-z0-9_ ]", " ", receiver).split()  # (p *Point) -> Point
+        return _text(node.child_by_field_name("name")), words[-1] if words else ""
+    named = node.child_by_field_name("name")
+    if named is None:  # C/C++ functions and typedefs: the name is inside the declarator
+        declarator = node.child_by_field_name("declarator")
+        while declarator is not None and declarator.type not in _NAME_TYPES:
+            declarator = declarator.child_by_field_name("declarator")
+        named = declarator
+        if named is None and node.type == "init_declaration":
+            return "init", ""
+    text = _text(named)
+    if named is not None and named.type == "qualified_identifier":  # C++ `void A::B::m()`
+        owner, _, name = text.rpartition("::")
+        return name, owner.replace("::", ".")
+    return text, ""
+
+
+_GO_TYPE_KINDS = {"struct_type": "struct", "interface_type": "interface"}
+
+
+def _type_of(node: Node) -> str:
+    typ = node.child_by_field_name("type")
+    return typ.type if typ is not None else ""
+
+
+def _swift_kind(node: Node) -> str:
+    keyword = node.child_by_field_name("declaration_kind")
+    word = _text(keyword) if keyword is not None else _text(node.child(0))
+    return {"struct": "struct", "enum": "enum", "extension": "impl"}.get(word, "class")
+
+
+def _has_body(node: Node) -> bool:
+    return node.child_by_field_name("body") is not None
+
+
+def _signature(node: Node) -> str:
+    params = node.child_by_field_name("parameters")
+    if params is None:
+        declarator = node.child_by_field_name("declarator")
+        params = declarator.child_by_field_name("parameters") if declarator is not None else None
+    if params is None or params.text is None:
+        return ""
+    text = _WS.sub(b" ", params.text).decode("utf-8", "replace")
+    return text[:MAX_SIGNATURE]
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def _first_error_line(root: Node) -> int:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node.start_point[0] + 1
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return root.start_point[0] + 1

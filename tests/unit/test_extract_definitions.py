@@ -1,0 +1,304 @@
+"""Definitions-only extraction (languages without a full extractor yet): one fixture each.
+
+Expected entities are written out: (kind, qualified name, parent's qualified name or "" for
+the file). A `""` parent of a method means it is defined outside its type (Go receivers, Rust
+impl blocks, C++ `A::m`, Swift extensions).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from isgraph.index.extract import EXTRACTORS
+from isgraph.index.extract.definitions import extract_definitions
+
+SOURCES: dict[str, tuple[str, str]] = {
+    "javascript": (
+        "a.js",
+        """\
+import { x } from "./b.js";
+export function foo(a, b) { return bar(a); }
+class Animal extends Base { constructor() { super(); } speak() { this.walk(); } }
+const arrow = (x) => x * 2;
+""",
+    ),
+    "typescript": (
+        "a.ts",
+        """\
+import { x } from "./b.js";
+export function foo(a, b) { return bar(a); }
+class Animal extends Base { constructor() { super(); } speak() { this.walk(); } }
+const arrow = (x) => x * 2;
+interface Shape { area(): number; }
+type Alias = string;
+enum Color { Red }
+namespace NS { export function inner() {} }
+abstract class Abs implements Shape { area(): number { return 1; } }
+""",
+    ),
+    "go": (
+        "a.go",
+        """\
+package main
+import "fmt"
+type Point struct { X int }
+type Shape interface { Area() float64 }
+func (p *Point) Move(dx int) { fmt.Println(dx) }
+func main() { p := Point{}; p.Move(1) }
+const Pi = 3.14
+""",
+    ),
+    "rust": (
+        "a.rs",
+        """\
+mod inner { pub fn f() {} }
+use std::fmt;
+pub struct Point { x: i32 }
+enum E { A }
+trait T { fn t(&self); }
+impl T for Point { fn t(&self) { helper(); } }
+impl Point { pub fn new() -> Self { Point { x: 0 } } }
+fn helper() {}
+const MAX: u32 = 1;
+type Alias = u32;
+""",
+    ),
+    "java": (
+        "A.java",
+        """\
+package com.x;
+import java.util.List;
+public class A extends B implements I { public A() {} void run() { go(); } class Inner {} }
+interface I { void run(); }
+enum E { X }
+""",
+    ),
+    "c": (
+        "a.c",
+        """\
+#include "a.h"
+struct point { int x; };
+typedef struct point point_t;
+enum color { RED };
+static int helper(int x) { return x; }
+int main(void) { return helper(1); }
+""",
+    ),
+    "cpp": (
+        "a.cpp",
+        """\
+#include <vector>
+namespace ns { class Foo : public Bar { public: void m(); int n() { return 1; } }; }
+void ns::Foo::m() { n(); }
+struct S { int x; };
+template <typename T> T id(T x) { return x; }
+""",
+    ),
+    "ruby": (
+        "a.rb",
+        """\
+require_relative "b"
+module M
+  class C < Base
+    def m; helper; end
+    def self.k; end
+  end
+end
+def top; end
+""",
+    ),
+    "php": (
+        "a.php",
+        """\
+<?php
+namespace App;
+use Foo\\Bar;
+class C extends B implements I { public function m() { $this->n(); } }
+interface I { public function m(); }
+trait T { function t() {} }
+function f() { return 1; }
+""",
+    ),
+    "csharp": (
+        "a.cs",
+        """\
+using System;
+namespace N {
+    public class C : B, I { public C() {} public void M() { N(); } }
+    interface I { void M(); }
+    struct S {}
+    enum E { A }
+}
+""",
+    ),
+    "swift": (
+        "a.swift",
+        """\
+import Foundation
+class C: B {
+  func m() { n() }
+  init() {}
+}
+struct S { func f() {} }
+protocol P { func p() }
+enum E { case a }
+extension C { func ext() {} }
+func top() {}
+""",
+    ),
+}
+
+EXPECTED: dict[str, list[tuple[str, str, str]]] = {
+    "javascript": [
+        ("function", "foo", ""),
+        ("class", "Animal", ""),
+        ("method", "Animal.constructor", "Animal"),
+        ("method", "Animal.speak", "Animal"),
+    ],
+    "typescript": [
+        ("function", "foo", ""),
+        ("class", "Animal", ""),
+        ("method", "Animal.constructor", "Animal"),
+        ("method", "Animal.speak", "Animal"),
+        ("interface", "Shape", ""),
+        ("method", "Shape.area", "Shape"),
+        ("type", "Alias", ""),
+        ("enum", "Color", ""),
+        ("namespace", "NS", ""),
+        ("function", "NS.inner", "NS"),
+        ("class", "Abs", ""),
+        ("method", "Abs.area", "Abs"),
+    ],
+    "go": [
+        ("struct", "Point", ""),
+        ("interface", "Shape", ""),
+        ("method", "Shape.Area", "Shape"),
+        ("method", "Point.Move", ""),
+        ("function", "main", ""),
+    ],
+    "rust": [
+        ("module", "inner", ""),
+        ("function", "inner.f", "inner"),
+        ("struct", "Point", ""),
+        ("enum", "E", ""),
+        ("trait", "T", ""),
+        ("method", "T.t", "T"),
+        ("method", "Point.t", ""),
+        ("method", "Point.new", ""),
+        ("function", "helper", ""),
+        ("constant", "MAX", ""),
+        ("type", "Alias", ""),
+    ],
+    "java": [
+        ("class", "A", ""),
+        ("method", "A.A", "A"),
+        ("method", "A.run", "A"),
+        ("class", "A.Inner", "A"),
+        ("interface", "I", ""),
+        ("method", "I.run", "I"),
+        ("enum", "E", ""),
+    ],
+    "c": [
+        ("struct", "point", ""),
+        ("type", "point_t", ""),
+        ("enum", "color", ""),
+        ("function", "helper", ""),
+        ("function", "main", ""),
+    ],
+    "cpp": [
+        ("namespace", "ns", ""),
+        ("class", "ns.Foo", "ns"),
+        ("method", "ns.Foo.n", "ns.Foo"),
+        ("method", "ns.Foo.m", ""),
+        ("struct", "S", ""),
+        ("function", "id", ""),
+    ],
+    "ruby": [
+        ("module", "M", ""),
+        ("class", "M.C", "M"),
+        ("method", "M.C.m", "M.C"),
+        ("method", "M.C.k", "M.C"),
+        ("method", "top", ""),
+    ],
+    "php": [
+        ("class", "C", ""),
+        ("method", "C.m", "C"),
+        ("interface", "I", ""),
+        ("method", "I.m", "I"),
+        ("trait", "T", ""),
+        ("method", "T.t", "T"),
+        ("function", "f", ""),
+    ],
+    "csharp": [
+        ("namespace", "N", ""),
+        ("class", "N.C", "N"),
+        ("method", "N.C.C", "N.C"),
+        ("method", "N.C.M", "N.C"),
+        ("interface", "N.I", "N"),
+        ("method", "N.I.M", "N.I"),
+        ("struct", "N.S", "N"),
+        ("enum", "N.E", "N"),
+    ],
+    "swift": [
+        ("class", "C", ""),
+        ("method", "C.m", "C"),
+        ("method", "C.init", "C"),
+        ("struct", "S", ""),
+        ("method", "S.f", "S"),
+        ("interface", "P", ""),
+        ("method", "P.p", "P"),
+        ("enum", "E", ""),
+        ("method", "C.ext", ""),
+        ("function", "top", ""),
+    ],
+}
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED))
+def test_definitions_per_language(language: str) -> None:
+    path, source = SOURCES[language]
+    x = extract_definitions(language, path, source.encode())
+    assert x.syntax_error is None
+    module, *ents = x.entities
+    assert module.kind == "module" and module.parent is None
+    by_key = {e.key: e for e in x.entities}
+    got = [
+        (e.kind, e.qualname, "" if e.parent == module.key else by_key[e.parent or ""].qualname)
+        for e in ents
+    ]
+    assert got == EXPECTED[language]
+    assert len(by_key) == len(x.entities)  # keys are unique
+    assert all(e.language == language and e.path == path for e in x.entities)
+    assert all(1 <= e.start_line <= e.end_line for e in ents)
+    assert x.edges == []  # definitions only, for now
+
+
+def test_every_target_language_has_an_extractor() -> None:
+    wanted = {"python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp"}
+    wanted |= {"ruby", "php", "csharp", "swift"}
+    assert wanted <= set(EXTRACTORS)
+
+
+def test_signatures_and_lines() -> None:
+    path, source = SOURCES["go"]
+    ents = {e.qualname: e for e in extract_definitions("go", path, source.encode()).entities}
+    assert ents["Point.Move"].signature == "(dx int)"
+    assert ents["Point.Move"].start_line == 5 and ents["Point.Move"].end_line == 5
+    path, source = SOURCES["c"]
+    ents = {e.qualname: e for e in extract_definitions("c", path, source.encode()).entities}
+    assert ents["helper"].signature == "(int x)"
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED))
+def test_broken_source_keeps_what_parsed(language: str) -> None:
+    path, source = SOURCES[language]
+    broken = source + "\n}}} (( <<< @@@ \x00 ]]\n"
+    x = extract_definitions(language, path, broken.encode())
+    assert x.syntax_error is not None
+    assert len(x.entities) >= 2  # the module and at least the first definition
+    assert len({e.key for e in x.entities}) == len(x.entities)
+
+
+def test_ruby_module_named_like_its_file_keeps_keys_unique() -> None:
+    x = extract_definitions("ruby", "m.rb", b"module m\n  def f; end\nend\n")
+    assert len({e.key for e in x.entities}) == len(x.entities)
