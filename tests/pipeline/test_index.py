@@ -137,6 +137,46 @@ async def test_incremental_change_delete_and_dependent_resolution(
     assert edge.dst is None and edge.resolution == "unresolved"
 
 
+async def test_incremental_resolution_rechecks_only_what_the_change_can_affect(
+    tmp_path: Path, store: Store
+) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "base.py": "class A:\n    def m(self):\n        pass\n\nclass B:\n    pass\n",
+            "sub.py": "from base import B\n\nclass S(B):\n    def run(self):\n        self.m()\n",
+            "user.py": "from sub import S\n\ndef go():\n    S().run()\n",
+            # more files than a quarter changing at once, or a full resolution is cheaper
+            **{f"filler{i}.py": f"def f{i}():\n    go{i}()\n" for i in range(5)},
+        },
+    )
+    await index(tmp_path, store)
+    # B has no m: only a guess by the unique method name
+    assert edge_map(store)[("S.run", "self.m")].resolution == "inferred"
+
+    # A body-only edit: no other file can resolve differently; only this file's edges are redone
+    sub = tmp_path / "sub.py"
+    sub.write_text(sub.read_text() + "        return 1\n")
+    s = await index(tmp_path, store)
+    assert s.parsed == 1 and s.resolution.edges == len(store.edges(path="sub.py"))
+
+    # A base class gains a base: a subclass's `self.m()` in another, unchanged file resolves
+    base = tmp_path / "base.py"
+    base.write_text(base.read_text().replace("class B:", "class B(A):"))
+    s = await index(tmp_path, store)
+    assert s.parsed == 1
+    assert target(edge_map(store)[("S.run", "self.m")]) == "A.m"
+    assert edge_map(store)[("S.run", "self.m")].resolution == "exact"
+
+    # A name disappears: edges to it elsewhere are unlinked, and a same-named definition that
+    # appears in the same change is found
+    base.write_text(base.read_text().replace("def m(self)", "def other(self)"))
+    write_tree(tmp_path, {"mixin.py": "class M:\n    def m(self):\n        pass\n"})
+    s = await index(tmp_path, store)
+    edge = edge_map(store)[("S.run", "self.m")]
+    assert (target(edge), edge.resolution) == ("M.m", "inferred")  # unique name: a guess
+
+
 async def test_stored_entities_equal_extracted(project: Path, store: Store) -> None:
     """No entity is lost to a key collision, duplicates included."""
     write_tree(

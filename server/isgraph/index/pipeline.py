@@ -62,9 +62,9 @@ class PipelineReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     # Targets of Python imports in the parsed files: which typeshed stubs the index needs.
     import_targets: set[str] = field(default_factory=set)
-    # Names the replaced or removed files defined before this run: edges naming them may now
-    # resolve differently (an edge to a vanished entity is made unresolved by the write).
-    old_names: set[str] = field(default_factory=set)
+    # What the replaced or removed files looked like to other files before this run (see
+    # `Surface`): the resolver re-checks other files only for what changed in it.
+    old_surfaces: dict[str, Surface] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -129,10 +129,10 @@ async def run_pipeline(
     root_s = str(root)
     marked: list[bool] = []  # the pending flag is queued once, before the first write
 
-    async def _note_old_names(paths: list[str]) -> None:
+    async def _note_old_surfaces(paths: list[str]) -> None:
         if paths:
-            old = await asyncio.to_thread(_names_in, store, paths)
-            report.old_names.update(old)
+            old = await asyncio.to_thread(lambda: {p: surface_of(store, p) for p in paths})
+            report.old_surfaces.update(old)
 
     def tick(n: int, finished: bool = False) -> None:
         nonlocal done
@@ -200,7 +200,7 @@ async def run_pipeline(
             else:
                 report.errors.append({"path": r.path, "error": r.error or "error"})
         if to_write:
-            await _note_old_names([r.path for r in to_write if r.path in states])
+            await _note_old_surfaces([r.path for r in to_write if r.path in states])
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")  # queued ahead of the rows
@@ -260,7 +260,7 @@ async def run_pipeline(
             if not is_external(p) and not any(p.startswith(d) or d == "./" for d in unlisted)
         )
         if gone:
-            await _note_old_names(gone)
+            await _note_old_surfaces(gone)
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")
@@ -279,8 +279,35 @@ async def run_pipeline(
     return report
 
 
-def _names_in(store: Store, paths: list[str]) -> set[str]:
-    return {e.name for path in paths for e in store.find_entities(path=path)}
+@dataclass(slots=True, frozen=True)
+class Surface:
+    """What other files' edges can see of a file: its entities (key, name), its classes'
+    bases and its imports (which make its module's aliases). An edit that leaves all three
+    unchanged (a function body) cannot change how any other file's edges resolve."""
+
+    entities: frozenset[tuple[str, str]]
+    bases: frozenset[tuple[str, str]]
+    imports: frozenset[str]
+
+    def names(self) -> set[str]:
+        return {name for _, name in self.entities}
+
+    def changed_names(self, new: Surface) -> set[str]:
+        """Names whose resolution elsewhere may differ between this surface and ``new``."""
+        if self.bases != new.bases:  # inherited methods may now come from elsewhere
+            return self.names() | new.names()
+        names = {name for _, name in self.entities ^ new.entities}
+        names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
+        return names
+
+
+def surface_of(store: Store, path: str) -> Surface:
+    edges = store.edges(path=path)
+    return Surface(
+        frozenset((e.key, e.name) for e in store.find_entities(path=path)),
+        frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
+        frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
+    )
 
 
 def _collect_imports(result: FileResult, into: set[str]) -> None:

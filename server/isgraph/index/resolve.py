@@ -22,7 +22,7 @@ from isgraph.model import Edge, EdgeKind, Entity, Resolution
 from isgraph.store.base import EdgeUpdate, Store
 
 MAX_DEPTH = 8  # alias / attribute chains longer than this are given up on (and cycles)
-MAX_ROUNDS = 8
+MAX_ROUNDS = 40  # fetch rounds per batch: each inheritance level costs ~3 (class, member, bases)
 BATCH_FILES = 50  # files whose edges are resolved together (bounds the edges held at once)
 CACHE_LIMIT = 10_000  # entries per cache before it is dropped (keeps memory flat)
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})

@@ -23,6 +23,7 @@ from isgraph.index.pipeline import (
     ProgressFn,
     make_pool,
     run_pipeline,
+    surface_of,
 )
 from isgraph.index.resolve import (
     BATCH_FILES,
@@ -251,9 +252,10 @@ class IndexService:
         if cut_short or len(changed) >= FULL_RESOLVE_SHARE * max(1, len(states)):
             paths = sorted(states)
         else:
-            names = await asyncio.to_thread(self._defined_names, changed)
-            names |= report.old_names
-            dependents = await asyncio.to_thread(self.store.edge_paths_to_recheck, names)
+            names = await asyncio.to_thread(self._changed_names, report)
+            dependents = (
+                await asyncio.to_thread(self.store.edge_paths_to_recheck, names) if names else set()
+            )
             paths = sorted((set(changed) | dependents) & states.keys())
         total = ResolveReport()
         done = 0
@@ -280,8 +282,16 @@ class IndexService:
         await self.writer.flush()
         return total
 
-    def _defined_names(self, paths: list[str]) -> set[str]:
+    def _changed_names(self, report: PipelineReport) -> set[str]:
+        """Names whose meaning elsewhere the run may have changed: for a file that existed,
+        the difference of its surface before and after; all names of new and removed files."""
         names: set[str] = set()
-        for path in paths:
-            names.update(e.name for e in self.store.find_entities(path=path))
+        for path in report.changed_paths:
+            new = surface_of(self.store, path)
+            old = report.old_surfaces.get(path)
+            names |= new.names() if old is None else old.changed_names(new)
+        for path in report.removed_paths:
+            old = report.old_surfaces.get(path)
+            if old is not None:
+                names |= old.names()
         return names
