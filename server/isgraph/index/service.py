@@ -154,16 +154,7 @@ class IndexService:
             # Left "1" by a run that was cut short (this run's own writes set it too).
             cut_short = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
             try:
-                report = await run_pipeline(
-                    self.root,
-                    self.store,
-                    self.writer,
-                    self.config,
-                    self.pool,
-                    renew_pool=self._renew_pool if self._own_pool else None,
-                    progress=progress,
-                    only=only,
-                )
+                report = await self._pipeline(progress=progress, only=only)
                 await self._index_stubs(report, cut_short)
                 t1 = time.perf_counter()
                 resolution = await self._resolve(report, phase, cut_short)
@@ -189,6 +180,25 @@ class IndexService:
                 resolve_seconds=t2 - t1,
             )
 
+    async def _pipeline(
+        self,
+        *,
+        progress: ProgressFn | None = None,
+        only: list[str] | None = None,
+        external: list[Found] | None = None,
+    ) -> PipelineReport:
+        return await run_pipeline(
+            self.root,
+            self.store,
+            self.writer,
+            self.config,
+            self.pool,
+            renew_pool=self._renew_pool if self._own_pool else None,
+            progress=progress,
+            only=only,
+            external=external or (),
+        )
+
     async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:
         """Index the typeshed stubs the parsed files' imports need (see ``index.stubs``),
         then those the stubs import, for a few rounds; their files join ``report``."""
@@ -210,15 +220,7 @@ class IndexService:
             if not wanted:
                 return
             found = [Found(rel, stub_abspath(rel), "python") for rel in wanted]
-            sub = await run_pipeline(
-                self.root,
-                self.store,
-                self.writer,
-                self.config,
-                self.pool,
-                renew_pool=self._renew_pool if self._own_pool else None,
-                external=found,
-            )
+            sub = await self._pipeline(external=found)
             report.stubs += sub.parsed
             report.changed_paths += sub.changed_paths
             report.errors += sub.errors
