@@ -23,7 +23,9 @@ from isgraph.store.connect import default_store_url, open_store
 
 from .conftest import url_for
 
-PERSISTENT = ["sqlite", "rocksdb"]  # mem has nothing to reopen or share
+PERSISTENT = ["sqlite", "rocksdb", "postgres"]  # mem has nothing to reopen or share
+FILE_BACKED = ["sqlite", "rocksdb"]
+SHARED = ["sqlite", "postgres"]  # several processes read and write one store
 
 
 def ent(
@@ -279,9 +281,10 @@ def test_reader_never_sees_half_a_file(filled: Store) -> None:
     assert seen <= whole
 
 
-def test_reader_in_another_process_never_sees_half_a_file(tmp_path: Path) -> None:
-    """SQLite is shared across processes: a reader there must not see a write half done."""
-    url = url_for("sqlite", tmp_path)
+@pytest.mark.parametrize("backend", SHARED)
+def test_reader_in_another_process_never_sees_half_a_file(backend: str, tmp_path: Path) -> None:
+    """Shared stores: a reader in another process must not see a write half done."""
+    url = url_for(backend, tmp_path)
     s = open_store(url)
     s.write_files(files())
     writer = subprocess.Popen(
@@ -547,7 +550,8 @@ def test_schema_mismatch_is_refused(backend: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", PERSISTENT)
 def test_second_process(backend: str, tmp_path: Path) -> None:
-    """SQLite stores are shared (server + terminal); RocksDB refuses, saying why."""
+    """SQLite and PostgreSQL stores are shared (server + terminal); RocksDB refuses, saying
+    why."""
     url = url_for(backend, tmp_path)
     s = open_store(url)
     s.write_files(files())
@@ -565,7 +569,7 @@ def test_second_process(backend: str, tmp_path: Path) -> None:
         assert s.counts() == (1, 5, 6)
     finally:
         s.close()
-    if backend == "sqlite":
+    if backend in SHARED:
         assert out == "9"
     else:
         path = url.partition(":")[2]
@@ -576,9 +580,14 @@ def test_bad_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for url in ("redis://x", "sqlite:", "rocks:x", ""):
         with pytest.raises(StoreError, match="expected"):
             open_store(url)
-    for url in ("postgresql://localhost/test", "postgres://u@h/db"):
-        with pytest.raises(StoreError, match="PostgreSQL backend is not implemented"):
+    # an unreachable server: one line naming the host, whatever the scheme's spelling
+    for url, host in (
+        ("postgresql://postgres@127.0.0.1:1/test", "127.0.0.1:1"),
+        ("postgres://u@nonexistent.invalid/db?connect_timeout=2", "nonexistent.invalid"),
+    ):
+        with pytest.raises(StoreError, match="cannot connect to PostgreSQL") as err:
             open_store(url)
+        assert host in str(err.value) and "\n" not in str(err.value)
     m = open_store("mem")
     assert m.url == "mem"
     m.close()
@@ -596,7 +605,7 @@ def test_default_store(tmp_path: Path) -> None:
     assert (tmp_path / ".isgraph" / "index.db").is_file()
 
 
-@pytest.mark.parametrize("backend", PERSISTENT)
+@pytest.mark.parametrize("backend", FILE_BACKED)
 def test_unusable_paths_are_named(backend: str, tmp_path: Path) -> None:
     blocker = tmp_path / "f"
     blocker.write_text("")
@@ -615,7 +624,7 @@ def test_unusable_paths_are_named(backend: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-@pytest.mark.parametrize("backend", PERSISTENT)
+@pytest.mark.parametrize("backend", FILE_BACKED)
 def test_unwritable_directory(backend: str, tmp_path: Path) -> None:
     ro = tmp_path / "ro"
     ro.mkdir()
