@@ -299,8 +299,19 @@ class PostgresStore:
         self._writer: Conn | None = None
         self._writer = self._connect(writer=True)
         try:
-            self._migrate(self._writer)
+            for attempt in range(RETRIES + 1):
+                try:
+                    self._migrate(self._writer)
+                    break
+                except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+                    # Two first opens racing on catalog rows (CREATE SCHEMA/EXTENSION IF NOT
+                    # EXISTS is not atomic across sessions): the loser sees them next time.
+                    if attempt == RETRIES:
+                        raise
             self._check_version()
+        except psycopg.Error as exc:
+            self.close()
+            raise StoreError(f"cannot open store {self.url}: {_one_line(exc)}") from exc
         except BaseException:
             self.close()
             raise
