@@ -199,3 +199,43 @@ def test_bad_shard_values(tmp_path: Path) -> None:
         )
         assert proc.returncode == 2 and "--shard must be I/N" in proc.stderr, bad
         assert "Traceback" not in proc.stderr
+
+
+def test_incremental_sharded_rerun_equals_one_writer(tmp_path: Path, schema: str) -> None:
+    """Edit, add and delete files, then rerun: 3 shards again store what one process does."""
+    root = write_tree(tmp_path / "proj", corpus(24))
+    single = pg_url(schema=schema, repo="single")
+    sharded = pg_url(schema=schema, repo="sharded")
+
+    def both(run: str) -> None:
+        cli_json("index", str(root), "--db", single, "-j", "1", "--quiet")
+        run_all(
+            [index_cmd(root, sharded, "--shard", f"{i}/3", "--shard-run", run) for i in (1, 2, 3)]
+        )
+
+    # caller.py (shard 1 of 3) calls m7.h7, which does not exist yet: unresolved
+    (root / "pkg/caller.py").write_text("from pkg import m7\n\n\ndef c():\n    m7.h7()\n")
+    assert shard_of("pkg/caller.py", 3) != shard_of("pkg/m7.py", 3)
+    both("r1")
+    # m7 (another shard) now defines h7: the caller's shard must re-resolve its edge
+    with (root / "pkg/m7.py").open("a") as fh:
+        fh.write("\n\ndef h7():\n    return 7\n")
+    (root / "pkg/m3.py").unlink()
+    text = (root / "pkg/m5.py").read_text().replace("def g5", "def g5_renamed")
+    (root / "pkg/m5.py").write_text(text)
+    (root / "pkg/extra.py").write_text("from pkg.m5 import f5\n\n\ndef later():\n    f5()\n")
+    both("r2")
+    want, got = snapshot(schema, "single"), snapshot(schema, "sharded")
+    assert got == want
+    assert "pkg/m3.py" not in {r[0] for r in got["files"]}
+    assert (
+        "python:function:pkg/caller.py:c",
+        "calls",
+        "m7.h7",
+        "pkg/caller.py",
+        "5",
+        "python:function:pkg/m7.py:h7",
+        "exact",
+        "['=pkg.m7.h7']",
+    ) in got["edges"]
+    assert cli_json("stats", "--db", sharded) == cli_json("stats", "--db", single)

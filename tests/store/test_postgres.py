@@ -178,3 +178,58 @@ def test_unreachable_server_fails_under_ci_and_skips_outside(tmp_path: Path) -> 
         )
         assert outcome in proc.stdout, proc.stdout
         assert "127.0.0.1:1" in proc.stdout or "unreachable" in proc.stdout
+
+
+def test_two_writers_of_one_file_never_mix_versions(schema: str) -> None:
+    """Two stores (as two processes would) replace the same file at once: the file row lock
+    orders them, so the file always holds exactly one version, never a union of two."""
+    a, b, reader = open_pg(schema), open_pg(schema), open_pg(schema)
+    v1 = _big_file(300, "v1")
+    v2 = FileResult(
+        "big.py",
+        "python",
+        "indexed",
+        "v2",
+        1,
+        1,
+        None,
+        [ent("big.py", f"g{i}", line=i + 1) for i in range(200)],
+    )
+    versions = {tuple(sorted(e.key for e in v.entities)) for v in (v1, v2)}
+    seen: set[tuple[str, ...]] = set()
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def write(store: PostgresStore, version: FileResult) -> None:
+        try:
+            for _ in range(25):
+                store.write_files([version])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.add(tuple(sorted(e.key for e in reader.find_entities(path="big.py"))))
+
+    try:
+        threads = [
+            threading.Thread(target=write, args=(a, v1)),
+            threading.Thread(target=write, args=(b, v2)),
+        ]
+        r = threading.Thread(target=read)
+        r.start()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stop.set()
+        r.join()
+        assert not errors
+        seen.discard(())  # before the first write
+        assert seen <= versions
+        final = tuple(sorted(e.key for e in reader.find_entities(path="big.py")))
+        assert final in versions
+        assert reader.counts()[1] == len(final)
+    finally:
+        for s in (a, b, reader):
+            s.close()

@@ -22,6 +22,7 @@ written its files).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -195,10 +196,29 @@ class ShardedIndexService(IndexService):
         await self.writer.set_meta(marker_key(*self.shard), value)
 
     async def _resolve(self, report: PipelineReport, phase: PhaseFn | None) -> ResolveReport:
+        # The paths this shard changed, for its peers: an edge in one shard's file may have to
+        # be re-resolved because of a name another shard's changed file now defines. Written
+        # before the marker, so a peer that sees the marker reads this run's list.
+        changed = sorted({*report.changed_paths, *report.removed_paths})
+        await self.writer.set_meta(f"{marker_key(*self.shard)}:changed", json.dumps(changed))
         await self._mark("written")
         await self.writer.flush()
         self.peers_missing = await asyncio.to_thread(self._wait_for_peers)
+        peers_changed = await asyncio.to_thread(self._peers_changed)
+        # As if this shard had changed them too: the service then rechecks the edges their
+        # names may affect, and goes for a full resolution when the change is large. The
+        # resolved paths stay this shard's own (ShardStore.file_states).
+        report.changed_paths = sorted({*report.changed_paths, *peers_changed})
         return await super()._resolve(report, phase)
+
+    def _peers_changed(self) -> set[str]:
+        me, n = self.shard
+        store = self.store.inner if isinstance(self.store, ShardStore) else self.store
+        paths: set[str] = set()
+        for peer in range(1, n + 1):
+            if peer != me and peer not in self.peers_missing:
+                paths.update(json.loads(store.get_meta(f"{marker_key(peer, n)}:changed") or "[]"))
+        return paths
 
     def _wait_for_peers(self) -> list[int]:
         """Block until every peer shard has written its files; the peers still missing when
