@@ -3,11 +3,13 @@
     python bench/pg_bench.py [--corpus DIR] [--pg postgresql://…/test] [--queries 300]
 
 Indexes the corpus (default: a copy of CPython's stdlib without site-packages/__pycache__;
-/tmp/stdlib when it exists) three times from scratch: into the embedded SQLite store, into
-PostgreSQL with one writer, and into PostgreSQL with two ``--shard`` writers at once (each
-with half the parser processes, so every run has the same CPUs). Then measures, in-process
-through the Store API, point lookup, callers (depth 1) and search p50/p99 on the SQLite store
-and on the one-writer PostgreSQL store. Uses a throwaway schema, dropped at the end.
+/tmp/stdlib when it exists) from scratch: into the embedded SQLite store, into PostgreSQL with
+one writer, and into PostgreSQL with k ``--shard`` writers at once for each k of ``--shards``
+(default 2; e.g. ``--shards 2,4``), each with its share of the parser processes so every run
+has the same CPUs. Then measures, in-process through the Store API, point lookup, callers
+(depth 1) and search p50/p99 on the SQLite store and on the one-writer PostgreSQL store, and
+compares the first sharded store with the one-writer store. A throwaway schema is dropped at
+the end.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--shards", default="2", help="shard writer counts to run, e.g. 2,4")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="isgraph-pgbench-") as tmp:
         corpus = args.corpus
@@ -90,7 +93,6 @@ def main() -> None:
         sep = "&" if "?" in args.pg else "?"
         pg = f"{args.pg}{sep}schema={schema}&repo="
         sqlite_url = f"sqlite:{tmp}/index.db"
-        half = max(1, args.jobs // 2)
         common = ["--json", "--quiet"]
         runs = [
             (
@@ -109,26 +111,27 @@ def main() -> None:
                     )
                 ],
             ),
-            (
-                "postgres, 2 shard writers",
-                [
-                    isgraph_cmd(
-                        "index",
-                        str(corpus),
-                        "--db",
-                        pg + "two",
-                        "-j",
-                        str(half),
-                        "--shard",
-                        f"{i}/2",
-                        "--shard-run",
-                        schema,
-                        *common,
-                    )
-                    for i in (1, 2)
-                ],
-            ),
         ]
+        shard_counts = [int(k) for k in args.shards.split(",") if k.strip()]
+        for k in shard_counts:
+            jobs = str(max(1, args.jobs // k))  # the same parser processes in total
+            cmds = [
+                isgraph_cmd(
+                    "index",
+                    str(corpus),
+                    "--db",
+                    f"{pg}shards{k}",
+                    "-j",
+                    jobs,
+                    "--shard",
+                    f"{i}/{k}",
+                    "--shard-run",
+                    f"{schema}-{k}",
+                    *common,
+                )
+                for i in range(1, k + 1)
+            ]
+            runs.append((f"postgres, {k} shard writers", cmds))
         print(
             f"corpus {corpus}: {files} .py files; {args.jobs} parser processes per run; "
             f"{os.cpu_count()} CPUs"
@@ -148,14 +151,14 @@ def main() -> None:
                         print(f"{q:<16} {name:<10} {p50:7.2f} {p99:7.2f}")
                 finally:
                     store.close()
-            check = [open_store(pg + r) for r in ("one", "two")]
+            check = [open_store(pg + r) for r in ("one", f"shards{shard_counts[0]}")]
             one, two = (s.stats().record() for s in check)
             for s in check:
                 s.close()
             # Files, entities and edges must match exactly. Verdicts may differ by a few
             # edges: the resolver gives up after MAX_ROUNDS fetch rounds, and how many rounds
             # a deep base-class chain needs depends on what earlier batches cached.
-            print("\nsharded vs one writer:")
+            print(f"\n{shard_counts[0]} shard writers vs one writer:")
             for k in one:
                 print(f"  {k}: {'same' if one[k] == two[k] else f'{one[k]} vs {two[k]}'}")
         finally:
