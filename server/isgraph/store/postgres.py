@@ -477,8 +477,14 @@ class PostgresStore:
                 log.info("pg_trgm unavailable (%s): substring search scans", _one_line(exc))
                 return False
             found = ("public",)
-        ops = sql.SQL("{}.gin_trgm_ops").format(sql.Identifier(str(found[0])))
-        conn.execute(sql.SQL(_TRGM_INDEX).format(ops=ops))
+        # Look before creating: CREATE INDEX takes a SHARE lock on the table even when the
+        # index exists, which would make this open wait for every writer's transaction.
+        exists = conn.execute(
+            "SELECT to_regclass(%s)", (f'"{self.schema}".entity_lname_trgm',)
+        ).fetchone()
+        if exists is None or exists[0] is None:
+            ops = sql.SQL("{}.gin_trgm_ops").format(sql.Identifier(str(found[0])))
+            conn.execute(sql.SQL(_TRGM_INDEX).format(ops=ops))
         return True
 
     def _check_version(self) -> None:
