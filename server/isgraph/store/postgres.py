@@ -187,7 +187,17 @@ _GET_ENTITIES = f"SELECT {_E} FROM entity WHERE repo = %(repo)s AND key = ANY(%(
 _BY_FQN = f"SELECT {_E} FROM entity WHERE repo = %(repo)s AND fqn = ANY(%(fqns)s)"
 _BY_NAME = f"""SELECT {_E} FROM entity WHERE repo = %(repo)s AND name = ANY(%(names)s)
 AND kind IN ('method', 'property')"""
-_BY_NAMES = f"SELECT {_E} FROM entity WHERE repo = %(repo)s AND name = ANY(%(names)s)"
+_NAME_COUNTS = """SELECT name, count(*) FROM entity WHERE repo = %(repo)s AND lname LIKE %(pat)s
+GROUP BY name"""
+# Search's final order: tier, name length, level (modules 0, else qualname depth), position.
+_RANKED_BY_NAMES = f"""SELECT {", ".join("e." + c for c in _ENTITY_COLS)} FROM entity e
+JOIN unnest(%(names)s::text[], %(tiers)s::integer[]) AS w(name, tier) ON e.name = w.name
+WHERE e.repo = %(repo)s
+ORDER BY w.tier, length(e.name),
+  CASE WHEN e.kind = 'module' THEN 0
+       ELSE length(e.qualname) - length(replace(e.qualname, '.', '')) + 1 END,
+  e.path, e.start_line, e.key
+LIMIT %(limit)s"""
 _ALIASES = """SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND fqn = ANY(%(fqns)s)
 ORDER BY fqn, path, target"""
 _EDGES_OF_PATHS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)
@@ -800,30 +810,41 @@ class PostgresStore:
             return []
         like = _like_escape(q)
 
+        def names(conn: Conn, pattern: str) -> list[tuple[str, int]]:
+            return [
+                (str(n), int(c))
+                for n, c in conn.execute(_NAME_COUNTS, {"repo": self.repo, "pat": pattern})
+            ]
+
         def run(conn: Conn) -> list[Entity]:
-            args = {"repo": self.repo, "pat": f"%{like}%"}
-            counts = conn.execute(
-                "SELECT name, count(*) FROM entity WHERE repo = %(repo)s AND lname LIKE %(pat)s"
-                " GROUP BY name",
-                args,
-            ).fetchall()
-            ranked = [(_substring_tier(n, q), len(n), n, int(c)) for n, c in counts]
+            # Exact and prefix matches first (a range scan of the lname index): when they
+            # already hold `limit` entities, no substring match can make the cut.
+            ranked = [(_substring_tier(n, q), len(n), n, c) for n, c in names(conn, f"{like}%")]
             if sum(r[3] for r in ranked) < limit:
-                args["pat"] = "%" + "%".join(_like_escape(ch) for ch in q) + "%"
-                for n, c in conn.execute(
-                    "SELECT name, count(*) FROM entity WHERE repo = %(repo)s"
-                    " AND lname LIKE %(pat)s GROUP BY name",
-                    args,
-                ):
+                ranked += [
+                    (2, len(n), n, c)
+                    for n, c in names(conn, f"%{like}%")
+                    if not n.lower().startswith(q)
+                ]
+            if sum(r[3] for r in ranked) < limit:
+                for n, c in names(conn, "%" + "%".join(_like_escape(ch) for ch in q) + "%"):
                     t = ranking.tier(n, q)
                     if t is not None and t >= 3:  # substring matches are ranked already
-                        ranked.append((t, len(n), n, int(c)))
+                        ranked.append((t, len(n), n, c))
             ranked.sort()
             wanted = ranking.take(ranked, limit)
             if not wanted:
                 return []
-            rows = conn.execute(_BY_NAMES, {"repo": self.repo, "names": wanted}).fetchall()
-            return [Entity(*r) for r in rows]
+            # The final order, computed in SQL so that only `limit` rows come back (a name
+            # like __init__ has thousands of entities).
+            tiers = {name: t for t, _, name, _ in ranked}
+            args = {
+                "repo": self.repo,
+                "names": wanted,
+                "tiers": [tiers[n] for n in wanted],
+                "limit": limit,
+            }
+            return [Entity(*r) for r in conn.execute(_RANKED_BY_NAMES, args)]
 
         return ranking.order(self._read(run, snapshot=True), q)[:limit]
 
