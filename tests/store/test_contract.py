@@ -656,3 +656,14 @@ def test_interrupted_creation_is_completed(tmp_path: Path) -> None:
         assert s.get_meta("schema_version") == str(SCHEMA_VERSION)
     finally:
         s.close()
+
+
+def test_one_alias_key_bound_twice_in_one_file(store: Store) -> None:
+    """`import posixpath as path` / `import ntpath as path` under if/else: one alias key, two
+    targets; every backend keeps the same one (the greater row), whatever the order."""
+    for targets in (["ntpath", "posixpath"], ["posixpath", "ntpath"]):
+        aliases = [Alias("os.py", "os.path", t) for t in targets]
+        store.write_files(
+            [FileResult("os.py", "python", "indexed", "h", 1, 1, None, [], [], aliases)]
+        )
+        assert store.aliases(["os.path"]) == {"os.path": Alias("os.py", "os.path", "posixpath")}

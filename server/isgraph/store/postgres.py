@@ -536,44 +536,52 @@ class PostgresStore:
             return
         for r in latest:
             _check_edges(r)
-        # Later rows of one key win, as with :put (ON CONFLICT cannot touch a row twice).
-        entities = {
-            e.key: (
-                e.key,
-                e.language,
-                e.kind,
-                e.name,
-                e.name.lower(),
-                e.qualname,
-                e.path,
-                e.start_line,
-                e.start_col,
-                e.end_line,
-                e.end_col,
-                e.signature,
-                e.doc,
-                e.parent,
-                e.fqn,
-                e.metadata,
-            )
-            for r in latest
-            for e in r.entities
-        }
-        edges = {
-            (e.src, str(e.kind), e.target_name): (
-                e.path,
-                e.src,
-                str(e.kind),
-                e.target_name,
-                e.dst,
-                str(e.resolution),
-                e.line,
-                list(e.candidates),
-            )
-            for r in latest
-            for e in r.edges
-        }
-        aliases = {(a.fqn, a.path): (a.fqn, a.path, a.target) for r in latest for a in r.aliases}
+        # One row per key (ON CONFLICT cannot touch a row twice), the one CozoStore keeps.
+        entities = _one_per_key(
+            (
+                (
+                    e.key,
+                    e.language,
+                    e.kind,
+                    e.name,
+                    e.name.lower(),
+                    e.qualname,
+                    e.path,
+                    e.start_line,
+                    e.start_col,
+                    e.end_line,
+                    e.end_col,
+                    e.signature,
+                    e.doc,
+                    e.parent,
+                    e.fqn,
+                    e.metadata,
+                )
+                for r in latest
+                for e in r.entities
+            ),
+            lambda row: row[0],
+        )
+        edges = _one_per_key(
+            (
+                (
+                    e.path,
+                    e.src,
+                    str(e.kind),
+                    e.target_name,
+                    e.dst,
+                    str(e.resolution),
+                    e.line,
+                    list(e.candidates),
+                )
+                for r in latest
+                for e in r.edges
+            ),
+            lambda row: (row[1], row[2], row[3]),
+        )
+        aliases = _one_per_key(
+            ((a.fqn, a.path, a.target) for r in latest for a in r.aliases), lambda row: row[:2]
+        )
         files = [
             (
                 r.path,
@@ -886,6 +894,21 @@ def _copy(
 def _edge(row: Sequence[Any]) -> Edge:
     path, src, kind, target_name, dst, resolution, line, candidates = row
     return Edge(src, kind, target_name, path, line, dst, resolution, tuple(candidates))
+
+
+def _one_per_key(
+    rows: Iterable[tuple[Any, ...]], key: Callable[[tuple[Any, ...]], Any]
+) -> dict[Any, tuple[Any, ...]]:
+    """One row per key. On duplicates (e.g. ``import posixpath as path`` and ``import ntpath as
+    path`` under if/else: one alias key, two targets) the row that sorts last wins, as in
+    CozoStore, whose :put takes its input rows as a sorted set."""
+    rows = list(rows)
+    out = {key(row): row for row in rows}
+    if len(out) < len(rows):
+        out = {}
+        for row in sorted(rows, key=lambda r: tuple((0, "") if v is None else (1, v) for v in r)):
+            out[key(row)] = row
+    return out
 
 
 def _substring_tier(name: str, q: str) -> int:
