@@ -23,8 +23,10 @@ from rich.table import Table
 
 from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
+from isgraph.index.partition import ShardError, parse_shard
 from isgraph.index.pipeline import INDEX_DIR_NAME
 from isgraph.index.service import IndexService, IndexSummary
+from isgraph.index.shard import ShardedIndexService
 from isgraph.index.stubs import is_external
 from isgraph.model import Entity
 from isgraph.store.base import Reach, Store, StoreError
@@ -207,12 +209,38 @@ def index(
     ] = None,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="I/N",
+            help="Index only shard I of N (files split by a hash of their path): run N "
+            "processes, one per shard, into one shared store (e.g. PostgreSQL).",
+        ),
+    ] = None,
+    shard_run: Annotated[
+        str | None,
+        typer.Option(
+            "--shard-run",
+            help="An id shared by the N shard processes of one run (e.g. the CI job id): "
+            "they wait for each other before resolving (default: peers started within "
+            "10 minutes count).",
+        ),
+    ] = None,
 ) -> None:
     """Index ROOT (incrementally: only changed files are parsed again)."""
     root = root.resolve()
     if not root.is_dir():
         _fail(f"not a directory: {root}")
-    cfg = _config(root, db=db, jobs=jobs, max_file_size=max_file_size)
+    try:
+        shard_spec = parse_shard(shard) if shard is not None else None
+    except ShardError as exc:
+        _fail(str(exc))
+    if shard_run is not None and (
+        shard_spec is None or not shard_run or shard_run.split() != [shard_run]
+    ):
+        _fail("--shard-run needs --shard and a non-empty id without spaces")
+    cfg = _config(root, db=db, jobs=jobs, max_file_size=max_file_size, shard=shard_spec)
     if exclude:
         cfg = cfg.with_overrides(excludes=(*cfg.excludes, *exclude))
     try:
@@ -221,7 +249,7 @@ def index(
         _fail(str(exc))
     show_progress = not quiet and err.is_terminal
     try:
-        summary = asyncio.run(_run_index(root, store, cfg, show_progress))
+        summary = asyncio.run(_run_index(root, store, cfg, show_progress, shard_run or ""))
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: files written so far are complete; rerun to finish.")
         raise typer.Exit(130) from None
@@ -237,8 +265,14 @@ def index(
     raise typer.Exit(1 if write_failures else 0)
 
 
-async def _run_index(root: Path, store: Store, cfg: Config, show_progress: bool) -> IndexSummary:
-    service = IndexService(root, store, cfg)
+async def _run_index(
+    root: Path, store: Store, cfg: Config, show_progress: bool, shard_run: str = ""
+) -> IndexSummary:
+    service = (
+        IndexService(root, store, cfg)
+        if cfg.shard is None
+        else ShardedIndexService(root, store, cfg, shard_run)
+    )
     try:
         if not show_progress:
             return await service.index()

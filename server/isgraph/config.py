@@ -26,6 +26,9 @@ class Config:
     excludes: tuple[str, ...] = ()  # gitignore-syntax patterns relative to the root
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     jobs: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    # (I, N): index only the files of shard I of N (``isgraph index --shard I/N``); a run
+    # property, not a file setting, so configuration files cannot set it.
+    shard: tuple[int, int] | None = None
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with every non-None override applied."""
@@ -41,7 +44,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def _validate(table: dict[str, Any], source: str) -> dict[str, Any]:
-    known = {f.name for f in fields(Config)}
+    known = {f.name for f in fields(Config)} - {"shard"}
     out: dict[str, Any] = {}
     for key, value in table.items():
         norm = key.replace("-", "_")

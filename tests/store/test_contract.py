@@ -23,7 +23,9 @@ from isgraph.store.connect import default_store_url, open_store
 
 from .conftest import url_for
 
-PERSISTENT = ["sqlite", "rocksdb"]  # mem has nothing to reopen or share
+PERSISTENT = ["sqlite", "rocksdb", "postgres"]  # mem has nothing to reopen or share
+FILE_BACKED = ["sqlite", "rocksdb"]
+SHARED = ["sqlite", "postgres"]  # several processes read and write one store
 
 
 def ent(
@@ -279,9 +281,10 @@ def test_reader_never_sees_half_a_file(filled: Store) -> None:
     assert seen <= whole
 
 
-def test_reader_in_another_process_never_sees_half_a_file(tmp_path: Path) -> None:
-    """SQLite is shared across processes: a reader there must not see a write half done."""
-    url = url_for("sqlite", tmp_path)
+@pytest.mark.parametrize("backend", SHARED)
+def test_reader_in_another_process_never_sees_half_a_file(backend: str, tmp_path: Path) -> None:
+    """Shared stores: a reader in another process must not see a write half done."""
+    url = url_for(backend, tmp_path)
     s = open_store(url)
     s.write_files(files())
     writer = subprocess.Popen(
@@ -569,7 +572,8 @@ def test_schema_mismatch_is_refused(backend: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", PERSISTENT)
 def test_second_process(backend: str, tmp_path: Path) -> None:
-    """SQLite stores are shared (server + terminal); RocksDB refuses, saying why."""
+    """SQLite and PostgreSQL stores are shared (server + terminal); RocksDB refuses, saying
+    why."""
     url = url_for(backend, tmp_path)
     s = open_store(url)
     s.write_files(files())
@@ -587,7 +591,7 @@ def test_second_process(backend: str, tmp_path: Path) -> None:
         assert s.counts() == (1, 5, 6)
     finally:
         s.close()
-    if backend == "sqlite":
+    if backend in SHARED:
         assert out == "9"
     else:
         path = url.partition(":")[2]
@@ -598,9 +602,14 @@ def test_bad_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for url in ("redis://x", "sqlite:", "rocks:x", ""):
         with pytest.raises(StoreError, match="expected"):
             open_store(url)
-    for url in ("postgresql://localhost/test", "postgres://u@h/db"):
-        with pytest.raises(StoreError, match="PostgreSQL backend is not implemented"):
+    # an unreachable server: one line naming the host, whatever the scheme's spelling
+    for url, host in (
+        ("postgresql://postgres@127.0.0.1:1/test", "127.0.0.1:1"),
+        ("postgres://u@nonexistent.invalid/db?connect_timeout=2", "nonexistent.invalid"),
+    ):
+        with pytest.raises(StoreError, match="cannot connect to PostgreSQL") as err:
             open_store(url)
+        assert host in str(err.value) and "\n" not in str(err.value)
     m = open_store("mem")
     assert m.url == "mem"
     m.close()
@@ -618,7 +627,7 @@ def test_default_store(tmp_path: Path) -> None:
     assert (tmp_path / ".isgraph" / "index.db").is_file()
 
 
-@pytest.mark.parametrize("backend", PERSISTENT)
+@pytest.mark.parametrize("backend", FILE_BACKED)
 def test_unusable_paths_are_named(backend: str, tmp_path: Path) -> None:
     blocker = tmp_path / "f"
     blocker.write_text("")
@@ -637,7 +646,7 @@ def test_unusable_paths_are_named(backend: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-@pytest.mark.parametrize("backend", PERSISTENT)
+@pytest.mark.parametrize("backend", FILE_BACKED)
 def test_unwritable_directory(backend: str, tmp_path: Path) -> None:
     ro = tmp_path / "ro"
     ro.mkdir()
@@ -669,3 +678,14 @@ def test_interrupted_creation_is_completed(tmp_path: Path) -> None:
         assert s.get_meta("schema_version") == str(SCHEMA_VERSION)
     finally:
         s.close()
+
+
+def test_one_alias_key_bound_twice_in_one_file(store: Store) -> None:
+    """`import posixpath as path` / `import ntpath as path` under if/else: one alias key, two
+    targets; every backend keeps the same one (the greater row), whatever the order."""
+    for targets in (["ntpath", "posixpath"], ["posixpath", "ntpath"]):
+        aliases = [Alias("os.py", "os.path", t) for t in targets]
+        store.write_files(
+            [FileResult("os.py", "python", "indexed", "h", 1, 1, None, [], [], aliases)]
+        )
+        assert store.aliases(["os.path"]) == {"os.path": Alias("os.py", "os.path", "posixpath")}

@@ -25,6 +25,7 @@ from typing import TypeVar
 from isgraph.config import Config
 from isgraph.index.discover import Found, Skip, discover
 from isgraph.index.extract import EXTRACTORS
+from isgraph.index.partition import in_shard
 from isgraph.index.stubs import is_external, stub_module
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import Writer
@@ -119,6 +120,9 @@ async def run_pipeline(
     report = PipelineReport()
     loop = asyncio.get_running_loop()
     states = await asyncio.to_thread(store.file_states)
+    shard = config.shard
+    if shard is not None:  # this run owns only its shard's files: it removes no other
+        states = {p: s for p, s in states.items() if in_shard(p, shard)}
     in_flight = asyncio.Semaphore(max(2, config.jobs * 2))
     handlers: set[asyncio.Task[None]] = set()
     seen: set[str] = set()
@@ -235,6 +239,8 @@ async def run_pipeline(
                 if item.reason.startswith("cannot list directory"):
                     unlisted.append(item.relpath.rstrip("/") + "/")
                 continue
+            if shard is not None and not in_shard(item.relpath, shard):
+                continue  # another shard's file
             report.discovered += 1
             seen.add(item.relpath)
             state = states.get(item.relpath)
