@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -87,6 +88,50 @@ def bench_scale(corpus: Path, work: Path, k: int, jobs: int, db_kind: str) -> di
     return row
 
 
+def writers_rows(corpus: Path, url: str, writers: str, jobs: int, embedded_s: float) -> None:
+    """Cold index of ``corpus`` into PostgreSQL by k concurrent ``--shard`` writers, each with
+    its share of the parser processes; a throwaway schema, dropped at the end."""
+    import psycopg
+
+    from pg_bench import index_runs
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise SystemExit("--db takes a postgresql:// URL (the embedded store is always measured)")
+    with tempfile.TemporaryDirectory(prefix="isgraph-bench-") as tmp:
+        root = prepare_corpus(corpus, Path(tmp), 1) / "copy_1"
+        files = count_files(root)
+        schema = f"isgraph_bench_{uuid.uuid4().hex[:8]}"
+        base = url.split("?", 1)[0]
+        print(f"\n== PostgreSQL ({base}), {files} files; embedded cold {embedded_s:.2f} s")
+        try:
+            for k in (int(w) for w in writers.split(",") if w.strip()):
+                cmds = [
+                    isgraph_cmd(
+                        "index",
+                        str(root),
+                        "--db",
+                        f"{base}?schema={schema}&repo=w{k}",
+                        "-j",
+                        str(max(1, jobs // k)),
+                        "--shard",
+                        f"{i}/{k}",
+                        "--shard-run",
+                        f"{schema}-{k}",
+                        "--json",
+                        "--quiet",
+                    )
+                    for i in range(1, k + 1)
+                ]
+                seconds = index_runs(cmds)
+                print(
+                    f"  {k} writer{'s' if k > 1 else ' '}   {seconds:7.2f} s   "
+                    f"{files / seconds:6.0f} files/s   x{embedded_s / seconds:.2f} of embedded"
+                )
+        finally:
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # type: ignore[arg-type]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -96,6 +141,12 @@ def main() -> None:
     ap.add_argument("--db-kind", choices=["sqlite", "rocksdb", "mem"], default="sqlite")
     ap.add_argument("--scale", default="1", help="comma-separated copy counts, e.g. 1,2,4")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--db",
+        help="also index the 1x corpus into this PostgreSQL server (postgresql://…) with "
+        "each count of --writers shard processes, next to the embedded store",
+    )
+    ap.add_argument("--writers", default="1,2,4", help="writer processes for --db, e.g. 1,2,4")
     args = ap.parse_args()
     scales = [int(s) for s in args.scale.split(",")]
     rows = []
@@ -131,6 +182,8 @@ def main() -> None:
             "  calls+imports+inherits resolved: "
             + ", ".join(f"{k} {100 * v / edges:.1f}%" for k, v in res.items())
         )
+    if args.db:
+        writers_rows(args.corpus, args.db, args.writers, args.jobs, float(rows[0]["cold_s"]))
     if len(rows) > 1:
         base = int(rows[0]["peak_rss"])
         for r in rows[1:]:
