@@ -247,6 +247,9 @@ def index(
         store = open_store(cfg.db, root)
     except StoreError as exc:
         _fail(str(exc))
+    if getattr(store, "spans_all", False):  # PostgreSQL `?repo=*`: for queries only
+        store.close()
+        _fail(f"{store.url} reads every repository and cannot be indexed into: name one (?repo=)")
     show_progress = not quiet and err.is_terminal
     try:
         summary = asyncio.run(_run_index(root, store, cfg, show_progress, shard_run or ""))

@@ -62,6 +62,32 @@ def test_repos_are_isolated(schema: str) -> None:
         b.close()
 
 
+def test_repo_star_reads_every_repo_and_writes_nothing(schema: str) -> None:
+    a, b = open_pg(schema, "a"), open_pg(schema, "b")
+    every = None
+    try:
+        a.write_files(files())  # a.py and b.py
+        b.write_files([f for f in files() if f.path == "b.py"])
+        every = open_pg(schema, "*")
+        assert every.counts() == tuple(x + y for x, y in zip(a.counts(), b.counts(), strict=True))
+        assert len(every.find_entities(path="b.py")) == 2 * len(b.find_entities(path="b.py"))
+        assert {e.path for e in every.search("util")} == {"b.py"}
+        assert len(every.search("util")) == 2 * len(b.search("util"))
+        assert every.get_entity(B_UTIL.key) == B_UTIL  # held by both: either answers
+        assert {r.key for r in every.callers(B_UTIL.key)} == {r.key for r in a.callers(B_UTIL.key)}
+        stats = every.stats()
+        assert stats.entities == a.stats().entities + b.stats().entities
+        with pytest.raises(StoreError, match="read-only"):
+            every.write_files(files())
+        with pytest.raises(StoreError, match="read-only"):
+            every.set_meta("k", "v")
+        assert a.counts() == (2, 9, 8)  # nothing written
+    finally:
+        for store in (a, b, every):
+            if store is not None:
+                store.close()
+
+
 def test_search_without_the_trigram_index(schema: str) -> None:
     s = open_pg(schema)
     try:

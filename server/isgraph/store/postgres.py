@@ -275,6 +275,34 @@ class PgUrl:
         self.display = urlunsplit(parts._replace(netloc=netloc, query=urlencode(shown)))
 
 
+ALL_REPOS = "*"
+_TABLES = ("meta", "file", "entity", "edge", "alias")
+
+
+def _shadow_repos(conn: Conn, schema: str) -> None:
+    """For a reader of every repository: temporary views named like the tables, whose `repo`
+    column always reads ``*`` (temporary relations come first on the search path), so the
+    store's queries, which all filter on `repo = %(repo)s`, see every repository's rows."""
+    for table in _TABLES:
+        cols = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s"
+                " AND table_name = %s AND column_name <> 'repo' ORDER BY ordinal_position",
+                (schema, table),
+            )
+        ]
+        conn.execute(
+            sql.SQL("CREATE TEMP VIEW {} AS SELECT {}::text AS repo, {} FROM {}.{}").format(
+                sql.Identifier(table),
+                sql.Literal(ALL_REPOS),
+                sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                sql.Identifier(schema),
+                sql.Identifier(table),
+            )
+        )
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:300] if text else type(exc).__name__
@@ -305,6 +333,10 @@ class PostgresStore:
         self.url = self._url.display
         self.repo = self._url.repo
         self.schema = self._url.schema
+        # `repo=*`: read every repository of the database at once (read-only; see
+        # `_shadow_repos`). Keys are unique per repository only: a key two repositories share
+        # is answered from either.
+        self.spans_all = self.repo == ALL_REPOS
         self._closed = False
         self._lock = threading.Lock()  # guards the writer connection and close()
         self._pool: queue.LifoQueue[Conn] = queue.LifoQueue()
@@ -352,6 +384,8 @@ class PostgresStore:
                 for stmt in _STAGE:
                     conn.execute(stmt)
             else:
+                if self.spans_all:
+                    _shadow_repos(conn, self.schema)
                 conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
                 conn.read_only = True
         except BaseException:
@@ -421,6 +455,11 @@ class PostgresStore:
     def _write(self, what: str, fn: Callable[[Conn], None]) -> None:
         """Run ``fn`` in one transaction on the write connection; retry transient failures
         RETRIES times (reconnecting when the connection was lost), then fail naming ``what``."""
+        if self.spans_all:
+            raise StoreError(
+                f"store {self.url} spans every repository and is read-only: "
+                f"name one repository (?repo=NAME) to write ({what})"
+            )
         with self._lock:
             for attempt in range(RETRIES + 1):
                 if self._closed:
