@@ -26,7 +26,7 @@ from isgraph.config import Config
 from isgraph.index.discover import Found, Skip, discover
 from isgraph.index.extract import EXTRACTORS
 from isgraph.index.partition import in_shard
-from isgraph.index.stubs import is_external, stub_module
+from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import Writer
 from isgraph.model import EdgeKind, FileResult, FileStatus
@@ -317,15 +317,11 @@ def surface_of(store: Store, path: str) -> Surface:
 
 
 def _collect_imports(result: FileResult, into: set[str]) -> None:
-    """What a Python file imports, for the stubs it may need. A stub's imports mostly serve
-    annotations: only its star imports and its own package's modules (``os`` -> ``os.path``)
-    lead to names that calls reach."""
+    """What a workspace Python file imports, for the stubs it may need (a stub's own imports
+    are read from the stub files: `stubs.stubs_wanted`)."""
     if is_external(result.path):
-        found = {m for a in result.aliases if a.fqn.endswith(".*") for m in a.target.split()}
-        package = stub_module(result.path).split(".", 1)[0] + "."
-        found.update(a.target for a in result.aliases if a.target.startswith(package))
-    else:
-        found = {e.target_name for e in result.edges if e.kind == EdgeKind.IMPORTS}
+        return
+    found = {e.target_name for e in result.edges if e.kind == EdgeKind.IMPORTS}
     # Fresh copies of the new ones: the result's strings would pin its memory (see `handle`).
     into.update((t + " ")[:-1] for t in found - into)
 

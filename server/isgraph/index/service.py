@@ -30,7 +30,6 @@ from isgraph.index.resolve import (
     ResolveReport,
     resolve_paths,
 )
-from isgraph.index.stubs import MAX_ROUNDS as STUB_ROUNDS
 from isgraph.index.stubs import (
     is_external,
     module_prefixes,
@@ -200,8 +199,8 @@ class IndexService:
         )
 
     async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:
-        """Index the typeshed stubs the parsed files' imports need (see ``index.stubs``),
-        then those the stubs import, for a few rounds; their files join ``report``."""
+        """Index the typeshed stubs the parsed files' imports need, with what those stubs
+        re-export (see ``stubs.stubs_wanted``); their files join ``report``."""
         if typeshed_stdlib() is None:
             return
         targets = report.import_targets
@@ -214,17 +213,14 @@ class IndexService:
             targets = targets | {e.target_name for e in stored if not is_external(e.path)}
         elif not report.python_parsed:
             return
-        for _ in range(STUB_ROUNDS):
-            modules = module_prefixes(targets)
-            wanted = await asyncio.to_thread(self._stubs_wanted, modules)
-            if not wanted:
-                return
-            found = [Found(rel, stub_abspath(rel), "python") for rel in wanted]
-            sub = await self._pipeline(external=found)
-            report.stubs += sub.parsed
-            report.changed_paths += sub.changed_paths
-            report.errors += sub.errors
-            targets = sub.import_targets
+        wanted = await asyncio.to_thread(self._stubs_wanted, module_prefixes(targets))
+        if not wanted:
+            return
+        found = [Found(rel, stub_abspath(rel), "python") for rel in wanted]
+        sub = await self._pipeline(external=found)
+        report.stubs += sub.parsed
+        report.changed_paths += sub.changed_paths
+        report.errors += sub.errors
 
     def _workspace_counts(self) -> tuple[int, int, int]:
         """(files, entities, edges) of the workspace: typeshed stubs are not counted."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -72,17 +73,64 @@ def module_prefixes(targets: Iterable[str]) -> set[str]:
 
 
 def stubs_wanted(modules: Iterable[str], defined: set[str], known: set[str]) -> list[str]:
-    """Stub paths to index: for each module (and ``builtins``) that the repo does not define
-    (``defined``: module fqns with a non-stub definition), its stub, unless already stored
-    (``known``: stored paths)."""
+    """Stub paths to index: the stubs of ``modules`` (and ``builtins``) that the repo does not
+    define (``defined``: module fqns with a non-stub definition), then what those stubs
+    star-import or import from their own package (``os`` -> ``os.path`` -> ``posixpath``),
+    breadth first for MAX_ROUNDS levels; minus the ones already stored (``known``).
+
+    Computed from the stub files on disk, not from what a run happened to parse, so it is the
+    same however the work is split (shards) or interrupted."""
+    wanted: set[str] = set()
+    frontier = {"builtins", *modules}
+    for _ in range(MAX_ROUNDS):
+        found: set[str] = set()
+        for module in frontier:
+            if module in defined or module.split(".", 1)[0] in defined:
+                continue  # the repo's own module (or package) shadows the stdlib one
+            stub = stub_for(module)
+            if stub is not None and stub[0] not in wanted:
+                found.add(stub[0])
+        if not found:
+            break
+        wanted |= found
+        frontier = module_prefixes(m for rel in found for m in _reexports(rel))
+    return sorted(wanted - known)
+
+
+_STAR = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\*", re.M)
+_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w\s,]+)", re.M)
+
+
+@functools.cache
+def _reexports(relpath: str) -> frozenset[str]:
+    """Modules a stub's names can come from: its star imports, and modules of its own package
+    that it imports (``from . import path``). Its other imports serve annotations only."""
+    module = stub_module(relpath)
+    package = module if relpath.endswith("/__init__.pyi") else module.rpartition(".")[0]
+    top = module.split(".", 1)[0]
+    try:
+        text = Path(stub_abspath(relpath)).read_text("utf-8", "replace")
+    except OSError:
+        return frozenset()
     out: set[str] = set()
-    for module in {"builtins", *modules}:
-        if module in defined or module.split(".", 1)[0] in defined:
-            continue  # the repo's own module (or package) shadows the stdlib one
-        found = stub_for(module)
-        if found is not None and found[0] not in known:
-            out.add(found[0])
-    return sorted(out)
+    for m in _STAR.finditer(text):
+        out.add(_absolute(m.group(1), package))
+    for m in _FROM.finditer(text):
+        base = _absolute(m.group(1), package)
+        if base == top or base.startswith(top + "."):
+            out.add(base)
+            out.update(f"{base}.{n.split()[0]}" for n in m.group(2).split(",") if n.split())
+    return frozenset(m for m in out if m)
+
+
+def _absolute(dotted: str, package: str) -> str:
+    level = len(dotted) - len(dotted.lstrip("."))
+    rest = dotted[level:]
+    if not level:
+        return rest
+    parts = package.split(".") if package else []
+    parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
+    return ".".join([*parts, rest] if rest else parts)
 
 
 def stub_abspath(relpath: str) -> str:
