@@ -155,9 +155,7 @@ def main() -> None:
             one, two = (s.stats().record() for s in check)
             for s in check:
                 s.close()
-            # Files, entities and edges must match exactly. Verdicts may differ by a few
-            # edges: the resolver gives up after MAX_ROUNDS fetch rounds, and how many rounds
-            # a deep base-class chain needs depends on what earlier batches cached.
+            # Everything must match exactly, edge verdicts included.
             print(f"\n{shard_counts[0]} shard writers vs one writer:")
             for k in one:
                 print(f"  {k}: {'same' if one[k] == two[k] else f'{one[k]} vs {two[k]}'}")

@@ -122,7 +122,7 @@ async def run_pipeline(
     states = await asyncio.to_thread(store.file_states)
     shard = config.shard
     if shard is not None:  # this run owns only its shard's files: it removes no other
-        states = {p: s for p, s in states.items() if in_shard(p, shard)}
+        states = {p: s for p, s in states.items() if in_shard(p, shard) or is_external(p)}
     in_flight = asyncio.Semaphore(max(2, config.jobs * 2))
     handlers: set[asyncio.Task[None]] = set()
     seen: set[str] = set()
@@ -239,8 +239,8 @@ async def run_pipeline(
                 if item.reason.startswith("cannot list directory"):
                     unlisted.append(item.relpath.rstrip("/") + "/")
                 continue
-            if shard is not None and not in_shard(item.relpath, shard):
-                continue  # another shard's file
+            if shard is not None and not external and not in_shard(item.relpath, shard):
+                continue  # another shard's file (stubs are every shard's to ensure)
             report.discovered += 1
             seen.add(item.relpath)
             state = states.get(item.relpath)

@@ -196,6 +196,9 @@ class ShardedIndexService(IndexService):
             )
         return summary
 
+    async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:
+        """Deferred to after the barrier (see `_resolve`)."""
+
     async def _mark(self, phase: str) -> None:
         value = f"{phase} {self.started:.3f} {self.run_id}".rstrip()
         await self.writer.set_meta(marker_key(*self.shard), value)
@@ -211,6 +214,11 @@ class ShardedIndexService(IndexService):
         await self._mark("written")
         await self.writer.flush()
         self.peers_missing = await asyncio.to_thread(self._wait_for_peers)
+        # Stubs only now: which modules the repo defines, and what every shard imports, is
+        # known once all have written (before, a module in a peer's files looks missing). The
+        # imports come from the store: the whole repo's, so every shard wants the same stubs
+        # and finds each one stored, or writes it (same content) before it resolves.
+        await super()._index_stubs(report, True)
         peers_changed = await asyncio.to_thread(self._peers_changed)
         # As if this shard had changed them too: the service then rechecks the edges their
         # names may affect, and goes for a full resolution when the change is large. The
