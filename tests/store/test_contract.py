@@ -507,6 +507,19 @@ def test_search_sees_writes(searchable: Store) -> None:
     assert found(searchable, "parse_a") == []
 
 
+def test_search_ranks_the_workspace_before_stubs(store: Store) -> None:
+    stub = "@typeshed/stdlib/builtins.pyi"
+    mine = ent("app.py", "remove")
+    theirs = ent(stub, "remove")
+    store.write_files(
+        [
+            FileResult(stub, "python", "indexed", "h1", 1, 1, None, [theirs]),
+            FileResult("app.py", "python", "indexed", "h2", 1, 1, None, [mine]),
+        ]
+    )
+    assert [e.path for e in store.search("remove")] == ["app.py", stub]
+
+
 def test_search_on_the_graph(filled: Store) -> None:
     assert found(filled, "util") == ["util", "Util"]  # both exact; then by source position
     assert found(filled, "hlpr") == ["helper"]

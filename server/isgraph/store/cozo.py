@@ -46,8 +46,8 @@ from isgraph.model import (
     FileResult,
     FileState,
     Resolution,
-    is_external,
 )
+from isgraph.store import ranking
 from isgraph.store.base import (
     EdgeUpdate,
     Reach,
@@ -738,21 +738,11 @@ class CozoStore:
             ranked.sort()
         # Whole (tier, length) groups up to `limit` entities: the final order starts with
         # (tier, length), so nothing that belongs in the answer is left unfetched.
-        wanted = _take(ranked, limit)
+        wanted = ranking.take(ranked, limit)
         if not wanted:
             return []
         ents = [_entity(r) for r in self._read(_BY_NAMES, {"names": wanted})]
-        ents.sort(
-            key=lambda e: (
-                _tier(e.name, e.name.lower(), q),
-                is_external(e.path),  # the workspace's own definitions before stubs
-                len(e.name),
-                _level(e),
-                e.path,
-                e.start_line,
-                e.key,
-            )
-        )
+        ents = ranking.order(ents, q)
         return ents[:limit]
 
     def _name_cache(self) -> tuple[str, str, dict[str, list[tuple[str, int]]]]:
@@ -765,7 +755,7 @@ class CozoStore:
             for name, count in self._run(_NAME_COUNTS):
                 name = str(name).replace("\n", " ").replace("\t", " ")
                 originals[name.lower()].append((name, int(count)))
-                words.append(f"{' '.join(_WORD.findall(name)).lower()}\t{name}")
+                words.append(f"{' '.join(ranking.WORD.findall(name)).lower()}\t{name}")
             self._names = ("\n".join(originals), "\n".join(words), dict(originals))
             self._names_generation = generation
         return self._names
@@ -792,61 +782,6 @@ class CozoStore:
             edges_by_kind=dict(edge_kind),
             edges_by_resolution=by_res,
         )
-
-
-def _take(ranked: list[tuple[int, int, str, int]], limit: int) -> list[str]:
-    """Names of ``ranked`` (tier, length, name, entity count), sorted, up to the end of the
-    (tier, length) group in which the entity count reaches ``limit``: the final order starts
-    with (tier, length), so no entity that belongs in the answer is left unfetched."""
-    wanted: list[str] = []
-    total = 0
-    cut: tuple[int, int] | None = None
-    for tier, length, name, count in ranked:
-        if cut is not None and (tier, length) != cut:
-            break
-        wanted.append(name)
-        total += count
-        if total >= limit and cut is None:
-            cut = (tier, length)
-    return wanted
-
-
-def _level(e: Entity) -> int:
-    # A module's qualname is its dotted module path: its dots say nothing about nesting.
-    return 0 if e.kind == "module" else e.qualname.count(".") + 1
-
-
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-
-
-def _tier(name: str, lname: str, q: str) -> int:
-    """Match quality of ``q`` (lowercase) against ``name``: 0 best. Assumes a subsequence."""
-    if lname == q:
-        return 0
-    if lname.startswith(q):
-        return 1
-    if q in lname:
-        return 2
-    return 3 if _humps(q, [w.lower() for w in _WORD.findall(name)]) else 4
-
-
-def _humps(q: str, words: list[str]) -> bool:
-    """Camel-hump match: ``q`` splits into pieces, each a prefix of a later word than the last
-    (``gse`` and ``getse`` match ``get_some_entity`` and ``getSomeEntity``)."""
-
-    def go(qi: int, wi: int) -> bool:
-        if qi == len(q):
-            return True
-        for w in range(wi, len(words)):
-            word = words[w]
-            k = 0
-            while k < len(word) and qi + k < len(q) and word[k] == q[qi + k]:
-                k += 1
-            if any(go(qi + take, w + 1) for take in range(k, 0, -1)):
-                return True
-        return False
-
-    return go(0, 0)
 
 
 def _hump_names(q: str, words: str) -> set[str]:

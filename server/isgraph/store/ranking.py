@@ -2,16 +2,16 @@
 
 The tiers and tie-breaks are the ones ``CozoStore.search`` documents: exact name, prefix,
 substring, camel-hump, subsequence (case-insensitive); within a tier shorter names first, then
-higher-level entities (modules, top-level definitions, members), then source position. These
-are copies of the helpers in ``store/cozo.py`` (importing that module would load pycozo); the
-contract suite checks that both backends rank alike.
+higher-level entities (modules, top-level definitions, members), then source position; the
+workspace's own definitions before typeshed stubs within a tier. ``store/cozo.py`` and
+``store/postgres.py`` both rank with these; the contract suite checks that they agree.
 """
 
 from __future__ import annotations
 
 import re
 
-from isgraph.model import Entity
+from isgraph.model import Entity, is_external
 
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -82,6 +82,7 @@ def order(ents: list[Entity], q: str) -> list[Entity]:
         ents,
         key=lambda e: (
             _tier_or_last(e.name, q),
+            is_external(e.path),  # the workspace's own definitions before stubs
             len(e.name),
             level(e),
             e.path,
