@@ -24,8 +24,6 @@ import logging
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -56,6 +54,7 @@ from isgraph.store.base import (
     StoreError,
     StoreLockedError,
 )
+from isgraph.store.sqlite_checkpoint import Checkpointer
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -236,14 +235,6 @@ _BUMP_GENERATION = "{?[k, v] <- [['generation', $generation]] :put meta {k => v}
 
 BUSY_TIMEOUT_S = 10.0
 WAL_CHECKPOINT_BYTES = 64 << 20
-# TRUNCATE also resets the log file; a busy database (a write in progress) just returns, and
-# the next large write tries again.
-_CHECKPOINT_SCRIPT = (
-    "import sqlite3, sys\n"
-    "c = sqlite3.connect(sys.argv[1], timeout=1.0)\n"
-    "c.execute('PRAGMA wal_checkpoint(TRUNCATE)')\n"
-    "c.close()\n"
-)
 
 
 def _retry_busy(op: Callable[[], T]) -> T:
@@ -322,7 +313,8 @@ class CozoStore:
         self._names_generation: str | None = None
         self._lock = threading.Lock()  # guards close() against concurrent use
         self._rw = _ReadWriteLock() if engine == "rocksdb" else None
-        self._checkpointing = threading.Lock()  # held while a checkpoint process runs
+        self._checkpointing = threading.Lock()  # held while a checkpoint runs
+        self._checkpointer = Checkpointer(path)
         if engine != "mem":
             _check_writable(engine, Path(path))
         if engine == "sqlite":
@@ -413,7 +405,8 @@ class CozoStore:
         transaction (3x the database size after a cold index; without end for a language
         server that stays up). A separate process runs the checkpoint: in this process, a
         second SQLite library would not see Cozo's POSIX locks (they are per process) and could
-        fold pages a reader still needs. It runs in the background, one at a time.
+        fold pages a reader still needs (see `sqlite_checkpoint`). It runs in the background,
+        one at a time.
         """
         if self.engine != "sqlite" or self._checkpointing.locked():
             return
@@ -428,14 +421,7 @@ class CozoStore:
 
     def _checkpoint(self) -> None:
         try:
-            subprocess.run(
-                [sys.executable, "-c", _CHECKPOINT_SCRIPT, self.path],
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
+            self._checkpointer.run()
         finally:
             self._checkpointing.release()
 
@@ -445,6 +431,7 @@ class CozoStore:
             if not self._closed:
                 self._closed = True
                 self._db.close()
+                self._checkpointer.close()
 
     # -- writes -------------------------------------------------------------------------------
     def write_files(self, results: Sequence[FileResult], removed: Sequence[str] = ()) -> None:
