@@ -505,6 +505,20 @@ def stats(as_json: JsonOpt = False, db: DbOpt = None, root: RootOpt = None) -> N
         out.print(f"  {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(items.items())))
 
 
+@app.command()
+def serve(
+    tcp: Annotated[
+        str | None, typer.Option("--tcp", help="Listen on HOST:PORT instead of stdio (debugging).")
+    ] = None,
+) -> None:
+    """Run the language server (LSP over stdio): index each workspace folder in the
+    background, re-index on save and on changes on disk, answer symbol, hover and graph
+    queries (`isgraph/query`)."""
+    from isgraph.lsp.server import serve as run_server
+
+    run_server(tcp)
+
+
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

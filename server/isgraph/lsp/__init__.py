@@ -1,0 +1,1 @@
+"""The language server (`isgraph serve`): pygls wiring over IndexService and the Store."""
