@@ -167,3 +167,41 @@ async def test_bad_requests_get_errors_and_the_server_goes_on(client: LanguageCl
     )
     assert outside is None  # a file outside every folder is never read
     assert await symbols(client, "helper")
+
+
+async def test_references_and_call_hierarchy(client: LanguageClient, project: Path) -> None:
+    assert await fresh(client)
+    core = types.TextDocumentIdentifier(uri=(project / "pkg/core.py").as_uri())
+    at_helper = types.Position(line=8, character=5)
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=core,
+            position=at_helper,
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert refs is not None
+    where = sorted((r.uri.rsplit("/", 1)[1], r.range.start.line + 1) for r in refs)
+    # Engine.run calls it (core.py:5); app.py imports it (line 1) and main calls it (line 5)
+    assert where == [("app.py", 1), ("app.py", 5), ("core.py", 5)]
+
+    items = await client.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(text_document=core, position=at_helper)
+    )
+    assert items is not None and [i.name for i in items] == ["helper"]
+    incoming = await client.call_hierarchy_incoming_calls_async(
+        types.CallHierarchyIncomingCallsParams(item=items[0])
+    )
+    assert sorted(c.from_.detail or "" for c in incoming or []) == ["Engine.run", "main"]
+
+    app = types.TextDocumentIdentifier(uri=(project / "app.py").as_uri())
+    main = await client.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(
+            text_document=app, position=types.Position(line=5, character=4)
+        )
+    )
+    assert main is not None and [i.name for i in main] == ["main"]
+    outgoing = await client.call_hierarchy_outgoing_calls_async(
+        types.CallHierarchyOutgoingCallsParams(item=main[0])
+    )
+    assert sorted(c.to.detail or "" for c in outgoing or []) == ["Engine", "Engine.run", "helper"]

@@ -247,6 +247,110 @@ async def definition(ls: IsgraphServer, params: types.DefinitionParams) -> list[
     return [_location(folder, e) for e in await asyncio.to_thread(targets)]
 
 
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[types.Location]:
+    """Where the definition at the cursor is used: the lines of the resolved edges to it."""
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+
+    def uses() -> list[types.Location]:
+        target = _at(folder.store, rel, params.position.line + 1)
+        if target is None:
+            return []
+        out = [
+            types.Location(
+                uri=from_fs_path(str(folder.root / e.path)) or "",
+                range=types.Range(
+                    start=types.Position(line=e.line - 1, character=0),
+                    end=types.Position(line=e.line, character=0),
+                ),
+            )
+            for e in folder.store.edges(dst=target.key)
+        ]
+        if params.context.include_declaration:
+            out.insert(0, _location(folder, target))
+        return out
+
+    return await asyncio.to_thread(uses)
+
+
+def _call_item(folder: Folder, e: Entity) -> types.CallHierarchyItem:
+    return types.CallHierarchyItem(
+        name=e.name,
+        kind=_KINDS.get(e.kind, types.SymbolKind.Function),
+        uri=from_fs_path(str(folder.root / e.path)) or "",
+        range=_range(e),
+        selection_range=_range(e),
+        detail=e.qualname,
+        data=e.key,
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
+async def prepare_call_hierarchy(
+    ls: IsgraphServer, params: types.CallHierarchyPrepareParams
+) -> list[types.CallHierarchyItem]:
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    e = await asyncio.to_thread(_at, folder.store, rel, params.position.line + 1)
+    return [] if e is None or e.kind == "module" else [_call_item(folder, e)]
+
+
+async def _calls(
+    ls: IsgraphServer, item: types.CallHierarchyItem, incoming: bool
+) -> list[tuple[Folder, Entity, list[int]]]:
+    found = ls.folder_of(item.uri)
+    if found is None or not isinstance(item.data, str):
+        return []
+    folder, key = found[0], item.data
+    store = folder.store
+
+    def run() -> list[tuple[Folder, Entity, list[int]]]:
+        edges = (
+            store.edges(kind="calls", dst=key) if incoming else store.edges(kind="calls", src=key)
+        )
+        ends = [(e.src if incoming else e.dst, e.line) for e in edges if e.dst]
+        ents = store.get_entities(k for k, _ in ends if k)
+        return [(folder, ents[k], [line]) for k, line in ends if k in ents]
+
+    return await asyncio.to_thread(run)
+
+
+def _line_range(line: int) -> types.Range:
+    return types.Range(
+        start=types.Position(line=line - 1, character=0),
+        end=types.Position(line=line, character=0),
+    )
+
+
+@server.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
+async def incoming_calls(
+    ls: IsgraphServer, params: types.CallHierarchyIncomingCallsParams
+) -> list[types.CallHierarchyIncomingCall]:
+    return [
+        types.CallHierarchyIncomingCall(
+            from_=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
+        )
+        for folder, e, lines in await _calls(ls, params.item, incoming=True)
+    ]
+
+
+@server.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
+async def outgoing_calls(
+    ls: IsgraphServer, params: types.CallHierarchyOutgoingCallsParams
+) -> list[types.CallHierarchyOutgoingCall]:
+    return [
+        types.CallHierarchyOutgoingCall(
+            to=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
+        )
+        for folder, e, lines in await _calls(ls, params.item, incoming=False)
+    ]
+
+
 @server.feature("isgraph/query")
 async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     """`{"query": "callers"|"callees"|"impact"|"search", "target": KEY or text, "depth": N,
