@@ -1,0 +1,124 @@
+"""Language-server latency, through a real LSP client against `isgraph serve`.
+
+    python bench/lsp_bench.py [CORPUS] [--copies K] [--edits 50] [--queries 100]
+
+Indexes K copies of CORPUS (default: CPython's stdlib, as the other benches prepare it) as one
+workspace folder, waits until the server says its index is fresh, then measures:
+- edit-to-visible: write a new file with a uniquely named function on disk, poll
+  `workspace/symbol` until the name is returned (p50 / p95 over --edits edits);
+- `workspace/symbol` for random name prefixes, and graph-only `textDocument/hover` at random
+  definitions (p50 / p95 over --queries requests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import default_corpus, isgraph_cmd, prepare_corpus
+
+
+def pct(samples: list[float]) -> str:
+    s = sorted(samples)
+    return (
+        f"p50 {statistics.median(s) * 1e3:7.1f} ms   "
+        f"p95 {s[min(len(s) - 1, int(len(s) * 0.95))] * 1e3:7.1f} ms"
+    )
+
+
+async def fresh(client: LanguageClient) -> None:
+    while True:
+        answer = await client.protocol.send_request_async(
+            "isgraph/query", {"query": "search", "target": "x", "limit": 1}
+        )
+        if getattr(answer, "fresh", None) or (isinstance(answer, dict) and answer["fresh"]):
+            return
+        await asyncio.sleep(0.2)
+
+
+async def run(root: Path, edits: int, queries: int) -> None:
+    client = LanguageClient("isgraph-bench", "0")
+    cmd = isgraph_cmd("serve")
+    await client.start_io(cmd[0], *cmd[1:])
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+        )
+    )
+    client.initialized(types.InitializedParams())
+    t0 = time.perf_counter()
+    await fresh(client)
+    print(f"startup index until fresh: {time.perf_counter() - t0:.1f} s")
+    answer = await client.protocol.send_request_async(
+        "isgraph/query", {"query": "search", "target": "get", "limit": 200}
+    )
+    names = [r.name for r in answer.results] or ["get"]
+
+    edit_s = []
+    for i in range(edits):
+        name = f"bench_fn_{uuid.uuid4().hex[:10]}"
+        t = time.perf_counter()
+        (root / f"bench_edit_{i}.py").write_text(f"def {name}():\n    return {i}\n")
+        while True:
+            got = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=name))
+            if got and any(s.name == name for s in got):
+                break
+            await asyncio.sleep(0.005)
+        edit_s.append(time.perf_counter() - t)
+    print(f"edit-to-visible ({edits} edits)          {pct(edit_s)}")
+
+    rng = random.Random(1)
+    sym_s = []
+    for _ in range(queries):
+        q = rng.choice(names)[: rng.randint(2, 6)]
+        t = time.perf_counter()
+        await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=q))
+        sym_s.append(time.perf_counter() - t)
+    print(f"workspace/symbol ({queries} queries)     {pct(sym_s)}")
+
+    files = sorted(root.rglob("*.py"))
+    hover_s = []
+    for _ in range(queries):
+        f = rng.choice(files)
+        lines = f.read_text("utf-8", "replace").count("\n") or 1
+        t = time.perf_counter()
+        await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=f.as_uri()),
+                position=types.Position(line=rng.randrange(lines), character=0),
+            )
+        )
+        hover_s.append(time.perf_counter() - t)
+    print(f"hover, graph only ({queries} requests)   {pct(hover_s)}")
+    await asyncio.wait_for(client.shutdown_async(None), 10)
+    client.exit(None)
+    await asyncio.wait_for(client.stop(), 10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpus", nargs="?", type=Path, default=default_corpus())
+    ap.add_argument("--copies", type=int, default=1)
+    ap.add_argument("--edits", type=int, default=50)
+    ap.add_argument("--queries", type=int, default=100)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="isgraph-lspbench-") as tmp:
+        root = prepare_corpus(args.corpus, Path(tmp), args.copies)
+        print(f"workspace: {args.copies} copies of {args.corpus}")
+        asyncio.run(run(root, args.edits, args.queries))
+
+
+if __name__ == "__main__":
+    main()
