@@ -86,6 +86,12 @@ class Store(Protocol):
         """One transaction: set ``dst``/``resolution`` of existing edges."""
         ...
 
+    def add_edges(self, edges: Sequence[Edge], hashes: Sequence[tuple[str, str]]) -> None:
+        """One transaction: insert the deferred calls of the files in ``hashes`` (decided;
+        see `index.spool`) and set each file's hash. Only files whose stored hash is still
+        empty (waiting for them) take them, and only edges whose source entity exists."""
+        ...
+
     def set_meta(self, key: str, value: str) -> None:
         """Record a store-level fact (e.g. ``resolve_pending``)."""
         ...

@@ -156,6 +156,18 @@ r[src, kind, target_name, dst, resolution] <- $rows
                                               *edge{src, kind, target_name}
 :update edge {src, kind, target_name => dst, resolution}
 """
+# Deferred calls (see `index.spool`): put only for files still waiting for them (empty hash)
+# and only from entities that exist, then the file gets its hash back.
+_ADD_EDGES = f"""{{
+r[{_G}] <- $edges
+?[{_G}] := r[{_G}], *file{{path, hash: ''}}, *entity{{key: src}}
+:put edge {{src, kind, target_name => path, dst, resolution, line, candidates}}
+}}
+{{
+h[path, hash] <- $hashes
+?[path, hash] := h[path, hash], *file{{path, hash: ''}}
+:update file {{path => hash}}
+}}"""
 _GET_META = "?[v] := *meta{k: $k, v}"
 _PUT_META = "?[k, v] <- [[$k, $v]] :put meta {k => v}"
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
@@ -273,6 +285,19 @@ def _entity(row: Sequence[Any]) -> Entity:
 def _edge(row: Sequence[Any]) -> Edge:
     path, src, kind, target_name, dst, resolution, line, candidates = row
     return Edge(src, kind, target_name, path, line, dst, resolution, tuple(candidates))
+
+
+def _edge_row(e: Edge) -> list[Any]:
+    return [
+        e.path,
+        e.src,
+        str(e.kind),
+        e.target_name,
+        e.dst,
+        str(e.resolution),
+        e.line,
+        list(e.candidates),
+    ]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -465,20 +490,7 @@ class CozoStore:
             for r in latest
             for e in r.entities
         ]
-        edges = [
-            [
-                e.path,
-                e.src,
-                str(e.kind),
-                e.target_name,
-                e.dst,
-                str(e.resolution),
-                e.line,
-                list(e.candidates),
-            ]
-            for r in latest
-            for e in r.edges
-        ]
+        edges = [_edge_row(e) for r in latest for e in r.edges]
         aliases = [[a.fqn, a.path, a.target] for r in latest for a in r.aliases]
         files = [
             [
@@ -490,7 +502,7 @@ class CozoStore:
                 r.status,
                 r.error,
                 len(r.entities),
-                len(r.edges),
+                len(r.edges) + r.deferred_count,
             ]
             for r in latest
         ]
@@ -520,6 +532,15 @@ class CozoStore:
             self._run(_UPDATE_EDGES, {"rows": rows}, write=True)
             release_memory()
             self._checkpoint_if_large()
+
+    def add_edges(self, edges: Sequence[Edge], hashes: Sequence[tuple[str, str]]) -> None:
+        """One transaction: put a file's deferred edges and give the file its hash back."""
+        if not hashes:
+            return
+        rows = [_edge_row(e) for e in edges]
+        self._run(_ADD_EDGES, {"edges": rows, "hashes": [list(h) for h in hashes]}, write=True)
+        release_memory()
+        self._checkpoint_if_large()
 
     def set_meta(self, key: str, value: str) -> None:
         self._run(_PUT_META, {"k": key, "v": value}, write=True)
