@@ -15,6 +15,8 @@ the type (``Point.Move``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 from tree_sitter import Node, QueryCursor
@@ -25,6 +27,7 @@ from isgraph.model import Entity, make_key
 
 _JS = {
     "function_declaration": "function",
+    "variable_declarator": "function",  # only when its value is a function (JsSpec.refine)
     "generator_function_declaration": "function",
     "class_declaration": "class",
     "method_definition": "method",
@@ -152,32 +155,73 @@ def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
     root = tree.root_node
     out = Extraction()
     module_name = path.rsplit(".", 1)[0].replace("/", ".")
-    module = Entity(
-        key=make_key(language, "module", path, module_name),
+    module = module_entity(language, path, root, module_name, module_name)
+    out.entities.append(module)
+    for span in sweep(language, path, root, module, module_name):
+        if span.entity.key:
+            out.entities.append(span.entity)
+    if root.has_error:
+        out.syntax_error = f"syntax error at line {first_error_line(root)}"
+    return out
+
+
+def module_entity(language: str, path: str, root: Node, qualname: str, fqn: str) -> Entity:
+    """The file's own entity (kind ``module``): the parent of its top-level definitions."""
+    return Entity(
+        key=make_key(language, "module", path, qualname),
         language=language,
         kind="module",
-        name=module_name.rsplit(".", 1)[-1],
-        qualname=module_name,
+        name=qualname.rsplit(".", 1)[-1],
+        qualname=qualname,
         path=path,
         start_line=1,
         start_col=0,
         end_line=root.end_point[0] + 1,
         end_col=root.end_point[1],
-        fqn=module_name,
+        fqn=fqn,
     )
-    out.entities.append(module)
+
+
+@dataclass(slots=True)
+class Span:
+    """A definition found by the sweep, with its node. ``entity.key`` is "" for an impl block
+    (Rust ``impl``, Swift ``extension``): not an entity, but the type its methods belong to."""
+
+    node: Node
+    entity: Entity
+
+
+def sweep(
+    language: str,
+    path: str,
+    root: Node,
+    module: Entity,
+    namespace: str,
+    refine: Callable[[Node, str], str | None] | None = None,
+) -> list[Span]:
+    """Definitions of ``root`` in source order, with kinds, qualified names and parents.
+
+    ``namespace`` prefixes qualified names to make fqns (a Java package, a Go import path, a
+    JS module path; "" where names are global, as in C). ``refine(node, kind)`` may change a
+    kind or drop a node (None): a JS ``const f = () => ...`` is a function, other consts not.
+    """
     nodes = QueryCursor(get_query(language, _query_source(language))).captures(root).get("def", [])
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     kinds = KINDS[language]
+    spans: list[Span] = []
     # (end byte, entity, kind) of the definitions enclosing the current one
     stack: list[tuple[int, Entity, str]] = [(1 << 62, module, _FILE)]
-    ordinals: dict[tuple[str, str], int] = {("module", module_name): 1}  # keys stay unique
+    ordinals: dict[tuple[str, str], int] = {("module", module.qualname): 1}  # keys stay unique
     for node in nodes:
         while len(stack) > 1 and node.start_byte >= stack[-1][0]:
             stack.pop()
-        kind = kinds[node.type]
+        kind: str | None = kinds[node.type]
         if language == "swift" and node.type == "class_declaration":
             kind = _swift_kind(node)
+        if refine is not None and kind is not None:
+            kind = refine(node, kind)
+        if kind is None:
+            continue
         name, owner = _name(language, node)
         if node.type == "type_spec":  # Go: `type P struct {...}`
             kind = _GO_TYPE_KINDS.get(_type_of(node), "type")
@@ -191,19 +235,22 @@ def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
         if kind == "impl":
             qual_parent = parent.qualname if parent_kind != _FILE else ""
             # an impl block is not an entity: it names the type its methods belong to
+            qual = f"{qual_parent}.{name}" if qual_parent else name
             impl = Entity(
                 key="",
                 language=language,
                 kind="impl",
                 name=name,
-                qualname=f"{qual_parent}.{name}" if qual_parent else name,
+                qualname=qual,
                 path=path,
-                start_line=0,
+                start_line=node.start_point[0] + 1,
                 start_col=0,
-                end_line=0,
+                end_line=node.end_point[0] + 1,
                 end_col=0,
                 parent=parent.key,
+                fqn=f"{namespace}.{qual}" if namespace else qual,
             )
+            spans.append(Span(node, impl))
             stack.append((node.end_byte, impl, "impl"))
             continue
         base = parent.qualname if parent_kind != _FILE else ""
@@ -228,14 +275,12 @@ def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
             end_col=node.end_point[1],
             signature=_signature(node),
             parent=real_parent.key,
-            fqn=f"{module_name}.{qual}",
+            fqn=f"{namespace}.{qual}" if namespace else qual,
         )
-        out.entities.append(entity)
+        spans.append(Span(node, entity))
         if kind in _CONTAINERS:
             stack.append((node.end_byte, entity, kind))
-    if root.has_error:
-        out.syntax_error = f"syntax error at line {_first_error_line(root)}"
-    return out
+    return spans
 
 
 def _name(language: str, node: Node) -> tuple[str, str]:
@@ -296,7 +341,7 @@ def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", "replace")
 
 
-def _first_error_line(root: Node) -> int:
+def first_error_line(root: Node) -> int:
     stack = [root]
     while stack:
         node = stack.pop()

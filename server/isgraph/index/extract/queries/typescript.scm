@@ -1,0 +1,14 @@
+; References for TypeScript and TSX (see extract/engine.py for the capture roles).
+(import_statement) @import
+(export_statement) @import
+(variable_declarator
+  name: (identifier)
+  value: (call_expression
+    function: (identifier) @_req
+    arguments: (arguments (string)))
+  (#eq? @_req "require")) @import
+(call_expression function: (_) @callee) @call
+(new_expression constructor: (_) @callee) @new
+(extends_clause value: (_) @callee) @inherit
+(implements_clause (_) @callee) @inherit
+(extends_type_clause type: (_) @callee) @inherit
