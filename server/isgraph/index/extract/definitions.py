@@ -212,6 +212,8 @@ def sweep(
     # (end byte, entity, kind) of the definitions enclosing the current one
     stack: list[tuple[int, Entity, str]] = [(1 << 62, module, _FILE)]
     ordinals: dict[tuple[str, str], int] = {("module", module.qualname): 1}  # keys stay unique
+    types: dict[str, Entity] = {}  # qualname -> type defined here (impl blocks' owners)
+    owners: dict[int, Entity] = {}  # id(impl pseudo-entity) -> its methods' parent
     for node in nodes:
         while len(stack) > 1 and node.start_byte >= stack[-1][0]:
             stack.pop()
@@ -252,6 +254,8 @@ def sweep(
             )
             spans.append(Span(node, impl))
             stack.append((node.end_byte, impl, "impl"))
+            # its methods' parent: the type, when this file defines it, else the enclosing scope
+            owners[id(impl)] = types.get(qual, parent)
             continue
         base = parent.qualname if parent_kind != _FILE else ""
         if owner:
@@ -259,9 +263,7 @@ def sweep(
         qual = f"{base}.{name}" if base else name
         ordinal = ordinals.get((kind, qual), 0)
         ordinals[(kind, qual)] = ordinal + 1
-        real_parent = (
-            parent if parent_kind != "impl" else stack[-2][1] if len(stack) > 1 else module
-        )
+        real_parent = parent if parent_kind != "impl" else owners.get(id(parent), module)
         entity = Entity(
             key=make_key(language, kind, path, qual, ordinal),
             language=language,
@@ -278,6 +280,8 @@ def sweep(
             fqn=f"{namespace}.{qual}" if namespace else qual,
         )
         spans.append(Span(node, entity))
+        if kind in _TYPES:
+            types.setdefault(qual, entity)
         if kind in _CONTAINERS:
             stack.append((node.end_byte, entity, kind))
     return spans

@@ -34,7 +34,6 @@ class RustSpec(LangSpec):
     language = "rust"
     self_words = frozenset({"self"})
     super_words = frozenset()
-    member_op = "="  # impl methods are not children of the type's entity
 
     def namespace(self, ctx: Context, package: str) -> str:
         return ctx.module or "crate"
@@ -91,6 +90,11 @@ class RustSpec(LangSpec):
                 self._use(child, prefix, ctx, export, out)
 
     def candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        if parts[0] == "self" and len(parts) == 2 and frame.self_type:
+            # `^` when the impl sits beside the type (methods are its children, trait default
+            # methods are found through `impl Trait for Type`), `=` for an impl elsewhere
+            t = frame.self_type
+            return (f"^{t}.{parts[1]}", f"={t}.{parts[1]}", f"?{parts[1]}")
         if parts[0] == "Self" and frame.self_type and len(parts) > 1:
             return (f"={frame.self_type}.{'.'.join(parts[1:])}", f"?{parts[-1]}")
         if parts[0] in ("crate", "super") or (parts[0] == "self" and len(parts) > 2):
