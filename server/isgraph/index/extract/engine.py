@@ -58,6 +58,7 @@ class Import:
     target: str
     star: bool = False
     export: bool = False
+    alts: tuple[str, ...] = ()  # other targets to try, in order (C include directories)
 
 
 @dataclass(slots=True)
@@ -100,6 +101,8 @@ class LangSpec:
     # Whether an import names members of a module (``from m import x``, JS, Java): its edge
     # then falls back to the module when the member is not found. Go imports name packages.
     import_members = True
+    # Calls that are declarations in disguise (Ruby's `require`, `include`): no edge.
+    ignore_calls: frozenset[str] = frozenset()
 
     def namespace(self, ctx: Context, package: str) -> str:
         """The prefix of this file's fqns. ``package`` is the ``@package`` text, if any."""
@@ -291,7 +294,7 @@ class _Emitter:
                     self.out.aliases.append(
                         Alias(ctx.path, f"{self.module.fqn}.{imp.local}", imp.target)
                     )
-            cands = (f"={imp.target}",)
+            cands = (f"={imp.target}", *(f"={alt}" for alt in imp.alts))
             if imp.export and imp.target.startswith(f"{self.module.fqn}."):
                 continue  # `export default f`, `export { a as b }`: a name of this file
             if "." in imp.target and not imp.star and spec.import_members:
@@ -307,6 +310,8 @@ class _Emitter:
             if recv:
                 raw = f"{_text(recv[0])}.{raw}"
         text = self.spec.normalize(raw)
+        if text in self.spec.ignore_calls:
+            return
         self.ctx.raw = raw
         parts = text.split(".")
         if all(_IDENT.fullmatch(p) for p in parts):
@@ -377,7 +382,10 @@ class _Emitter:
 def _outer(frame: Frame) -> Frame:
     """For a base clause, the frame is the class itself: its own name is not `self` there,
     but resolution of the base must not go through the class's members."""
-    return Frame(frame.entity, None, frozenset(), frame.scope)
+    scope = frame.scope
+    if frame.entity.fqn == scope:  # the class's own scope: its bases are named outside it
+        scope = scope.rpartition(".")[0]
+    return Frame(frame.entity, None, frozenset(), scope)
 
 
 def _text(node: Node | None) -> str:

@@ -4,14 +4,32 @@ namespace some languages take from project files (Go's ``go.mod``, Rust's ``Carg
 from __future__ import annotations
 
 from isgraph.index.extract.engine import LangSpec
+from isgraph.index.extract.lang.c import CppSpec, CSpec
+from isgraph.index.extract.lang.csharp import CSharpSpec
 from isgraph.index.extract.lang.go import GoSpec, go_package
 from isgraph.index.extract.lang.java import JavaSpec
 from isgraph.index.extract.lang.js import JsSpec, TsSpec, TsxSpec
+from isgraph.index.extract.lang.php import PhpSpec
+from isgraph.index.extract.lang.ruby import RubySpec
 from isgraph.index.extract.lang.rust import RustSpec, rust_module
+from isgraph.index.extract.lang.swift import SwiftSpec
 
 SPECS: dict[str, LangSpec] = {
     spec.language: spec
-    for spec in (JsSpec(), TsSpec(), TsxSpec(), GoSpec(), JavaSpec(), RustSpec())
+    for spec in (
+        JsSpec(),
+        TsSpec(),
+        TsxSpec(),
+        GoSpec(),
+        JavaSpec(),
+        RustSpec(),
+        CSpec(),
+        CppSpec(),
+        RubySpec(),
+        PhpSpec(),
+        CSharpSpec(),
+        SwiftSpec(),
+    )
 }
 
 
