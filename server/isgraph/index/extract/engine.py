@@ -58,7 +58,8 @@ class Import:
     target: str
     star: bool = False
     export: bool = False
-    alts: tuple[str, ...] = ()  # other targets to try, in order (C include directories)
+    # other targets to try, in order; guesses (C include directories), so ``inferred``
+    alts: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -294,7 +295,7 @@ class _Emitter:
                     self.out.aliases.append(
                         Alias(ctx.path, f"{self.module.fqn}.{imp.local}", imp.target)
                     )
-            cands = (f"={imp.target}", *(f"={alt}" for alt in imp.alts))
+            cands = (f"={imp.target}", *(f"~={alt}" for alt in imp.alts))
             if imp.export and imp.target.startswith(f"{self.module.fqn}."):
                 continue  # `export default f`, `export { a as b }`: a name of this file
             if "." in imp.target and not imp.star and spec.import_members:

@@ -56,6 +56,15 @@ class JsSpec(LangSpec):
                 return []
             target = self.resolve(ctx, unquote(text(args.named_children[0])))
             name = node.child_by_field_name("name")
+            if name is not None and name.type == "object_pattern":  # const { a, b: c } = …
+                out = []
+                for prop in name.named_children:
+                    if prop.type == "shorthand_property_identifier_pattern":
+                        out.append(Import(text(prop), f"{target}.{text(prop)}"))
+                    elif prop.type == "pair_pattern":
+                        key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                        out.append(Import(text(value), f"{target}.{text(key)}"))
+                return out or [Import(None, target)]
             local = text(name) if name is not None and name.type == "identifier" else None
             return [Import(local, target)]
         source = node.child_by_field_name("source")

@@ -2,7 +2,6 @@
 (import_statement) @import
 (export_statement) @import
 (variable_declarator
-  name: (identifier)
   value: (call_expression
     function: (identifier) @_req
     arguments: (arguments (string)))
