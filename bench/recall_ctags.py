@@ -35,7 +35,8 @@ CTAGS_KINDS: dict[str, tuple[str, dict[str, set[str]]]] = {
     ),
     "javascript": (
         "JavaScript",
-        {"function": _FN, "class": {"class"}, "method": _FN, "generator": _FN},
+        # ctags calls an ES5 constructor function (`function X() {}` + `X.prototype.m`) a class
+        {"function": _FN, "class": {"class", "function"}, "method": _FN, "generator": _FN},
     ),
     "typescript": (
         "TypeScript",
@@ -167,6 +168,8 @@ def ctags_defs(root: Path, languages: list[str]) -> set[tuple[str, str, int, str
         if tag.get("kind") not in CTAGS_KINDS[lang][1]:
             continue
         name = tag["name"].rsplit("::", 1)[-1].rsplit(".", 1)[-1]
+        if name.startswith(("Anonymous", "__anon")):  # ctags names anonymous definitions
+            continue
         out.add((lang, path, int(tag["line"]), name, tag["kind"]))
     return out
 
@@ -205,7 +208,9 @@ def main() -> None:
     lost = stats.entities - len(store_entities_all(ents, stats))
     print(f"lost entities: {lost} (store counts {stats.entities}, listed {stats.entities - lost})")
     if "python" in languages:
-        builtins = set(dir(__builtins__)) if not isinstance(__builtins__, dict) else set(__builtins__)
+        builtins = (
+            set(dir(__builtins__)) if not isinstance(__builtins__, dict) else set(__builtins__)
+        )
         to_builtins = sum(
             1 for e in calls if e.resolution == "unresolved" and e.target_name in builtins
         )
@@ -229,7 +234,9 @@ def report(lang: str, ents: list, theirs: set, calls: list) -> None:  # type: ig
     for e in ents:
         if e.language == lang:
             files.add(e.path)
-            ranges.setdefault((e.path, e.name.rsplit(".", 1)[-1]), []).append((e.start_line, e.end_line, e.kind))
+            ranges.setdefault((e.path, e.name.rsplit(".", 1)[-1]), []).append(
+                (e.start_line, e.end_line, e.kind)
+            )
     mine = [t for t in theirs if t[0] == lang and t[1] in files]
     print(f"{lang}: {len(files)} files, ctags definitions {len(mine)}")
     total_hit = total = 0

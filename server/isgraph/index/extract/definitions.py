@@ -28,6 +28,7 @@ from isgraph.model import Entity, make_key
 _JS = {
     "function_declaration": "function",
     "variable_declarator": "function",  # only when its value is a function (JsSpec.refine)
+    "assignment_expression": "function",  # `X.prototype.m = function…` (JsSpec.refine)
     "generator_function_declaration": "function",
     "class_declaration": "class",
     "method_definition": "method",
@@ -35,6 +36,7 @@ _JS = {
 _TS = {
     **_JS,
     "abstract_class_declaration": "class",
+    "function_signature": "function",  # overloads and `declare function`
     "interface_declaration": "interface",
     "type_alias_declaration": "type",
     "enum_declaration": "enum",
@@ -72,6 +74,7 @@ KINDS: dict[str, dict[str, str]] = {
         "const_item": "constant",
         "static_item": "constant",
         "macro_definition": "macro",
+        "associated_type": "type",
         "impl_item": "impl",  # a container only: its methods are named after its type
     },
     "java": {
@@ -295,6 +298,11 @@ def _name(language: str, node: Node) -> tuple[str, str]:
         receiver = _text(node.child_by_field_name("receiver"))
         words = re.sub(r"[^A-Za-z0-9_ ]", " ", receiver).split()  # (p *Point) -> Point
         return _text(node.child_by_field_name("name")), words[-1] if words else ""
+    if node.type == "assignment_expression":  # JS `a.b.m = function…` -> m
+        left = node.child_by_field_name("left")
+        if left is not None and left.type == "member_expression":
+            left = left.child_by_field_name("property")
+        return (_text(left), "") if left is not None and left.type in _NAME_TYPES else ("", "")
     named = node.child_by_field_name("name")
     if named is None:  # C/C++ functions and typedefs: the name is inside the declarator
         declarator = node.child_by_field_name("declarator")
@@ -304,7 +312,8 @@ def _name(language: str, node: Node) -> tuple[str, str]:
         if named is None and node.type == "init_declaration":
             return "init", ""
     text = _text(named)
-    if named is not None and named.type == "qualified_identifier":  # C++ `void A::B::m()`
+    if named is not None and named.type in ("qualified_identifier", "scope_resolution"):
+        # C++ `void A::B::m()`, Ruby `class A::B`
         owner, _, name = text.rpartition("::")
         return name, owner.replace("::", ".")
     return text, ""

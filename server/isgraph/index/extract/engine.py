@@ -320,8 +320,7 @@ class _Emitter:
         else:  # a call on an expression (`f().g`, `a[0].m`): only the method name counts
             last = parts[-1] if parts else ""
             cands = (f"?{last}",) if len(parts) > 1 and _IDENT.fullmatch(last) else ()
-            if cands:
-                text = f"<expr>.{last}"
+            text = f"<expr>.{last}" if cands else "<expr>"
         self._edge(frame.entity, EdgeKind.CALLS, text or raw, node.start_point[0] + 1, cands)
 
     def typed(self, kind: str, caps: dict[str, list[Node]], node: Node, frame: Frame) -> None:

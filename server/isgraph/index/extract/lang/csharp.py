@@ -49,7 +49,7 @@ class CSharpSpec(LangSpec):
         if len(parts) == 1:
             return (f"^{frame.self_type}.{parts[0]}",) if frame.self_type else ()
         if parts[0][:1].isupper():
-            return self.type_candidates(parts, ctx, frame) + (f"?{parts[-1]}",)
+            return (*self.type_candidates(parts, ctx, frame), f"?{parts[-1]}")
         return (f"?{parts[-1]}",)
 
     def type_candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:

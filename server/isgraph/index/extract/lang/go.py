@@ -58,7 +58,9 @@ class GoSpec(LangSpec):
         if span.node.type != "method_declaration":
             return frozenset()
         receiver = span.node.child_by_field_name("receiver")
-        param = receiver.named_children[0] if receiver is not None and receiver.named_children else None
+        param = (
+            receiver.named_children[0] if receiver is not None and receiver.named_children else None
+        )
         name = param.child_by_field_name("name") if param is not None else None
         return frozenset({text(name)}) if name is not None else frozenset()
 

@@ -41,13 +41,19 @@ class JavaSpec(LangSpec):
             return own + tuple(f"={s}.{name}" for s in ctx.stars)  # static on-demand imports
         if parts[0][:1].isupper():
             dotted = ".".join(parts)
-            return tuple(f"={s}.{dotted}" if s else f"={dotted}" for s in self.type_scopes(ctx, frame)) + (f"?{parts[-1]}",)
+            return (
+                *tuple(
+                    f"={s}.{dotted}" if s else f"={dotted}" for s in self.type_scopes(ctx, frame)
+                ),
+                f"?{parts[-1]}",
+            )
         return (f"?{parts[-1]}",)
 
     def type_candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
         if parts[0] in ctx.bindings or parts[0] in ctx.top:
             return self.candidates(parts, ctx, frame)
         dotted = ".".join(parts)
-        return tuple(f"={s}.{dotted}" if s else f"={dotted}" for s in self.type_scopes(ctx, frame)) + (
+        return (
+            *tuple(f"={s}.{dotted}" if s else f"={dotted}" for s in self.type_scopes(ctx, frame)),
             f"={dotted}",
         )

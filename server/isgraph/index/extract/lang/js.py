@@ -37,8 +37,9 @@ class JsSpec(LangSpec):
         return module_path(ctx.path)
 
     def refine(self, node: Node, kind: str) -> str | None:
-        if node.type == "variable_declarator":  # `const f = () => …` is a function
-            value = node.child_by_field_name("value")
+        if node.type in ("variable_declarator", "assignment_expression"):
+            # `const f = () => …`, `X.prototype.m = function…`: functions; other values not
+            value = node.child_by_field_name("value") or node.child_by_field_name("right")
             return "function" if value is not None and value.type in _FUNCTION_VALUES else None
         return kind
 
@@ -62,7 +63,10 @@ class JsSpec(LangSpec):
                     if prop.type == "shorthand_property_identifier_pattern":
                         out.append(Import(text(prop), f"{target}.{text(prop)}"))
                     elif prop.type == "pair_pattern":
-                        key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                        key, value = (
+                            prop.child_by_field_name("key"),
+                            prop.child_by_field_name("value"),
+                        )
                         out.append(Import(text(value), f"{target}.{text(key)}"))
                 return out or [Import(None, target)]
             local = text(name) if name is not None and name.type == "identifier" else None
@@ -111,11 +115,11 @@ class JsSpec(LangSpec):
             return [Import(None, mod, star=True, export=True)]  # export * from "./m"
         if any(c.type == "default" for c in node.children):
             decl = node.child_by_field_name("declaration") or node.child_by_field_name("value")
-            name = decl.child_by_field_name("name") if decl is not None else None
+            named = decl.child_by_field_name("name") if decl is not None else None
             if decl is not None and decl.type == "identifier":
-                name = decl
-            if name is not None:
-                return [Import("default", f"{own}.{text(name)}", export=True)]
+                named = decl
+            if named is not None:
+                return [Import("default", f"{own}.{text(named)}", export=True)]
         return []
 
     def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:

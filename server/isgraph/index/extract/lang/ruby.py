@@ -17,8 +17,20 @@ class RubySpec(LangSpec):
     self_words = frozenset({"self"})
     import_members = False
     ignore_calls = frozenset(
-        {"require", "require_relative", "include", "extend", "prepend", "attr_reader",
-         "attr_writer", "attr_accessor", "private", "protected", "public", "module_function"}
+        {
+            "require",
+            "require_relative",
+            "include",
+            "extend",
+            "prepend",
+            "attr_reader",
+            "attr_writer",
+            "attr_accessor",
+            "private",
+            "protected",
+            "public",
+            "module_function",
+        }
     )
 
     def namespace(self, ctx: Context, package: str) -> str:

@@ -62,7 +62,9 @@ class RustSpec(LangSpec):
         self._use(arg, [], ctx, export, out)
         return out
 
-    def _use(self, node: Node | None, prefix: list[str], ctx: Context, export: bool, out: list[Import]) -> None:
+    def _use(
+        self, node: Node | None, prefix: list[str], ctx: Context, export: bool, out: list[Import]
+    ) -> None:
         if node is None:
             return
         kind = node.type
@@ -76,14 +78,20 @@ class RustSpec(LangSpec):
         elif kind == "use_as_clause":
             parts = [*prefix, *text(node.child_by_field_name("path")).replace(" ", "").split("::")]
             alias = text(node.child_by_field_name("alias"))
-            out.append(Import(None if alias == "_" else alias, ".".join(self._path(parts, ctx)), export=export))
+            out.append(
+                Import(
+                    None if alias == "_" else alias, ".".join(self._path(parts, ctx)), export=export
+                )
+            )
         elif kind == "use_wildcard":
             inner = node.named_children[0] if node.named_children else None
             parts = [*prefix, *text(inner).replace(" ", "").split("::")] if inner else prefix
             out.append(Import(None, ".".join(self._path(parts, ctx)), star=True, export=export))
         elif kind == "scoped_use_list":
-            path = node.child_by_field_name("path")
-            sub = [*prefix, *text(path).replace(" ", "").split("::")] if path is not None else prefix
+            head = node.child_by_field_name("path")
+            sub = (
+                [*prefix, *text(head).replace(" ", "").split("::")] if head is not None else prefix
+            )
             self._use(node.child_by_field_name("list"), sub, ctx, export, out)
         elif kind == "use_list":
             for child in node.named_children:
