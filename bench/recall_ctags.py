@@ -145,6 +145,7 @@ def ctags_defs(root: Path, languages: list[str]) -> set[tuple[str, str, int, str
             "ctags",
             "-R",
             f"--languages={names}",
+            "--langmap=C:+.h",  # isgraph reads `.h` as C (languages.py); ctags as C++
             "--output-format=json",
             "--fields=+nK",
             "-f",

@@ -87,7 +87,12 @@ KINDS: dict[str, dict[str, str]] = {
         "constructor_declaration": "method",
     },
     "c": _C,
-    "cpp": {**_C, "class_specifier": "class", "namespace_definition": "namespace"},
+    "cpp": {
+        **_C,
+        "class_specifier": "class",
+        "namespace_definition": "namespace",
+        "alias_declaration": "type",  # using X = Y;
+    },
     "ruby": {
         "class": "class",
         "module": "module",
@@ -217,6 +222,7 @@ def sweep(
     ordinals: dict[tuple[str, str], int] = {("module", module.qualname): 1}  # keys stay unique
     types: dict[str, Entity] = {}  # qualname -> type defined here (impl blocks' owners)
     owners: dict[int, Entity] = {}  # id(impl pseudo-entity) -> its methods' parent
+    pending: list[tuple[str, Entity]] = []  # (owner qualname, method defined outside it)
     for node in nodes:
         while len(stack) > 1 and node.start_byte >= stack[-1][0]:
             stack.pop()
@@ -283,10 +289,18 @@ def sweep(
             fqn=f"{namespace}.{qual}" if namespace else qual,
         )
         spans.append(Span(node, entity))
+        if owner:
+            pending.append((base, entity))
         if kind in _TYPES:
             types.setdefault(qual, entity)
         if kind in _CONTAINERS:
             stack.append((node.end_byte, entity, kind))
+    # A method defined outside its type (Go receiver, C++ `A::m`) is the type's child when
+    # this file defines the type, before or after the method.
+    for owner_qual, entity in pending:
+        owner_ent = types.get(owner_qual)
+        if owner_ent is not None:
+            entity.parent = owner_ent.key
     return spans
 
 
@@ -312,6 +326,8 @@ def _name(language: str, node: Node) -> tuple[str, str]:
         if named is None and node.type == "init_declaration":
             return "init", ""
     text = _text(named)
+    if " " in text or "\n" in text:  # error recovery took a macro in (`API_ Type f(...)`)
+        text = text.split()[-1]
     if named is not None and named.type in ("qualified_identifier", "scope_resolution"):
         # C++ `void A::B::m()`, Ruby `class A::B`
         owner, _, name = text.rpartition("::")

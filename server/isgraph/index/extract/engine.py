@@ -11,6 +11,10 @@ Per language there are two parts:
   ``@call`` + ``@recv``? + ``@name``   for grammars that split receiver and method (Java)
   ``@new`` + ``@callee``       a constructor call (``new X()``): the edge goes to the class
   ``@inherit`` + ``@callee``   a base type (extends / implements / embeds / trait bounds)
+  ``@local`` + ``@var`` + ``@type``   a variable or parameter of a declared type: ``x.m()``
+                               then names ``m`` of that type (``^T.m``, exact)
+  ``@local`` + ``@var`` + ``@ctor``   a variable assigned ``new T()`` / ``T{}`` / ``T.new``:
+                               the same, as a guess (``~^T.m``; it may be reassigned)
 
 * a ``LangSpec`` subclass (``extract/lang/``): the file's namespace, what an import binds,
   and the candidates of a name that no binding in the file explains.
@@ -40,6 +44,7 @@ MAX_TARGET = 200
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _SEPARATORS = re.compile(r"::|->|\?\.|\\|\.")
 _GENERICS = re.compile(r"<[^<>]*>|\[[^\[\]]*\]")
+_NOT_TYPES = frozenset({"var", "auto", "dynamic", "let", "const", "impl", "dyn"})
 CLASSLIKE = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
 
 
@@ -84,6 +89,8 @@ class Context:
     stars: list[str] = field(default_factory=list)  # wildcard-imported namespaces
     top: dict[str, str] = field(default_factory=dict)  # top-level name here -> its fqn
     local: dict[str, Entity] = field(default_factory=dict)  # fqn -> first entity here
+    # (entity key, variable) -> (type name parts, declared?); None when bound to two types
+    typed: dict[tuple[str, str], tuple[list[str], bool] | None] = field(default_factory=dict)
 
 
 class LangSpec:
@@ -161,6 +168,9 @@ class LangSpec:
             if frame.self_type is not None and len(rest) == 1:
                 return (f">{frame.self_type}.{rest[0]}",)
             return ()
+        typed = ctx.typed.get((frame.entity.key, head)) if ctx.typed else None
+        if typed is not None and len(rest) == 1:
+            return self.member_candidates(typed[0], rest[0], typed[1], ctx, frame)
         target = ctx.bindings.get(head)
         if target is not None:
             return (f"={target}{tail}",)
@@ -168,6 +178,20 @@ class LangSpec:
         if target is not None:
             return (f"={target}{tail}",)
         return self.unbound(parts, ctx, frame)
+
+    def member_candidates(
+        self, type_parts: list[str], attr: str, declared: bool, ctx: Context, frame: Frame
+    ) -> tuple[str, ...]:
+        """``attr`` of a variable whose type is ``type_parts``: looked up in each class the
+        type name may denote (``^``; ``~^`` when the type is only a guess), then by name."""
+        mark = "" if declared else "~"
+        out = []
+        for cand in self.type_candidates(type_parts, ctx, frame):
+            exact = cand.startswith("=")
+            if exact or cand.startswith("~="):
+                fqn = cand[1:] if exact else cand[2:]
+                out.append(f"{mark if exact else '~'}^{fqn}.{attr}")
+        return (*out, f"?{attr}")
 
 
 def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extraction:
@@ -216,6 +240,8 @@ def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extra
             emitter.call(caps, node, frame)
         elif role == "new":
             emitter.typed(EdgeKind.CALLS, caps, node, frame)
+        elif role == "local":
+            emitter.local(caps, frame)
         else:
             emitter.inherit(caps, node, frame)
     if root.has_error:
@@ -223,7 +249,7 @@ def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extra
     return out
 
 
-_ROLES = ("package", "import", "call", "new", "inherit")
+_ROLES = ("package", "import", "call", "new", "inherit", "local")
 
 
 class _Frames:
@@ -322,6 +348,27 @@ class _Emitter:
             cands = (f"?{last}",) if len(parts) > 1 and _IDENT.fullmatch(last) else ()
             text = f"<expr>.{last}" if cands else "<expr>"
         self._edge(frame.entity, EdgeKind.CALLS, text or raw, node.start_point[0] + 1, cands)
+
+    def local(self, caps: dict[str, list[Node]], frame: Frame) -> None:
+        """Remember a variable's type for the calls on it in the same definition."""
+        if "var" not in caps:
+            return
+        declared = "type" in caps
+        type_node = caps["type"][0] if declared else caps.get("ctor", [None])[0]
+        parts = self.spec.normalize(_text(type_node).lstrip("*&").removeprefix("mut ")).split(".")
+        if not all(_IDENT.fullmatch(p) for p in parts) or parts[0] in _NOT_TYPES:
+            return  # `var x = new T()` is the constructor's pattern
+        var = _text(caps["var"][0])
+        ident = (frame.entity.key, var)
+        typed = self.ctx.typed
+        if ident in typed:
+            old = typed[ident]
+            if old is None or old[0] == parts or (old[1] and not declared):
+                return  # same type again, or a guess where the declaration is known
+            if not (declared and not old[1]):
+                typed[ident] = None  # two types: no guess
+                return
+        typed[ident] = (parts, declared)
 
     def typed(self, kind: str, caps: dict[str, list[Node]], node: Node, frame: Frame) -> None:
         text = self.spec.normalize(_text(caps["callee"][0]))

@@ -64,6 +64,14 @@ class GoSpec(LangSpec):
         name = param.child_by_field_name("name") if param is not None else None
         return frozenset({text(name)}) if name is not None else frozenset()
 
+    def candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        if len(parts) == 2 and parts[0] in frame.self_names and frame.self_type:
+            # the receiver: its type and what it embeds (`^`, when the type is in the same
+            # file as the method), its type's methods in other files (`=`), then by name
+            t = frame.self_type
+            return (f"^{t}.{parts[1]}", f"={t}.{parts[1]}", f"?{parts[1]}")
+        return super().candidates(parts, ctx, frame)
+
     def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
         if len(parts) == 1:  # the package's own name (another file) or a dot-import's
             return (f"={ctx.namespace}.{parts[0]}", *(f"={s}.{parts[0]}" for s in ctx.stars))

@@ -7,3 +7,9 @@
 (struct_type (field_declaration_list
   (field_declaration !name type: (pointer_type [(type_identifier) (qualified_type)] @callee)) @inherit))
 (interface_type (type_elem [(type_identifier) (qualified_type)] @callee) @inherit)
+(parameter_declaration name: (identifier) @var type: (_) @type) @local
+(var_spec name: (identifier) @var type: (_) @type) @local
+(short_var_declaration left: (expression_list . (identifier) @var)
+  right: (expression_list . (composite_literal type: (_) @ctor))) @local
+(short_var_declaration left: (expression_list . (identifier) @var)
+  right: (expression_list . (unary_expression operand: (composite_literal type: (_) @ctor)))) @local

@@ -6,3 +6,7 @@
 (superclass (_) @callee) @inherit
 (super_interfaces (type_list (_) @callee)) @inherit
 (extends_interfaces (type_list (_) @callee)) @inherit
+(local_variable_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @var)) @local
+(local_variable_declaration
+  declarator: (variable_declarator name: (identifier) @var value: (object_creation_expression type: (_) @ctor))) @local
+(formal_parameter type: (_) @type name: (identifier) @var) @local

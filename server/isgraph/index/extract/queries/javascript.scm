@@ -10,3 +10,4 @@
 (new_expression constructor: (_) @callee) @new
 (class_heritage (identifier) @callee) @inherit
 (class_heritage (member_expression) @callee) @inherit
+(variable_declarator name: (identifier) @var value: (new_expression constructor: (_) @ctor)) @local

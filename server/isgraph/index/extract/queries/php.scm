@@ -9,3 +9,6 @@
 (base_clause [(name) (qualified_name)] @callee) @inherit
 (class_interface_clause [(name) (qualified_name)] @callee) @inherit
 (use_declaration [(name) (qualified_name)] @callee) @inherit
+(simple_parameter type: (named_type) @type name: (variable_name) @var) @local
+(property_promotion_parameter type: (named_type) @type name: (variable_name) @var) @local
+(assignment_expression left: (variable_name) @var right: (object_creation_expression [(name) (qualified_name)] @ctor)) @local

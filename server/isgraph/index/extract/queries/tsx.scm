@@ -11,3 +11,7 @@
 (extends_clause value: (_) @callee) @inherit
 (implements_clause (_) @callee) @inherit
 (extends_type_clause type: (_) @callee) @inherit
+(required_parameter pattern: (identifier) @var type: (type_annotation (_) @type)) @local
+(optional_parameter pattern: (identifier) @var type: (type_annotation (_) @type)) @local
+(variable_declarator name: (identifier) @var type: (type_annotation (_) @type)) @local
+(variable_declarator name: (identifier) @var value: (new_expression constructor: (_) @ctor)) @local
