@@ -35,8 +35,14 @@ CTAGS_KINDS: dict[str, tuple[str, dict[str, set[str]]]] = {
     ),
     "javascript": (
         "JavaScript",
-        # ctags calls an ES5 constructor function (`function X() {}` + `X.prototype.m`) a class
-        {"function": _FN, "class": {"class", "function"}, "method": _FN, "generator": _FN},
+        # ctags calls an ES5 constructor function (`function X() {}` + `X.prototype.m`) and
+        # an object literal bound to a name (`const config = {…}`) a class
+        {
+            "function": _FN,
+            "class": {"class", "function", "constant"},
+            "method": _FN,
+            "generator": _FN,
+        },
     ),
     "typescript": (
         "TypeScript",

@@ -42,6 +42,7 @@ _TS = {
     "enum_declaration": "enum",
     "internal_module": "namespace",
     "method_signature": "method",
+    "construct_signature": "method",  # `new (…): T` in an interface, named "new"
     "abstract_method_signature": "method",
 }
 _C = {
@@ -143,6 +144,7 @@ _NAME_TYPES = frozenset(
         "constant",
         "name",
         "namespace_identifier",
+        "primitive_type",  # `typedef unsigned long size_t;`: tree-sitter-c knows size_t
     }
 )
 _WS = re.compile(rb"\s+")
@@ -317,17 +319,24 @@ def _name(language: str, node: Node) -> tuple[str, str]:
         if left is not None and left.type == "member_expression":
             left = left.child_by_field_name("property")
         return (_text(left), "") if left is not None and left.type in _NAME_TYPES else ("", "")
+    if node.type == "construct_signature":
+        return "new", ""
     named = node.child_by_field_name("name")
     if named is None:  # C/C++ functions and typedefs: the name is inside the declarator
         declarator = node.child_by_field_name("declarator")
         while declarator is not None and declarator.type not in _NAME_TYPES:
-            declarator = declarator.child_by_field_name("declarator")
+            if declarator.type == "parenthesized_declarator":  # typedef void (*fn)(int);
+                declarator = declarator.named_children[0] if declarator.named_children else None
+            else:
+                declarator = declarator.child_by_field_name("declarator")
         named = declarator
         if named is None and node.type == "init_declaration":
             return "init", ""
     text = _text(named)
-    if " " in text or "\n" in text:  # error recovery took a macro in (`API_ Type f(...)`)
-        text = text.split()[-1]
+    if " " in text or "\n" in text or "(" in text:
+        # error recovery took a macro in (`API_ Type* f()` parses as a qualified name)
+        words = text.split("(", 1)[0].split()
+        text = words[-1].lstrip("*&") if words else ""
     if named is not None and named.type in ("qualified_identifier", "scope_resolution"):
         # C++ `void A::B::m()`, Ruby `class A::B`
         owner, _, name = text.rpartition("::")

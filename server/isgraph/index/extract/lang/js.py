@@ -40,7 +40,12 @@ class JsSpec(LangSpec):
         if node.type in ("variable_declarator", "assignment_expression"):
             # `const f = () => …`, `X.prototype.m = function…`: functions; other values not
             value = node.child_by_field_name("value") or node.child_by_field_name("right")
-            return "function" if value is not None and value.type in _FUNCTION_VALUES else None
+            if value is not None and value.type in _FUNCTION_VALUES:
+                return "function"
+            # an object literal bound to a name (`const config = {…}`): ctags tags these
+            if value is not None and value.type == "object" and node.type == "variable_declarator":
+                return "constant"
+            return None
         return kind
 
     def resolve(self, ctx: Context, spec: str) -> str:
