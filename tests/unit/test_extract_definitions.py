@@ -3,10 +3,8 @@ eleven, ``definitions.py``'s tables underneath): one fixture each. Edges are ass
 tests/pipeline/test_langs.py.
 
 Expected entities are written out: (kind, qualified name, parent's qualified name or "" for
-the file). A `""` parent of a method means it is defined outside its type (Go receivers,
-C++ `A::m`);
-Rust impl blocks and Swift extensions parent their methods to the type when the file defines
-it.
+the file). A method defined outside its type (Go receivers, C++ `A::m`, Rust impl blocks,
+Swift extensions) has the type as its parent when the file defines the type, else the file.
 """
 
 from __future__ import annotations
@@ -179,7 +177,7 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         ("struct", "Point", ""),
         ("interface", "Shape", ""),
         ("method", "Shape.Area", "Shape"),
-        ("method", "Point.Move", ""),
+        ("method", "Point.Move", "Point"),
         ("function", "main", ""),
     ],
     "rust": [
@@ -215,7 +213,7 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         ("namespace", "ns", ""),
         ("class", "ns.Foo", "ns"),
         ("method", "ns.Foo.n", "ns.Foo"),
-        ("method", "ns.Foo.m", ""),
+        ("method", "ns.Foo.m", "ns.Foo"),
         ("struct", "S", ""),
         ("function", "id", ""),
     ],
