@@ -44,6 +44,7 @@ MAX_TARGET = 200
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _SEPARATORS = re.compile(r"::|->|\?\.|\\|\.")
 _GENERICS = re.compile(r"<[^<>]*>|\[[^\[\]]*\]")
+_BOM = b"\xef\xbb\xbf"
 _NOT_TYPES = frozenset({"var", "auto", "dynamic", "let", "const", "impl", "dyn"})
 CLASSLIKE = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
 
@@ -197,6 +198,8 @@ class LangSpec:
 def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extraction:
     """Entities, edges and aliases of one file. Never raises on bad input."""
     language = spec.language
+    if source.startswith(_BOM):  # grammars choke on it; spaces keep every offset
+        source = b"   " + source[3:]
     root = get_parser(language).parse(source).root_node
     out = Extraction()
     ctx = Context(path=path, module=module)
