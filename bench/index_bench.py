@@ -164,6 +164,8 @@ def main() -> None:
     )
     ap.add_argument("--writers", default="1,2,4", help="writer processes for --db, e.g. 1,2,4")
     args = ap.parse_args()
+    global LANGUAGE
+    LANGUAGE = args.language
     scales = [int(s) for s in args.scale.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="isgraph-bench-") as tmp:
