@@ -63,3 +63,39 @@ async def test_fixture_project(language: str, tmp_path: Path) -> None:
     if os.environ.get("ISGRAPH_REGEN"):
         expected_file.write_text(got)
     assert got == expected_file.read_text()
+
+
+async def test_incremental_resolution_follows_a_new_and_a_removed_target(tmp_path: Path) -> None:
+    """A file that appears (or goes) re-resolves the other files' edges that name what it
+    defines, without re-parsing them."""
+    root = tmp_path / "inc"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "a.ts").write_text(
+        'import { later } from "./b";\nexport function f() {\n  return later();\n}\n'
+    )
+    (root / "go.mod").write_text("module example.com/m\n")
+    (root / "p").mkdir()
+    (root / "p" / "a.go").write_text("package p\n\nfunc F() int { return G() }\n")
+    store = open_store("mem")
+
+    def calls() -> dict[str, tuple[str | None, str]]:
+        return {e.target_name: (e.dst, e.resolution) for e in store.edges(kind="calls")}
+
+    try:
+        async with IndexService(root, store, Config(jobs=1)) as service:
+            await service.index()
+            assert calls() == {"later": (None, "unresolved"), "G": (None, "unresolved")}
+            (root / "src" / "b.ts").write_text("export function later() {\n  return 1;\n}\n")
+            (root / "p" / "b.go").write_text("package p\n\nfunc G() int { return 1 }\n")
+            summary = await service.index()
+            assert summary.parsed == 2  # only the new files
+            assert calls() == {
+                "later": ("typescript:function:src/b.ts:later", "exact"),
+                "G": ("go:function:p/b.go:G", "exact"),
+            }
+            (root / "src" / "b.ts").unlink()
+            (root / "p" / "b.go").unlink()
+            await service.index()
+            assert calls() == {"later": (None, "unresolved"), "G": (None, "unresolved")}
+    finally:
+        store.close()

@@ -42,6 +42,7 @@ from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution
 QUERIES = Path(__file__).parent / "queries"
 MAX_TARGET = 200
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_PLAIN = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 _SEPARATORS = re.compile(r"::|->|\?\.|\\|\.")
 _GENERICS = re.compile(r"<[^<>]*>|\[[^\[\]]*\]")
 _BOM = b"\xef\xbb\xbf"
@@ -135,6 +136,8 @@ class LangSpec:
     def normalize(self, text: str) -> str:
         """Callee text -> dotted name (``a::b``, ``a->b``, ``a\\b`` -> ``a.b``); generic
         arguments dropped. Anything that is not a dotted name of identifiers stays as is."""
+        if _PLAIN.fullmatch(text):  # the common case: nothing to rewrite
+            return text
         text = "".join(text.split())
         while True:
             stripped = _GENERICS.sub("", text)
