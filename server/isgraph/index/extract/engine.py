@@ -125,6 +125,10 @@ class LangSpec:
     def imports(self, node: Node, ctx: Context) -> list[Import]:
         return []
 
+    def preprocess(self, source: bytes) -> bytes:
+        """The source as the grammar should see it; the same length, so offsets hold."""
+        return source
+
     def refine(self, node: Node, kind: str) -> str | None:
         """Adjust a definition's kind, or drop it (None). See ``definitions.sweep``."""
         return kind
@@ -203,6 +207,7 @@ def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extra
     language = spec.language
     if source.startswith(_BOM):  # grammars choke on it; spaces keep every offset
         source = b"   " + source[3:]
+    source = spec.preprocess(source)
     root = get_parser(language).parse(source).root_node
     out = Extraction()
     ctx = Context(path=path, module=module)
@@ -328,7 +333,7 @@ class _Emitter:
                         Alias(ctx.path, f"{self.module.fqn}.{imp.local}", imp.target)
                     )
             cands = (f"={imp.target}", *(f"~={alt}" for alt in imp.alts))
-            if imp.export and imp.target.startswith(f"{self.module.fqn}."):
+            if imp.export and imp.target in ctx.local:
                 continue  # `export default f`, `export { a as b }`: a name of this file
             if "." in imp.target and not imp.star and spec.import_members:
                 cands += (f"={imp.target.rsplit('.', 1)[0]}",)  # the module, if not the member

@@ -5,13 +5,47 @@ looked for in the enclosing types, the enclosing namespaces, then the ``using``s
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text
 
+_DIRECTIVE = re.compile(rb"[ \t]*#[ \t]*([a-z]+)")
+
+
+def blank_directives(source: bytes) -> bytes:
+    """Preprocessor lines blanked, and the ``#elif`` / ``#else`` branches with them, as if
+    every first condition held: the grammar trips over a directive inside a member (``#if``
+    around half a statement). Same length, so offsets and lines hold."""
+    out = bytearray(source)
+    depth_skipping = 0  # >0: inside a branch being blanked, at that nesting depth
+    depth = 0
+    pos = 0
+    for line in source.split(b"\n"):
+        m = _DIRECTIVE.match(line)
+        word = m.group(1) if m else b""
+        blank = bool(m) or depth_skipping > 0
+        if word == b"if":
+            depth += 1
+        elif word in (b"elif", b"else") and depth and not depth_skipping:
+            depth_skipping = depth
+        elif word == b"endif" and depth:
+            if depth_skipping == depth:
+                depth_skipping = 0
+            depth -= 1
+        if blank:
+            out[pos : pos + len(line)] = b" " * len(line)
+        pos += len(line) + 1
+    return bytes(out)
+
 
 class CSharpSpec(LangSpec):
     language = "csharp"
+
+    def preprocess(self, source: bytes) -> bytes:
+        return blank_directives(source) if b"#" in source else source
+
     super_words = frozenset({"base"})
 
     def module_fqn(self, ctx: Context) -> str:
