@@ -83,3 +83,10 @@ fn f() { clamp(); renamed(); util::g(); Thing::new(); }
     assert calls["renamed"] == ("=geo.a.b.inner.other",)
     assert calls["util.g"] == ("=geo.util.g",)
     assert calls["Thing.new"] == ("=geo.a.b.inner.Thing.new",)
+
+
+def test_a_variable_named_like_its_type_path_does_not_recurse() -> None:
+    # serde: `fn f(de: D) { let x: de::Foo = …; x.m() }` once recursed without end
+    x = EXTRACTORS["rust"]("a.rs", b"fn f(de: D) { let x: de::Foo = g(); x.m(); }", "c")
+    calls = {e.target_name: e.candidates for e in x.edges}
+    assert calls["x.m"] == ("?m",)

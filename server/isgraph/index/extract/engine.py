@@ -86,6 +86,7 @@ class Context:
     path: str
     module: str  # what the worker computed (Go import path, Rust module path) or ""
     raw: str = ""  # the reference being decided, as written (``a::b`` vs ``a.b`` in Rust)
+    in_type: bool = False  # naming a variable's type (see LangSpec.member_candidates)
     namespace: str = ""
     bindings: dict[str, str] = field(default_factory=dict)  # imported name -> target fqn
     stars: list[str] = field(default_factory=list)  # wildcard-imported namespaces
@@ -176,7 +177,8 @@ class LangSpec:
             if frame.self_type is not None and len(rest) == 1:
                 return (f">{frame.self_type}.{rest[0]}",)
             return ()
-        typed = ctx.typed.get((frame.entity.key, head)) if ctx.typed else None
+        # (not while naming a type: `x: x::T` must not look `x` up as a variable again)
+        typed = ctx.typed.get((frame.entity.key, head)) if ctx.typed and not ctx.in_type else None
         if typed is not None and len(rest) == 1:
             return self.member_candidates(typed[0], rest[0], typed[1], ctx, frame)
         target = ctx.bindings.get(head)
@@ -194,7 +196,12 @@ class LangSpec:
         type name may denote (``^``; ``~^`` when the type is only a guess), then by name."""
         mark = "" if declared else "~"
         out = []
-        for cand in self.type_candidates(type_parts, ctx, frame):
+        ctx.in_type = True
+        try:
+            type_cands = self.type_candidates(type_parts, ctx, frame)
+        finally:
+            ctx.in_type = False
+        for cand in type_cands:
             exact = cand.startswith("=")
             if exact or cand.startswith("~="):
                 fqn = cand[1:] if exact else cand[2:]
