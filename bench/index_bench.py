@@ -1,10 +1,12 @@
 """Cold and warm `isgraph index` next to universal-ctags and the tree-sitter parse floor.
 
-    python bench/index_bench.py [CORPUS] [--jobs 2] [--db-kind sqlite] [--scale 1,2,4] [--json]
+    python bench/index_bench.py [CORPUS] [--language python] [--jobs 2] [--db-kind sqlite]
+                                [--scale 1,2,4] [--json]
 
 All tools run in this one invocation, on the same copy of the corpus, so the ratios stay
 meaningful on a noisy machine. CORPUS defaults to CPython's standard library (site-packages and
-__pycache__ are left out of the copy).
+__pycache__ are left out of the copy). --language picks the files counted, parsed for the floor
+and given to ctags (`--languages=`); isgraph indexes the whole corpus either way.
 
 Figures: files/s of a cold index into a fresh store; isgraph/ctags and isgraph/floor ratios
 (floor = tree-sitter parsing every file once in the same number of processes, start-up
@@ -29,16 +31,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import count_files, default_corpus, isgraph_cmd, mb, prepare_corpus, run_measured
 
+LANGUAGE = "python"  # set from --language in main(); read by the helpers below
 
-def _parse_one(path: str) -> int:
+
+def _files(root: Path, language: str) -> list[str]:
+    from isgraph.index.languages import language_for
+
+    return [str(p) for p in root.rglob("*") if p.is_file() and language_for(p.name) == language]
+
+
+def _parse_one(task: tuple[str, str]) -> int:
     from tree_sitter_language_pack import get_parser
 
+    language, path = task
     with open(path, "rb") as fh:
-        return get_parser("python").parse(fh.read()).root_node.end_byte
+        return get_parser(language).parse(fh.read()).root_node.end_byte  # type: ignore[arg-type]
 
 
 def parse_floor(root: Path, jobs: int) -> float:
-    files = [str(p) for p in root.rglob("*.py")]
+    files = [(LANGUAGE, f) for f in _files(root, LANGUAGE)]
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("forkserver")
     with ctx.Pool(jobs) as pool:
@@ -48,8 +59,12 @@ def parse_floor(root: Path, jobs: int) -> float:
 
 
 def ctags_time(root: Path, out: Path) -> float:
+    from recall_ctags import CTAGS_KINDS
+
+    name = CTAGS_KINDS[LANGUAGE][0] if LANGUAGE in CTAGS_KINDS else "Python"
+    cmd = ["ctags", "-R", f"--languages={name}", "--langmap=C:+.h", "-f", str(out), str(root)]
     t0 = time.perf_counter()
-    subprocess.run(["ctags", "-R", "--languages=Python", "-f", str(out), str(root)], check=True)
+    subprocess.run(cmd, check=True)
     return time.perf_counter() - t0
 
 
@@ -65,7 +80,7 @@ def bench_scale(corpus: Path, work: Path, k: int, jobs: int, db_kind: str) -> di
     for extra in sorted(root.glob("copy_*")):
         if int(extra.name.split("_")[1]) > k:
             shutil.rmtree(extra)
-    files = count_files(root)
+    files = len(_files(root, LANGUAGE))
     store = work / f"store_{k}"
     shutil.rmtree(store, ignore_errors=True)
     db = "mem" if db_kind == "mem" else f"{db_kind}:{store / 'index.db'}"
@@ -137,6 +152,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("corpus", nargs="?", type=Path, default=default_corpus())
+    ap.add_argument("--language", default="python", help="the files counted and timed")
     ap.add_argument("--jobs", type=int, default=max(1, multiprocessing.cpu_count()))
     ap.add_argument("--db-kind", choices=["sqlite", "rocksdb", "mem"], default="sqlite")
     ap.add_argument("--scale", default="1", help="comma-separated copy counts, e.g. 1,2,4")
@@ -148,6 +164,8 @@ def main() -> None:
     )
     ap.add_argument("--writers", default="1,2,4", help="writer processes for --db, e.g. 1,2,4")
     args = ap.parse_args()
+    global LANGUAGE
+    LANGUAGE = args.language
     scales = [int(s) for s in args.scale.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="isgraph-bench-") as tmp:
@@ -156,7 +174,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(f"corpus {args.corpus}  jobs {args.jobs}  store {args.db_kind}")
+    print(f"corpus {args.corpus}  language {LANGUAGE}  jobs {args.jobs}  store {args.db_kind}")
     for r in rows:
         res = r["edges_by_resolution"]
         assert isinstance(res, dict)

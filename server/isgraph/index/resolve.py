@@ -29,6 +29,22 @@ CACHE_LIMIT = 10_000  # entries per cache before it is dropped (keeps memory fla
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
 
 
+# Languages whose names may denote each other's definitions: a .tsx file imports a .ts
+# module, C++ calls functions of C files. A candidate never resolves into another family:
+# names collide across languages (a C function `helper`, a Ruby method `helper`), calls don't
+# cross them.
+_FAMILY = {"typescript": "js", "tsx": "js", "javascript": "js", "cpp": "c"}
+
+
+def family(language: str) -> str:
+    """The language family of a language (see ``_FAMILY``)."""
+    return _FAMILY.get(language, language)
+
+
+def _edge_family(edge: Edge) -> str:
+    return family(edge.src.split(":", 1)[0])  # keys start with the language (make_key)
+
+
 class _Need(Exception):
     """A lookup missed the cache; the batch is retried after a fetch."""
 
@@ -118,6 +134,7 @@ class Resolver:
 
     # -- one edge ---------------------------------------------------------------------------
     def _resolve(self, edge: Edge) -> tuple[Entity | None, str]:
+        fam = _edge_family(edge)
         for cand in edge.candidates:
             label = Resolution.EXACT
             if cand.startswith("~"):
@@ -125,14 +142,15 @@ class Resolver:
             op, body = cand[:1], cand[1:]
             target: Entity | None = None
             if op == "=":
-                target = _pick(self._name(body, 0), edge.path)
+                target = _pick(_in_family(self._name(body, 0), fam), edge.path)
             elif op in ("^", ">") and "." in body:
                 owner, attr = body.rsplit(".", 1)
-                cls = _pick([e for e in self._name(owner, 0) if e.kind in CLASS_KINDS], edge.path)
+                classes = [e for e in self._name(owner, 0) if e.kind in CLASS_KINDS]
+                cls = _pick(_in_family(classes, fam), edge.path)
                 if cls is not None:
                     target = self._member(cls, attr, op == "^", 0)
             elif op == "?":
-                found = self._by_name(body)
+                found = _in_family(self._by_name(body), fam)
                 if len(found) == 1:
                     target, label = found[0], Resolution.INFERRED
             # A class inheriting or a module importing itself is a shadowing artefact;
@@ -264,8 +282,15 @@ class Resolver:
                 # Only uniqueness matters for `?name`: keep two at most (common names such as
                 # `__init__` have thousands of definitions, and grow with the repo). Stubs
                 # don't count: a method name unique in the repo stays a usable guess.
-                own = [e for e in named.get(name, ()) if not is_external(e.path)]
-                self._named[name] = own[:2]
+                # Two per language family: `?name` asks for uniqueness within the family.
+                kept: list[Entity] = []
+                per: dict[str, int] = {}
+                for e in named.get(name, ()):
+                    fam = family(e.language)
+                    if not is_external(e.path) and per.get(fam, 0) < 2:
+                        per[fam] = per.get(fam, 0) + 1
+                        kept.append(e)
+                self._named[name] = kept
             self._need_named.clear()
         if self._need_keys:
             got = self.store.get_entities(self._need_keys)
@@ -292,6 +317,12 @@ class Resolver:
         ):
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
+
+
+def _in_family(ents: list[Entity], fam: str) -> list[Entity]:
+    if all(family(e.language) == fam for e in ents):  # the common case: no copy
+        return ents
+    return [e for e in ents if family(e.language) == fam]
 
 
 def _pick(ents: Iterable[Entity], near: str) -> Entity | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from isgraph.index.extract import EXTRACTORS
+from isgraph.index.extract.lang import module_of
 from isgraph.index.spool import pack, should_defer
 from isgraph.index.stubs import STUB_PREFIX, is_external, stub_module
 from isgraph.model import EdgeKind, FileResult, FileStatus
@@ -96,7 +97,10 @@ def process_file(root: str, task: FileTask, max_size: int, defer: bool = False) 
     extractor = EXTRACTORS.get(task.language)
     if extractor is None:
         return _skip(result, f"no extractor for {task.language}")
-    module = python_module_name(root, task.relpath) if task.language == "python" else ""
+    if task.language == "python":
+        module = python_module_name(root, task.relpath)
+    else:
+        module = module_of(root, task.relpath, task.language)
     try:
         extraction = extractor(task.relpath, data, module)
     except RecursionError:

@@ -1,4 +1,9 @@
-"""Language extractors: ``EXTRACTORS[language](path, source, module) -> Extraction``."""
+"""Language extractors: ``EXTRACTORS[language](path, source, module) -> Extraction``.
+
+Python has its own extractor (``python.py``); the languages with a spec in ``lang/`` run the
+shared query engine (``engine.py``: entities, calls, imports, inheritance, candidates); any
+other language with a node-type table gets definitions only (``definitions.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from collections.abc import Callable
 
 from isgraph.index.extract.base import Extraction
 from isgraph.index.extract.definitions import KINDS, extract_definitions
+from isgraph.index.extract.engine import LangSpec, extract_with
+from isgraph.index.extract.lang import SPECS
 from isgraph.index.extract.python import extract_python
 
 Extractor = Callable[[str, bytes, str], Extraction]
@@ -18,11 +25,17 @@ def _definitions_only(language: str) -> Extractor:
     return extract
 
 
-# Python has a full extractor (entities, calls, imports, inheritance, resolution candidates);
-# the other languages get definitions only until theirs land.
+def _engine(spec: LangSpec) -> Extractor:
+    def extract(path: str, source: bytes, module: str) -> Extraction:
+        return extract_with(spec, path, source, module)
+
+    return extract
+
+
 EXTRACTORS: dict[str, Extractor] = {
-    "python": extract_python,
     **{language: _definitions_only(language) for language in KINDS},
+    **{language: _engine(spec) for language, spec in SPECS.items()},
+    "python": extract_python,
 }
 
 __all__ = ["EXTRACTORS", "Extraction", "Extractor"]

@@ -15,6 +15,8 @@ the type (``Point.Move``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 from tree_sitter import Node, QueryCursor
@@ -25,6 +27,8 @@ from isgraph.model import Entity, make_key
 
 _JS = {
     "function_declaration": "function",
+    "variable_declarator": "function",  # only when its value is a function (JsSpec.refine)
+    "assignment_expression": "function",  # `X.prototype.m = function…` (JsSpec.refine)
     "generator_function_declaration": "function",
     "class_declaration": "class",
     "method_definition": "method",
@@ -32,11 +36,13 @@ _JS = {
 _TS = {
     **_JS,
     "abstract_class_declaration": "class",
+    "function_signature": "function",  # overloads and `declare function`
     "interface_declaration": "interface",
     "type_alias_declaration": "type",
     "enum_declaration": "enum",
     "internal_module": "namespace",
     "method_signature": "method",
+    "construct_signature": "method",  # `new (…): T` in an interface, named "new"
     "abstract_method_signature": "method",
 }
 _C = {
@@ -69,6 +75,7 @@ KINDS: dict[str, dict[str, str]] = {
         "const_item": "constant",
         "static_item": "constant",
         "macro_definition": "macro",
+        "associated_type": "type",
         "impl_item": "impl",  # a container only: its methods are named after its type
     },
     "java": {
@@ -81,7 +88,12 @@ KINDS: dict[str, dict[str, str]] = {
         "constructor_declaration": "method",
     },
     "c": _C,
-    "cpp": {**_C, "class_specifier": "class", "namespace_definition": "namespace"},
+    "cpp": {
+        **_C,
+        "class_specifier": "class",
+        "namespace_definition": "namespace",
+        "alias_declaration": "type",  # using X = Y;
+    },
     "ruby": {
         "class": "class",
         "module": "module",
@@ -132,6 +144,7 @@ _NAME_TYPES = frozenset(
         "constant",
         "name",
         "namespace_identifier",
+        "primitive_type",  # `typedef unsigned long size_t;`: tree-sitter-c knows size_t
     }
 )
 _WS = re.compile(rb"\s+")
@@ -152,32 +165,76 @@ def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
     root = tree.root_node
     out = Extraction()
     module_name = path.rsplit(".", 1)[0].replace("/", ".")
-    module = Entity(
-        key=make_key(language, "module", path, module_name),
+    module = module_entity(language, path, root, module_name, module_name)
+    out.entities.append(module)
+    for span in sweep(language, path, root, module, module_name):
+        if span.entity.key:
+            out.entities.append(span.entity)
+    if root.has_error:
+        out.syntax_error = f"syntax error at line {first_error_line(root)}"
+    return out
+
+
+def module_entity(language: str, path: str, root: Node, qualname: str, fqn: str) -> Entity:
+    """The file's own entity (kind ``module``): the parent of its top-level definitions."""
+    return Entity(
+        key=make_key(language, "module", path, qualname),
         language=language,
         kind="module",
-        name=module_name.rsplit(".", 1)[-1],
-        qualname=module_name,
+        name=qualname.rsplit(".", 1)[-1],
+        qualname=qualname,
         path=path,
         start_line=1,
         start_col=0,
         end_line=root.end_point[0] + 1,
         end_col=root.end_point[1],
-        fqn=module_name,
+        fqn=fqn,
     )
-    out.entities.append(module)
+
+
+@dataclass(slots=True)
+class Span:
+    """A definition found by the sweep, with its node. ``entity.key`` is "" for an impl block
+    (Rust ``impl``, Swift ``extension``): not an entity, but the type its methods belong to."""
+
+    node: Node
+    entity: Entity
+
+
+def sweep(
+    language: str,
+    path: str,
+    root: Node,
+    module: Entity,
+    namespace: str,
+    refine: Callable[[Node, str], str | None] | None = None,
+) -> list[Span]:
+    """Definitions of ``root`` in source order, with kinds, qualified names and parents.
+
+    ``namespace`` prefixes qualified names to make fqns (a Java package, a Go import path, a
+    JS module path; "" where names are global, as in C). ``refine(node, kind)`` may change a
+    kind or drop a node (None): a JS ``const f = () => ...`` is a function, other consts not.
+    """
     nodes = QueryCursor(get_query(language, _query_source(language))).captures(root).get("def", [])
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     kinds = KINDS[language]
+    spans: list[Span] = []
     # (end byte, entity, kind) of the definitions enclosing the current one
     stack: list[tuple[int, Entity, str]] = [(1 << 62, module, _FILE)]
-    ordinals: dict[tuple[str, str], int] = {("module", module_name): 1}  # keys stay unique
+    ordinals: dict[tuple[str, str], int] = {("module", module.qualname): 1}  # keys stay unique
+    types: dict[str, Entity] = {}  # qualname -> type defined here (impl blocks' owners)
+    owners: dict[int, Entity] = {}  # id(impl pseudo-entity) -> its methods' parent
+    pending: list[tuple[str, Entity]] = []  # (owner qualname, method defined outside it)
     for node in nodes:
         while len(stack) > 1 and node.start_byte >= stack[-1][0]:
             stack.pop()
-        kind = kinds[node.type]
+        kind: str | None = kinds[node.type]
         if language == "swift" and node.type == "class_declaration":
             kind = _swift_kind(node)
+        if refine is not None and kind is not None:
+            kind = refine(node, kind)
+        if kind is None:
+            continue
         name, owner = _name(language, node)
         if node.type == "type_spec":  # Go: `type P struct {...}`
             kind = _GO_TYPE_KINDS.get(_type_of(node), "type")
@@ -191,20 +248,25 @@ def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
         if kind == "impl":
             qual_parent = parent.qualname if parent_kind != _FILE else ""
             # an impl block is not an entity: it names the type its methods belong to
+            qual = f"{qual_parent}.{name}" if qual_parent else name
             impl = Entity(
                 key="",
                 language=language,
                 kind="impl",
                 name=name,
-                qualname=f"{qual_parent}.{name}" if qual_parent else name,
+                qualname=qual,
                 path=path,
-                start_line=0,
+                start_line=node.start_point[0] + 1,
                 start_col=0,
-                end_line=0,
+                end_line=node.end_point[0] + 1,
                 end_col=0,
                 parent=parent.key,
+                fqn=f"{namespace}.{qual}" if namespace else qual,
             )
+            spans.append(Span(node, impl))
             stack.append((node.end_byte, impl, "impl"))
+            # its methods' parent: the type, when this file defines it, else the enclosing scope
+            owners[id(impl)] = types.get(qual, parent)
             continue
         base = parent.qualname if parent_kind != _FILE else ""
         if owner:
@@ -212,9 +274,7 @@ def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
         qual = f"{base}.{name}" if base else name
         ordinal = ordinals.get((kind, qual), 0)
         ordinals[(kind, qual)] = ordinal + 1
-        real_parent = (
-            parent if parent_kind != "impl" else stack[-2][1] if len(stack) > 1 else module
-        )
+        real_parent = parent if parent_kind != "impl" else owners.get(id(parent), module)
         entity = Entity(
             key=make_key(language, kind, path, qual, ordinal),
             language=language,
@@ -228,14 +288,22 @@ def extract_definitions(language: str, path: str, source: bytes) -> Extraction:
             end_col=node.end_point[1],
             signature=_signature(node),
             parent=real_parent.key,
-            fqn=f"{module_name}.{qual}",
+            fqn=f"{namespace}.{qual}" if namespace else qual,
         )
-        out.entities.append(entity)
+        spans.append(Span(node, entity))
+        if owner:
+            pending.append((base, entity))
+        if kind in _TYPES:
+            types.setdefault(qual, entity)
         if kind in _CONTAINERS:
             stack.append((node.end_byte, entity, kind))
-    if root.has_error:
-        out.syntax_error = f"syntax error at line {_first_error_line(root)}"
-    return out
+    # A method defined outside its type (Go receiver, C++ `A::m`) is the type's child when
+    # this file defines the type, before or after the method.
+    for owner_qual, entity in pending:
+        owner_ent = types.get(owner_qual)
+        if owner_ent is not None:
+            entity.parent = owner_ent.key
+    return spans
 
 
 def _name(language: str, node: Node) -> tuple[str, str]:
@@ -246,16 +314,31 @@ def _name(language: str, node: Node) -> tuple[str, str]:
         receiver = _text(node.child_by_field_name("receiver"))
         words = re.sub(r"[^A-Za-z0-9_ ]", " ", receiver).split()  # (p *Point) -> Point
         return _text(node.child_by_field_name("name")), words[-1] if words else ""
+    if node.type == "assignment_expression":  # JS `a.b.m = function…` -> m
+        left = node.child_by_field_name("left")
+        if left is not None and left.type == "member_expression":
+            left = left.child_by_field_name("property")
+        return (_text(left), "") if left is not None and left.type in _NAME_TYPES else ("", "")
+    if node.type == "construct_signature":
+        return "new", ""
     named = node.child_by_field_name("name")
     if named is None:  # C/C++ functions and typedefs: the name is inside the declarator
         declarator = node.child_by_field_name("declarator")
         while declarator is not None and declarator.type not in _NAME_TYPES:
-            declarator = declarator.child_by_field_name("declarator")
+            if declarator.type == "parenthesized_declarator":  # typedef void (*fn)(int);
+                declarator = declarator.named_children[0] if declarator.named_children else None
+            else:
+                declarator = declarator.child_by_field_name("declarator")
         named = declarator
         if named is None and node.type == "init_declaration":
             return "init", ""
     text = _text(named)
-    if named is not None and named.type == "qualified_identifier":  # C++ `void A::B::m()`
+    if " " in text or "\n" in text or "(" in text:
+        # error recovery took a macro in (`API_ Type* f()` parses as a qualified name)
+        words = text.split("(", 1)[0].split()
+        text = words[-1].lstrip("*&") if words else ""
+    if named is not None and named.type in ("qualified_identifier", "scope_resolution"):
+        # C++ `void A::B::m()`, Ruby `class A::B`
         owner, _, name = text.rpartition("::")
         return name, owner.replace("::", ".")
     return text, ""
@@ -296,7 +379,7 @@ def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", "replace")
 
 
-def _first_error_line(root: Node) -> int:
+def first_error_line(root: Node) -> int:
     stack = [root]
     while stack:
         node = stack.pop()

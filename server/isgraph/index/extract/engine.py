@@ -1,0 +1,468 @@
+"""The shared extractor for languages described by a query file and a small ``LangSpec``.
+
+Per language there are two parts:
+
+* ``queries/<language>.scm``: a tree-sitter query whose patterns capture *references*. Each
+  pattern has one role capture, named after what it finds, and a few part captures:
+
+  ``@package`` (+ ``@name``)   the file's package / namespace declaration
+  ``@import``                  an import statement (the spec reads it; syntax varies too much)
+  ``@call`` + ``@callee``      a call; ``@callee`` is the called expression, or
+  ``@call`` + ``@recv``? + ``@name``   for grammars that split receiver and method (Java)
+  ``@new`` + ``@callee``       a constructor call (``new X()``): the edge goes to the class
+  ``@inherit`` + ``@callee``   a base type (extends / implements / embeds / trait bounds)
+  ``@local`` + ``@var`` + ``@type``   a variable or parameter of a declared type: ``x.m()``
+                               then names ``m`` of that type (``^T.m``, exact)
+  ``@local`` + ``@var`` + ``@ctor``   a variable assigned ``new T()`` / ``T{}`` / ``T.new``:
+                               the same, as a guess (``~^T.m``; it may be reassigned)
+
+* a ``LangSpec`` subclass (``extract/lang/``): the file's namespace, what an import binds,
+  and the candidates of a name that no binding in the file explains.
+
+Definitions come from the node-type tables of ``definitions.py`` (one query, one sweep). The
+engine then attributes every reference to the innermost definition around it, turns its text
+into resolution candidates (``model.Edge``), and settles in place those that name a
+definition of this very file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from tree_sitter import Node, QueryCursor
+
+from isgraph.index.extract.base import Extraction
+from isgraph.index.extract.definitions import Span, first_error_line, module_entity, sweep
+from isgraph.index.parse import get_parser, get_query
+from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution
+
+QUERIES = Path(__file__).parent / "queries"
+MAX_TARGET = 200
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_PLAIN = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+_SEPARATORS = re.compile(r"::|->|\?\.|\\|\.")
+_GENERICS = re.compile(r"<[^<>]*>|\[[^\[\]]*\]")
+_BOM = b"\xef\xbb\xbf"
+_NOT_TYPES = frozenset({"var", "auto", "dynamic", "let", "const", "impl", "dyn"})
+CLASSLIKE = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
+
+
+@cache
+def query_source(language: str) -> str:
+    return (QUERIES / f"{language}.scm").read_text()
+
+
+@dataclass(slots=True)
+class Import:
+    """What one import binds. ``local`` None binds nothing (``import "side-effect"``);
+    ``star`` makes ``target`` a namespace searched for unbound names; ``export`` marks a
+    re-export (JS ``export … from``, Rust ``pub use``), which other files may import through."""
+
+    local: str | None
+    target: str
+    star: bool = False
+    export: bool = False
+    # other targets to try, in order; guesses (C include directories), so ``inferred``
+    alts: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Frame:
+    """The definition a reference sits in, and what ``self`` means there."""
+
+    entity: Entity  # the innermost entity (the module at top level)
+    self_type: str | None = None  # fqn of the enclosing type (class, impl target, receiver)
+    self_names: frozenset[str] = frozenset()  # names denoting the instance (Go receivers)
+    scope: str = ""  # fqn of the innermost enclosing namespace-like container
+
+
+@dataclass(slots=True)
+class Context:
+    """What the spec sees of the file being extracted."""
+
+    path: str
+    module: str  # what the worker computed (Go import path, Rust module path) or ""
+    raw: str = ""  # the reference being decided, as written (``a::b`` vs ``a.b`` in Rust)
+    in_type: bool = False  # naming a variable's type (see LangSpec.member_candidates)
+    namespace: str = ""
+    bindings: dict[str, str] = field(default_factory=dict)  # imported name -> target fqn
+    stars: list[str] = field(default_factory=list)  # wildcard-imported namespaces
+    top: dict[str, str] = field(default_factory=dict)  # top-level name here -> its fqn
+    local: dict[str, Entity] = field(default_factory=dict)  # fqn -> first entity here
+    # (entity key, variable) -> (type name parts, declared?); None when bound to two types
+    typed: dict[tuple[str, str], tuple[list[str], bool] | None] = field(default_factory=dict)
+
+
+class LangSpec:
+    """Per-language knowledge the engine asks for. Defaults suit a C-like language whose
+    definitions live in one global namespace; subclasses override what differs."""
+
+    language = ""
+    self_words: frozenset[str] = frozenset({"this"})
+    super_words: frozenset[str] = frozenset({"super"})
+    # Candidate operator for calls on the instance: `^` follows bases; `=` for languages
+    # whose methods are not children of their type's entity (Rust impls).
+    member_op = "^"
+    # Whether file-level import bindings are published as aliases (re-export semantics);
+    # only `Import.export` ones are otherwise.
+    alias_all_imports = False
+    # Whether an import names members of a module (``from m import x``, JS, Java): its edge
+    # then falls back to the module when the member is not found. Go imports name packages.
+    import_members = True
+    # Calls that are declarations in disguise (Ruby's `require`, `include`): no edge.
+    ignore_calls: frozenset[str] = frozenset()
+
+    def namespace(self, ctx: Context, package: str) -> str:
+        """The prefix of this file's fqns. ``package`` is the ``@package`` text, if any."""
+        return package
+
+    def module_fqn(self, ctx: Context) -> str:
+        """The fqn of the file's module entity (what an import of the file names)."""
+        return ctx.namespace or ctx.path
+
+    def imports(self, node: Node, ctx: Context) -> list[Import]:
+        return []
+
+    def preprocess(self, source: bytes) -> bytes:
+        """The source as the grammar should see it; the same length, so offsets hold."""
+        return source
+
+    def refine(self, node: Node, kind: str) -> str | None:
+        """Adjust a definition's kind, or drop it (None). See ``definitions.sweep``."""
+        return kind
+
+    def self_names(self, span: Span) -> frozenset[str]:
+        """Extra names that mean the instance inside this definition (a Go receiver)."""
+        return frozenset()
+
+    def normalize(self, text: str) -> str:
+        """Callee text -> dotted name (``a::b``, ``a->b``, ``a\\b`` -> ``a.b``); generic
+        arguments dropped. Anything that is not a dotted name of identifiers stays as is."""
+        if _PLAIN.fullmatch(text):  # the common case: nothing to rewrite
+            return text
+        text = "".join(text.split())
+        while True:
+            stripped = _GENERICS.sub("", text)
+            if stripped == text:
+                break
+            text = stripped
+        return _SEPARATORS.sub(".", text).lstrip(".")
+
+    def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        """Candidates for a name whose head no binding of the file explains."""
+        if len(parts) == 1:
+            if frame.self_type:
+                return (f"^{frame.self_type}.{parts[0]}", f"~={parts[0]}")
+            return (f"~={parts[0]}",)
+        return (f"?{parts[-1]}",)
+
+    def type_candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        """Candidates for a type name (base classes, constructors)."""
+        return self.candidates(parts, ctx, frame)
+
+    # -- the common part ------------------------------------------------------------------
+    def candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        head, rest = parts[0], parts[1:]
+        tail = "".join(f".{p}" for p in rest)
+        if head in self.self_words or head in frame.self_names:
+            if frame.self_type is None or not rest:
+                return (f"?{rest[-1]}",) if rest else ()
+            if len(rest) == 1:
+                return (f"{self.member_op}{frame.self_type}.{rest[0]}", f"?{rest[0]}")
+            return (f"?{rest[-1]}",)
+        if head in self.super_words:
+            if frame.self_type is not None and len(rest) == 1:
+                return (f">{frame.self_type}.{rest[0]}",)
+            return ()
+        # (not while naming a type: `x: x::T` must not look `x` up as a variable again)
+        typed = ctx.typed.get((frame.entity.key, head)) if ctx.typed and not ctx.in_type else None
+        if typed is not None and len(rest) == 1:
+            return self.member_candidates(typed[0], rest[0], typed[1], ctx, frame)
+        target = ctx.bindings.get(head)
+        if target is not None:
+            return (f"={target}{tail}",)
+        target = ctx.top.get(head)
+        if target is not None:
+            return (f"={target}{tail}",)
+        return self.unbound(parts, ctx, frame)
+
+    def member_candidates(
+        self, type_parts: list[str], attr: str, declared: bool, ctx: Context, frame: Frame
+    ) -> tuple[str, ...]:
+        """``attr`` of a variable whose type is ``type_parts``: looked up in each class the
+        type name may denote (``^``; ``~^`` when the type is only a guess), then by name."""
+        mark = "" if declared else "~"
+        out = []
+        ctx.in_type = True
+        try:
+            type_cands = self.type_candidates(type_parts, ctx, frame)
+        finally:
+            ctx.in_type = False
+        for cand in type_cands:
+            exact = cand.startswith("=")
+            if exact or cand.startswith("~="):
+                fqn = cand[1:] if exact else cand[2:]
+                out.append(f"{mark if exact else '~'}^{fqn}.{attr}")
+        return (*out, f"?{attr}")
+
+
+def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extraction:
+    """Entities, edges and aliases of one file. Never raises on bad input."""
+    language = spec.language
+    if source.startswith(_BOM):  # grammars choke on it; spaces keep every offset
+        source = b"   " + source[3:]
+    source = spec.preprocess(source)
+    root = get_parser(language).parse(source).root_node
+    out = Extraction()
+    ctx = Context(path=path, module=module)
+    matches = QueryCursor(get_query(language, query_source(language))).matches(root)
+    refs: list[tuple[str, dict[str, list[Node]]]] = []
+    package = ""
+    for _, caps in matches:
+        role = next((r for r in _ROLES if r in caps), None)
+        if role == "package":
+            name = caps.get("name", caps["package"])[0]
+            package = package or _text(name)
+        elif role is not None:
+            refs.append((role, caps))
+    ctx.namespace = spec.namespace(ctx, spec.normalize(package) if package else "")
+    qual = path.rsplit(".", 1)[0].replace("/", ".")
+    module_ent = module_entity(language, path, root, qual, spec.module_fqn(ctx))
+    out.entities.append(module_ent)
+    spans = sweep(language, path, root, module_ent, ctx.namespace, spec.refine)
+    for span in spans:
+        ent = span.entity
+        if not ent.key:
+            continue
+        out.entities.append(ent)
+        ctx.local.setdefault(ent.fqn, ent)
+        if ent.parent == module_ent.key:
+            ctx.top.setdefault(ent.name, ent.fqn)
+    ctx.local.setdefault(module_ent.fqn, module_ent)
+    emitter = _Emitter(spec, ctx, out, module_ent)
+    # imports first: a call may come before the import that explains it (hoisting)
+    for role, caps in refs:
+        if role == "import":
+            emitter.imports(caps["import"][0])
+    frames = _Frames(spec, spans, module_ent, ctx)
+    refs.sort(key=lambda rc: rc[1][rc[0]][0].start_byte)
+    for role, caps in refs:
+        if role == "import":
+            continue
+        node = caps[role][0]
+        frame = frames.at(node.start_byte)
+        if role == "call":
+            emitter.call(caps, node, frame)
+        elif role == "new":
+            emitter.typed(EdgeKind.CALLS, caps, node, frame)
+        elif role == "local":
+            emitter.local(caps, frame)
+        else:
+            emitter.inherit(caps, node, frame)
+    if root.has_error:
+        out.syntax_error = f"syntax error at line {first_error_line(root)}"
+    return out
+
+
+_ROLES = ("package", "import", "call", "new", "inherit", "local")
+
+
+class _Frames:
+    """Which definition encloses a byte offset; queried in increasing offsets (one sweep)."""
+
+    def __init__(self, spec: LangSpec, spans: list[Span], module: Entity, ctx: Context) -> None:
+        self.spec = spec
+        self.spans = spans
+        self.i = 0
+        self.ctx = ctx
+        self.stack: list[tuple[int, Frame]] = [(1 << 62, Frame(module, scope=ctx.namespace))]
+
+    def at(self, offset: int) -> Frame:
+        spans, stack = self.spans, self.stack
+        while stack[-1][0] <= offset and len(stack) > 1:
+            stack.pop()
+        while self.i < len(spans) and spans[self.i].node.start_byte <= offset:
+            span = spans[self.i]
+            self.i += 1
+            while stack[-1][0] <= span.node.start_byte and len(stack) > 1:
+                stack.pop()
+            if span.node.end_byte <= offset:
+                continue  # a definition wholly before the offset
+            stack.append((span.node.end_byte, self._frame(span, stack[-1][1])))
+        return stack[-1][1]
+
+    def _frame(self, span: Span, outer: Frame) -> Frame:
+        ent = span.entity
+        if ent.kind in CLASSLIKE:
+            return Frame(ent if ent.key else outer.entity, ent.fqn, outer.self_names, ent.fqn)
+        if ent.kind in ("module", "namespace"):
+            return Frame(ent, None, frozenset(), ent.fqn)
+        self_type = outer.self_type
+        if ent.kind == "method" and self_type is None and "." in ent.qualname:
+            # defined outside its type (Go receiver, C++ `A::m`): the type is its prefix
+            self_type = ent.fqn.rsplit(".", 1)[0]
+        names = outer.self_names | self.spec.self_names(span)
+        return Frame(ent, self_type, names, outer.scope)
+
+
+class _Emitter:
+    def __init__(self, spec: LangSpec, ctx: Context, out: Extraction, module: Entity) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.out = out
+        self.module = module
+        self.seen: set[tuple[str, str, str]] = set()
+        self.star_aliases: list[str] = []
+
+    def imports(self, node: Node) -> None:
+        ctx, spec = self.ctx, self.spec
+        line = node.start_point[0] + 1
+        for imp in spec.imports(node, ctx):
+            if not imp.target:
+                continue
+            if imp.star:
+                ctx.stars.append(imp.target)
+                if imp.export:
+                    self.star_aliases.append(imp.target)
+                    self.out.aliases = [
+                        a for a in self.out.aliases if a.fqn != f"{self.module.fqn}.*"
+                    ]
+                    self.out.aliases.append(
+                        Alias(ctx.path, f"{self.module.fqn}.*", " ".join(self.star_aliases))
+                    )
+            elif imp.local:
+                ctx.bindings[imp.local] = imp.target
+                if imp.export or spec.alias_all_imports:
+                    self.out.aliases.append(
+                        Alias(ctx.path, f"{self.module.fqn}.{imp.local}", imp.target)
+                    )
+            cands = (f"={imp.target}", *(f"~={alt}" for alt in imp.alts))
+            if imp.export and imp.target in ctx.local:
+                continue  # `export default f`, `export { a as b }`: a name of this file
+            if "." in imp.target and not imp.star and spec.import_members:
+                cands += (f"={imp.target.rsplit('.', 1)[0]}",)  # the module, if not the member
+            self._edge(self.module, EdgeKind.IMPORTS, imp.target, line, cands, local=False)
+
+    def call(self, caps: dict[str, list[Node]], node: Node, frame: Frame) -> None:
+        if "callee" in caps:
+            raw = _text(caps["callee"][0])
+        else:
+            recv = caps.get("recv")
+            raw = _text(caps["name"][0]) if "name" in caps else ""
+            if recv:
+                raw = f"{_text(recv[0])}.{raw}"
+        text = self.spec.normalize(raw)
+        if text in self.spec.ignore_calls:
+            return
+        self.ctx.raw = raw
+        parts = text.split(".")
+        if all(_IDENT.fullmatch(p) for p in parts):
+            cands = self.spec.candidates(parts, self.ctx, frame)
+        else:  # a call on an expression (`f().g`, `a[0].m`): only the method name counts
+            last = parts[-1] if parts else ""
+            cands = (f"?{last}",) if len(parts) > 1 and _IDENT.fullmatch(last) else ()
+            text = f"<expr>.{last}" if cands else "<expr>"
+        self._edge(frame.entity, EdgeKind.CALLS, text or raw, node.start_point[0] + 1, cands)
+
+    def local(self, caps: dict[str, list[Node]], frame: Frame) -> None:
+        """Remember a variable's type for the calls on it in the same definition."""
+        if "var" not in caps:
+            return
+        declared = "type" in caps
+        type_node = caps["type"][0] if declared else caps.get("ctor", [None])[0]
+        parts = self.spec.normalize(_text(type_node).lstrip("*&").removeprefix("mut ")).split(".")
+        if not all(_IDENT.fullmatch(p) for p in parts) or parts[0] in _NOT_TYPES:
+            return  # `var x = new T()` is the constructor's pattern
+        var = _text(caps["var"][0])
+        ident = (frame.entity.key, var)
+        typed = self.ctx.typed
+        if ident in typed:
+            old = typed[ident]
+            if old is None or old[0] == parts or (old[1] and not declared):
+                return  # same type again, or a guess where the declaration is known
+            if not (declared and not old[1]):
+                typed[ident] = None  # two types: no guess
+                return
+        typed[ident] = (parts, declared)
+
+    def typed(self, kind: str, caps: dict[str, list[Node]], node: Node, frame: Frame) -> None:
+        text = self.spec.normalize(_text(caps["callee"][0]))
+        parts = text.split(".")
+        cands: tuple[str, ...] = ()
+        if all(_IDENT.fullmatch(p) for p in parts):
+            cands = tuple(
+                c for c in self.spec.type_candidates(parts, self.ctx, frame) if "?" not in c[:2]
+            )
+        self._edge(frame.entity, kind, text, node.start_point[0] + 1, cands)
+
+    def inherit(self, caps: dict[str, list[Node]], node: Node, frame: Frame) -> None:
+        # the base's frame is the class being defined (the base clause is inside its node)
+        outer = _outer(frame)
+        if "owner" in caps:  # Rust `impl Trait for Type`: the edge leaves Type, if here
+            owner = self.spec.normalize(_text(caps["owner"][0]))
+            ns = self.ctx.namespace
+            ent = self.ctx.local.get(f"{ns}.{owner}" if ns else owner)
+            outer.entity = ent if ent is not None else self.module
+        self.typed(EdgeKind.INHERITS, caps, node, outer)
+
+    def _edge(
+        self,
+        src: Entity,
+        kind: str,
+        target: str,
+        line: int,
+        cands: tuple[str, ...],
+        local: bool = True,
+    ) -> None:
+        target = target[:MAX_TARGET]
+        ident = (src.key, kind, target)
+        if ident in self.seen or not target:
+            return
+        self.seen.add(ident)
+        edge = Edge(src.key, kind, target, self.ctx.path, line, candidates=cands)
+        if local:
+            self._decide_locally(edge)
+        self.out.edges.append(edge)
+
+    def _decide_locally(self, edge: Edge) -> None:
+        """Settle an edge whose first candidate is exact and names a definition here."""
+        if not edge.candidates:
+            return
+        first = edge.candidates[0]
+        target: Entity | None = None
+        if first.startswith("="):
+            target = self.ctx.local.get(first[1:])
+        elif first.startswith("^"):  # only a member the type itself defines, here
+            owner = self.ctx.local.get(first[1:].rpartition(".")[0])
+            member = self.ctx.local.get(first[1:])
+            if owner is not None and member is not None and member.parent == owner.key:
+                target = member
+        if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
+            edge.dst, edge.resolution, edge.candidates = target.key, Resolution.EXACT, ()
+
+
+def _outer(frame: Frame) -> Frame:
+    """For a base clause, the frame is the class itself: its own name is not `self` there,
+    but resolution of the base must not go through the class's members."""
+    scope = frame.scope
+    if frame.entity.fqn == scope:  # the class's own scope: its bases are named outside it
+        scope = scope.rpartition(".")[0]
+    return Frame(frame.entity, None, frozenset(), scope)
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def text(node: Node | None) -> str:
+    """A node's source text ("" for None)."""
+    return _text(node)
+
+
+def unquote(s: str) -> str:
+    return s.strip().strip("\"'`<>")

@@ -1,0 +1,140 @@
+"""JavaScript, TypeScript and TSX: ES modules (relative and index imports), CommonJS
+``require``, re-exports, ``this`` / ``super`` calls and ``new``.
+
+A file's namespace is its path without extension (``src/util/math``), and an ``index`` file
+is its directory's (``src/util``), so ``import … from "./util"`` and ``"./util/index.js"`` name
+the same module. Bare specifiers (``react``) stay as written and remain unresolved.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from tree_sitter import Node
+
+from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text, unquote
+
+_EXTENSIONS = (".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
+_FUNCTION_VALUES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function"}
+)
+
+
+def module_path(path: str) -> str:
+    for ext in _EXTENSIONS:
+        if path.endswith(ext):
+            path = path[: -len(ext)]
+            break
+    if path.endswith("/index"):
+        path = path[: -len("/index")]
+    return path
+
+
+class JsSpec(LangSpec):
+    language = "javascript"
+
+    def namespace(self, ctx: Context, package: str) -> str:
+        return module_path(ctx.path)
+
+    def refine(self, node: Node, kind: str) -> str | None:
+        if node.type in ("variable_declarator", "assignment_expression"):
+            # `const f = () => …`, `X.prototype.m = function…`: functions; other values not
+            value = node.child_by_field_name("value") or node.child_by_field_name("right")
+            if value is not None and value.type in _FUNCTION_VALUES:
+                return "function"
+            # an object literal bound to a name (`const config = {…}`): ctags tags these
+            if value is not None and value.type == "object" and node.type == "variable_declarator":
+                return "constant"
+            return None
+        return kind
+
+    def resolve(self, ctx: Context, spec: str) -> str:
+        if not spec.startswith("."):
+            return spec
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(ctx.path), spec))
+        return module_path(joined)
+
+    def imports(self, node: Node, ctx: Context) -> list[Import]:
+        if node.type == "variable_declarator":  # const x = require("./m")
+            call = node.child_by_field_name("value")
+            args = call.child_by_field_name("arguments") if call is not None else None
+            if args is None or args.named_child_count == 0:
+                return []
+            target = self.resolve(ctx, unquote(text(args.named_children[0])))
+            name = node.child_by_field_name("name")
+            if name is not None and name.type == "object_pattern":  # const { a, b: c } = …
+                out = []
+                for prop in name.named_children:
+                    if prop.type == "shorthand_property_identifier_pattern":
+                        out.append(Import(text(prop), f"{target}.{text(prop)}"))
+                    elif prop.type == "pair_pattern":
+                        key, value = (
+                            prop.child_by_field_name("key"),
+                            prop.child_by_field_name("value"),
+                        )
+                        out.append(Import(text(value), f"{target}.{text(key)}"))
+                return out or [Import(None, target)]
+            local = text(name) if name is not None and name.type == "identifier" else None
+            return [Import(local, target)]
+        source = node.child_by_field_name("source")
+        mod = self.resolve(ctx, unquote(text(source))) if source is not None else ""
+        if node.type == "import_statement":
+            return self._import_clause(node, mod)
+        return self._export(node, ctx, mod)
+
+    def _import_clause(self, node: Node, mod: str) -> list[Import]:
+        out: list[Import] = []
+        for clause in node.named_children:
+            if clause.type != "import_clause":
+                continue
+            for child in clause.named_children:
+                if child.type == "identifier":
+                    out.append(Import(text(child), f"{mod}.default"))
+                elif child.type == "namespace_import":
+                    out.append(Import(text(child.named_children[0]), mod))
+                elif child.type == "named_imports":
+                    for spec in child.named_children:
+                        name = text(spec.child_by_field_name("name"))
+                        alias = spec.child_by_field_name("alias")
+                        out.append(Import(text(alias) if alias else name, f"{mod}.{name}"))
+        return out or [Import(None, mod)]
+
+    def _export(self, node: Node, ctx: Context, mod: str) -> list[Import]:
+        own = ctx.namespace
+        out: list[Import] = []
+        clause = next((c for c in node.named_children if c.type == "export_clause"), None)
+        if clause is not None:
+            for spec in clause.named_children:
+                name = text(spec.child_by_field_name("name"))
+                alias = spec.child_by_field_name("alias")
+                local = text(alias) if alias else name
+                if mod:  # export { a as b } from "./m"
+                    out.append(Import(local, f"{mod}.{name}", export=True))
+                elif local != name:  # export { a as b }: b is a name of this module
+                    out.append(Import(local, f"{own}.{name}", export=True))
+            return out
+        if mod:
+            ns = next((c for c in node.named_children if c.type == "namespace_export"), None)
+            if ns is not None:  # export * as ns from "./m"
+                return [Import(text(ns.named_children[-1]), mod, export=True)]
+            return [Import(None, mod, star=True, export=True)]  # export * from "./m"
+        if any(c.type == "default" for c in node.children):
+            decl = node.child_by_field_name("declaration") or node.child_by_field_name("value")
+            named = decl.child_by_field_name("name") if decl is not None else None
+            if decl is not None and decl.type == "identifier":
+                named = decl
+            if named is not None:
+                return [Import("default", f"{own}.{text(named)}", export=True)]
+        return []
+
+    def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        # A bare name no import or definition binds is a global (or a local variable).
+        return (f"?{parts[-1]}",) if len(parts) > 1 else ()
+
+
+class TsSpec(JsSpec):
+    language = "typescript"
+
+
+class TsxSpec(JsSpec):
+    language = "tsx"

@@ -1,0 +1,15 @@
+; References for Go (see extract/engine.py for the capture roles).
+(package_clause (package_identifier) @name) @package
+(import_spec) @import
+(call_expression function: (_) @callee) @call
+(struct_type (field_declaration_list
+  (field_declaration !name type: [(type_identifier) (qualified_type)] @callee) @inherit))
+(struct_type (field_declaration_list
+  (field_declaration !name type: (pointer_type [(type_identifier) (qualified_type)] @callee)) @inherit))
+(interface_type (type_elem [(type_identifier) (qualified_type)] @callee) @inherit)
+(parameter_declaration name: (identifier) @var type: (_) @type) @local
+(var_spec name: (identifier) @var type: (_) @type) @local
+(short_var_declaration left: (expression_list . (identifier) @var)
+  right: (expression_list . (composite_literal type: (_) @ctor))) @local
+(short_var_declaration left: (expression_list . (identifier) @var)
+  right: (expression_list . (unary_expression operand: (composite_literal type: (_) @ctor)))) @local
