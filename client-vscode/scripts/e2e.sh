@@ -52,7 +52,7 @@ trap cleanup EXIT
 
 WS="$TMP/shop-workspace"
 cp -r "$REPO/tests/editors/fixture" "$WS"
-mkdir -p "$TMP/user/User" "$TMP/extensions" "$ARTIFACTS"
+mkdir -p "$TMP/user/User" "$TMP/user/Machine" "$TMP/extensions" "$ARTIFACTS"
 cat > "$TMP/config.yaml" <<YAML
 bind-addr: 127.0.0.1:$PORT
 auth: none
@@ -70,8 +70,15 @@ cat > "$TMP/user/User/settings.json" <<JSON
   "extensions.autoCheckUpdates": false,
   "extensions.autoUpdate": false,
   "update.mode": "none",
-  "editor.hover.delay": 200
+  "editor.hover.delay": 200,
+  "chat.disableAIFeatures": true,
+  "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
+JSON
+# code-server is a remote window: settings of machine scope (isgraph.interpreter) are read
+# from the machine's settings, not the user's.
+cat > "$TMP/user/Machine/settings.json" <<JSON
+{ "isgraph.interpreter": "$PYTHON" }
 JSON
 CS="$HERE/e2e/node_modules/.bin/code-server"
 CS_ARGS=(--config "$TMP/config.yaml" --user-data-dir "$TMP/user" --extensions-dir "$TMP/extensions"
