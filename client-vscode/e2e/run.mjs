@@ -23,6 +23,8 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 let failed;
+let impactText;
+let toastText;
 try {
   await page.goto(`${url}/?folder=${encodeURIComponent(ws)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -82,6 +84,36 @@ try {
   await page.mouse.move(10, 10);
   await page.keyboard.press('Escape');
 
+  // The extension's own command: impact of the definition at the cursor, in a quick pick.
+  await word.click();
+  await page.keyboard.press('F1');
+  await quick.waitFor();
+  await quick.fill('>isgraph: Show impact of symbol');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show impact of symbol' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const impactRows = page.locator('.quick-input-list .monaco-list-row');
+  await impactRows.filter({ hasText: 'receipt' }).first().waitFor({ timeout: 15_000 });
+  const impactTitle = (await page.locator('.quick-input-title').innerText()).trim();
+  impactText = (await impactRows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  console.log(`  impact: ${JSON.stringify(impactTitle)} ${JSON.stringify(impactText)}`);
+  await page.screenshot({ path: join(artifacts, 'vscode-impact.png') });
+  for (const expected of ['basket_total', 'receipt']) {
+    if (!impactText.some((t) => t.includes(expected))) {
+      throw new Error(`the impact quick pick does not list ${expected}: ${JSON.stringify(impactText)}`);
+    }
+  }
+  await page.keyboard.press('Escape');
+  mark('impact command lists the dependents');
+
+  // Clicking the status bar item shows the statistics (or says this server has none yet).
+  await status.first().click();
+  const toast = page.locator('.notification-toast', { hasText: /isgraph: (\d+ files|this isgraph server does not support "isgraph\.stats")/ });
+  await toast.first().waitFor({ timeout: 15_000 });
+  toastText = (await toast.first().innerText()).replace(/\s+/g, ' ').trim();
+  console.log(`  stats: ${JSON.stringify(toastText)}`);
+  mark('status bar click answered');
+  await page.keyboard.press('Escape');
+
   // Go to Symbol in Workspace: a name defined in another file (checkout.py).
   await page.keyboard.press(`${mod}+KeyT`);
   await quick.waitFor();
@@ -98,7 +130,7 @@ try {
   await page.locator('.tab.active', { hasText: 'checkout.py' }).waitFor({ timeout: 15_000 });
   await page.locator('.monaco-editor .view-line', { hasText: 'def basket_total' }).first().waitFor();
   mark('workspace symbol opened checkout.py');
-  writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText }, null, 2));
+  writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText, impactText, toastText }, null, 2));
 } catch (err) {
   failed = err;
   await page.screenshot({ path: join(artifacts, 'vscode-failure.png') }).catch(() => {});

@@ -48,12 +48,13 @@ const isRecord = (v: unknown): v is EntityRecord =>
   typeof v === 'object' && v !== null && typeof (v as EntityRecord).key === 'string' &&
   typeof (v as EntityRecord).path === 'string';
 
-/** Entity records from an answer: a list, or an object with `results` (`isgraph/query`). */
+/** Entity records from an answer: a list, or an object with `results` (`isgraph/query`) or `entities`. */
 export function entityRecords(answer: unknown): EntityRecord[] {
   const list: unknown = Array.isArray(answer)
     ? answer
     : typeof answer === 'object' && answer !== null
-      ? (answer as { results?: unknown }).results
+      ? ((answer as { results?: unknown; entities?: unknown }).results ??
+        (answer as { entities?: unknown }).entities)
       : undefined;
   return Array.isArray(list) ? list.filter(isRecord) : [];
 }
