@@ -130,6 +130,20 @@ try {
   await page.locator('.tab.active', { hasText: 'checkout.py' }).waitFor({ timeout: 15_000 });
   await page.locator('.monaco-editor .view-line', { hasText: 'def basket_total' }).first().waitFor();
   mark('workspace symbol opened checkout.py');
+
+  // A settings change restarts the server (debounced): set isgraph.db to "mem" in the
+  // Settings editor, as a user would; the item spins again while the new server indexes.
+  await page.keyboard.press(`${mod}+Comma`);
+  await page.locator('.settings-editor').waitFor({ timeout: 15_000 });
+  await page.keyboard.type('isgraph.db');
+  const dbInput = page.locator('.settings-editor .setting-item-contents', { hasText: 'Store connection string' }).locator('input').first();
+  await dbInput.waitFor({ timeout: 15_000 });
+  await dbInput.fill('mem');
+  await page.keyboard.press('Tab');
+  await status.locator('.codicon-sync').waitFor({ timeout: 30_000 });
+  mark('settings change: server restarting');
+  await status.locator('.codicon-type-hierarchy').waitFor({ timeout: 90_000 });
+  mark('settings change: re-indexed');
   writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText, impactText, toastText }, null, 2));
 } catch (err) {
   failed = err;

@@ -102,6 +102,7 @@ E2E_URL="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" 
 rc=$?
 set -e
 # The extension's output channel (server log, LSP trace) is worth keeping when it failed.
-find "$TMP/user/logs" -name '*isgraph*' -exec cp {} "$ARTIFACTS/" \; 2>/dev/null || true
+rm -rf "$ARTIFACTS/logs"; cp -r "$TMP/user/logs" "$ARTIFACTS/logs" 2>/dev/null || true
+cp "$TMP/code-server.log" "$ARTIFACTS/logs/" 2>/dev/null || true
 echo "== e2e: $([ $rc -eq 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - t0 ))s (install/build $(( t_install - t0 ))s); artifacts in $ARTIFACTS"
 exit $rc
