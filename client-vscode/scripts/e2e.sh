@@ -30,7 +30,6 @@ t0=$(date +%s)
 echo "== e2e: build the .vsix"
 cd "$HERE"
 [ -d node_modules ] || npm ci --no-audit --no-fund
-npm run -s compile
 npx vsce package --allow-missing-repository --out "$HERE/isgraph.vsix" >/dev/null
 
 echo "== e2e: code-server and playwright-core (first run builds native modules: minutes)"

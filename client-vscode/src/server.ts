@@ -76,6 +76,8 @@ function check(launch: Launch, cwd: string | undefined): Promise<string | undefi
 export class ServerManager implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private busy: Promise<void> = Promise.resolve();
+  /** The current client's first start is over (later Running states are its own restarts). */
+  private started = false;
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -152,9 +154,16 @@ export class ServerManager implements vscode.Disposable {
     };
     const client = new LanguageClient('isgraph', 'isgraph', serverOptions, clientOptions);
     this.client = client;
+    this.started = false;
     client.onDidChangeState((e) => {
-      if (e.newState === State.Stopped && this.client === client) {
+      if (this.client !== client) {
+        return;
+      }
+      if (e.newState === State.Stopped) {
         this.events.stopped();
+      } else if (e.newState === State.Running && e.oldState === State.Starting && this.started) {
+        // vscode-languageclient restarted a crashed server by itself: poll the new one.
+        this.events.running(client);
       }
     });
     try {
@@ -165,6 +174,7 @@ export class ServerManager implements vscode.Disposable {
       this.fail(notInstalledMessage(launch, message));
       return;
     }
+    this.started = true;
     this.events.running(client);
   }
 
