@@ -1,6 +1,7 @@
 // Drives real VS Code (code-server) with Debian's Chromium through playwright-core.
 // Started by ../scripts/e2e.sh with E2E_URL, E2E_WORKSPACE and E2E_ARTIFACTS set.
 // Asserts on what the page shows; exits non-zero on the first failed step.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -144,6 +145,18 @@ try {
   mark('settings change: server restarting');
   await status.locator('.codicon-type-hierarchy').waitFor({ timeout: 90_000 });
   mark('settings change: re-indexed');
+
+  // The server crashes (SIGKILL, by pid, in code-server's process group): the language client
+  // starts it again and the status bar follows the new server through its indexing.
+  const servers = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' })
+    .split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === process.env.E2E_PGID && f.slice(2).join(' ').endsWith('-m isgraph serve'));
+  if (servers.length !== 1) {
+    throw new Error(`expected one isgraph server in process group ${process.env.E2E_PGID}, found ${servers.length}`);
+  }
+  process.kill(Number(servers[0][0]), 'SIGKILL');
+  await status.locator('.codicon-sync').waitFor({ timeout: 30_000 });
+  await status.locator('.codicon-type-hierarchy').waitFor({ timeout: 90_000 });
+  mark('server killed: restarted and re-indexed');
   writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText, impactText, toastText }, null, 2));
 } catch (err) {
   failed = err;

@@ -97,7 +97,7 @@ curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$TMP/code-server.
 
 echo "== e2e: drive it with Chromium"
 set +e
-E2E_URL="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" node "$HERE/e2e/run.mjs"
+E2E_URL="http://127.0.0.1:$PORT" E2E_PGID="$CS_PID" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" node "$HERE/e2e/run.mjs"
 rc=$?
 set -e
 # The extension's output channel (server log, LSP trace) is worth keeping when it failed.
