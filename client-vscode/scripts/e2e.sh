@@ -86,7 +86,8 @@ CS_ARGS=(--config "$TMP/config.yaml" --user-data-dir "$TMP/user" --extensions-di
 
 echo "== e2e: start code-server on 127.0.0.1:$PORT"
 # The worktree's isgraph wins over an installed one: the extension host passes PYTHONPATH on.
-export PYTHONPATH="$REPO/server${PYTHONPATH:+:$PYTHONPATH}"
+# E2E_SERVER_SRC runs another checkout's server code with this extension.
+export PYTHONPATH="${E2E_SERVER_SRC:-$REPO/server}${PYTHONPATH:+:$PYTHONPATH}"
 setsid "$CS" "${CS_ARGS[@]}" "$WS" >"$TMP/code-server.log" 2>&1 &
 CS_PID=$!
 for _ in $(seq 1 150); do

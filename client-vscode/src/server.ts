@@ -10,6 +10,8 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
+import { presentImpact } from './commands';
+import { entityRecords } from './protocol';
 import { type Launch, initializationOptions, notInstalledMessage, readSettings, SECTION, serverLaunch } from './settings';
 import type { ProgressValue } from './status';
 
@@ -149,6 +151,14 @@ export class ServerManager implements vscode.Disposable {
         handleWorkDoneProgress(_token, params, next) {
           events.progress(params as ProgressValue);
           next(_token, params);
+        },
+        // The server's code lens runs its own `isgraph.impact`: show the answer, not nothing.
+        async executeCommand(command, args, next) {
+          const result: unknown = await next(command, args);
+          if (command === 'isgraph.impact' && typeof args[0] === 'string') {
+            void presentImpact(args[0], entityRecords(result));
+          }
+          return result;
         },
       },
     };
