@@ -1,6 +1,7 @@
 // Drives real VS Code (code-server) with Debian's Chromium through playwright-core.
 // Started by ../scripts/e2e.sh with E2E_URL, E2E_WORKSPACE and E2E_ARTIFACTS set.
 // Asserts on what the page shows; exits non-zero on the first failed step.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -25,6 +26,7 @@ const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 let failed;
 let impactText;
 let toastText;
+let codeLens;
 try {
   await page.goto(`${url}/?folder=${encodeURIComponent(ws)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -43,7 +45,7 @@ try {
   }
   await status.locator('.codicon-type-hierarchy').waitFor({ timeout: 90_000 });
   mark('indexed (status bar)');
-  const statusText = (await status.first().getAttribute('aria-label')) ?? '';
+  let statusText = (await status.first().getAttribute('aria-label')) ?? '';
   console.log(`  status bar: ${statusText}`);
 
   // Open a file through Quick Open.
@@ -105,12 +107,38 @@ try {
   await page.keyboard.press('Escape');
   mark('impact command lists the dependents');
 
+  // A server with code lens ("N callers · impact M" above definitions): clicking it runs the
+  // server's isgraph.impact, whose answer the extension shows in the same quick pick. Servers
+  // without code lens skip this step (said in the output and in result.json).
+  const lens = page.locator('.codelens-decoration a', { hasText: 'impact' }).first();
+  try {
+    await lens.waitFor({ timeout: 5_000 });
+  } catch {
+    codeLens = 'skipped: this server shows no code lens';
+  }
+  if (codeLens === undefined) {
+    await lens.click();
+    await impactRows.filter({ hasText: 'receipt' }).first().waitFor({ timeout: 15_000 });
+    codeLens = (await impactRows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    await page.keyboard.press('Escape');
+  }
+  console.log(`  code lens: ${JSON.stringify(codeLens)}`);
+  mark('code lens');
+
   // Clicking the status bar item shows the statistics (or says this server has none yet).
   await status.first().click();
   const toast = page.locator('.notification-toast', { hasText: /isgraph: (\d+ files|this isgraph server does not support "isgraph\.stats")/ });
   await toast.first().waitFor({ timeout: 15_000 });
   toastText = (await toast.first().innerText()).replace(/\s+/g, ' ').trim();
   console.log(`  stats: ${JSON.stringify(toastText)}`);
+  const counted = /(\d+) entities/.exec(toastText);
+  if (counted !== null) {
+    // A server with isgraph.stats: the status bar item shows the same entity count.
+    const withCount = page.locator('.statusbar-item', { hasText: `isgraph ${Number(counted[1]).toLocaleString('en-US')}` });
+    await withCount.first().waitFor({ timeout: 15_000 });
+    statusText = (await withCount.first().getAttribute('aria-label')) ?? '';
+    console.log(`  status bar: ${statusText}`);
+  }
   mark('status bar click answered');
   await page.keyboard.press('Escape');
 
@@ -144,7 +172,19 @@ try {
   mark('settings change: server restarting');
   await status.locator('.codicon-type-hierarchy').waitFor({ timeout: 90_000 });
   mark('settings change: re-indexed');
-  writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText, impactText, toastText }, null, 2));
+
+  // The server crashes (SIGKILL, by pid, in code-server's process group): the language client
+  // starts it again and the status bar follows the new server through its indexing.
+  const servers = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' })
+    .split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === process.env.E2E_PGID && f.slice(2).join(' ').endsWith('-m isgraph serve'));
+  if (servers.length !== 1) {
+    throw new Error(`expected one isgraph server in process group ${process.env.E2E_PGID}, found ${servers.length}`);
+  }
+  process.kill(Number(servers[0][0]), 'SIGKILL');
+  await status.locator('.codicon-sync').waitFor({ timeout: 30_000 });
+  await status.locator('.codicon-type-hierarchy').waitFor({ timeout: 90_000 });
+  mark('server killed: restarted and re-indexed');
+  writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText, impactText, toastText, codeLens }, null, 2));
 } catch (err) {
   failed = err;
   await page.screenshot({ path: join(artifacts, 'vscode-failure.png') }).catch(() => {});

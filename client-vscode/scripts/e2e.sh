@@ -30,7 +30,6 @@ t0=$(date +%s)
 echo "== e2e: build the .vsix"
 cd "$HERE"
 [ -d node_modules ] || npm ci --no-audit --no-fund
-npm run -s compile
 npx vsce package --allow-missing-repository --out "$HERE/isgraph.vsix" >/dev/null
 
 echo "== e2e: code-server and playwright-core (first run builds native modules: minutes)"
@@ -87,7 +86,8 @@ CS_ARGS=(--config "$TMP/config.yaml" --user-data-dir "$TMP/user" --extensions-di
 
 echo "== e2e: start code-server on 127.0.0.1:$PORT"
 # The worktree's isgraph wins over an installed one: the extension host passes PYTHONPATH on.
-export PYTHONPATH="$REPO/server${PYTHONPATH:+:$PYTHONPATH}"
+# E2E_SERVER_SRC runs another checkout's server code with this extension.
+export PYTHONPATH="${E2E_SERVER_SRC:-$REPO/server}${PYTHONPATH:+:$PYTHONPATH}"
 setsid "$CS" "${CS_ARGS[@]}" "$WS" >"$TMP/code-server.log" 2>&1 &
 CS_PID=$!
 for _ in $(seq 1 150); do
@@ -98,7 +98,7 @@ curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$TMP/code-server.
 
 echo "== e2e: drive it with Chromium"
 set +e
-E2E_URL="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" node "$HERE/e2e/run.mjs"
+E2E_URL="http://127.0.0.1:$PORT" E2E_PGID="$CS_PID" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" node "$HERE/e2e/run.mjs"
 rc=$?
 set -e
 # The extension's output channel (server log, LSP trace) is worth keeping when it failed.

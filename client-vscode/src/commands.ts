@@ -37,10 +37,13 @@ export async function serverCommand(client: LanguageClient, command: string, arg
 const unsupported = (command: string): string =>
   `isgraph: this isgraph server does not support "${command}" yet (update isgraph in the interpreter the extension uses).`;
 
-/** Stats of the index, or undefined when the server has no `isgraph.stats`. */
-export async function fetchStats(client: LanguageClient): Promise<StatsRecord | undefined> {
+/**
+ * Stats of the index: `'unsupported'` when the server has no `isgraph.stats`, undefined when
+ * its answer has no counts (e.g. before any folder is open).
+ */
+export async function fetchStats(client: LanguageClient): Promise<StatsRecord | 'unsupported' | undefined> {
   const r = await serverCommand(client, 'isgraph.stats');
-  return r.supported ? statsRecord(r.value) : undefined;
+  return r.supported ? statsRecord(r.value) : 'unsupported';
 }
 
 export async function reindex(client: LanguageClient | undefined, restart: () => Promise<void>): Promise<void> {
@@ -100,13 +103,22 @@ export async function showImpact(client: LanguageClient | undefined): Promise<vo
     records = entityRecords(answer);
     fresh = (answer as { fresh?: unknown } | null)?.fresh !== false;
   }
+  await presentImpact(target, records, fresh);
+}
+
+/**
+ * The dependents in a quick pick that opens the chosen one. Also used for the server's own
+ * `isgraph.impact` when a code lens runs it (through the client's executeCommand middleware).
+ */
+export async function presentImpact(target: string, records: EntityRecord[], fresh = true): Promise<void> {
+  const name = target.split(':').pop() ?? target;
   if (records.length === 0) {
-    void vscode.window.showInformationMessage(`isgraph: nothing depends on ${target}${fresh ? '' : ' (the index is still being updated)'}.`);
+    void vscode.window.showInformationMessage(`isgraph: nothing depends on ${name}${fresh ? '' : ' (the index is still being updated)'}.`);
     return;
   }
   const items = records.map((rec) => ({ ...impactItem(rec), rec }));
   const picked = await vscode.window.showQuickPick(items, {
-    title: `isgraph: impact of ${target} — ${records.length} dependent${records.length === 1 ? '' : 's'}${fresh ? '' : ' (index updating)'}`,
+    title: `isgraph: impact of ${name} — ${records.length} dependent${records.length === 1 ? '' : 's'}${fresh ? '' : ' (index updating)'}`,
     matchOnDescription: true,
     matchOnDetail: true,
   });

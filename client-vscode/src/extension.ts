@@ -13,7 +13,7 @@ let manager: ServerManager | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('isgraph', { log: true });
-  const status = new StatusBar('isgraph.showStats');
+  const status = new StatusBar('isgraph.showStats', output);
   const servers: ServerManager = new ServerManager(output, {
     starting: () => status.starting(),
     running: (client) => status.running(client),

@@ -10,6 +10,8 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
+import { presentImpact } from './commands';
+import { entityRecords } from './protocol';
 import { type Launch, initializationOptions, notInstalledMessage, readSettings, SECTION, serverLaunch } from './settings';
 import type { ProgressValue } from './status';
 
@@ -76,6 +78,8 @@ function check(launch: Launch, cwd: string | undefined): Promise<string | undefi
 export class ServerManager implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private busy: Promise<void> = Promise.resolve();
+  /** The current client's first start is over (later Running states are its own restarts). */
+  private started = false;
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -148,13 +152,28 @@ export class ServerManager implements vscode.Disposable {
           events.progress(params as ProgressValue);
           next(_token, params);
         },
+        // The server's code lens runs its own `isgraph.impact`: show the answer, not nothing.
+        async executeCommand(command, args, next) {
+          const result: unknown = await next(command, args);
+          if (command === 'isgraph.impact' && typeof args[0] === 'string') {
+            void presentImpact(args[0], entityRecords(result));
+          }
+          return result;
+        },
       },
     };
     const client = new LanguageClient('isgraph', 'isgraph', serverOptions, clientOptions);
     this.client = client;
+    this.started = false;
     client.onDidChangeState((e) => {
-      if (e.newState === State.Stopped && this.client === client) {
+      if (this.client !== client) {
+        return;
+      }
+      if (e.newState === State.Stopped) {
         this.events.stopped();
+      } else if (e.newState === State.Running && e.oldState === State.Starting && this.started) {
+        // vscode-languageclient restarted a crashed server by itself: poll the new one.
+        this.events.running(client);
       }
     });
     try {
@@ -165,6 +184,7 @@ export class ServerManager implements vscode.Disposable {
       this.fail(notInstalledMessage(launch, message));
       return;
     }
+    this.started = true;
     this.events.running(client);
   }
 

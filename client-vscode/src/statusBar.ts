@@ -14,7 +14,10 @@ export class StatusBar implements vscode.Disposable {
   private timer: ReturnType<typeof setInterval> | undefined;
   private statsSupported = true;
 
-  constructor(command: string) {
+  constructor(
+    command: string,
+    private readonly output: vscode.LogOutputChannel,
+  ) {
     this.item = vscode.window.createStatusBarItem('isgraph.status', vscode.StatusBarAlignment.Left, 10);
     this.item.name = 'isgraph';
     this.item.command = command;
@@ -64,6 +67,8 @@ export class StatusBar implements vscode.Disposable {
 
   /** Asks the server how fresh the index is (and, with `withStats`, its counts). */
   async refresh(client: LanguageClient, withStats: boolean): Promise<void> {
+    const wasFresh = this.status.fresh;
+    let fresh: boolean | undefined;
     try {
       const answer: unknown = await client.sendRequest('isgraph/query', {
         query: 'search',
@@ -71,25 +76,31 @@ export class StatusBar implements vscode.Disposable {
         limit: 1,
       });
       const f = freshness(answer);
-      let next: Status = { ...this.status };
       if (f !== undefined) {
-        next = { ...next, fresh: f.fresh, pendingFiles: f.pendingFiles };
+        fresh = f.fresh;
+        let next: Status = { ...this.status, fresh: f.fresh, pendingFiles: f.pendingFiles };
         // A server that never reported progress (or whose end we missed) is ready once fresh.
         if (f.fresh && next.phase === 'starting') {
           next = { ...next, phase: 'ready', indexedAt: next.indexedAt ?? Date.now() };
         }
+        this.set(next);
       }
-      if ((withStats || (f?.fresh && this.status.fresh === false)) && this.statsSupported) {
-        const stats = await fetchStats(client);
-        if (stats === undefined) {
-          this.statsSupported = false; // an older server: show freshness without counts
-        } else {
-          next = { ...next, entities: stats.entities, files: stats.files };
-        }
+    } catch (err) {
+      this.output.debug(`isgraph/query for freshness: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    // Counts after an index run, and when a re-index has just caught up.
+    if (!this.statsSupported || !(withStats || (fresh === true && wasFresh === false))) {
+      return;
+    }
+    try {
+      const stats = await fetchStats(client);
+      if (stats === 'unsupported') {
+        this.statsSupported = false; // an older server: freshness without counts
+      } else if (stats !== undefined) {
+        this.set({ ...this.status, entities: stats.entities, files: stats.files });
       }
-      this.set(next);
-    } catch {
-      // The server is restarting or gone: the state events say so.
+    } catch (err) {
+      this.output.debug(`isgraph.stats: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
