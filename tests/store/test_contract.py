@@ -562,6 +562,25 @@ def test_stats(filled: Store) -> None:
     assert s.edges_by_resolution == {"exact": 6, "inferred": 1, "unresolved": 1}
 
 
+def test_stats_leave_stubs_out_unless_asked(filled: Store) -> None:
+    stub_mod = ent("@typeshed/stdlib/os.pyi", "os", "module")
+    stub_fn = ent("@typeshed/stdlib/os.pyi", "getcwd")
+    edge = Edge(stub_fn.key, "calls", "x", stub_fn.path, 2)
+    filled.write_files(
+        [
+            FileResult(
+                stub_mod.path, "python", "indexed", "h", 1, 1, None, [stub_mod, stub_fn], [edge]
+            )
+        ]
+    )
+    s = filled.stats()
+    assert (s.files, s.entities, s.edges) == (2, 9, 8)
+    assert s.entities_by_kind == {"module": 2, "function": 4, "class": 2, "method": 1}
+    s = filled.stats(stubs=True)
+    assert (s.files, s.entities, s.edges) == (3, 11, 9)
+    assert s.edges_by_resolution["unresolved"] == 2
+
+
 def test_an_empty_store(store: Store) -> None:
     s = store.stats()
     assert (s.files, s.entities, s.edges) == (0, 0, 0)

@@ -153,8 +153,8 @@ class ShardStore:
     def search(self, query: str, limit: int = 20) -> list[Entity]:
         return self.inner.search(query, limit)
 
-    def stats(self) -> Stats:
-        return self.inner.stats()
+    def stats(self, stubs: bool = False) -> Stats:
+        return self.inner.stats(stubs)
 
     def counts(self) -> tuple[int, int, int]:
         return self.inner.counts()

@@ -43,7 +43,6 @@ from isgraph.model import (
     Entity,
     FileResult,
     FileState,
-    Resolution,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -53,6 +52,7 @@ from isgraph.store.base import (
     Stats,
     StoreError,
     StoreLockedError,
+    fold_stats,
 )
 from isgraph.store.sqlite_checkpoint import Checkpointer
 
@@ -235,8 +235,15 @@ _NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
 _BY_NAMES = (
     f"k[key] := name in $names, *entity:by_name{{name, key}}\n?[{_E}] := k[key], *entity{{{_E}}}"
 )
-_STATS_ENTITIES = "?[kind, language, count(key)] := *entity{key, kind, language}"
-_STATS_EDGES = "?[kind, resolution, count(src)] := *edge{src, kind, resolution}"
+_STATS_FILES = "?[ext, count(path)] := *file{path}, ext = starts_with(path, '@')"
+_STATS_ENTITIES = (
+    "?[kind, language, ext, count(key)] := *entity{key, kind, language, path},"
+    " ext = starts_with(path, '@')"
+)
+_STATS_EDGES = (
+    "?[kind, resolution, ext, count(src)] := *edge{src, kind, resolution, path},"
+    " ext = starts_with(path, '@')"
+)
 # Prefixed to a read on SQLite: a put of no rows makes Cozo run the script as a write-mode
 # transaction (BEGIN ... COMMIT), so every step of the read sees one snapshot. It writes nothing.
 _SNAPSHOT = "{?[k, v] <- [] :put meta {k => v}}"
@@ -768,27 +775,13 @@ class CozoStore:
             self._names_generation = generation
         return self._names
 
-    def stats(self) -> Stats:
+    def stats(self, stubs: bool = False) -> Stats:
         # One scan per relation, grouped in Cozo, folded here.
-        files, _, _ = self.counts()
-        ent_kind: dict[str, int] = defaultdict(int)
-        ent_lang: dict[str, int] = defaultdict(int)
-        for kind, language, n in self._run(_STATS_ENTITIES):
-            ent_kind[kind] += n
-            ent_lang[language] += n
-        edge_kind: dict[str, int] = defaultdict(int)
-        by_res = {r.value: 0 for r in Resolution}
-        for kind, resolution, n in self._run(_STATS_EDGES):
-            edge_kind[kind] += n
-            by_res[resolution] = by_res.get(resolution, 0) + n
-        return Stats(
-            files=files,
-            entities=sum(ent_kind.values()),
-            edges=sum(by_res.values()),
-            entities_by_kind=dict(ent_kind),
-            entities_by_language=dict(ent_lang),
-            edges_by_kind=dict(edge_kind),
-            edges_by_resolution=by_res,
+        return fold_stats(
+            self._run(_STATS_FILES),
+            self._run(_STATS_ENTITIES),
+            self._run(_STATS_EDGES),
+            stubs=stubs,
         )
 
 

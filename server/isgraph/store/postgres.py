@@ -43,9 +43,16 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState, Resolution
+from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState
 from isgraph.store import ranking
-from isgraph.store.base import EdgeUpdate, Reach, SchemaMismatchError, Stats, StoreError
+from isgraph.store.base import (
+    EdgeUpdate,
+    Reach,
+    SchemaMismatchError,
+    Stats,
+    StoreError,
+    fold_stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -229,10 +236,11 @@ AND NOT EXISTS (SELECT 1 FROM entity n WHERE n.repo = e.repo AND n.key = e.dst)"
 # The last dotted part of the target as written, matched against the changed names.
 _NAMED = """SELECT DISTINCT path FROM edge WHERE repo = %(repo)s AND resolution <> 'exact'
 AND reverse(split_part(reverse(target_name), '.', 1)) = ANY(%(names)s)"""
-_STATS_ENTITIES = """SELECT kind, language, count(*) FROM entity WHERE repo = %(repo)s
-GROUP BY kind, language"""
-_STATS_EDGES = """SELECT kind, resolution, count(*) FROM edge WHERE repo = %(repo)s
-GROUP BY kind, resolution"""
+_STATS_FILES = """SELECT path LIKE '@%%', count(*) FROM file WHERE repo = %(repo)s GROUP BY 1"""
+_STATS_ENTITIES = """SELECT kind, language, path LIKE '@%%', count(*) FROM entity
+WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
+_STATS_EDGES = """SELECT kind, resolution, path LIKE '@%%', count(*) FROM edge
+WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
 
 # Traversals: recursive CTEs seeded with the start key. UNION drops repeated (entity, depth)
 # pairs, the depth bound ends cycles, and min(d) keeps each entity at its least depth.
@@ -923,28 +931,14 @@ class PostgresStore:
 
         return ranking.order(self._read(run, snapshot=True), q)[:limit]
 
-    def stats(self) -> Stats:
+    def stats(self, stubs: bool = False) -> Stats:
         def run(conn: Conn) -> Stats:
             args = {"repo": self.repo}
-            files = int(conn.execute(_COUNTS, args).fetchall()[0][0])
-            ent_kind: dict[str, int] = defaultdict(int)
-            ent_lang: dict[str, int] = defaultdict(int)
-            for kind, language, n in conn.execute(_STATS_ENTITIES, args):
-                ent_kind[kind] += n
-                ent_lang[language] += n
-            edge_kind: dict[str, int] = defaultdict(int)
-            by_res = {r.value: 0 for r in Resolution}
-            for kind, resolution, n in conn.execute(_STATS_EDGES, args):
-                edge_kind[kind] += n
-                by_res[resolution] = by_res.get(resolution, 0) + n
-            return Stats(
-                files=files,
-                entities=sum(ent_kind.values()),
-                edges=sum(by_res.values()),
-                entities_by_kind=dict(ent_kind),
-                entities_by_language=dict(ent_lang),
-                edges_by_kind=dict(edge_kind),
-                edges_by_resolution=by_res,
+            return fold_stats(
+                conn.execute(_STATS_FILES, args).fetchall(),
+                conn.execute(_STATS_ENTITIES, args).fetchall(),
+                conn.execute(_STATS_EDGES, args).fetchall(),
+                stubs=stubs,
             )
 
         return self._read(run, snapshot=True)
