@@ -64,6 +64,13 @@ class SetMeta(WriteCommand):
 
 
 @dataclass(slots=True)
+class SetMetadata(WriteCommand):
+    """Set the metadata of existing entities (enrichment): ``(key, json or None)``."""
+
+    rows: list[tuple[str, str | None]]
+
+
+@dataclass(slots=True)
 class Flush(WriteCommand):
     """Resolves once every command sent before it has been executed."""
 
@@ -125,6 +132,11 @@ class Writer:
     async def set_meta(self, key: str, value: str) -> None:
         await (await self.send(lambda f: SetMeta(f, key, value)))
 
+    async def set_metadata(
+        self, rows: list[tuple[str, str | None]]
+    ) -> asyncio.Future[WriteOutcome]:
+        return await self.send(lambda f: SetMetadata(f, rows))
+
     async def flush(self) -> None:
         await (await self.send(Flush))
 
@@ -157,6 +169,8 @@ class Writer:
             return sum(_rows(r) for r in cmd.results)
         if isinstance(cmd, UpdateEdges):
             return len(cmd.updates)
+        if isinstance(cmd, SetMetadata):
+            return len(cmd.rows)
         return 1
 
     async def _execute(self, batch: Sequence[WriteCommand]) -> None:
@@ -186,6 +200,16 @@ class Writer:
                     WriteOutcome(written=len(cmd.updates))
                     if outcome is None
                     else WriteOutcome(failed=[("<edges>", outcome)]),
+                )
+            elif isinstance(cmd, SetMetadata):
+                err = await self._attempt(
+                    "entity metadata", partial(self.store.set_metadata, cmd.rows)
+                )
+                _done(
+                    cmd,
+                    WriteOutcome(written=len(cmd.rows))
+                    if err is None
+                    else WriteOutcome(failed=[("<metadata>", err)]),
                 )
             else:  # Flush / Shutdown: everything before it is done by now
                 _done(cmd, WriteOutcome())

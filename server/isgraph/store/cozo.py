@@ -156,6 +156,12 @@ r[src, kind, target_name, dst, resolution] <- $rows
                                               *edge{src, kind, target_name}
 :update edge {src, kind, target_name => dst, resolution}
 """
+# Enrichment: only entities that still exist (a file re-indexed meanwhile has new rows).
+_SET_METADATA = """
+r[key, metadata] <- $rows
+?[key, metadata] := r[key, metadata], *entity{key}
+:update entity {key => metadata}
+"""
 _GET_META = "?[v] := *meta{k: $k, v}"
 _PUT_META = "?[k, v] <- [[$k, $v]] :put meta {k => v}"
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
@@ -523,6 +529,10 @@ class CozoStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self._run(_PUT_META, {"k": key, "v": value}, write=True)
+
+    def set_metadata(self, rows: Sequence[tuple[str, str | None]]) -> None:
+        if rows:
+            self._run(_SET_METADATA, {"rows": [[k, m] for k, m in rows]}, write=True)
 
     # -- reads --------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
