@@ -164,7 +164,7 @@ class Downstream:
             self._starting = asyncio.create_task(self._start(), name=f"start-{self.spec.name}")
         try:
             return await asyncio.wait_for(asyncio.shield(self._starting), timeout)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return None
 
     async def _start(self) -> _Client | None:
@@ -413,7 +413,7 @@ class Downstream:
         fut = client.protocol.send_request_async(method, params, msg_id=msg_id)
         try:
             return await asyncio.wait_for(fut, timeout)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             client.protocol._request_futures.pop(msg_id, None)
             with contextlib.suppress(Exception):
                 client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
@@ -452,7 +452,5 @@ _CAPABILITIES = types.ClientCapabilities(
         ),
     ),
     window=types.WindowClientCapabilities(work_done_progress=False),
-    general=types.GeneralClientCapabilities(
-        position_encodings=[types.PositionEncodingKind.Utf16]
-    ),
+    general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
 )

@@ -30,9 +30,7 @@ def markdown_of(hover: Any) -> str | None:
             parts.append(item)
         elif isinstance(item, types.MarkupContent):
             parts.append(
-                item.value
-                if item.kind == types.MarkupKind.Markdown
-                else _escape_plain(item.value)
+                item.value if item.kind == types.MarkupKind.Markdown else _escape_plain(item.value)
             )
         elif isinstance(item, types.MarkedStringWithLanguage):
             parts.append(f"```{item.language}\n{item.value}\n```")
