@@ -275,14 +275,12 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
             lines.insert(1, e.doc)
         return "\n\n".join(lines), e
 
-    graph, entity = await asyncio.to_thread(facts)
     text = await proxy.hover_text(
         ls.proxy,
         uri,
         pos.line,
         pos.character,
-        graph,
-        entity,
+        asyncio.to_thread(facts),
         lambda: ls.workspace.get_text_document(uri).lines,
     )
     if text is None:

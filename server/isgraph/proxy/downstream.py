@@ -414,10 +414,17 @@ class Downstream:
         try:
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError:
-            client.protocol._request_futures.pop(msg_id, None)
-            with contextlib.suppress(Exception):
-                client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+            self._cancel(client, msg_id)
             raise TimeoutError(f"{self.spec.name}: {method} took over {timeout:.2f}s") from None
+        except asyncio.CancelledError:  # the hover was answered without us
+            self._cancel(client, msg_id)
+            raise
+
+    @staticmethod
+    def _cancel(client: _Client, msg_id: str) -> None:
+        client.protocol._request_futures.pop(msg_id, None)
+        with contextlib.suppress(Exception):
+            client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

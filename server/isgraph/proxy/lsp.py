@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from isgraph.config import ConfigError, DownstreamSpec, parse_downstream
@@ -57,22 +57,27 @@ async def hover_text(
     uri: str,
     line: int,
     character: int,
-    facts: str | None,
-    entity: Entity | None,
+    facts: Awaitable[tuple[str | None, Entity | None]],
     lines: Callable[[], Sequence[str]],
 ) -> str | None:
     """The merged hover: downstream servers' markdown (asked at once, each within its
-    timeout), then the graph's facts. On an entity's name whose metadata an enrichment stored,
-    the stored text is used without asking again; it is also the fallback when no server
-    answers."""
+    timeout), then the graph's ``facts`` (computed meanwhile). On an entity's name whose
+    metadata an enrichment stored, the stored text is used and the servers' answers are not
+    awaited; the stored text is also the fallback when no server answers."""
     if manager is None:
-        return facts
-    stored = stored_hover(entity.metadata) if entity is not None else None
-    if stored is not None and entity is not None:
-        pos = await asyncio.to_thread(lambda: name_position(lines(), entity))
-        if pos is not None and pos[0] == line and pos[1] <= character <= pos[1] + len(entity.name):
-            return merge([stored], facts)
-    answers = await manager.hover(uri, line, character)
+        return (await facts)[0]
+    asking = asyncio.ensure_future(manager.hover(uri, line, character))
+    try:
+        graph, entity = await facts
+        stored = stored_hover(entity.metadata) if entity is not None else None
+        if stored is not None and entity is not None:
+            pos = await asyncio.to_thread(lambda: name_position(lines(), entity))
+            on_name = pos is not None and pos[0] == line
+            if on_name and pos is not None and pos[1] <= character <= pos[1] + len(entity.name):
+                return merge([stored], graph)
+        answers = await asyncio.shield(asking)
+    finally:
+        asking.cancel()
     if answers:
-        return merge([text for _, text in answers], facts)
-    return merge([stored] if stored else [], facts)
+        return merge([text for _, text in answers], graph)
+    return merge([stored] if stored else [], graph)
