@@ -39,7 +39,7 @@ FILE_WORKERS = 4  # files being enriched at once (requests are bounded per serve
 class EnrichReport:
     """Counts of one enrichment (entities unless said otherwise)."""
 
-    files: int = 0
+    files: int = 0  # files with entities to ask about
     entities: int = 0  # asked about
     enriched: int = 0  # a hover text stored
     empty: int = 0  # the server answered with nothing (stored as such: not asked again)
@@ -156,11 +156,12 @@ class Enricher:
                 self._queue.task_done()
 
     async def _enrich_file(self, path: str) -> EnrichReport:
-        rep = EnrichReport(files=1)
+        rep = EnrichReport()
         ents = await asyncio.to_thread(self.store.find_entities, path=path)
         todo = entities_needing(ents)
         if not todo:
             return rep
+        rep.files = 1
         try:
             text = await asyncio.to_thread(
                 (self.root / path).read_text, encoding="utf-8", errors="replace"
