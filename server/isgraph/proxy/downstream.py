@@ -98,6 +98,7 @@ class _Client(LanguageClient):
             types.PROGRESS,
             types.TELEMETRY_EVENT,
             types.LOG_TRACE,
+            "$/typescriptVersion",  # typescript-language-server's own
         ):
             on(method)(_ignore)
 

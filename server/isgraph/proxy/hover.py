@@ -77,6 +77,9 @@ def _type_of(signature: str, text: str) -> str | None:
         decl = re.match(r"^(?:\w+\s+)?[\w.]+\s*:\s*(.+)$", head)  # `x: int`, `var x: int`
         if decl and "(" not in head.split(":")[0]:
             return decl.group(1).strip()
+        returns = re.search(r"\)\s*:\s*([^=:{]+?)\s*$", head)  # TypeScript `f(n: T): R`
+        if returns:
+            return returns.group(1).strip()
     for pattern in (_TYPE_LINE, _ARROW):
         found = pattern.search(text)
         if found:

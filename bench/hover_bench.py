@@ -1,0 +1,255 @@
+"""Hover through downstream servers, and enrichment throughput.
+
+    python bench/hover_bench.py [--files 200] [--hovers 100] [--timeout-ms 1000]
+                                [--second basedpyright|jedi|none] [--skip-enrich]
+
+Corpus: the first --files `.py` files of CPython's standard library (sorted by path; tests,
+idlelib, tkinter, lib2to3 and ensurepip left out), copied to a temp dir.
+
+1. Hover latency through a real LSP client against `isgraph serve`, at --hovers random
+   definition names (each file opened with `didOpen` first, as an editor does), with
+   0 downstream servers (graph facts only), 1 (jedi-language-server), the second server
+   alone, and both: the last line shows the cost is the slowest server's, not the sum.
+2. `isgraph index --enrich` on the corpus with jedi-language-server: entities/s and the share
+   enriched / empty / timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import isgraph_cmd
+
+SKIP = (
+    "test",
+    "tests",
+    "idlelib",
+    "tkinter",
+    "lib2to3",
+    "ensurepip",
+    "turtledemo",
+    "site-packages",
+)
+BIN = Path(sys.executable).parent
+
+
+def corpus(dest: Path, files: int) -> Path:
+    src = Path(sysconfig.get_paths()["stdlib"])
+    picked = [
+        p
+        for p in sorted(src.rglob("*.py"))
+        if not any(part in SKIP for part in p.relative_to(src).parts)
+    ][:files]
+    for p in picked:
+        target = dest / p.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, target)
+    return dest
+
+
+def tool(name: str) -> str | None:
+    return shutil.which(name, path=str(BIN)) or shutil.which(name)
+
+
+def pct(samples: list[float]) -> tuple[float, float]:
+    s = sorted(samples)
+    return statistics.median(s) * 1e3, s[min(len(s) - 1, int(len(s) * 0.95))] * 1e3
+
+
+async def fresh(client: LanguageClient) -> None:
+    while True:
+        answer = await client.protocol.send_request_async(
+            "isgraph/query", {"query": "search", "target": "x", "limit": 1}
+        )
+        if getattr(answer, "fresh", False):
+            return
+        await asyncio.sleep(0.2)
+
+
+def positions(root: Path, n: int, seed: int = 7) -> list[tuple[Path, int, int]]:
+    """n random (file, line, character) at a function or class name."""
+    out: list[tuple[Path, int, int]] = []
+    for path in sorted(root.rglob("*.py")):
+        for i, line in enumerate(path.read_text(errors="replace").splitlines()):
+            s = line.lstrip()
+            for kw in ("def ", "class "):
+                if s.startswith(kw):
+                    out.append((path, i, len(line) - len(s) + len(kw) + 1))
+    random.Random(seed).shuffle(out)
+    return out[:n]
+
+
+async def hover_run(
+    root: Path, servers: list[dict[str, Any]], spots: list[tuple[Path, int, int]]
+) -> tuple[list[float], int]:
+    client = LanguageClient("isgraph-bench", "0")
+    cmd = isgraph_cmd("serve")
+    await client.start_io(cmd[0], *cmd[1:])
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+            initialization_options={"downstream": servers},
+        )
+    )
+    client.initialized(types.InitializedParams())
+    await fresh(client)
+    opened: set[Path] = set()
+
+    async def hover(path: Path, line: int, char: int) -> str:
+        if path not in opened:
+            opened.add(path)
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    text_document=types.TextDocumentItem(
+                        uri=path.as_uri(), language_id="python", version=1, text=path.read_text()
+                    )
+                )
+            )
+        got = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=types.Position(line=line, character=char),
+            )
+        )
+        return "" if got is None else str(got.contents.value)  # type: ignore[union-attr]
+
+    # Warm up: start the servers (a first hover waits for them, within its timeout).
+    for _ in range(3):
+        await hover(*spots[0])
+    samples: list[float] = []
+    merged = 0
+    for spot in spots:
+        t0 = time.perf_counter()
+        text = await hover(*spot)
+        samples.append(time.perf_counter() - t0)
+        merged += text.count("\n\n---\n\n") >= len(servers)  # every server's part is there
+    await asyncio.wait_for(client.shutdown_async(None), 15)
+    client.exit(None)
+    proc = client._server
+    if proc is not None:
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+    return samples, merged
+
+
+def enrich_run(root: Path, jedi: str, timeout_ms: int) -> dict[str, Any]:
+    (root / ".isgraph.toml").write_text(
+        "[[downstream]]\n"
+        'name = "jedi"\n'
+        f"command = {json.dumps([jedi])}\n"
+        'languages = ["python"]\n'
+        f"timeout_ms = {timeout_ms}\n"
+    )
+    shutil.rmtree(root / ".isgraph", ignore_errors=True)
+    plain = subprocess.run(
+        isgraph_cmd("index", str(root), "--json", "--db", "mem"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    proc = subprocess.run(
+        isgraph_cmd("index", str(root), "--enrich", "--json"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"plain": json.loads(plain.stdout), "enriched": json.loads(proc.stdout)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--files", type=int, default=200)
+    ap.add_argument("--hovers", type=int, default=100)
+    ap.add_argument("--timeout-ms", type=int, default=1000)
+    ap.add_argument("--second", default="basedpyright", help="basedpyright | jedi | none")
+    ap.add_argument("--skip-enrich", action="store_true")
+    args = ap.parse_args()
+
+    jedi = tool("jedi-language-server")
+    if jedi is None:
+        sys.exit("jedi-language-server is not installed (pip install -e '.[dev]')")
+    t = args.timeout_ms
+    first = {"name": "jedi", "command": [jedi], "languages": ["python"], "timeout_ms": t}
+    second: dict[str, Any] | None = None
+    if args.second == "basedpyright" and tool("basedpyright-langserver"):
+        second = {
+            "name": "basedpyright",
+            "command": [tool("basedpyright-langserver"), "--stdio"],
+            "languages": ["python"],
+            "timeout_ms": t,
+        }
+    elif args.second in ("jedi", "basedpyright"):  # a second jedi process: a real server too
+        second = {**first, "name": "jedi-2"}
+
+    with tempfile.TemporaryDirectory(prefix="isgraph-hover-") as tmp:
+        root = corpus(Path(tmp) / "corpus", args.files)
+        n_files = sum(1 for _ in root.rglob("*.py"))
+        spots = positions(root, args.hovers)
+        print(
+            f"corpus: {n_files} stdlib files; {len(spots)} hovers at definition names; "
+            f"downstream timeout {t} ms"
+        )
+        configs: list[tuple[str, list[dict[str, Any]]]] = [("0 servers (graph only)", [])]
+        configs.append(("1 server: jedi", [first]))
+        if second is not None:
+            configs.append((f"1 server: {second['name']}", [second]))
+            configs.append((f"2 servers: jedi + {second['name']}", [first, second]))
+        results: dict[str, float] = {}
+        for label, servers in configs:
+            samples, merged = asyncio.run(hover_run(root, servers, spots))
+            p50, p95 = pct(samples)
+            results[label] = p50
+            print(
+                f"  hover, {label:<34} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+                f"max {max(samples) * 1e3:7.1f} ms  all parts merged {merged}/{len(samples)}"
+            )
+        if second is not None:
+            a, b = results["1 server: jedi"], results[f"1 server: {second['name']}"]
+            both = results[f"2 servers: jedi + {second['name']}"]
+            print(
+                f"  max-not-sum: p50 both {both:.1f} ms vs max {max(a, b):.1f} ms, "
+                f"sum {a + b:.1f} ms"
+            )
+        if args.skip_enrich:
+            return
+        out = enrich_run(root, jedi, t)
+        plain, rep = out["plain"], out["enriched"]
+        en = rep["enrichment"]
+        asked = max(1, en["entities"])
+        print(
+            f"enrichment (jedi, timeout {t} ms, 4 requests in flight): "
+            f"{en['entities']} entities in {en['files']} files, {en['seconds']:.1f} s "
+            f"-> {en['entities'] / max(en['seconds'], 1e-9):.1f} entities/s"
+        )
+        print(
+            f"  enriched {100 * en['enriched'] / asked:.1f} %, empty "
+            f"{100 * en['empty'] / asked:.1f} %, timed out or failed "
+            f"{100 * en['timed_out'] / asked:.1f} %"
+        )
+        print(
+            f"  index without --enrich {plain['seconds']:.1f} s (in memory); with --enrich "
+            f"{rep['seconds']:.1f} s (pipeline {rep['pipeline_seconds']:.1f} s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
