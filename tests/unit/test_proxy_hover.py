@@ -66,14 +66,14 @@ def test_name_position() -> None:
         "class Ünïcode:",
         "    @value.setter",
         "    def value(self, v): ...",
-        "    async def 𝒻(self): ...",
+        "    async def 𝒻(self): ...",  # noqa: RUF001 (an astral name: 2 UTF-16 units)
     ]
     cls = ent("m.py", "Ünïcode", "class", line=1)
     assert name_position(lines, cls) == (0, 6)
     setter = ent("m.py", "Ünïcode.value", "method", line=3, parent=cls.key)
     setter.start_col = 4  # `def` (the decorator is outside the node)
     assert name_position(lines, setter) == (2, 8)
-    astral = ent("m.py", "Ünïcode.𝒻", "method", line=4, parent=cls.key)
+    astral = ent("m.py", "Ünïcode.𝒻", "method", line=4, parent=cls.key)  # noqa: RUF001
     astral.start_col = 4
     assert name_position(lines, astral) == (3, 14)
     module = ent("m.py", "m", "module")
