@@ -434,6 +434,17 @@ async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     return {"results": results, "fresh": fresh, "pending_files": pending}
 
 
+@server.feature("isgraph/confirmEdges")
+async def confirm_edges(ls: IsgraphServer, params: Any) -> dict[str, int]:
+    """`{"uri": URI}` -> counts: the file's inferred calls checked with a downstream server's
+    `definition`; confirmed or corrected ones become exact (proxy/confirm.py)."""
+    uri = _as_dict(params).get("uri")
+    found = ls.folder_of(uri) if isinstance(uri, str) else None
+    if found is None:
+        raise ValueError("isgraph/confirmEdges needs the uri of a file in a workspace folder")
+    return await proxy.confirm_edges(ls.proxy, found[0], found[1])
+
+
 def _as_dict(params: Any) -> dict[str, Any]:
     """Params of a custom request as a dict (pygls hands them over as a plain object)."""
     if isinstance(params, dict):

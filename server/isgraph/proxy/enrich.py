@@ -25,7 +25,7 @@ from lsprotocol import types
 from isgraph.index.languages import language_for
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import Entity, is_external
-from isgraph.proxy.downstream import INIT_TIMEOUT_S, Downstream
+from isgraph.proxy.downstream import Downstream
 from isgraph.proxy.hover import markdown_of, metadata_of, name_position
 from isgraph.proxy.manager import DownstreamManager
 from isgraph.store.base import Store
@@ -171,7 +171,7 @@ class Enricher:
         lines = text.splitlines()
         asks = [(e, pos) for e in todo if (pos := name_position(lines, e)) is not None]
         rep.entities = len(asks)
-        server = await self._server(language_for(path))
+        server = await self.manager.first_live(language_for(path))
         if server is None:
             rep.timed_out = len(asks)
             return rep
@@ -189,13 +189,6 @@ class Enricher:
         if rows:
             self._writes.append(await self.writer.set_metadata(rows))
         return rep
-
-    async def _server(self, language: str | None) -> Downstream | None:
-        """The first server of the language that starts (in configuration order)."""
-        for server in self.manager.for_language(language):
-            if await server.ensure(INIT_TIMEOUT_S) is not None:
-                return server
-        return None
 
     async def _hover(self, server: Downstream, uri: str, pos: tuple[int, int]) -> _Answer:
         params = types.HoverParams(

@@ -11,6 +11,7 @@ from typing import Any
 
 from isgraph.config import ConfigError, DownstreamSpec, parse_downstream
 from isgraph.model import Entity
+from isgraph.proxy.confirm import confirm_file
 from isgraph.proxy.enrich import Enricher
 from isgraph.proxy.hover import merge, name_position, stored_hover
 from isgraph.proxy.manager import DownstreamManager
@@ -81,3 +82,11 @@ async def hover_text(
     if answers:
         return merge([text for _, text in answers], graph)
     return merge([stored] if stored else [], graph)
+
+
+async def confirm_edges(manager: DownstreamManager | None, folder: Any, rel: str) -> dict[str, int]:
+    """`isgraph/confirmEdges`: the inferred calls of one file checked by `definition`."""
+    if manager is None:
+        raise ValueError("isgraph/confirmEdges needs a downstream server (docs/downstream.md)")
+    rep = await confirm_file(manager, folder.store, folder.service.writer, folder.root, rel)
+    return rep.record()

@@ -22,7 +22,7 @@ from pygls.uris import to_fs_path
 
 from isgraph.config import DownstreamSpec
 from isgraph.index.languages import language_for
-from isgraph.proxy.downstream import STOP_STEP_S, Doc, Downstream
+from isgraph.proxy.downstream import INIT_TIMEOUT_S, STOP_STEP_S, Doc, Downstream
 from isgraph.proxy.hover import markdown_of
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,15 @@ class DownstreamManager:
         if language is None:
             return []
         return [s for s in self.servers if language in s.spec.languages and not s.failed]
+
+    async def first_live(
+        self, language: str | None, timeout: float = INIT_TIMEOUT_S
+    ) -> Downstream | None:
+        """The first server of the language (configuration order) that is up or starts."""
+        for server in self.for_language(language):
+            if await server.ensure(timeout) is not None:
+                return server
+        return None
 
     def _warm(self, server: Downstream) -> None:
         """Start a server in the background (a file of its language was opened)."""
