@@ -236,7 +236,7 @@ def main() -> None:
         en = rep["enrichment"]
         asked = max(1, en["entities"])
         print(
-            f"enrichment (jedi, timeout {t} ms, 4 requests in flight): "
+            f"enrichment (jedi, timeout {t} ms, 2 requests in flight): "
             f"{en['entities']} entities in {en['files']} files, {en['seconds']:.1f} s "
             f"-> {en['entities'] / max(en['seconds'], 1e-9):.1f} entities/s"
         )
