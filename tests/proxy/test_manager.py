@@ -269,3 +269,28 @@ def test_servers_die_with_a_killed_parent(proj: Path) -> None:
         assert alive(pids) == []
     finally:
         parent.kill()
+
+
+async def test_a_busy_server_is_skipped_until_it_answers(proj: Path) -> None:
+    """A server still working on a request we gave up on is left out at once (a new request
+    would only queue behind the old one), and asked again once its late answer arrives."""
+    m = DownstreamManager(
+        [spec("slow", fake("ok", "600"), timeout_ms=300), spec("ok", fake("ok"), timeout_ms=300)],
+        [proj],
+    )
+    uri = (proj / "mod.py").as_uri()
+    slow = m.servers[0]
+    try:
+        for s in m.servers:
+            assert await s.ensure(20) is not None
+        t0 = time.perf_counter()
+        assert [n for n, _ in await m.hover(uri, 0, 5)] == ["ok"]
+        assert 0.29 < time.perf_counter() - t0 <= 0.35 and slow.busy
+        t0 = time.perf_counter()
+        assert [n for n, _ in await m.hover(uri, 0, 5)] == ["ok"]
+        assert time.perf_counter() - t0 < 0.2  # not waited for
+        assert await until(lambda: not slow.busy, 5)  # the late answer arrived
+        got = await m.hover(uri, 0, 5)
+        assert [n for n, _ in got] == ["ok"] and slow.late  # asked (and late) again
+    finally:
+        await m.shutdown()

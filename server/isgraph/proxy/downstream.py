@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -43,6 +44,7 @@ INIT_TIMEOUT_S = 30.0  # spawn + initialize (basedpyright on a cold cache takes 
 STOP_STEP_S = 1.0  # each of shutdown, exit, wait-for-exit
 CRASH_WINDOW_S = 180.0  # crashes older than this are forgiven
 STDERR_LINES = 20  # kept for the crash message
+LATE_EXPIRY_S = 10.0  # a request not answered this long after we gave up on it is forgotten
 
 
 @dataclass(slots=True)
@@ -146,6 +148,7 @@ class Downstream:
         self._stopping = False
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self.semaphore = asyncio.Semaphore(spec.concurrency)  # enrichment requests in flight
+        self.late: dict[str, float] = {}  # requests given up on, not answered yet
 
     # -- lifecycle ----------------------------------------------------------------------
     @property
@@ -192,6 +195,7 @@ class Downstream:
             raise FileNotFoundError(f"command not found: {exe}")
         client = _Client(self)
         self.client = client
+        self.late = {}
         self.starts += 1
         cwd = str(self.roots[0]) if self.roots else None
         argv = [*_PREFIX, *self.spec.command]
@@ -415,15 +419,30 @@ class Downstream:
         try:
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError:
-            self._cancel(client, msg_id)
+            self._give_up_on(client, msg_id)
             raise TimeoutError(f"{self.spec.name}: {method} took over {timeout:.2f}s") from None
         except asyncio.CancelledError:  # the hover was answered without us
-            self._cancel(client, msg_id)
+            self._give_up_on(client, msg_id)
             raise
 
-    @staticmethod
-    def _cancel(client: _Client, msg_id: str) -> None:
-        client.protocol._request_futures.pop(msg_id, None)
+    @property
+    def busy(self) -> bool:
+        """Still working on a request we stopped waiting for: a new one would queue behind
+        it (servers such as jedi-language-server answer one at a time), so an interactive
+        request leaves this server out at once instead of waiting its timeout for nothing."""
+        now = time.monotonic()
+        expiry = max(LATE_EXPIRY_S, 10 * self.spec.timeout_ms / 1000)
+        return any(now - t < expiry for t in self.late.values())
+
+    def _give_up_on(self, client: _Client, msg_id: str) -> None:
+        """Send `$/cancelRequest`, and remember the request until its late answer arrives
+        (a fresh future takes it: the awaited one is cancelled and cannot be resolved)."""
+        futures = client.protocol._request_futures
+        if msg_id in futures:
+            placeholder: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            futures[msg_id] = placeholder
+            self.late[msg_id] = time.monotonic()
+            placeholder.add_done_callback(lambda _: self.late.pop(msg_id, None))
         with contextlib.suppress(Exception):
             client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
 

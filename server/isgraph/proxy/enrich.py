@@ -187,7 +187,9 @@ class Enricher:
             rep.empty += answer is None
             rows.append((e.key, metadata_of(answer, server.spec.name)))
         if rows:
-            self._writes.append(await self.writer.set_metadata(rows))
+            written = await self.writer.set_metadata(rows)
+            if self.wait:  # `end_run` waits for them; in the background nobody does
+                self._writes.append(written)
         return rep
 
     async def _hover(self, server: Downstream, uri: str, pos: tuple[int, int]) -> _Answer:

@@ -170,6 +170,9 @@ class DownstreamManager:
     async def _ask(self, server: Downstream, uri: str, method: str, params: Any) -> Any:
         budget = server.spec.timeout_ms / 1000
         t0 = time.monotonic()
+        if server.busy:
+            log.info("downstream %s left out of %s: still busy", server.spec.name, method)
+            return None
         try:
             client = await server.ensure(budget)
             if client is None:
