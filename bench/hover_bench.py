@@ -1,17 +1,19 @@
 """Hover through downstream servers, and enrichment throughput.
 
     python bench/hover_bench.py [--files 200] [--hovers 100] [--timeout-ms 1000]
-                                [--second basedpyright|jedi|none] [--skip-enrich]
+                                [--pause-ms 300] [--second basedpyright|jedi|none]
+                                [--enrich-files N] [--skip-enrich]
 
 Corpus: the first --files `.py` files of CPython's standard library (sorted by path; tests,
 idlelib, tkinter, lib2to3 and ensurepip left out), copied to a temp dir.
 
-1. Hover latency through a real LSP client against `isgraph serve`, at --hovers random
-   definition names (each file opened with `didOpen` first, as an editor does), with
+1. Hover latency through a real LSP client against `isgraph serve`, at --hovers definition
+   names, 5 in each of random files (each file opened with `didOpen` first, as an editor
+   does; --pause-ms between hovers, as a reader's pace), after a warm-up, with
    0 downstream servers (graph facts only), 1 (jedi-language-server), the second server
    alone, and both: the last line shows the cost is the slowest server's, not the sum.
-2. `isgraph index --enrich` on the corpus with jedi-language-server: entities/s and the share
-   enriched / empty / timed out.
+2. `isgraph index --enrich` on the first --enrich-files files with jedi-language-server:
+   entities/s and the share enriched / empty / timed out.
 """
 
 from __future__ import annotations
@@ -82,21 +84,29 @@ async def fresh(client: LanguageClient) -> None:
         await asyncio.sleep(0.2)
 
 
-def positions(root: Path, n: int, seed: int = 7) -> list[tuple[Path, int, int]]:
-    """n random (file, line, character) at a function or class name."""
+def positions(root: Path, n: int, per_file: int = 5, seed: int = 7) -> list[tuple[Path, int, int]]:
+    """n (file, line, character) at function or class names: ``per_file`` random ones in each
+    of n / per_file random files, file after file (as a reader hovers through a file)."""
+    rng = random.Random(seed)
+    files = sorted(root.rglob("*.py"))
+    rng.shuffle(files)
     out: list[tuple[Path, int, int]] = []
-    for path in sorted(root.rglob("*.py")):
+    for path in files:
+        spots = []
         for i, line in enumerate(path.read_text(errors="replace").splitlines()):
             s = line.lstrip()
             for kw in ("def ", "class "):
                 if s.startswith(kw):
-                    out.append((path, i, len(line) - len(s) + len(kw) + 1))
-    random.Random(seed).shuffle(out)
-    return out[:n]
+                    spots.append((path, i, len(line) - len(s) + len(kw) + 1))
+        if len(spots) >= per_file:
+            out += rng.sample(spots, per_file)
+        if len(out) >= n:
+            return out[:n]
+    return out
 
 
 async def hover_run(
-    root: Path, servers: list[dict[str, Any]], spots: list[tuple[Path, int, int]]
+    root: Path, servers: list[dict[str, Any]], spots: list[tuple[Path, int, int]], pause: float
 ) -> tuple[list[float], int]:
     client = LanguageClient("isgraph-bench", "0")
     cmd = isgraph_cmd("serve")
@@ -130,9 +140,12 @@ async def hover_run(
         )
         return "" if got is None else str(got.contents.value)  # type: ignore[union-attr]
 
-    # Warm up: start the servers (a first hover waits for them, within its timeout).
-    for _ in range(3):
-        await hover(*spots[0])
+    # Warm up: start the servers and let them settle (every part present, or 90 s).
+    deadline = time.perf_counter() + 90
+    while time.perf_counter() < deadline:
+        if (await hover(*spots[0])).count("\n\n---\n\n") >= len(servers):
+            break
+        await asyncio.sleep(0.5)
     samples: list[float] = []
     merged = 0
     for spot in spots:
@@ -140,6 +153,7 @@ async def hover_run(
         text = await hover(*spot)
         samples.append(time.perf_counter() - t0)
         merged += text.count("\n\n---\n\n") >= len(servers)  # every server's part is there
+        await asyncio.sleep(pause)  # a reader's pace: a server that fell behind catches up
     await asyncio.wait_for(client.shutdown_async(None), 15)
     client.exit(None)
     proc = client._server
@@ -180,7 +194,9 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--hovers", type=int, default=100)
     ap.add_argument("--timeout-ms", type=int, default=1000)
+    ap.add_argument("--pause-ms", type=int, default=300, help="between hovers")
     ap.add_argument("--second", default="basedpyright", help="basedpyright | jedi | none")
+    ap.add_argument("--enrich-files", type=int, default=0, help="default: --files")
     ap.add_argument("--skip-enrich", action="store_true")
     args = ap.parse_args()
 
@@ -205,8 +221,8 @@ def main() -> None:
         n_files = sum(1 for _ in root.rglob("*.py"))
         spots = positions(root, args.hovers)
         print(
-            f"corpus: {n_files} stdlib files; {len(spots)} hovers at definition names; "
-            f"downstream timeout {t} ms"
+            f"corpus: {n_files} stdlib files; {len(spots)} hovers at definition names "
+            f"(5 per file, {args.pause_ms} ms apart); downstream timeout {t} ms"
         )
         configs: list[tuple[str, list[dict[str, Any]]]] = [("0 servers (graph only)", [])]
         configs.append(("1 server: jedi", [first]))
@@ -215,7 +231,7 @@ def main() -> None:
             configs.append((f"2 servers: jedi + {second['name']}", [first, second]))
         results: dict[str, float] = {}
         for label, servers in configs:
-            samples, merged = asyncio.run(hover_run(root, servers, spots))
+            samples, merged = asyncio.run(hover_run(root, servers, spots, args.pause_ms / 1000))
             p50, p95 = pct(samples)
             results[label] = p50
             print(
@@ -231,13 +247,17 @@ def main() -> None:
             )
         if args.skip_enrich:
             return
+        n_enrich = args.enrich_files or args.files
+        if n_enrich != args.files:
+            root = corpus(Path(tmp) / "enrich", n_enrich)
         out = enrich_run(root, jedi, t)
         plain, rep = out["plain"], out["enriched"]
         en = rep["enrichment"]
         asked = max(1, en["entities"])
         print(
             f"enrichment (jedi, timeout {t} ms, 2 requests in flight): "
-            f"{en['entities']} entities in {en['files']} files, {en['seconds']:.1f} s "
+            f"{en['entities']} entities in {en['files']} files ({n_enrich} files indexed), "
+            f"{en['seconds']:.1f} s "
             f"-> {en['entities'] / max(en['seconds'], 1e-9):.1f} entities/s"
         )
         print(

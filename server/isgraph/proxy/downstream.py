@@ -149,11 +149,19 @@ class Downstream:
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self.semaphore = asyncio.Semaphore(spec.concurrency)  # enrichment requests in flight
         self.late: dict[str, float] = {}  # requests given up on, not answered yet
+        self._ready = False  # the current process answered `initialize`
 
     # -- lifecycle ----------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.client is not None and not self.client.stopped and self.process is not None
+        """Initialized and alive: requests and notifications may be sent (none before the
+        `initialize` answer, as LSP requires)."""
+        return (
+            self._ready
+            and self.client is not None
+            and not self.client.stopped
+            and self.process is not None
+        )
 
     async def ensure(self, timeout: float | None = None) -> _Client | None:
         """The initialized client, starting the process if needed; None if it is down, gave
@@ -195,6 +203,7 @@ class Downstream:
             raise FileNotFoundError(f"command not found: {exe}")
         client = _Client(self)
         self.client = client
+        self._ready = False
         self.late = {}
         self.starts += 1
         cwd = str(self.roots[0]) if self.roots else None
@@ -227,6 +236,7 @@ class Downstream:
             if doc.language in self.spec.languages:
                 self._send_open(client, doc.uri, doc.language_id, doc.version, doc.text)
                 self._refs[doc.uri] = 1
+        self._ready = True
         log.info("downstream %s started (pid %s)", self.spec.name, proc.pid)
         return client
 
@@ -285,6 +295,7 @@ class Downstream:
         if client is self.client:
             self.client = None
             self.process = None
+            self._ready = False
         self._crashed(reason)
 
     def _crashed(self, reason: str) -> None:
@@ -340,6 +351,7 @@ class Downstream:
         client, proc = self.client, self.process
         self.client = None
         self.process = None
+        self._ready = False
         if client is not None:
             client._stop_event.set()  # the reader loop ends at its next message
         if proc is None:
