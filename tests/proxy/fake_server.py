@@ -10,6 +10,9 @@ MODE:
   garbage          answers `initialize`, then answers each request with bytes that are not
                    JSON-RPC (an unframed line, a frame whose body is not JSON)
   stubborn         like ok, but ignores stdin closing and SIGTERM (only SIGKILL ends it)
+  config           like ok; after `initialized` asks its client `workspace/configuration`
+                   for section "fake.option"; hover answers "pulled=<answer> pushed=<settings
+                   of the last didChangeConfiguration>" (JSON)
 
 Every mode but stubborn exits when stdin closes. The pid of each start is appended to the
 file named by $FAKE_PIDS, if set.
@@ -64,6 +67,8 @@ def main() -> None:
     if mode == "stubborn":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     hovers = 0
+    pulled: object = "unasked"
+    pushed: object = None
     stdin = sys.stdin.buffer
     while True:
         msg = read_message(stdin)
@@ -73,6 +78,22 @@ def main() -> None:
                     time.sleep(1)
             return
         method, msg_id = msg.get("method"), msg.get("id")
+        if msg_id == "cfg" and method is None:  # the client's answer to our request
+            pulled = (msg.get("result") or [None])[0]
+            continue
+        if method == "initialized" and mode == "config":
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": "cfg",
+                    "method": "workspace/configuration",
+                    "params": {"items": [{"section": "fake.option"}]},
+                }
+            )
+            continue
+        if method == "workspace/didChangeConfiguration":
+            pushed = (msg.get("params") or {}).get("settings")
+            continue
         if method == "initialize":
             send(
                 {
@@ -103,10 +124,13 @@ def main() -> None:
         if method == "textDocument/hover":
             hovers += 1
             delay = int(arg) / 1000 if mode == "ok" and arg else 0.0
+            value = f"fake hover #{hovers}"
+            if mode == "config":
+                value = json.dumps({"pulled": pulled, "pushed": pushed})
             answer = {
                 "jsonrpc": "2.0",
                 "id": msg_id,
-                "result": {"contents": {"kind": "markdown", "value": f"fake hover #{hovers}"}},
+                "result": {"contents": {"kind": "markdown", "value": value}},
             }
             if delay:
                 threading.Timer(delay, send, (answer,)).start()

@@ -294,3 +294,29 @@ async def test_a_busy_server_is_skipped_until_it_answers(proj: Path) -> None:
         assert [n for n, _ in got] == ["ok"] and slow.late  # asked (and late) again
     finally:
         await m.shutdown()
+
+
+async def test_settings_are_served_pushed_and_forwarded(proj: Path) -> None:
+    import json
+
+    settings = {"fake": {"option": 7, "other": "x"}}
+    m = DownstreamManager([spec("cfg", fake("config"), timeout_ms=2000, settings=settings)], [proj])
+    uri = (proj / "mod.py").as_uri()
+    try:
+        assert await m.servers[0].ensure(20) is not None
+
+        async def seen() -> dict[str, object]:
+            got = await m.hover(uri, 0, 5)
+            return dict(json.loads(got[0][1]))
+
+        deadline = time.monotonic() + 10
+        while (first := await seen())["pulled"] == "unasked" and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # our answer to its request is on its way
+        # `workspace/configuration` is answered by dotted section; settings pushed after start
+        assert first == {"pulled": 7, "pushed": settings}
+        # The editor's didChangeConfiguration is merged over ours and forwarded.
+        m.did_change_configuration({"fake": {"other": "y"}, "python": {"x": 1}})
+        await asyncio.sleep(0.2)
+        assert (await seen())["pushed"] == {"fake": {"option": 7, "other": "y"}, "python": {"x": 1}}
+    finally:
+        await m.shutdown()
