@@ -101,6 +101,9 @@ class _Client(LanguageClient):
             types.TELEMETRY_EVENT,
             types.LOG_TRACE,
             "$/typescriptVersion",  # typescript-language-server's own
+            "pyright/beginProgress",  # basedpyright's own
+            "pyright/reportProgress",
+            "pyright/endProgress",
         ):
             on(method)(_ignore)
 
