@@ -333,9 +333,11 @@ class Downstream:
     async def stop(self) -> None:
         """Shut the server down: `shutdown`, `exit`, wait — each bounded — then kill."""
         self._stopping = True
-        for task in (self._restart, self._starting):
-            if task is not None:
-                task.cancel()
+        pending = [t for t in (self._restart, self._starting) if t is not None and not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:  # a start cut short has its process in self.process by now: killed below
+            await asyncio.wait(pending, timeout=STOP_STEP_S)
         client, proc = self.client, self.process
         if client is not None and proc is not None and proc.returncode is None:
             with contextlib.suppress(Exception):
