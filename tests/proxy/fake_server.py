@@ -10,6 +10,7 @@ MODE:
   garbage          answers `initialize`, then answers each request with bytes that are not
                    JSON-RPC (an unframed line, a frame whose body is not JSON)
   stubborn         like ok, but ignores stdin closing and SIGTERM (only SIGKILL ends it)
+  slowinit MS      like ok, but answers `initialize` only after MS ms
   config           like ok; after `initialized` asks its client `workspace/configuration`
                    for section "fake.option"; hover answers "pulled=<answer> pushed=<settings
                    of the last didChangeConfiguration>" (JSON)
@@ -95,6 +96,8 @@ def main() -> None:
             pushed = (msg.get("params") or {}).get("settings")
             continue
         if method == "initialize":
+            if mode == "slowinit":
+                time.sleep(int(arg) / 1000)
             send(
                 {
                     "jsonrpc": "2.0",
@@ -123,7 +126,7 @@ def main() -> None:
             continue
         if method == "textDocument/hover":
             hovers += 1
-            delay = int(arg) / 1000 if mode == "ok" and arg else 0.0
+            delay = int(arg) / 1000 if mode == "ok" and arg else 0.0  # slowinit: no delay
             value = f"fake hover #{hovers}"
             if mode == "config":
                 value = json.dumps({"pulled": pulled, "pushed": pushed})

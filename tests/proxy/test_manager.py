@@ -320,3 +320,18 @@ async def test_settings_are_served_pushed_and_forwarded(proj: Path) -> None:
         assert (await seen())["pushed"] == {"fake": {"option": 7, "other": "y"}, "python": {"x": 1}}
     finally:
         await m.shutdown()
+
+
+async def test_shutdown_during_a_start_leaves_no_process(
+    proj: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids_file = tmp_path / "pids"
+    monkeypatch.setenv("FAKE_PIDS", str(pids_file))
+    m = DownstreamManager([spec("slow", fake("slowinit", "5000"), timeout_ms=200)], [proj])
+    assert await m.hover((proj / "mod.py").as_uri(), 0, 5) == []  # the start goes on
+    assert await until(lambda: pids_file.exists() and pids_file.read_text().strip(), 10)
+    pids = [int(p) for p in pids_file.read_text().split()]
+    t0 = time.perf_counter()
+    await m.shutdown()
+    assert time.perf_counter() - t0 < 4.0
+    assert alive(pids) == []
