@@ -218,6 +218,15 @@ def index(
             "processes, one per shard, into one shared store (e.g. PostgreSQL).",
         ),
     ] = None,
+    enrich: Annotated[
+        bool,
+        typer.Option(
+            "--enrich",
+            help="Ask the configured downstream language servers ([[tool.isgraph.downstream]]) "
+            "for hover at each entity and store it as the entity's metadata "
+            "(`isgraph show KEY --json`).",
+        ),
+    ] = False,
     shard_run: Annotated[
         str | None,
         typer.Option(
@@ -243,6 +252,11 @@ def index(
     cfg = _config(root, db=db, jobs=jobs, max_file_size=max_file_size, shard=shard_spec)
     if exclude:
         cfg = cfg.with_overrides(excludes=(*cfg.excludes, *exclude))
+    if enrich and not cfg.downstream:
+        _fail(
+            "--enrich needs downstream language servers: add [[tool.isgraph.downstream]] "
+            "(name, command, languages) to pyproject.toml or .isgraph.toml (docs/downstream.md)"
+        )
     try:
         store = open_store(cfg.db, root)
     except StoreError as exc:
@@ -252,7 +266,9 @@ def index(
         _fail(f"{store.url} reads every repository and cannot be indexed into: name one (?repo=)")
     show_progress = not quiet and err.is_terminal
     try:
-        summary = asyncio.run(_run_index(root, store, cfg, show_progress, shard_run or ""))
+        summary = asyncio.run(
+            _run_index(root, store, cfg, show_progress, shard_run or "", enrich=enrich)
+        )
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: files written so far are complete; rerun to finish.")
         raise typer.Exit(130) from None
@@ -269,13 +285,26 @@ def index(
 
 
 async def _run_index(
-    root: Path, store: Store, cfg: Config, show_progress: bool, shard_run: str = ""
+    root: Path,
+    store: Store,
+    cfg: Config,
+    show_progress: bool,
+    shard_run: str = "",
+    *,
+    enrich: bool = False,
 ) -> IndexSummary:
     service = (
         IndexService(root, store, cfg)
         if cfg.shard is None
         else ShardedIndexService(root, store, cfg, shard_run)
     )
+    manager = None
+    if enrich:
+        from isgraph.proxy.enrich import Enricher
+        from isgraph.proxy.manager import DownstreamManager
+
+        manager = DownstreamManager(cfg.downstream, [root], lambda m: err.print(f"[yellow]{m}[/]"))
+        service.enricher = Enricher(manager, service.store, service.writer, root)
     try:
         if not show_progress:
             return await service.index()
@@ -298,6 +327,8 @@ async def _run_index(
             return await service.index(progress=on_progress, phase=on_phase)
     finally:
         await service.close()
+        if manager is not None:
+            await manager.shutdown()
 
 
 def _print_summary(s: IndexSummary, url: str) -> None:
@@ -318,6 +349,12 @@ def _print_summary(s: IndexSummary, url: str) -> None:
         + (f", stdlib stubs {s.stubs}" if s.stubs else "")
         + f" → {url}"
     )
+    if s.enrichment is not None:
+        en = s.enrichment
+        out.print(
+            f"enriched {en.enriched} of {en.entities} entities in {en.files} files "
+            f"({en.empty} empty, {en.timed_out} timed out or failed) in {en.seconds:.1f}s"
+        )
     for item in s.skipped[:10]:
         out.print(f"  [dim]skipped[/] {item['path']}: {item['reason']}")
     for item in s.errors[:10]:
@@ -395,7 +432,11 @@ def show(
     with _query_store(db, root) as store:
         records = []
         for ent in _resolve_targets(store, key):
-            rec: dict[str, Any] = {**ent.record(), "fqn": ent.fqn, "metadata": ent.metadata}
+            rec: dict[str, Any] = {
+                **ent.record(),
+                "fqn": ent.fqn,
+                "metadata": _metadata(ent.metadata),
+            }
             rec["edges_out"] = [e.record() for e in store.edges(src=ent.key)]
             rec["edges_in"] = [e.record() for e in store.edges(dst=ent.key)]
             records.append(rec)
@@ -409,10 +450,24 @@ def show(
         )
         if rec["doc"]:
             out.print(f"  doc   {rec['doc']}")
+        meta = rec["metadata"]
+        if isinstance(meta, dict) and (meta.get("signature") or meta.get("type")):
+            via = meta.get("server", "downstream")
+            out.print(f"  {via:<5} {meta.get('signature') or meta.get('type')}")
         for label, items, end in (("→", rec["edges_out"], "to"), ("←", rec["edges_in"], "from")):
             for e in items:
                 target = e[end] or e["target_name"]
                 out.print(f"  {label} {e['kind']:<8} {target}  [dim]{e['resolution']}[/]")
+
+
+def _metadata(text: str | None) -> Any:
+    """Stored metadata as JSON (enrichment stores a JSON object), else the raw text."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 @app.command()

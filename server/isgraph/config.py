@@ -3,6 +3,10 @@
 Precedence (later wins): defaults < pyproject.toml < .isgraph.toml < environment (ISGRAPH_DB)
 < command-line flags. Unknown keys and wrong types are errors with the file and key named:
 a typo must not silently fall back to a default.
+
+Downstream language servers (``[[tool.isgraph.downstream]]``, or ``[[downstream]]`` in
+``.isgraph.toml``, or ``{"downstream": [...]}`` in LSP ``initializationOptions``) are parsed by
+`parse_downstream`: a list replaces the list of an earlier source, it is not merged.
 """
 
 from __future__ import annotations
@@ -14,10 +18,29 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024  # bytes; larger files are reported as skipped
+DEFAULT_DOWNSTREAM_TIMEOUT_MS = 1000
+DEFAULT_DOWNSTREAM_CONCURRENCY = 2
+DEFAULT_MAX_RESTARTS = 4
 
 
 class ConfigError(Exception):
     """Invalid configuration; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class DownstreamSpec:
+    """One downstream language server: started as ``command`` for files of ``languages``."""
+
+    name: str
+    command: tuple[str, ...]
+    languages: tuple[str, ...]  # isgraph language names (python, typescript, tsx, c, cpp, go…)
+    timeout_ms: int = DEFAULT_DOWNSTREAM_TIMEOUT_MS  # per request (hover, definition)
+    initialization_options: Any = None  # sent as-is in `initialize`
+    settings: dict[str, Any] | None = None  # answers `workspace/configuration`, pushed on change
+    concurrency: int = DEFAULT_DOWNSTREAM_CONCURRENCY  # enrichment requests in flight
+    max_restarts: int = DEFAULT_MAX_RESTARTS  # crashes tolerated before giving up
+    # Not configuration: set by tests to make crash loops fast.
+    backoff_ms: int = field(default=500, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +52,8 @@ class Config:
     # (I, N): index only the files of shard I of N (``isgraph index --shard I/N``); a run
     # property, not a file setting, so configuration files cannot set it.
     shard: tuple[int, int] | None = None
+    downstream: tuple[DownstreamSpec, ...] = ()  # language servers for hover and enrichment
+    enrich: bool = False  # the server's background index asks downstream hover per entity
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with every non-None override applied."""
@@ -40,6 +65,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "excludes": list,
     "max_file_size": int,
     "jobs": int,
+    "downstream": list,
+    "enrich": bool,
 }
 
 
@@ -51,8 +78,11 @@ def _validate(table: dict[str, Any], source: str) -> dict[str, Any]:
         if norm not in known:
             raise ConfigError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(known))})")
         expected = _TYPES[norm]
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"{source}: {key!r} must be {_type_name(expected)}, got {value!r}")
+        if norm == "downstream":
+            out[norm] = parse_downstream(value, f"{source} {key}")
+            continue
         if isinstance(value, list):  # excludes
             items: list[object] = value
             if not all(isinstance(p, str) for p in items):
@@ -62,6 +92,80 @@ def _validate(table: dict[str, Any], source: str) -> dict[str, Any]:
             raise ConfigError(f"{source}: {key!r} must be >= 1, got {value}")
         out[norm] = value
     return out
+
+
+_DOWNSTREAM_KEYS = {
+    "name",
+    "command",
+    "languages",
+    "timeout_ms",
+    "initialization_options",
+    "settings",
+    "concurrency",
+    "max_restarts",
+}
+
+
+def parse_downstream(value: object, source: str) -> tuple[DownstreamSpec, ...]:
+    """Validate a list of downstream server tables (from TOML or ``initializationOptions``)."""
+    from isgraph.index.languages import LANGUAGES
+
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: must be a list of tables, got {value!r}")
+    specs: list[DownstreamSpec] = []
+    for i, item in enumerate(value):
+        where = f"{source}[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: must be a table, got {item!r}")
+        table = {str(k).replace("-", "_"): v for k, v in item.items()}
+        unknown = set(table) - _DOWNSTREAM_KEYS
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key {sorted(unknown)[0]!r} "
+                f"(known: {', '.join(sorted(_DOWNSTREAM_KEYS))})"
+            )
+        name = table.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}: 'name' must be a non-empty string")
+        where = f"{source} {name!r}"
+        command = table.get("command")
+        if (
+            not isinstance(command, list)
+            or not command
+            or not all(isinstance(c, str) and c for c in command)
+        ):
+            raise ConfigError(f"{where}: 'command' must be a non-empty list of strings (argv)")
+        langs = table.get("languages")
+        if not isinstance(langs, list) or not langs or not all(isinstance(x, str) for x in langs):
+            raise ConfigError(f"{where}: 'languages' must be a non-empty list of strings")
+        bad = [x for x in langs if x not in LANGUAGES]
+        if bad:
+            raise ConfigError(
+                f"{where}: unknown language {bad[0]!r} (known: {', '.join(sorted(LANGUAGES))})"
+            )
+        ints: dict[str, int] = {}
+        for key, low in (("timeout_ms", 1), ("concurrency", 1), ("max_restarts", 0)):
+            if key in table:
+                v = table[key]
+                if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                    raise ConfigError(f"{where}: {key!r} must be an int >= {low}, got {v!r}")
+                ints[key] = v
+        settings = table.get("settings")
+        if settings is not None and not isinstance(settings, dict):
+            raise ConfigError(f"{where}: 'settings' must be a table, got {settings!r}")
+        if any(s.name == name for s in specs):
+            raise ConfigError(f"{where}: duplicate downstream name")
+        specs.append(
+            DownstreamSpec(
+                name=name,
+                command=tuple(command),
+                languages=tuple(langs),
+                initialization_options=table.get("initialization_options"),
+                settings=settings,
+                **ints,
+            )
+        )
+    return tuple(specs)
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:

@@ -392,6 +392,26 @@ def test_add_edges_completes_only_files_waiting_for_them(store: Store) -> None:
     assert store.file_states()["a.py"].content_hash == "h-a"
 
 
+def test_set_metadata(filled: Store) -> None:
+    before = filled.get_entity(A_HELPER.key)
+    assert before is not None and before.metadata is None
+    filled.set_metadata(
+        [
+            (A_HELPER.key, '{"hover": "def helper()"}'),
+            (A_METH.key, None),  # cleared
+            ("python:function:gone.py:nothing", '{"hover": "x"}'),  # vanished: skipped
+        ]
+    )
+    got = filled.get_entities([A_HELPER.key, A_METH.key, "python:function:gone.py:nothing"])
+    assert set(got) == {A_HELPER.key, A_METH.key}
+    assert got[A_HELPER.key].metadata == '{"hover": "def helper()"}'
+    assert got[A_METH.key].metadata is None
+    # everything else about the entity is as it was
+    assert {**got[A_HELPER.key].record()} == {**before.record()}
+    filled.set_metadata([])
+    assert len(filled.find_entities()) == 9
+
+
 def test_recheck_paths(filled: Store) -> None:
     assert filled.edge_paths_to_recheck(["nothing"]) == set()
     assert filled.edge_paths_to_recheck([]) == set()

@@ -53,3 +53,60 @@ def test_cli_reports_bad_config(tmp_path: Path) -> None:
     (tmp_path / ".isgraph.toml").write_text("jobs = 'x'\n")
     proc = run_cli("index", str(tmp_path), check=False)
     assert proc.returncode == 2 and "'jobs' must be int" in proc.stderr
+
+
+def test_downstream_servers(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[[tool.isgraph.downstream]]\n"
+        'name = "jedi"\ncommand = ["jedi-language-server"]\nlanguages = ["python"]\n'
+        "timeout-ms = 800\n"
+        "initialization_options = { markupKindPreferred = 'markdown' }\n"
+    )
+    cfg = load_config(tmp_path, env={})
+    (jedi,) = cfg.downstream
+    assert (jedi.name, jedi.command, jedi.languages, jedi.timeout_ms) == (
+        "jedi",
+        ("jedi-language-server",),
+        ("python",),
+        800,
+    )
+    assert jedi.initialization_options == {"markupKindPreferred": "markdown"}
+    assert not cfg.enrich
+    # .isgraph.toml's list replaces pyproject's (no merging of lists)
+    (tmp_path / ".isgraph.toml").write_text(
+        'enrich = true\n[[downstream]]\nname = "clangd"\ncommand = ["clangd"]\n'
+        'languages = ["c", "cpp"]\nsettings = { a = 1 }\n'
+    )
+    cfg = load_config(tmp_path, env={})
+    assert [s.name for s in cfg.downstream] == ["clangd"] and cfg.enrich
+    assert cfg.downstream[0].settings == {"a": 1} and cfg.downstream[0].timeout_ms == 1000
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('name = "x"\nlanguages = ["python"]', "'command' must be a non-empty list"),
+        ('name = "x"\ncommand = "x"\nlanguages = ["python"]', "'command' must be a non-empty"),
+        ('name = "x"\ncommand = ["x"]\nlanguages = ["pyhton"]', "unknown language 'pyhton'"),
+        ('name = "x"\ncommand = ["x"]\nlanguages = ["python"]\ntimeout_ms = 0', ">= 1"),
+        ('name = "x"\ncommand = ["x"]\nlanguages = ["python"]\ntimout = 5', "unknown key"),
+        ('command = ["x"]\nlanguages = ["python"]', "'name' must be a non-empty string"),
+    ],
+)
+def test_downstream_errors_name_the_server(tmp_path: Path, table: str, message: str) -> None:
+    (tmp_path / ".isgraph.toml").write_text(f"[[downstream]]\n{table}\n")
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(tmp_path, env={})
+    assert ".isgraph.toml" in str(err.value)
+
+
+def test_downstream_from_initialization_options() -> None:
+    from isgraph.proxy.lsp import specs_from_options
+
+    assert specs_from_options({"db": "mem"}) is None
+    assert specs_from_options({"downstream": []}) == ()
+    two = [{"name": "a", "command": ["a"], "languages": ["go"]}] * 2
+    with pytest.raises(ConfigError, match="duplicate downstream name"):
+        specs_from_options({"downstream": two})
+    with pytest.raises(ConfigError, match="must be a list"):
+        specs_from_options({"downstream": {"name": "a"}})

@@ -29,7 +29,7 @@ from isgraph.index.partition import in_shard
 from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
-from isgraph.index.writer import Writer
+from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import EdgeKind, FileResult, FileStatus
 from isgraph.store.base import Store
 
@@ -46,6 +46,9 @@ T = TypeVar("T")
 
 # progress(done, discovered, discovery_finished)
 ProgressFn = Callable[[int, int, bool], None]
+# on_written(paths, write): files queued for writing, ``write`` resolves once written (the
+# enrichment stage starts on them while later files are parsed).
+WrittenFn = Callable[[list[str], "asyncio.Future[WriteOutcome]"], None]
 
 
 @dataclass(slots=True)
@@ -109,6 +112,7 @@ async def run_pipeline(
     external: Sequence[Found] = (),
     renew_pool: Callable[[Executor], Executor] | None = None,
     spool: EdgeSpool | None = None,
+    on_written: WrittenFn | None = None,
 ) -> PipelineReport:
     """Index ``root`` into ``store`` through ``writer``; only changed files are parsed.
 
@@ -218,7 +222,9 @@ async def run_pipeline(
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")  # queued ahead of the rows
-            await writer.replace_files(to_write)
+            written = await writer.replace_files(to_write)
+            if on_written is not None:
+                on_written([relpaths.get(r.path, r.path) for r in to_write], written)
         tick(len(results))
 
     async def submit(chunk: list[FileTask]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from isgraph.config import Config
 from isgraph.index.discover import Found
@@ -21,6 +22,7 @@ from isgraph.index.pipeline import (
     RESOLVE_PENDING,
     PipelineReport,
     ProgressFn,
+    WrittenFn,
     make_pool,
     run_pipeline,
     surface_of,
@@ -42,6 +44,9 @@ from isgraph.index.stubs import (
 from isgraph.index.writer import Writer
 from isgraph.model import EdgeKind, Resolution
 from isgraph.store.base import Store
+
+if TYPE_CHECKING:
+    from isgraph.proxy.enrich import Enricher, EnrichReport
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +74,15 @@ class IndexSummary:
     seconds: float = 0.0
     pipeline_seconds: float = 0.0
     resolve_seconds: float = 0.0
+    enrichment: EnrichReport | None = None  # `index --enrich`: downstream hover per entity
 
     def record(self) -> dict[str, object]:
+        rec = self._record()
+        if self.enrichment is not None:
+            rec["enrichment"] = self.enrichment.record()
+        return rec
+
+    def _record(self) -> dict[str, object]:
         return {
             "files": self.files,
             "entities": self.entities,
@@ -109,6 +121,8 @@ class IndexService:
         self._writer_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one index run at a time per service
         self._spool: EdgeSpool | None = None  # the current run's deferred calls
+        # The enrichment stage (`proxy.enrich`), set by the CLI's --enrich or the server.
+        self.enricher: Enricher | None = None
 
     @property
     def pool(self) -> Executor:
@@ -128,7 +142,9 @@ class IndexService:
             self._writer_task = asyncio.create_task(self.writer.run(), name="isgraph-writer")
 
     async def close(self) -> None:
-        """Flush and stop the writer, then the pool. Safe to call twice."""
+        """Stop enrichment, flush and stop the writer, then the pool. Safe to call twice."""
+        if self.enricher is not None:
+            await self.enricher.close()
         if self._writer_task is not None and not self._writer_task.done():
             await self.writer.shutdown()
             await self._writer_task
@@ -156,12 +172,20 @@ class IndexService:
             # Left "1" by a run that was cut short (this run's own writes set it too).
             cut_short = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
             self._spool = EdgeSpool()
+            enricher = self.enricher
             try:
-                report = await self._pipeline(progress=progress, only=only)
+                if enricher is not None:
+                    enricher.begin()
+                report = await self._pipeline(
+                    progress=progress,
+                    only=only,
+                    on_written=enricher.feed if enricher is not None else None,
+                )
                 await self._index_stubs(report, cut_short)
                 t1 = time.perf_counter()
                 resolution = await self._resolve(report, phase, cut_short)
                 t2 = time.perf_counter()
+                enrichment = await enricher.end_run() if enricher is not None else None
             except asyncio.CancelledError:
                 # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
                 # (Files whose calls were still spooled keep an empty hash: re-parsed.)
@@ -185,6 +209,7 @@ class IndexService:
                 seconds=time.perf_counter() - t0,
                 pipeline_seconds=t1 - t0,
                 resolve_seconds=t2 - t1,
+                enrichment=enrichment,
             )
 
     async def _pipeline(
@@ -193,6 +218,7 @@ class IndexService:
         progress: ProgressFn | None = None,
         only: list[str] | None = None,
         external: list[Found] | None = None,
+        on_written: WrittenFn | None = None,
     ) -> PipelineReport:
         return await run_pipeline(
             self.root,
@@ -205,6 +231,7 @@ class IndexService:
             only=only,
             external=external or (),
             spool=self._spool,
+            on_written=on_written,
         )
 
     async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:

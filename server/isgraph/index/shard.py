@@ -79,6 +79,9 @@ class ShardStore:
     def set_meta(self, key: str, value: str) -> None:
         self.inner.set_meta(self._meta_key(key), value)
 
+    def set_metadata(self, rows: Sequence[tuple[str, str | None]]) -> None:
+        self.inner.set_metadata(rows)
+
     def get_meta(self, key: str) -> str | None:
         return self.inner.get_meta(self._meta_key(key))
 

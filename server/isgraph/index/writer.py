@@ -72,6 +72,13 @@ class SetMeta(WriteCommand):
 
 
 @dataclass(slots=True)
+class SetMetadata(WriteCommand):
+    """Set the metadata of existing entities (enrichment): ``(key, json or None)``."""
+
+    rows: list[tuple[str, str | None]]
+
+
+@dataclass(slots=True)
 class Flush(WriteCommand):
     """Resolves once every command sent before it has been executed."""
 
@@ -138,6 +145,11 @@ class Writer:
     async def set_meta(self, key: str, value: str) -> None:
         await (await self.send(lambda f: SetMeta(f, key, value)))
 
+    async def set_metadata(
+        self, rows: list[tuple[str, str | None]]
+    ) -> asyncio.Future[WriteOutcome]:
+        return await self.send(lambda f: SetMetadata(f, rows))
+
     async def flush(self) -> None:
         await (await self.send(Flush))
 
@@ -172,6 +184,8 @@ class Writer:
             return len(cmd.updates)
         if isinstance(cmd, AddEdges):
             return len(cmd.edges)
+        if isinstance(cmd, SetMetadata):
+            return len(cmd.rows)
         return 1
 
     async def _execute(self, batch: Sequence[WriteCommand]) -> None:
@@ -215,6 +229,16 @@ class Writer:
                     WriteOutcome(written=len(cmd.edges))
                     if err is None
                     else WriteOutcome(failed=[(p, err) for p, _ in cmd.hashes]),
+                )
+            elif isinstance(cmd, SetMetadata):
+                err = await self._attempt(
+                    "entity metadata", partial(self.store.set_metadata, cmd.rows)
+                )
+                _done(
+                    cmd,
+                    WriteOutcome(written=len(cmd.rows))
+                    if err is None
+                    else WriteOutcome(failed=[("<metadata>", err)]),
                 )
             else:  # Flush / Shutdown: everything before it is done by now
                 _done(cmd, WriteOutcome())

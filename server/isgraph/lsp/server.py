@@ -20,8 +20,11 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from isgraph import __version__
+from isgraph.config import ConfigError, DownstreamSpec
 from isgraph.lsp.workspace import Folder
 from isgraph.model import Entity, is_external
+from isgraph.proxy import lsp as proxy
+from isgraph.proxy.manager import DownstreamManager
 from isgraph.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,10 @@ class IsgraphServer(LanguageServer):
         super().__init__("isgraph", __version__)
         self.folders: list[Folder] = []
         self.db: str | None = None
+        # Downstream language servers (hover, enrichment): None when none is configured.
+        self.proxy: DownstreamManager | None = None
+        self.downstream_options: tuple[DownstreamSpec, ...] | None = None
+        self.option_errors: list[str] = []
 
     def folder_of(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document and the document's repo-relative path; None for a
@@ -88,6 +95,10 @@ def initialize(ls: IsgraphServer, params: types.InitializeParams) -> None:
     options = params.initialization_options
     if isinstance(options, dict) and isinstance(options.get("db"), str):
         ls.db = options["db"]
+    try:
+        ls.downstream_options = proxy.specs_from_options(options)
+    except ConfigError as exc:
+        ls.option_errors.append(proxy.config_error(exc))
 
 
 @server.feature(types.INITIALIZED)
@@ -100,6 +111,11 @@ async def initialized(ls: IsgraphServer, params: types.InitializedParams) -> Non
             continue
         folder = Folder(Path(root), ls.db, ls.notify)
         ls.folders.append(folder)
+    # Before the first index starts: it feeds the enrichment stage of `enrich = true` folders.
+    ls.proxy = proxy.build(ls.folders, ls.downstream_options, ls.notify)
+    for message in ls.option_errors:
+        ls.notify(message)
+    for folder in ls.folders:
         folder.start(*await _progress(ls, folder))
 
 
@@ -141,6 +157,36 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any]:
 async def shutdown(ls: IsgraphServer, params: None) -> None:
     await asyncio.gather(*(f.close() for f in ls.folders), return_exceptions=True)
     ls.folders.clear()
+    if ls.proxy is not None:  # bounded: every step has a timeout, then the process is killed
+        await ls.proxy.shutdown()
+
+
+# Document sync is mirrored to the downstream servers (pygls keeps `ls.workspace` itself).
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: IsgraphServer, params: types.DidOpenTextDocumentParams) -> None:
+    if ls.proxy is not None:
+        doc = params.text_document
+        ls.proxy.did_open(doc.uri, doc.language_id, doc.version, doc.text)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: IsgraphServer, params: types.DidChangeTextDocumentParams) -> None:
+    if ls.proxy is not None:
+        uri = params.text_document.uri
+        text = ls.workspace.get_text_document(uri).source  # pygls applied the change already
+        ls.proxy.did_change(uri, params.text_document.version, text)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: IsgraphServer, params: types.DidCloseTextDocumentParams) -> None:
+    if ls.proxy is not None:
+        ls.proxy.did_close(params.text_document.uri)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(ls: IsgraphServer, params: types.DidChangeConfigurationParams) -> None:
+    if ls.proxy is not None:
+        ls.proxy.did_change_configuration(params.settings)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -207,16 +253,20 @@ def _at(store: Store, rel: str, line: int) -> Entity | None:
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | None:
-    found = ls.folder_of(params.text_document.uri)
-    if found is None:
+    """Graph facts for the entity at the cursor, after what the downstream servers say."""
+    uri, pos = params.text_document.uri, params.position
+    found = ls.folder_of(uri)
+    if found is None and ls.proxy is None:
         return None
-    folder, rel = found
-    store = folder.store
 
-    def facts() -> str | None:
-        e = _at(store, rel, params.position.line + 1)
+    def facts() -> tuple[str | None, Entity | None]:
+        if found is None:
+            return None, None
+        folder, rel = found
+        store = folder.store
+        e = _at(store, rel, pos.line + 1)
         if e is None:
-            return None
+            return None, None
         callers = len(store.callers(e.key, 1))
         callees = len(store.callees(e.key, 1))
         impact = len(store.impact(e.key, 3))
@@ -227,9 +277,16 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
         ]
         if e.doc:
             lines.insert(1, e.doc)
-        return "\n\n".join(lines)
+        return "\n\n".join(lines), e
 
-    text = await asyncio.to_thread(facts)
+    text = await proxy.hover_text(
+        ls.proxy,
+        uri,
+        pos.line,
+        pos.character,
+        asyncio.to_thread(facts),
+        lambda: ls.workspace.get_text_document(uri).lines,
+    )
     if text is None:
         return None
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
@@ -379,6 +436,17 @@ async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     pending = sum(len(f.pending) for f in ls.folders)
     fresh = all(f.ready.is_set() for f in ls.folders) and pending == 0
     return {"results": results, "fresh": fresh, "pending_files": pending}
+
+
+@server.feature("isgraph/confirmEdges")
+async def confirm_edges(ls: IsgraphServer, params: Any) -> dict[str, int]:
+    """`{"uri": URI}` -> counts: the file's inferred calls checked with a downstream server's
+    `definition`; confirmed or corrected ones become exact (proxy/confirm.py)."""
+    uri = _as_dict(params).get("uri")
+    found = ls.folder_of(uri) if isinstance(uri, str) else None
+    if found is None:
+        raise ValueError("isgraph/confirmEdges needs the uri of a file in a workspace folder")
+    return await proxy.confirm_edges(ls.proxy, found[0], found[1])
 
 
 def _as_dict(params: Any) -> dict[str, Any]:

@@ -130,6 +130,11 @@ class Store(Protocol):
         """Record a store-level fact (e.g. ``resolve_pending``)."""
         ...
 
+    def set_metadata(self, rows: Sequence[tuple[str, str | None]]) -> None:
+        """One transaction: set the ``metadata`` of existing entities by key (enrichment);
+        keys that no longer exist are skipped."""
+        ...
+
     def get_meta(self, key: str) -> str | None: ...
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:

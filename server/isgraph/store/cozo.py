@@ -168,6 +168,12 @@ h[path, hash] <- $hashes
 ?[path, hash] := h[path, hash], *file{{path, hash: ''}}
 :update file {{path => hash}}
 }}"""
+# Enrichment: only entities that still exist (a file re-indexed meanwhile has new rows).
+_SET_METADATA = """
+r[key, metadata] <- $rows
+?[key, metadata] := r[key, metadata], *entity{key}
+:update entity {key => metadata}
+"""
 _GET_META = "?[v] := *meta{k: $k, v}"
 _PUT_META = "?[k, v] <- [[$k, $v]] :put meta {k => v}"
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
@@ -551,6 +557,10 @@ class CozoStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self._run(_PUT_META, {"k": key, "v": value}, write=True)
+
+    def set_metadata(self, rows: Sequence[tuple[str, str | None]]) -> None:
+        if rows:
+            self._run(_SET_METADATA, {"rows": [[k, m] for k, m in rows]}, write=True)
 
     # -- reads --------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -205,6 +205,9 @@ WHERE file.repo = %(repo)s AND file.path = u.path AND file.hash = ''"""
 _PUT_META = """INSERT INTO meta (repo, k, v) VALUES (%(repo)s, %(k)s, %(v)s)
 ON CONFLICT (repo, k) DO UPDATE SET v = EXCLUDED.v"""
 _GET_META = "SELECT v FROM meta WHERE repo = %(repo)s AND k = %(k)s"
+_SET_METADATA = """UPDATE entity SET metadata = u.metadata
+FROM unnest(%(keys)s::text[], %(metadata)s::text[]) AS u(key, metadata)
+WHERE entity.repo = %(repo)s AND entity.key = u.key"""
 
 _GET_ENTITY = f"SELECT {_E} FROM entity WHERE repo = %(repo)s AND key = %(key)s"
 _GET_ENTITIES = f"SELECT {_E} FROM entity WHERE repo = %(repo)s AND key = ANY(%(keys)s)"
@@ -725,6 +728,18 @@ class PostgresStore:
             conn.execute(_PUT_META, params)
 
         self._write(f"meta {key}", txn)
+
+    def set_metadata(self, rows: Sequence[tuple[str, str | None]]) -> None:
+        if not rows:
+            return
+        latest = dict(rows)  # key order keeps lock order stable across writers
+        keys = sorted(latest)
+        params = {"repo": self.repo, "keys": keys, "metadata": [latest[k] for k in keys]}
+
+        def txn(conn: Conn) -> None:
+            conn.execute(_SET_METADATA, params)
+
+        self._write(f"metadata of {len(keys)} entities", txn)
 
     # -- reads --------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
