@@ -212,6 +212,8 @@ def test_unreadable_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
 def test_locked_rocksdb_store_is_a_clear_error(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "ws", {"good.py": GOOD})
     db = f"rocksdb:{tmp_path / 'rocks'}"
+    run_cli("index", str(root), "--db", db, "--quiet")  # committed before the second process
+    write_tree(root, {"later.py": "def later():\n    pass\n"})
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -231,6 +233,9 @@ def test_locked_rocksdb_store_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.strip().splitlines() if ln]
     assert len(lines) == 1 and "lock" in lines[0].lower(), proc.stderr
+    names = {r["name"] for r in cli_json("symbols", "--db", db)}
+    assert "ok" in names and "later" not in names  # committed data intact, nothing half-done
+    record("faults", rocksdb_second_process="exit 2, one line naming the lock, data kept")
 
 
 def test_unwritable_db_path_is_a_clear_error(tmp_path: Path) -> None:
