@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from isgraph import __version__
@@ -44,9 +46,30 @@ _KINDS = {
 }
 
 
+class _Dropped:
+    """Stands for a message that could not be read; pygls ignores it (unknown version)."""
+
+    jsonrpc = "invalid"
+
+
+class IsgraphProtocol(LanguageServerProtocol):
+    """Answers a request whose params do not fit the method's schema with InvalidParams.
+
+    pygls 2 logs such a request and drops it, so the client waits forever for an answer
+    that JSON-RPC says it must get (found by tests/lsp/test_abuse.py)."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            return _Dropped()
+
+
 class IsgraphServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("isgraph", __version__)
+        super().__init__("isgraph", __version__, protocol_cls=IsgraphProtocol)
         self.folders: list[Folder] = []
         self.db: str | None = None
 
