@@ -26,7 +26,9 @@ class RawClient:
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, root: Path, db: str) -> RawClient:
+    async def start(
+        cls, root: Path, db: str | None, options: dict[str, Any] | None = None
+    ) -> RawClient:
         env = {**os.environ}
         env.pop("ISGRAPH_DB", None)
         proc = await asyncio.create_subprocess_exec(
@@ -42,7 +44,7 @@ class RawClient:
                 "rootUri": root.as_uri(),
                 "capabilities": {},
                 "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-                "initializationOptions": {"db": db},
+                "initializationOptions": {**({"db": db} if db else {}), **(options or {})},
             },
         )
         await client.notify("initialized", {})

@@ -19,10 +19,11 @@ def test_precedence_pyproject_dotfile_env_flags(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.isgraph]\ndb = "mem"\nexcludes = ["gen/"]\nmax-file-size = 10\n'
     )
-    cfg = load_config(tmp_path, env={})
+    trust = {"ISGRAPH_TRUST_WORKSPACE": "1"}  # `db` from a workspace file needs trust
+    cfg = load_config(tmp_path, env=trust)
     assert (cfg.db, cfg.excludes, cfg.max_file_size) == ("mem", ("gen/",), 10)
     (tmp_path / ".isgraph.toml").write_text('db = "sqlite:x.db"\njobs = 3\n')
-    cfg = load_config(tmp_path, env={})
+    cfg = load_config(tmp_path, env=trust)
     assert (cfg.db, cfg.jobs, cfg.excludes) == ("sqlite:x.db", 3, ("gen/",))
     cfg = load_config(tmp_path, env={"ISGRAPH_DB": "rocksdb:r"})
     assert cfg.db == "rocksdb:r"
@@ -53,3 +54,20 @@ def test_cli_reports_bad_config(tmp_path: Path) -> None:
     (tmp_path / ".isgraph.toml").write_text("jobs = 'x'\n")
     proc = run_cli("index", str(tmp_path), check=False)
     assert proc.returncode == 2 and "'jobs' must be int" in proc.stderr
+
+
+def test_untrusted_workspace_files_cannot_choose_the_store(tmp_path: Path) -> None:
+    """A cloned repo's config may tune indexing but not say where data goes (docs/security.md)."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.isgraph]\ndb = "postgresql://evil.example/x"\nexcludes = ["gen/"]\n'
+    )
+    (tmp_path / ".isgraph.toml").write_text('db = "sqlite:/etc/x.db"\njobs = 2\n')
+    cfg = load_config(tmp_path, env={})
+    assert cfg.db is None and cfg.excludes == ("gen/",) and cfg.jobs == 2
+    assert len(cfg.ignored) == 2 and all("'db' ignored" in w for w in cfg.ignored)
+    assert "ISGRAPH_TRUST_WORKSPACE" in cfg.ignored[0]
+    assert load_config(tmp_path, env={}, trusted=True).db == "sqlite:/etc/x.db"
+    assert load_config(tmp_path, env={"ISGRAPH_TRUST_WORKSPACE": "yes"}).ignored == ()
+    assert load_config(tmp_path, env={"ISGRAPH_TRUST_WORKSPACE": "1"}, trusted=False).db is None
+    # the user's own environment is always honoured
+    assert load_config(tmp_path, env={"ISGRAPH_DB": "mem"}).db == "mem"

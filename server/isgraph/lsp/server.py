@@ -72,6 +72,7 @@ class IsgraphServer(LanguageServer):
         super().__init__("isgraph", __version__, protocol_cls=IsgraphProtocol)
         self.folders: list[Folder] = []
         self.db: str | None = None
+        self.trusted: bool | None = None  # initializationOptions.trustWorkspace
 
     def folder_of(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document and the document's repo-relative path; None for a
@@ -111,6 +112,8 @@ def initialize(ls: IsgraphServer, params: types.InitializeParams) -> None:
     options = params.initialization_options
     if isinstance(options, dict) and isinstance(options.get("db"), str):
         ls.db = options["db"]
+    if isinstance(options, dict) and isinstance(options.get("trustWorkspace"), bool):
+        ls.trusted = options["trustWorkspace"]
 
 
 @server.feature(types.INITIALIZED)
@@ -121,7 +124,7 @@ async def initialized(ls: IsgraphServer, params: types.InitializedParams) -> Non
     for root in roots:
         if root is None:
             continue
-        folder = Folder(Path(root), ls.db, ls.notify)
+        folder = Folder(Path(root), ls.db, ls.notify, ls.trusted)
         ls.folders.append(folder)
         folder.start(*await _progress(ls, folder))
 
