@@ -28,6 +28,7 @@ TESTS = [
     "tests/pipeline/test_faults.py",
     "tests/lsp/test_abuse.py",
     "tests/lsp/test_trust.py",
+    "tests/lsp/test_server_crash.py",
 ]
 
 
@@ -78,6 +79,16 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                     "each recovery equal to a clean index",
                 )
             )
+    if "crash_server" in d:
+        c = d["crash_server"]
+        out.append(
+            (
+                "kill -9 of the language server at seeded store writes of its first index",
+                f"{c['kill_points']} kill points ({c['killed']} landed)",
+                f"{c['survived']} survived: store consistent; the next server completes it "
+                "to a clean index",
+            )
+        )
     f = d.get("faults", {})
     labels = {
         "full_disk_mid_run": "full disk mid-run (RLIMIT_FSIZE)",
@@ -141,6 +152,7 @@ EXPECTED = {
     "extractor_properties",
     "crash_sqlite",
     "crash_postgres",
+    "crash_server",
     "faults",
     "lsp_abuse",
     "lsp_load",

@@ -27,14 +27,20 @@ class RawClient:
 
     @classmethod
     async def start(
-        cls, root: Path, db: str | None, options: dict[str, Any] | None = None
+        cls,
+        root: Path,
+        db: str | None,
+        options: dict[str, Any] | None = None,
+        argv: list[str] | None = None,
     ) -> RawClient:
+        """Start the server (``argv``, default ``python -m isgraph serve``, in its own session)
+        and initialize it on ``root``."""
         env = {**os.environ}
         env.pop("ISGRAPH_DB", None)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "isgraph", "serve",
+            *(argv or [sys.executable, "-m", "isgraph", "serve"]),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=env, limit=2**26,
+            stderr=asyncio.subprocess.DEVNULL, env=env, limit=2**26, start_new_session=True,
         )  # fmt: skip
         client = cls(proc)
         await client.request(
