@@ -118,6 +118,10 @@ def load_config(
                 f"{source}: {key!r} ignored: the workspace is not trusted "
                 f"(set {TRUST_ENV}=1 or trust it in the editor to honour it)"
             )
+        cpus = os.cpu_count() or 1
+        if not trusted and values.get("jobs", 0) > cpus:  # a process bomb otherwise
+            ignored.append(f"{source}: 'jobs' = {values['jobs']} capped at {cpus} (untrusted)")
+            values["jobs"] = cpus
         merged.update(values)
 
     pyproject = root / "pyproject.toml"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,11 @@ def test_untrusted_workspace_files_cannot_choose_the_store(tmp_path: Path) -> No
     assert load_config(tmp_path, env={"ISGRAPH_TRUST_WORKSPACE": "1"}, trusted=False).db is None
     # the user's own environment is always honoured
     assert load_config(tmp_path, env={"ISGRAPH_DB": "mem"}).db == "mem"
+
+
+def test_untrusted_workspace_jobs_are_capped_at_the_cpu_count(tmp_path: Path) -> None:
+    (tmp_path / ".isgraph.toml").write_text("jobs = 100000\n")
+    cpus = os.cpu_count() or 1
+    cfg = load_config(tmp_path, env={})
+    assert cfg.jobs == cpus and "capped" in cfg.ignored[0]
+    assert load_config(tmp_path, env={}, trusted=True).jobs == 100000
