@@ -57,6 +57,14 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"reported with a reason, {b['crashes']} crashes; every good file indexed",
             )
         )
+    if "changed_during_walk" in d.get("bad_input", {}):
+        out.append(
+            (
+                "files deleted, replaced, turned binary between the walk and the read",
+                f"{d['bad_input']['changed_during_walk']} files",
+                "each reported or indexed as it is now; the next run removes the deleted one",
+            )
+        )
     if "extractor_properties" in d:
         e = d["extractor_properties"]
         out.append(

@@ -276,3 +276,45 @@ def test_unlistable_directory_keeps_its_indexed_files(tmp_path: Path) -> None:
     assert any("cannot list" in s["reason"] for s in summary["skipped"])
     files = {r["path"] for r in cli_json("symbols", "--kind", "module", "--db", db)}
     assert files == {"good.py", "pkg/inner.py"}
+
+
+async def test_files_deleted_and_replaced_while_the_walk_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discovery saw them; by the time a worker reads them one is gone, one is new content,
+    one became binary. Reported or indexed as they are now; the next run settles deletions."""
+    from isgraph.config import Config
+    from isgraph.index import pipeline
+    from isgraph.index.service import IndexService
+    from isgraph.store.connect import open_store
+
+    files = {f"m{i}.py": f"def f{i}():\n    pass\n" for i in range(12)}
+    root = write_tree(tmp_path / "ws", files)
+    real = pipeline.discover
+
+    def racing(*args: object, **kw: object):  # type: ignore[no-untyped-def]
+        found = list(real(*args, **kw))  # the walk has seen everything...
+        (root / "m3.py").unlink()  # ...then the tree changes under it
+        (root / "m5.py").write_text("def replaced():\n    pass\n")
+        (root / "m7.py").write_bytes(b"\x00\x01binary now")
+        yield from found
+
+    monkeypatch.setattr(pipeline, "discover", racing)
+    store = open_store(f"sqlite:{tmp_path / 'i.db'}")
+    try:
+        async with IndexService(root, store, Config(jobs=2)) as service:
+            summary = await service.index()
+        reports = {e["path"]: e["error"] for e in summary.errors}
+        reports.update({s["path"]: s["reason"] for s in summary.skipped})
+        assert "disappeared" in reports["m3.py"]
+        assert "binary" in reports["m7.py"]
+        names = {e.name for e in store.find_entities()}
+        assert "replaced" in names and "f5" not in names and "f3" not in names
+        assert {f"f{i}" for i in range(12)} - {"f3", "f5", "f7"} <= names
+        monkeypatch.setattr(pipeline, "discover", real)
+        async with IndexService(root, store, Config(jobs=2)) as service:
+            await service.index()
+        assert "m3.py" not in store.file_states()
+    finally:
+        store.close()
+    record("bad_input", changed_during_walk=3)
