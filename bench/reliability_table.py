@@ -136,11 +136,11 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
         out.append(
             (
                 f"LSP under load: mixed requests, {g['in_flight']} in flight, while "
-                f"{g['reindexed_files']} files re-index",
+                f"{g['reindexed_files']} files re-index ({g.get('reindex_rounds', 1)} rounds)",
                 f"{g['requests']} requests",
                 f"{g['errors']} errors; p50 {g['p50_ms']} ms, p99 {g['p99_ms']} ms, "
-                f"max {g['max_ms']} ms ({g['answered_while_stale']} probes saw the "
-                "re-index running)",
+                f"max {g['max_ms']} ms; {g['answered_while_stale']} of them sent while "
+                "the re-index ran",
             )
         )
     if "security" in d:
