@@ -89,9 +89,12 @@ def _find_root(start: Path) -> Path:
 
 def _config(root: Path, **overrides: Any) -> Config:
     try:
-        return load_config(root).with_overrides(**overrides)
+        cfg = load_config(root).with_overrides(**overrides)
     except ConfigError as exc:
         _fail(str(exc))
+    for warning in cfg.ignored:  # untrusted workspace: see docs/security.md
+        err.print(f"[yellow]warning[/]: {warning}")
+    return cfg
 
 
 @contextmanager

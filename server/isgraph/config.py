@@ -7,6 +7,12 @@ a typo must not silently fall back to a default.
 Downstream language servers (``[[tool.isgraph.downstream]]``, or ``[[downstream]]`` in
 ``.isgraph.toml``, or ``{"downstream": [...]}`` in LSP ``initializationOptions``) are parsed by
 `parse_downstream`: a list replaces the list of an earlier source, it is not merged.
+Trust (docs/security.md): the workspace's own files are untrusted input — a cloned repository
+wrote them. They may tune indexing (``excludes``, ``max_file_size``, ``jobs``) but the keys in
+``TRUSTED_ONLY`` — where data is written or sent, what program runs — are honoured from them
+only when the user trusts the workspace (``ISGRAPH_TRUST_WORKSPACE=1``, or the editor's
+workspace trust passed as ``trustWorkspace``); otherwise they are ignored with a warning
+(``Config.ignored``). The environment and command-line flags are the user's, always honoured.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024  # bytes; larger files are reported as s
 DEFAULT_DOWNSTREAM_TIMEOUT_MS = 1000
 DEFAULT_DOWNSTREAM_CONCURRENCY = 2
 DEFAULT_MAX_RESTARTS = 4
+TRUST_ENV = "ISGRAPH_TRUST_WORKSPACE"
+# Keys a workspace file may set only in a trusted workspace: a store URL can write anywhere
+# or send the code to another host; a downstream server command runs a program.
+TRUSTED_ONLY = frozenset({"db", "downstream"})
 
 
 class ConfigError(Exception):
@@ -54,6 +64,8 @@ class Config:
     shard: tuple[int, int] | None = None
     downstream: tuple[DownstreamSpec, ...] = ()  # language servers for hover and enrichment
     enrich: bool = False  # the server's background index asks downstream hover per entity
+    # warnings: workspace-file keys not honoured because the workspace is not trusted
+    ignored: tuple[str, ...] = ()
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with every non-None override applied."""
@@ -71,7 +83,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def _validate(table: dict[str, Any], source: str) -> dict[str, Any]:
-    known = {f.name for f in fields(Config)} - {"shard"}
+    known = {f.name for f in fields(Config)} - {"shard", "ignored"}
     out: dict[str, Any] = {}
     for key, value in table.items():
         norm = key.replace("-", "_")
@@ -182,19 +194,48 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
-def load_config(root: Path, env: dict[str, str] | None = None) -> Config:
-    """The configuration for a workspace root (files, then environment)."""
+def workspace_trusted(env: dict[str, str]) -> bool:
+    """Whether the user opted in to trusting workspace files (``ISGRAPH_TRUST_WORKSPACE``)."""
+    return env.get(TRUST_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_config(
+    root: Path, env: dict[str, str] | None = None, *, trusted: bool | None = None
+) -> Config:
+    """The configuration for a workspace root (files, then environment).
+
+    ``trusted`` (default: from ``ISGRAPH_TRUST_WORKSPACE``) decides whether the workspace's
+    files may set the ``TRUSTED_ONLY`` keys; when not, those are dropped and named in
+    ``Config.ignored``."""
     env = dict(os.environ) if env is None else env
+    if trusted is None:
+        trusted = workspace_trusted(env)
     merged: dict[str, Any] = {}
+    ignored: list[str] = []
+
+    def take(table: dict[str, Any], source: str) -> None:
+        values = _validate(table, source)
+        for key in sorted(TRUSTED_ONLY & values.keys()) if not trusted else ():
+            del values[key]
+            ignored.append(
+                f"{source}: {key!r} ignored: the workspace is not trusted "
+                f"(set {TRUST_ENV}=1 or trust it in the editor to honour it)"
+            )
+        cpus = os.cpu_count() or 1
+        if not trusted and values.get("jobs", 0) > cpus:  # a process bomb otherwise
+            ignored.append(f"{source}: 'jobs' = {values['jobs']} capped at {cpus} (untrusted)")
+            values["jobs"] = cpus
+        merged.update(values)
+
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         table = _read_toml(pyproject).get("tool", {}).get("isgraph", {})
         if not isinstance(table, dict):
             raise ConfigError(f"{pyproject}: [tool.isgraph] must be a table")
-        merged.update(_validate(table, f"{pyproject} [tool.isgraph]"))
+        take(table, f"{pyproject} [tool.isgraph]")
     dotfile = root / ".isgraph.toml"
     if dotfile.is_file():
-        merged.update(_validate(_read_toml(dotfile), str(dotfile)))
+        take(_read_toml(dotfile), str(dotfile))
     if env.get("ISGRAPH_DB"):
         merged["db"] = env["ISGRAPH_DB"]
-    return Config(**merged)
+    return Config(**merged, ignored=tuple(ignored))

@@ -48,7 +48,9 @@ def toml(command: tuple[str, ...] | list[str], timeout_ms: int) -> str:
 
 
 @pytest.fixture
-def proj(tmp_path: Path) -> Path:
+def proj(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The servers come from the workspace's .isgraph.toml: honoured in a trusted workspace only.
+    monkeypatch.setenv("ISGRAPH_TRUST_WORKSPACE", "1")
     return write_tree(tmp_path / "proj", PROJECT)
 
 

@@ -230,6 +230,8 @@ async def enriched_client(lsp_client: LanguageClient, enriching: Path) -> AsyncI
     params = types.InitializeParams(
         capabilities=types.ClientCapabilities(),
         workspace_folders=[types.WorkspaceFolder(uri=enriching.as_uri(), name="proj")],
+        # the servers come from the workspace's .isgraph.toml: only in a trusted workspace
+        initialization_options={"trustWorkspace": True},
     )
     await lsp_client.initialize_session(params)
     yield lsp_client

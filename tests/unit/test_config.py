@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,11 @@ def test_precedence_pyproject_dotfile_env_flags(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.isgraph]\ndb = "mem"\nexcludes = ["gen/"]\nmax-file-size = 10\n'
     )
-    cfg = load_config(tmp_path, env={})
+    trust = {"ISGRAPH_TRUST_WORKSPACE": "1"}  # `db` from a workspace file needs trust
+    cfg = load_config(tmp_path, env=trust)
     assert (cfg.db, cfg.excludes, cfg.max_file_size) == ("mem", ("gen/",), 10)
     (tmp_path / ".isgraph.toml").write_text('db = "sqlite:x.db"\njobs = 3\n')
-    cfg = load_config(tmp_path, env={})
+    cfg = load_config(tmp_path, env=trust)
     assert (cfg.db, cfg.jobs, cfg.excludes) == ("sqlite:x.db", 3, ("gen/",))
     cfg = load_config(tmp_path, env={"ISGRAPH_DB": "rocksdb:r"})
     assert cfg.db == "rocksdb:r"
@@ -62,7 +64,9 @@ def test_downstream_servers(tmp_path: Path) -> None:
         "timeout-ms = 800\n"
         "initialization_options = { markupKindPreferred = 'markdown' }\n"
     )
-    cfg = load_config(tmp_path, env={})
+    untrusted = load_config(tmp_path, env={})  # a cloned repo cannot run programs
+    assert untrusted.downstream == () and "'downstream' ignored" in untrusted.ignored[0]
+    cfg = load_config(tmp_path, env={}, trusted=True)
     (jedi,) = cfg.downstream
     assert (jedi.name, jedi.command, jedi.languages, jedi.timeout_ms) == (
         "jedi",
@@ -77,7 +81,7 @@ def test_downstream_servers(tmp_path: Path) -> None:
         'enrich = true\n[[downstream]]\nname = "clangd"\ncommand = ["clangd"]\n'
         'languages = ["c", "cpp"]\nsettings = { a = 1 }\n'
     )
-    cfg = load_config(tmp_path, env={})
+    cfg = load_config(tmp_path, env={}, trusted=True)
     assert [s.name for s in cfg.downstream] == ["clangd"] and cfg.enrich
     assert cfg.downstream[0].settings == {"a": 1} and cfg.downstream[0].timeout_ms == 1000
 
@@ -110,3 +114,28 @@ def test_downstream_from_initialization_options() -> None:
         specs_from_options({"downstream": two})
     with pytest.raises(ConfigError, match="must be a list"):
         specs_from_options({"downstream": {"name": "a"}})
+
+
+def test_untrusted_workspace_files_cannot_choose_the_store(tmp_path: Path) -> None:
+    """A cloned repo's config may tune indexing but not say where data goes (docs/security.md)."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.isgraph]\ndb = "postgresql://evil.example/x"\nexcludes = ["gen/"]\n'
+    )
+    (tmp_path / ".isgraph.toml").write_text('db = "sqlite:/etc/x.db"\njobs = 2\n')
+    cfg = load_config(tmp_path, env={})
+    assert cfg.db is None and cfg.excludes == ("gen/",) and cfg.jobs == 2
+    assert len(cfg.ignored) == 2 and all("'db' ignored" in w for w in cfg.ignored)
+    assert "ISGRAPH_TRUST_WORKSPACE" in cfg.ignored[0]
+    assert load_config(tmp_path, env={}, trusted=True).db == "sqlite:/etc/x.db"
+    assert load_config(tmp_path, env={"ISGRAPH_TRUST_WORKSPACE": "yes"}).ignored == ()
+    assert load_config(tmp_path, env={"ISGRAPH_TRUST_WORKSPACE": "1"}, trusted=False).db is None
+    # the user's own environment is always honoured
+    assert load_config(tmp_path, env={"ISGRAPH_DB": "mem"}).db == "mem"
+
+
+def test_untrusted_workspace_jobs_are_capped_at_the_cpu_count(tmp_path: Path) -> None:
+    (tmp_path / ".isgraph.toml").write_text("jobs = 100000\n")
+    cpus = os.cpu_count() or 1
+    cfg = load_config(tmp_path, env={})
+    assert cfg.jobs == cpus and "capped" in cfg.ignored[0]
+    assert load_config(tmp_path, env={}, trusted=True).jobs == 100000

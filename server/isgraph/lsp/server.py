@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from isgraph import __version__
@@ -47,15 +49,37 @@ _KINDS = {
 }
 
 
+class _Dropped:
+    """Stands for a message that could not be read; pygls ignores it (unknown version)."""
+
+    jsonrpc = "invalid"
+
+
+class IsgraphProtocol(LanguageServerProtocol):
+    """Answers a request whose params do not fit the method's schema with InvalidParams.
+
+    pygls 2 logs such a request and drops it, so the client waits forever for an answer
+    that JSON-RPC says it must get (found by tests/lsp/test_abuse.py)."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            return _Dropped()
+
+
 class IsgraphServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("isgraph", __version__)
+        super().__init__("isgraph", __version__, protocol_cls=IsgraphProtocol)
         self.folders: list[Folder] = []
         self.db: str | None = None
         # Downstream language servers (hover, enrichment): None when none is configured.
         self.proxy: DownstreamManager | None = None
         self.downstream_options: tuple[DownstreamSpec, ...] | None = None
         self.option_errors: list[str] = []
+        self.trusted: bool | None = None  # initializationOptions.trustWorkspace
 
     def folder_of(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document and the document's repo-relative path; None for a
@@ -99,6 +123,8 @@ def initialize(ls: IsgraphServer, params: types.InitializeParams) -> None:
         ls.downstream_options = proxy.specs_from_options(options)
     except ConfigError as exc:
         ls.option_errors.append(proxy.config_error(exc))
+    if isinstance(options, dict) and isinstance(options.get("trustWorkspace"), bool):
+        ls.trusted = options["trustWorkspace"]
 
 
 @server.feature(types.INITIALIZED)
@@ -109,7 +135,7 @@ async def initialized(ls: IsgraphServer, params: types.InitializedParams) -> Non
     for root in roots:
         if root is None:
             continue
-        folder = Folder(Path(root), ls.db, ls.notify)
+        folder = Folder(Path(root), ls.db, ls.notify, ls.trusted)
         ls.folders.append(folder)
     # Before the first index starts: it feeds the enrichment stage of `enrich = true` folders.
     ls.proxy = proxy.build(ls.folders, ls.downstream_options, ls.notify)

@@ -32,10 +32,19 @@ STEP_MS = 20
 class Folder:
     """A workspace folder: root, store, service, pending changes."""
 
-    def __init__(self, root: Path, db: str | None, notify: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        db: str | None,
+        notify: Callable[[str], None],
+        trusted: bool | None = None,
+    ) -> None:
         self.root = root.resolve()
-        self.config: Config = load_config(self.root).with_overrides(db=db)
+        # ``trusted``: the editor's workspace trust (None: ISGRAPH_TRUST_WORKSPACE decides)
+        self.config: Config = load_config(self.root, trusted=trusted).with_overrides(db=db)
         self.notify = notify
+        for warning in self.config.ignored:
+            notify(f"isgraph: {warning}")
         try:
             self.store: Store = open_store(self.config.db, self.root)
         except StoreLockedError as exc:

@@ -747,7 +747,9 @@ class CozoStore:
             for name, count in originals[lname]
         ]
         ranked.sort()
-        if sum(r[3] for r in ranked) < limit:
+        # A query longer than every name is no subsequence of any: skipping it also keeps a
+        # hostile multi-megabyte query from compiling a gigantic regex (tests/lsp/test_abuse).
+        if sum(r[3] for r in ranked) < limit and len(q) <= max(map(len, originals), default=0):
             # Too few: add the subsequence matches, each found by a regex pass over all names
             # joined by newlines (C speed). Possessive gaps that skip to the next wanted letter
             # match in linear time (lazy gaps backtracked: 90 ms p50, 430 ms worst on 176k).

@@ -1,0 +1,68 @@
+"""Run the real CLI, SIGKILLing its whole process group at the K-th store write (fault injection).
+
+    python kill_at.py MODE K REPORT -- <isgraph arguments>
+
+MODE ``before``: killed as the K-th write call starts (nothing of it sent); ``after``: once
+it has committed; ``during``: a thread kills the group while the K-th write runs (where in
+the transaction it lands is up to the scheduler: every outcome must be consistent).
+``count``: no kill; the number of write calls is written to REPORT at exit. Every write of
+both store backends goes through the patched methods (the writer is their only caller).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+WRITES = ("write_files", "update_edges", "add_edges", "set_meta")
+
+
+def _kill() -> None:
+    os.killpg(0, signal.SIGKILL)  # the launcher leads its session: parent and pool workers
+
+
+def install(mode: str, k: int, report: Path) -> None:
+    from isgraph.store.cozo import CozoStore
+    from isgraph.store.postgres import PostgresStore
+
+    lock = threading.Lock()
+    calls = [0]
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def write(*args: Any, **kw: Any) -> Any:
+            with lock:
+                calls[0] += 1
+                n = calls[0]
+            if mode == "before" and n == k:
+                _kill()
+            if mode == "during" and n == k:
+                threading.Thread(target=_kill, daemon=True).start()
+            out = method(*args, **kw)
+            if mode == "after" and n == k:
+                _kill()
+            return out
+
+        return write
+
+    for cls in (CozoStore, PostgresStore):
+        for name in WRITES:
+            setattr(cls, name, wrap(getattr(cls, name)))
+    atexit.register(lambda: report.write_text(str(calls[0])))
+
+
+if __name__ == "__main__":
+    mode, k, report, sep, *rest = sys.argv[1:]
+    assert sep == "--" and mode in ("before", "during", "after", "count"), sys.argv
+    install(mode, int(k), Path(report))
+    from isgraph.cli import main
+
+    sys.argv = ["isgraph", *rest]
+    main()
