@@ -29,6 +29,8 @@ _JS = {
     "function_declaration": "function",
     "variable_declarator": "function",  # only when its value is a function (JsSpec.refine)
     "assignment_expression": "function",  # `X.prototype.m = function…` (JsSpec.refine)
+    "function_expression": "function",  # only a named one: `return function piped(x) {…}`
+    "generator_function": "function",
     "generator_function_declaration": "function",
     "class_declaration": "class",
     "method_definition": "method",
