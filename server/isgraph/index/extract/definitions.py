@@ -356,16 +356,19 @@ def _name(language: str, node: Node) -> tuple[str, str]:
     if named is None:  # C/C++ functions and typedefs: the name is inside the declarator
         declarator = node.child_by_field_name("declarator")
         while declarator is not None and declarator.type not in _NAME_TYPES:
-            if declarator.type == "parenthesized_declarator":  # typedef void (*fn)(int);
-                declarator = declarator.named_children[0] if declarator.named_children else None
-            else:
-                declarator = declarator.child_by_field_name("declarator")
+            inner = declarator.child_by_field_name("declarator")
+            if inner is None and declarator.type in _FIELDLESS_DECLARATORS:
+                # `typedef void (*fn)(int);`, `T& f() {…}`: the declarator is a plain child
+                inner = declarator.named_children[0] if declarator.named_children else None
+            declarator = inner
         named = declarator
         if named is None and node.type == "init_declaration":
             return "init", ""
         if named is None:  # grammars without fields (Kotlin): the first name among children
             named = next((c for c in node.named_children if c.type in _NAME_TYPES), None)
     text = _text(named)
+    if named is not None and named.type == "operator_name":  # `operator()`, `operator new`
+        return "".join(text.split()), ""
     if " " in text or "\n" in text or "(" in text:
         # error recovery took a macro in (`API_ Type* f()` parses as a qualified name)
         words = text.split("(", 1)[0].split()
@@ -377,6 +380,7 @@ def _name(language: str, node: Node) -> tuple[str, str]:
     return text, ""
 
 
+_FIELDLESS_DECLARATORS = frozenset({"parenthesized_declarator", "reference_declarator"})
 _GO_TYPE_KINDS = {"struct_type": "struct", "interface_type": "interface"}
 
 
