@@ -486,10 +486,13 @@ def search(
 
 
 @app.command()
-def stats(as_json: JsonOpt = False, db: DbOpt = None, root: RootOpt = None) -> None:
-    """Counts of files, entities and edges (by kind, language and resolution)."""
+def stats(
+    as_json: JsonOpt = False, db: DbOpt = None, root: RootOpt = None, stubs: StubsOpt = False
+) -> None:
+    """Counts of files, entities and edges (by kind, language and resolution) of the workspace
+    (with --stubs, also of the typeshed stubs indexed for stdlib calls)."""
     with _query_store(db, root) as store:
-        rec = store.stats().record()
+        rec = store.stats(stubs).record()
     if as_json:
         _print_json(rec)
         return

@@ -186,6 +186,12 @@ class FileResult:
     entities: list[Entity] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     aliases: list[Alias] = field(default_factory=list)
+    # Calls whose target is in another file, held back by the worker (pickled, see
+    # `index.spool`) to be written once, resolved, after every file's entities are stored.
+    # While they are pending the stored file row has an empty hash, so a run cut short
+    # re-parses the file instead of keeping it without them.
+    deferred: bytes = b""
+    deferred_count: int = 0
 
 
 @dataclass(slots=True, frozen=True)

@@ -91,11 +91,19 @@ async def test_indexes_on_startup_with_progress(client: LanguageClient) -> None:
     found = await until(lambda: symbols(client, "helper"))
     assert [(s.name, s.container_name) for s in found][:1] == [("helper", None)]
     assert found[0].location.uri.endswith("pkg/core.py")
-    reports = await until(
-        lambda: asyncio.sleep(0, [r for rs in client.progress_reports.values() for r in rs])
-    )
+
+    def ended() -> list[Any]:
+        reports = [r for rs in client.progress_reports.values() for r in rs]
+        return reports if reports and isinstance(reports[-1], types.WorkDoneProgressEnd) else []
+
+    reports = await until(lambda: asyncio.sleep(0, ended()))
     kinds = [type(r).__name__ for r in reports]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+    # The end comes once resolution is over: the index is fresh by then.
+    answer = await client.protocol.send_request_async(
+        "isgraph/query", {"query": "search", "target": "x"}
+    )
+    assert as_dict(answer)["fresh"] is True
 
 
 async def fresh(client: LanguageClient) -> bool:

@@ -366,6 +366,32 @@ def test_update_edges_and_meta(filled: Store) -> None:
     assert filled.get_meta("schema_version") == str(SCHEMA_VERSION)
 
 
+def test_add_edges_completes_only_files_waiting_for_them(store: Store) -> None:
+    """Deferred calls (index.spool) go into files stored with an empty hash, from entities
+    that exist; the file then gets its hash back. Other files are left alone."""
+    a, b = files()
+    deferred = next(e for e in a.edges if e.target_name == "b.util")
+    a.edges.remove(deferred)
+    a.content_hash, a.deferred_count = "", 1
+    store.write_files([a, b])
+    assert store.file_states()["a.py"].content_hash == ""
+    assert store.file_states()["a.py"].edges == 6  # counted with the deferred call
+    decided = Edge(deferred.src, "calls", "b.util", "a.py", 8, B_UTIL.key, "exact", ("=b.util",))
+    ghost = Edge(make_key("python", "function", "a.py", "ghost"), "calls", "x", "a.py", 9)
+    late = Edge(B_REC.key, "calls", "late", "b.py", 12)  # b.py is not waiting: refused
+    store.add_edges([decided, ghost, late], [("a.py", "h-a"), ("b.py", "h-new")])
+    assert store.file_states()["a.py"].content_hash == "h-a"
+    assert store.file_states()["b.py"].content_hash == "h-b"
+    got = {(e.src, e.target_name): (e.dst, e.resolution) for e in store.edges(path="a.py")}
+    assert got[(A_HELPER.key, "b.util")] == (B_UTIL.key, "exact")
+    assert (ghost.src, "x") not in got
+    assert "late" not in {e.target_name for e in store.edges(path="b.py")}
+    assert A_HELPER.key in {r.key for r in store.callers(B_UTIL.key)}
+    # once complete, a second delivery is refused too
+    store.add_edges([ghost], [("a.py", "h-other")])
+    assert store.file_states()["a.py"].content_hash == "h-a"
+
+
 def test_recheck_paths(filled: Store) -> None:
     assert filled.edge_paths_to_recheck(["nothing"]) == set()
     assert filled.edge_paths_to_recheck([]) == set()
@@ -534,6 +560,25 @@ def test_stats(filled: Store) -> None:
     assert s.entities_by_language == {"python": 9}
     assert s.edges_by_kind == {"calls": 6, "imports": 1, "inherits": 1}
     assert s.edges_by_resolution == {"exact": 6, "inferred": 1, "unresolved": 1}
+
+
+def test_stats_leave_stubs_out_unless_asked(filled: Store) -> None:
+    stub_mod = ent("@typeshed/stdlib/os.pyi", "os", "module")
+    stub_fn = ent("@typeshed/stdlib/os.pyi", "getcwd")
+    edge = Edge(stub_fn.key, "calls", "x", stub_fn.path, 2)
+    filled.write_files(
+        [
+            FileResult(
+                stub_mod.path, "python", "indexed", "h", 1, 1, None, [stub_mod, stub_fn], [edge]
+            )
+        ]
+    )
+    s = filled.stats()
+    assert (s.files, s.entities, s.edges) == (2, 9, 8)
+    assert s.entities_by_kind == {"module": 2, "function": 4, "class": 2, "method": 1}
+    s = filled.stats(stubs=True)
+    assert (s.files, s.entities, s.edges) == (3, 11, 9)
+    assert s.edges_by_resolution["unresolved"] == 2
 
 
 def test_an_empty_store(store: Store) -> None:

@@ -26,6 +26,7 @@ from isgraph.config import Config
 from isgraph.index.discover import Found, Skip, discover
 from isgraph.index.extract import EXTRACTORS
 from isgraph.index.partition import in_shard
+from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import Writer
@@ -107,6 +108,7 @@ async def run_pipeline(
     only: list[str] | None = None,
     external: Sequence[Found] = (),
     renew_pool: Callable[[Executor], Executor] | None = None,
+    spool: EdgeSpool | None = None,
 ) -> PipelineReport:
     """Index ``root`` into ``store`` through ``writer``; only changed files are parsed.
 
@@ -115,6 +117,8 @@ async def run_pipeline(
     these files from outside the root (typeshed stubs) instead, removing nothing. Files whose
     path starts with ``@`` (external) are never removed by a full run. ``renew_pool(broken)``
     returns a working pool after a worker died; without it a dead worker fails its chunk.
+    ``spool``: hold cross-file calls there, to be resolved and written once (`index.spool`);
+    without it they are written unresolved with their file.
     """
     t0 = time.perf_counter()
     report = PipelineReport()
@@ -132,6 +136,7 @@ async def run_pipeline(
     done = 0
     root_s = str(root)
     marked: list[bool] = []  # the pending flag is queued once, before the first write
+    failures_before = len(writer.stats.failures)
 
     async def _note_old_surfaces(paths: list[str]) -> None:
         if paths:
@@ -149,7 +154,7 @@ async def run_pipeline(
         current = pool
         try:
             return await loop.run_in_executor(
-                current, process_chunk, root_s, chunk, config.max_file_size
+                current, process_chunk, root_s, chunk, config.max_file_size, spool is not None
             )
         except BrokenProcessPool:
             if renew_pool is None:
@@ -189,7 +194,12 @@ async def run_pipeline(
                 report.unchanged += 1
                 continue
             to_write.append(r)
-            report.changed_paths.append(relpaths.get(r.path, r.path))
+            path = relpaths.get(r.path, r.path)
+            report.changed_paths.append(path)
+            if r.deferred and spool is not None:
+                spool.add(path, (r.content_hash + " ")[:-1], r.deferred)
+                # Stored without a hash until the calls are written (see FileResult).
+                r.deferred, r.content_hash = b"", ""
             if r.status == FileStatus.INDEXED:
                 report.parsed += 1
                 if r.language == "python":
@@ -244,7 +254,11 @@ async def run_pipeline(
             report.discovered += 1
             seen.add(item.relpath)
             state = states.get(item.relpath)
-            if state is not None and _same_stat(item.abspath, state.size, state.mtime_ns):
+            if (
+                state is not None
+                and state.content_hash  # empty: a run died before writing its calls
+                and _same_stat(item.abspath, state.size, state.mtime_ns)
+            ):
                 report.unchanged += 1
                 tick(1)
                 continue
@@ -278,9 +292,10 @@ async def run_pipeline(
         for t in list(handlers):
             t.cancel()
         raise
-    report.errors.extend(
-        {"path": p, "error": f"write failed: {e}"} for p, e in writer.stats.failures
-    )
+    failed = writer.stats.failures[failures_before:]
+    report.errors.extend({"path": p, "error": f"write failed: {e}"} for p, e in failed)
+    if spool is not None:  # the store holds the old version (or nothing) of these
+        spool.discard(p for p, _ in failed)
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -17,6 +17,7 @@ import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.model import Edge, EdgeKind, Entity, Resolution
 from isgraph.store.base import EdgeUpdate, Store
@@ -59,6 +60,16 @@ class ResolveReport:
     inferred: int = 0
     unresolved: int = 0
 
+    def count(self, label: str) -> None:
+        """One more edge with this verdict."""
+        self.edges += 1
+        if label == Resolution.EXACT:
+            self.exact += 1
+        elif label == Resolution.INFERRED:
+            self.inferred += 1
+        else:
+            self.unresolved += 1
+
     def add(self, other: ResolveReport) -> None:
         self.edges += other.edges
         self.updated += other.updated
@@ -86,6 +97,17 @@ class Resolver:
     # -- public -----------------------------------------------------------------------------
     def resolve_edges(self, edges: Sequence[Edge]) -> list[EdgeUpdate]:
         """Decide every edge; return updates for those whose target or provenance changed."""
+        updates = []
+        for edge, target, label in self.decide(edges):
+            dst = target.key if target is not None else None
+            if dst == edge.dst and label == edge.resolution:
+                continue
+            updates.append(EdgeUpdate(edge.path, edge.src, edge.kind, edge.target_name, dst, label))
+        return updates
+
+    def decide(self, edges: Sequence[Edge]) -> list[tuple[Edge, Entity | None, str]]:
+        """(edge, target or None, resolution) for every edge that has candidates, and for
+        every undecided one without (unresolved); edges decided at extraction are left out."""
         self._trim_caches()
         pending = list(edges)
         decided: list[tuple[Edge, Entity | None, str]] = []
@@ -108,13 +130,7 @@ class Resolver:
             pending = retry
         else:  # pathological chains: give up on what is left
             decided.extend((e, None, Resolution.UNRESOLVED) for e in pending)
-        updates = []
-        for edge, target, label in decided:
-            dst = target.key if target is not None else None
-            if dst == edge.dst and label == edge.resolution:
-                continue
-            updates.append(EdgeUpdate(edge.path, edge.src, edge.kind, edge.target_name, dst, label))
-        return updates
+        return decided
 
     # -- one edge ---------------------------------------------------------------------------
     def _resolve(self, edge: Edge) -> tuple[Entity | None, str]:
@@ -326,37 +342,52 @@ def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
     return best
 
 
+@dataclass(slots=True)
+class BatchOutcome:
+    """What resolving one batch of files produced, for the writer and the report."""
+
+    updates: list[EdgeUpdate]  # stored edges whose verdict changed
+    added: list[Edge]  # deferred calls, decided: to be inserted
+    hashes: list[tuple[str, str]]  # (path, hash) of files whose deferred calls are in added
+    report: ResolveReport
+
+
 def resolve_paths(
-    store: Store, paths: Iterable[str], batch_files: int = BATCH_FILES
-) -> Iterable[tuple[list[EdgeUpdate], ResolveReport]]:
-    """Resolve every edge of ``paths`` (in batches); yields each batch's updates and counts."""
+    store: Store,
+    paths: Iterable[str],
+    batch_files: int = BATCH_FILES,
+    spool: EdgeSpool | None = None,
+) -> Iterable[BatchOutcome]:
+    """Resolve every edge of ``paths`` (in batches): the stored ones, and those held in
+    ``spool`` for these paths. Yields one outcome per batch."""
     resolver = Resolver(store)
     batch: list[str] = []
     for path in paths:
         batch.append(path)
         if len(batch) >= batch_files:
-            yield _resolve_batch(resolver, store, batch)
+            yield _resolve_batch(resolver, store, batch, spool)
             batch = []
     if batch:
-        yield _resolve_batch(resolver, store, batch)
+        yield _resolve_batch(resolver, store, batch, spool)
 
 
 def _resolve_batch(
-    resolver: Resolver, store: Store, paths: list[str]
-) -> tuple[list[EdgeUpdate], ResolveReport]:
+    resolver: Resolver, store: Store, paths: list[str], spool: EdgeSpool | None
+) -> BatchOutcome:
     edges = store.edges_from_paths(paths)
     updates = resolver.resolve_edges(edges)
-    report = ResolveReport(updated=len(updates))
+    held, hashes = spool.take(paths) if spool is not None else ([], [])
+    added = []
+    for edge, target, label in resolver.decide(held):
+        edge.dst, edge.resolution = (target.key if target is not None else None), label
+        added.append(edge)
+    report = ResolveReport(updated=len(updates) + len(added))
     changed = {(u.path, u.src, u.kind, u.target_name): u.resolution for u in updates}
     for edge in edges:
         if is_external(edge.path):
             continue  # the workspace's edges are what the report is about
-        report.edges += 1
         label = changed.get((edge.path, edge.src, edge.kind, edge.target_name), edge.resolution)
-        if label == Resolution.EXACT:
-            report.exact += 1
-        elif label == Resolution.INFERRED:
-            report.inferred += 1
-        else:
-            report.unresolved += 1
-    return updates, report
+        report.count(label)
+    for edge in added:
+        report.count(edge.resolution)
+    return BatchOutcome(updates, added, hashes, report)

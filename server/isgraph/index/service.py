@@ -27,9 +27,11 @@ from isgraph.index.pipeline import (
 )
 from isgraph.index.resolve import (
     BATCH_FILES,
+    BatchOutcome,
     ResolveReport,
     resolve_paths,
 )
+from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import (
     is_external,
     module_prefixes,
@@ -39,7 +41,7 @@ from isgraph.index.stubs import (
 )
 from isgraph.index.writer import Writer
 from isgraph.model import EdgeKind, Resolution
-from isgraph.store.base import EdgeUpdate, Store
+from isgraph.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,7 @@ class IndexService:
         self.writer = Writer(store)
         self._writer_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one index run at a time per service
+        self._spool: EdgeSpool | None = None  # the current run's deferred calls
 
     @property
     def pool(self) -> Executor:
@@ -152,6 +155,7 @@ class IndexService:
             t0 = time.perf_counter()
             # Left "1" by a run that was cut short (this run's own writes set it too).
             cut_short = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
+            self._spool = EdgeSpool()
             try:
                 report = await self._pipeline(progress=progress, only=only)
                 await self._index_stubs(report, cut_short)
@@ -160,8 +164,12 @@ class IndexService:
                 t2 = time.perf_counter()
             except asyncio.CancelledError:
                 # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
+                # (Files whose calls were still spooled keep an empty hash: re-parsed.)
                 await asyncio.shield(self.writer.flush())
                 raise
+            finally:
+                self._spool.close()
+                self._spool = None
             files, entities, edges = await asyncio.to_thread(self._workspace_counts)
             return IndexSummary(
                 files=files,
@@ -196,6 +204,7 @@ class IndexService:
             progress=progress,
             only=only,
             external=external or (),
+            spool=self._spool,
         )
 
     async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:
@@ -255,6 +264,9 @@ class IndexService:
                 await asyncio.to_thread(self.store.edge_paths_to_recheck, names) if names else set()
             )
             paths = sorted((set(changed) | dependents) & states.keys())
+        spool = self._spool
+        if spool is not None:  # every file with calls held back, whatever the selection
+            paths = sorted(set(paths) | (set(spool.paths()) & states.keys()))
         total = ResolveReport()
         done = 0
 
@@ -265,17 +277,16 @@ class IndexService:
             if phase is not None:
                 phase("resolve", done, len(paths))
 
-        batches: Iterator[tuple[list[EdgeUpdate], ResolveReport]] = iter(
-            resolve_paths(self.store, paths)
-        )
+        batches: Iterator[BatchOutcome] = iter(resolve_paths(self.store, paths, spool=spool))
         while True:
             item = await asyncio.to_thread(next, batches, None)
             if item is None:
                 break
-            updates, rep = item
-            if updates:
-                await self.writer.update_edges(updates)
-            count(rep, BATCH_FILES)
+            if item.updates:
+                await self.writer.update_edges(item.updates)
+            if item.hashes:
+                await self.writer.add_edges(item.added, item.hashes)
+            count(item.report, BATCH_FILES)
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total

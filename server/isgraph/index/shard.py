@@ -73,6 +73,9 @@ class ShardStore:
     def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
         self.inner.update_edges(updates)
 
+    def add_edges(self, edges: Sequence[Edge], hashes: Sequence[tuple[str, str]]) -> None:
+        self.inner.add_edges(edges, hashes)
+
     def set_meta(self, key: str, value: str) -> None:
         self.inner.set_meta(self._meta_key(key), value)
 
@@ -150,8 +153,8 @@ class ShardStore:
     def search(self, query: str, limit: int = 20) -> list[Entity]:
         return self.inner.search(query, limit)
 
-    def stats(self) -> Stats:
-        return self.inner.stats()
+    def stats(self, stubs: bool = False) -> Stats:
+        return self.inner.stats(stubs)
 
     def counts(self) -> tuple[int, int, int]:
         return self.inner.counts()

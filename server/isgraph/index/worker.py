@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from isgraph.index.extract import EXTRACTORS
 from isgraph.index.extract.lang import module_of
+from isgraph.index.spool import pack, should_defer
 from isgraph.index.stubs import STUB_PREFIX, is_external, stub_module
 from isgraph.model import EdgeKind, FileResult, FileStatus
 
@@ -61,8 +62,11 @@ def python_module_name(root: str, relpath: str) -> str:
     return ".".join(names)
 
 
-def process_file(root: str, task: FileTask, max_size: int) -> FileResult:
-    """Read and extract one file; the result says why when nothing was extracted."""
+def process_file(root: str, task: FileTask, max_size: int, defer: bool = False) -> FileResult:
+    """Read and extract one file; the result says why when nothing was extracted.
+
+    ``defer``: calls that need cross-file resolution go to ``result.deferred`` (pickled, see
+    `index.spool`) instead of ``result.edges``."""
     result = FileResult(path=task.relpath, language=task.language, status=FileStatus.INDEXED)
     try:
         st = os.stat(task.abspath)
@@ -113,13 +117,20 @@ def process_file(root: str, task: FileTask, max_size: int) -> FileResult:
         # A stub's calls and imports serve its annotations; only its bases matter (methods
         # are looked up through them).
         result.edges = [e for e in result.edges if e.kind == EdgeKind.INHERITS]
+    elif defer:
+        held = [e for e in result.edges if should_defer(e)]
+        if held:
+            result.edges = [e for e in result.edges if not should_defer(e)]
+            result.deferred, result.deferred_count = pack(held), len(held)
     result.error = extraction.syntax_error
     return result
 
 
-def process_chunk(root: str, tasks: list[FileTask], max_size: int) -> list[FileResult]:
+def process_chunk(
+    root: str, tasks: list[FileTask], max_size: int, defer: bool = False
+) -> list[FileResult]:
     """Process several files in one pool round trip (amortizes IPC per task)."""
-    return [process_file(root, t, max_size) for t in tasks]
+    return [process_file(root, t, max_size, defer) for t in tasks]
 
 
 def _skip(result: FileResult, reason: str) -> FileResult:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from isgraph.model import FileResult
+from isgraph.model import Edge, FileResult
 from isgraph.store.base import EdgeUpdate, Store
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,14 @@ class RemoveFiles(WriteCommand):
 @dataclass(slots=True)
 class UpdateEdges(WriteCommand):
     updates: list[EdgeUpdate]
+
+
+@dataclass(slots=True)
+class AddEdges(WriteCommand):
+    """Insert deferred calls, decided, and give their files their hashes (`index.spool`)."""
+
+    edges: list[Edge]
+    hashes: list[tuple[str, str]]
 
 
 @dataclass(slots=True)
@@ -122,6 +130,11 @@ class Writer:
     async def update_edges(self, updates: list[EdgeUpdate]) -> asyncio.Future[WriteOutcome]:
         return await self.send(lambda f: UpdateEdges(f, updates))
 
+    async def add_edges(
+        self, edges: list[Edge], hashes: list[tuple[str, str]]
+    ) -> asyncio.Future[WriteOutcome]:
+        return await self.send(lambda f: AddEdges(f, edges, hashes))
+
     async def set_meta(self, key: str, value: str) -> None:
         await (await self.send(lambda f: SetMeta(f, key, value)))
 
@@ -157,6 +170,8 @@ class Writer:
             return sum(_rows(r) for r in cmd.results)
         if isinstance(cmd, UpdateEdges):
             return len(cmd.updates)
+        if isinstance(cmd, AddEdges):
+            return len(cmd.edges)
         return 1
 
     async def _execute(self, batch: Sequence[WriteCommand]) -> None:
@@ -186,6 +201,20 @@ class Writer:
                     WriteOutcome(written=len(cmd.updates))
                     if outcome is None
                     else WriteOutcome(failed=[("<edges>", outcome)]),
+                )
+            elif isinstance(cmd, AddEdges):
+                paths = ", ".join(p for p, _ in cmd.hashes[:3])
+                err = await self._attempt(
+                    f"calls of {paths}", partial(self.store.add_edges, cmd.edges, cmd.hashes)
+                )
+                if err is not None:  # the files keep an empty hash: re-parsed next run
+                    self.stats.failures.extend((p, err) for p, _ in cmd.hashes)
+                    log.error("write of deferred calls failed for %s: %s", paths, err)
+                _done(
+                    cmd,
+                    WriteOutcome(written=len(cmd.edges))
+                    if err is None
+                    else WriteOutcome(failed=[(p, err) for p, _ in cmd.hashes]),
                 )
             else:  # Flush / Shutdown: everything before it is done by now
                 _done(cmd, WriteOutcome())

@@ -100,37 +100,41 @@ async def initialized(ls: IsgraphServer, params: types.InitializedParams) -> Non
             continue
         folder = Folder(Path(root), ls.db, ls.notify)
         ls.folders.append(folder)
-        folder.start(await _progress(ls, folder))
+        folder.start(*await _progress(ls, folder))
 
 
-async def _progress(ls: IsgraphServer, folder: Folder) -> Any:
-    """A progress callback reporting `$/progress`, if the client supports it."""
+async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any]:
+    """Callbacks reporting `$/progress` (files done of found, then the end once the run,
+    resolution included, is over), if the client supports it; else (None, None)."""
     window = ls.client_capabilities.window
     if window is None or not window.work_done_progress:
-        return None
+        return None, None
     token = f"isgraph-index-{uuid.uuid4().hex[:8]}"
     try:
         await ls.work_done_progress.create_async(token)
     except Exception:  # the client refused the token: index without progress
-        return None
+        return None, None
     ls.work_done_progress.begin(
         token, types.WorkDoneProgressBegin(title=f"isgraph: indexing {folder.root.name}")
     )
     state = {"ended": False}
 
-    def progress(done: int, seen: int, finished: bool) -> None:
+    def progress(done: int, seen: int, discovered_all: bool) -> None:
+        # The pipeline's last call comes before stubs and resolution: not the end yet (an
+        # editor that waits for the end must see callers and impact resolved).
         if state["ended"]:
-            return
-        if finished:
-            state["ended"] = True
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
             return
         pct = int(100 * done / seen) if seen else 0
         ls.work_done_progress.report(
             token, types.WorkDoneProgressReport(message=f"{done}/{seen} files", percentage=pct)
         )
 
-    return progress
+    def end() -> None:
+        if not state["ended"]:
+            state["ended"] = True
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
+
+    return progress, end
 
 
 @server.feature(types.SHUTDOWN)

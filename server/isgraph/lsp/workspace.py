@@ -60,8 +60,12 @@ class Folder:
             return None
         return rel.as_posix()
 
-    def start(self, progress: ProgressFn | None) -> None:
-        self._tasks.append(asyncio.create_task(self._first_index(progress)))
+    def start(
+        self, progress: ProgressFn | None = None, done: Callable[[], None] | None = None
+    ) -> None:
+        """Index in the background (``done`` is called when that run, resolution included,
+        is over, whatever its outcome), watch the folder, re-index changes."""
+        self._tasks.append(asyncio.create_task(self._first_index(progress, done)))
         self._tasks.append(asyncio.create_task(self._watch()))
         self._tasks.append(asyncio.create_task(self._reindex_loop()))
 
@@ -72,13 +76,17 @@ class Folder:
             self.pending |= rels
             self._wake.set()
 
-    async def _first_index(self, progress: ProgressFn | None) -> None:
+    async def _first_index(
+        self, progress: ProgressFn | None, done: Callable[[], None] | None
+    ) -> None:
         try:
             self.last = await self.service.index(progress=progress)
         except StoreError as exc:
             self.notify(f"isgraph: indexing {self.root} failed: {exc}")
         finally:
             self.ready.set()
+            if done is not None:
+                done()
 
     async def _reindex_loop(self) -> None:
         await self.ready.wait()

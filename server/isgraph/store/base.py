@@ -6,11 +6,12 @@ anywhere. Every write method is one transaction.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from isgraph.model import Alias, Edge, Entity, FileResult, FileState
+from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution
 
 
 class StoreError(Exception):
@@ -67,6 +68,39 @@ class Stats:
         }
 
 
+def fold_stats(
+    files: Iterable[Sequence[Any]],
+    entities: Iterable[Sequence[Any]],
+    edges: Iterable[Sequence[Any]],
+    *,
+    stubs: bool,
+) -> Stats:
+    """Stats from grouped counts: files (external, n), entities (kind, language, external,
+    n), edges (kind, resolution, external, n); rows of external files (typeshed stubs) count
+    only with ``stubs``."""
+    ent_kind: dict[str, int] = defaultdict(int)
+    ent_lang: dict[str, int] = defaultdict(int)
+    for kind, language, external, n in entities:
+        if stubs or not external:
+            ent_kind[kind] += n
+            ent_lang[language] += n
+    edge_kind: dict[str, int] = defaultdict(int)
+    by_res = {r.value: 0 for r in Resolution}
+    for kind, resolution, external, n in edges:
+        if stubs or not external:
+            edge_kind[kind] += n
+            by_res[resolution] = by_res.get(resolution, 0) + n
+    return Stats(
+        files=sum(n for external, n in files if stubs or not external),
+        entities=sum(ent_kind.values()),
+        edges=sum(by_res.values()),
+        entities_by_kind=dict(ent_kind),
+        entities_by_language=dict(ent_lang),
+        edges_by_kind=dict(edge_kind),
+        edges_by_resolution=by_res,
+    )
+
+
 class Store(Protocol):
     """Storage backend. Implementations: ``store.cozo.CozoStore`` (mem/sqlite/rocksdb)."""
 
@@ -84,6 +118,12 @@ class Store(Protocol):
 
     def update_edges(self, updates: Sequence[EdgeUpdate]) -> None:
         """One transaction: set ``dst``/``resolution`` of existing edges."""
+        ...
+
+    def add_edges(self, edges: Sequence[Edge], hashes: Sequence[tuple[str, str]]) -> None:
+        """One transaction: insert the deferred calls of the files in ``hashes`` (decided;
+        see `index.spool`) and set each file's hash. Only files whose stored hash is still
+        empty (waiting for them) take them, and only edges whose source entity exists."""
         ...
 
     def set_meta(self, key: str, value: str) -> None:
@@ -160,8 +200,9 @@ class Store(Protocol):
         """Ranked fuzzy name search."""
         ...
 
-    def stats(self) -> Stats:
-        """Full breakdown (scans every row: for ``isgraph stats``, not hot paths)."""
+    def stats(self, stubs: bool = False) -> Stats:
+        """Full breakdown (scans every row: for ``isgraph stats``, not hot paths). Rows of
+        external files (typeshed stubs, ``@…`` paths) count only with ``stubs``."""
         ...
 
     def counts(self) -> tuple[int, int, int]:

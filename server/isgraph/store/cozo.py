@@ -43,7 +43,6 @@ from isgraph.model import (
     Entity,
     FileResult,
     FileState,
-    Resolution,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -53,6 +52,7 @@ from isgraph.store.base import (
     Stats,
     StoreError,
     StoreLockedError,
+    fold_stats,
 )
 from isgraph.store.sqlite_checkpoint import Checkpointer
 
@@ -156,6 +156,18 @@ r[src, kind, target_name, dst, resolution] <- $rows
                                               *edge{src, kind, target_name}
 :update edge {src, kind, target_name => dst, resolution}
 """
+# Deferred calls (see `index.spool`): put only for files still waiting for them (empty hash)
+# and only from entities that exist, then the file gets its hash back.
+_ADD_EDGES = f"""{{
+r[{_G}] <- $edges
+?[{_G}] := r[{_G}], *file{{path, hash: ''}}, *entity{{key: src}}
+:put edge {{src, kind, target_name => path, dst, resolution, line, candidates}}
+}}
+{{
+h[path, hash] <- $hashes
+?[path, hash] := h[path, hash], *file{{path, hash: ''}}
+:update file {{path => hash}}
+}}"""
 _GET_META = "?[v] := *meta{k: $k, v}"
 _PUT_META = "?[k, v] <- [[$k, $v]] :put meta {k => v}"
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
@@ -223,8 +235,15 @@ _NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
 _BY_NAMES = (
     f"k[key] := name in $names, *entity:by_name{{name, key}}\n?[{_E}] := k[key], *entity{{{_E}}}"
 )
-_STATS_ENTITIES = "?[kind, language, count(key)] := *entity{key, kind, language}"
-_STATS_EDGES = "?[kind, resolution, count(src)] := *edge{src, kind, resolution}"
+_STATS_FILES = "?[ext, count(path)] := *file{path}, ext = starts_with(path, '@')"
+_STATS_ENTITIES = (
+    "?[kind, language, ext, count(key)] := *entity{key, kind, language, path},"
+    " ext = starts_with(path, '@')"
+)
+_STATS_EDGES = (
+    "?[kind, resolution, ext, count(src)] := *edge{src, kind, resolution, path},"
+    " ext = starts_with(path, '@')"
+)
 # Prefixed to a read on SQLite: a put of no rows makes Cozo run the script as a write-mode
 # transaction (BEGIN ... COMMIT), so every step of the read sees one snapshot. It writes nothing.
 _SNAPSHOT = "{?[k, v] <- [] :put meta {k => v}}"
@@ -273,6 +292,19 @@ def _entity(row: Sequence[Any]) -> Entity:
 def _edge(row: Sequence[Any]) -> Edge:
     path, src, kind, target_name, dst, resolution, line, candidates = row
     return Edge(src, kind, target_name, path, line, dst, resolution, tuple(candidates))
+
+
+def _edge_row(e: Edge) -> list[Any]:
+    return [
+        e.path,
+        e.src,
+        str(e.kind),
+        e.target_name,
+        e.dst,
+        str(e.resolution),
+        e.line,
+        list(e.candidates),
+    ]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -465,20 +497,7 @@ class CozoStore:
             for r in latest
             for e in r.entities
         ]
-        edges = [
-            [
-                e.path,
-                e.src,
-                str(e.kind),
-                e.target_name,
-                e.dst,
-                str(e.resolution),
-                e.line,
-                list(e.candidates),
-            ]
-            for r in latest
-            for e in r.edges
-        ]
+        edges = [_edge_row(e) for r in latest for e in r.edges]
         aliases = [[a.fqn, a.path, a.target] for r in latest for a in r.aliases]
         files = [
             [
@@ -490,7 +509,7 @@ class CozoStore:
                 r.status,
                 r.error,
                 len(r.entities),
-                len(r.edges),
+                len(r.edges) + r.deferred_count,
             ]
             for r in latest
         ]
@@ -520,6 +539,15 @@ class CozoStore:
             self._run(_UPDATE_EDGES, {"rows": rows}, write=True)
             release_memory()
             self._checkpoint_if_large()
+
+    def add_edges(self, edges: Sequence[Edge], hashes: Sequence[tuple[str, str]]) -> None:
+        """One transaction: put a file's deferred edges and give the file its hash back."""
+        if not hashes:
+            return
+        rows = [_edge_row(e) for e in edges]
+        self._run(_ADD_EDGES, {"edges": rows, "hashes": [list(h) for h in hashes]}, write=True)
+        release_memory()
+        self._checkpoint_if_large()
 
     def set_meta(self, key: str, value: str) -> None:
         self._run(_PUT_META, {"k": key, "v": value}, write=True)
@@ -747,27 +775,13 @@ class CozoStore:
             self._names_generation = generation
         return self._names
 
-    def stats(self) -> Stats:
+    def stats(self, stubs: bool = False) -> Stats:
         # One scan per relation, grouped in Cozo, folded here.
-        files, _, _ = self.counts()
-        ent_kind: dict[str, int] = defaultdict(int)
-        ent_lang: dict[str, int] = defaultdict(int)
-        for kind, language, n in self._run(_STATS_ENTITIES):
-            ent_kind[kind] += n
-            ent_lang[language] += n
-        edge_kind: dict[str, int] = defaultdict(int)
-        by_res = {r.value: 0 for r in Resolution}
-        for kind, resolution, n in self._run(_STATS_EDGES):
-            edge_kind[kind] += n
-            by_res[resolution] = by_res.get(resolution, 0) + n
-        return Stats(
-            files=files,
-            entities=sum(ent_kind.values()),
-            edges=sum(by_res.values()),
-            entities_by_kind=dict(ent_kind),
-            entities_by_language=dict(ent_lang),
-            edges_by_kind=dict(edge_kind),
-            edges_by_resolution=by_res,
+        return fold_stats(
+            self._run(_STATS_FILES),
+            self._run(_STATS_ENTITIES),
+            self._run(_STATS_EDGES),
+            stubs=stubs,
         )
 
 

@@ -43,9 +43,16 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState, Resolution
+from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState
 from isgraph.store import ranking
-from isgraph.store.base import EdgeUpdate, Reach, SchemaMismatchError, Stats, StoreError
+from isgraph.store.base import (
+    EdgeUpdate,
+    Reach,
+    SchemaMismatchError,
+    Stats,
+    StoreError,
+    fold_stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +162,8 @@ def _set(cols: Iterable[str]) -> str:
 # The file rows go first and in path order: their row locks serialize writers of one file.
 _MERGE_FILES = f"""INSERT INTO file (repo, {_F}) SELECT %(repo)s, {_F} FROM isg_stage_file
 ORDER BY path ON CONFLICT (repo, path) DO UPDATE SET {_set(_FILE_COLS[1:])}"""
+_LOCK_FILES = """SELECT path FROM file WHERE repo = %(repo)s AND path = ANY(%(paths)s)
+ORDER BY path FOR UPDATE"""
 _LOCK_REMOVED = """SELECT path FROM file WHERE repo = %(repo)s AND path = ANY(%(removed)s)
 ORDER BY path FOR UPDATE"""
 # Before the delete: edges (from any file) to an entity the new version no longer has become
@@ -183,6 +192,16 @@ FROM unnest(%(src)s::text[], %(kind)s::text[], %(target)s::text[], %(dst)s::text
             %(res)s::text[]) AS u(src, kind, target_name, dst, resolution)
 WHERE edge.repo = %(repo)s AND edge.src = u.src AND edge.kind = u.kind
   AND edge.target_name = u.target_name"""
+# Deferred calls (see `index.spool`): only into files still waiting for them (empty hash),
+# only from entities that exist; then the file gets its hash back.
+_ADD_EDGES = f"""INSERT INTO edge (repo, {_G}) SELECT %(repo)s, {_G} FROM isg_stage_edge s
+WHERE EXISTS (SELECT 1 FROM file f WHERE f.repo = %(repo)s AND f.path = s.path AND f.hash = '')
+  AND EXISTS (SELECT 1 FROM entity n WHERE n.repo = %(repo)s AND n.key = s.src)
+ON CONFLICT (repo, src, kind, target_name) DO UPDATE SET
+{_set(("path", "dst", "resolution", "line", "candidates"))}"""
+_SET_HASHES = """UPDATE file SET hash = u.hash
+FROM unnest(%(paths)s::text[], %(hashes)s::text[]) AS u(path, hash)
+WHERE file.repo = %(repo)s AND file.path = u.path AND file.hash = ''"""
 _PUT_META = """INSERT INTO meta (repo, k, v) VALUES (%(repo)s, %(k)s, %(v)s)
 ON CONFLICT (repo, k) DO UPDATE SET v = EXCLUDED.v"""
 _GET_META = "SELECT v FROM meta WHERE repo = %(repo)s AND k = %(k)s"
@@ -217,10 +236,11 @@ AND NOT EXISTS (SELECT 1 FROM entity n WHERE n.repo = e.repo AND n.key = e.dst)"
 # The last dotted part of the target as written, matched against the changed names.
 _NAMED = """SELECT DISTINCT path FROM edge WHERE repo = %(repo)s AND resolution <> 'exact'
 AND reverse(split_part(reverse(target_name), '.', 1)) = ANY(%(names)s)"""
-_STATS_ENTITIES = """SELECT kind, language, count(*) FROM entity WHERE repo = %(repo)s
-GROUP BY kind, language"""
-_STATS_EDGES = """SELECT kind, resolution, count(*) FROM edge WHERE repo = %(repo)s
-GROUP BY kind, resolution"""
+_STATS_FILES = """SELECT path LIKE '@%%', count(*) FROM file WHERE repo = %(repo)s GROUP BY 1"""
+_STATS_ENTITIES = """SELECT kind, language, path LIKE '@%%', count(*) FROM entity
+WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
+_STATS_EDGES = """SELECT kind, resolution, path LIKE '@%%', count(*) FROM edge
+WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
 
 # Traversals: recursive CTEs seeded with the start key. UNION drops repeated (entity, depth)
 # pairs, the depth bound ends cycles, and min(d) keeps each entity at its least depth.
@@ -607,20 +627,7 @@ class PostgresStore:
             lambda row: row[0],
         )
         edges = _one_per_key(
-            (
-                (
-                    e.path,
-                    e.src,
-                    str(e.kind),
-                    e.target_name,
-                    e.dst,
-                    str(e.resolution),
-                    e.line,
-                    list(e.candidates),
-                )
-                for r in latest
-                for e in r.edges
-            ),
+            (_edge_row(e) for r in latest for e in r.edges),
             lambda row: (row[1], row[2], row[3]),
         )
         aliases = _one_per_key(
@@ -636,7 +643,7 @@ class PostgresStore:
                 r.status,
                 r.error,
                 len(r.entities),
-                len(r.edges),
+                len(r.edges) + r.deferred_count,
             )
             for r in latest
         ]
@@ -688,6 +695,28 @@ class PostgresStore:
             conn.execute(_UPDATE_EDGES, params)
 
         self._write(f"edge updates of {_name_files(paths)}", txn)
+
+    def add_edges(self, edges: Sequence[Edge], hashes: Sequence[tuple[str, str]]) -> None:
+        """One transaction: the deferred calls of ``hashes``' files, then their hashes."""
+        if not hashes:
+            return
+        rows = _one_per_key((_edge_row(e) for e in edges), lambda row: (row[1], row[2], row[3]))
+        ordered = sorted(hashes)  # lock order stable across writers
+        params = {
+            "repo": self.repo,
+            "paths": [p for p, _ in ordered],
+            "hashes": [h for _, h in ordered],
+        }
+
+        def txn(conn: Conn) -> None:
+            with conn.cursor() as cur:
+                cur.execute(_LOCK_FILES, params)
+                if rows:
+                    _copy(cur, "isg_stage_edge", _EDGE_COLS, rows.values())
+                    cur.execute(_ADD_EDGES, params)
+                cur.execute(_SET_HASHES, params)
+
+        self._write(f"calls of {_name_files(params['paths'])}", txn)
 
     def set_meta(self, key: str, value: str) -> None:
         params = {"repo": self.repo, "k": key, "v": value}
@@ -902,28 +931,14 @@ class PostgresStore:
 
         return ranking.order(self._read(run, snapshot=True), q)[:limit]
 
-    def stats(self) -> Stats:
+    def stats(self, stubs: bool = False) -> Stats:
         def run(conn: Conn) -> Stats:
             args = {"repo": self.repo}
-            files = int(conn.execute(_COUNTS, args).fetchall()[0][0])
-            ent_kind: dict[str, int] = defaultdict(int)
-            ent_lang: dict[str, int] = defaultdict(int)
-            for kind, language, n in conn.execute(_STATS_ENTITIES, args):
-                ent_kind[kind] += n
-                ent_lang[language] += n
-            edge_kind: dict[str, int] = defaultdict(int)
-            by_res = {r.value: 0 for r in Resolution}
-            for kind, resolution, n in conn.execute(_STATS_EDGES, args):
-                edge_kind[kind] += n
-                by_res[resolution] = by_res.get(resolution, 0) + n
-            return Stats(
-                files=files,
-                entities=sum(ent_kind.values()),
-                edges=sum(by_res.values()),
-                entities_by_kind=dict(ent_kind),
-                entities_by_language=dict(ent_lang),
-                edges_by_kind=dict(edge_kind),
-                edges_by_resolution=by_res,
+            return fold_stats(
+                conn.execute(_STATS_FILES, args).fetchall(),
+                conn.execute(_STATS_ENTITIES, args).fetchall(),
+                conn.execute(_STATS_EDGES, args).fetchall(),
+                stubs=stubs,
             )
 
         return self._read(run, snapshot=True)
@@ -935,6 +950,19 @@ def _copy(
     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def _edge_row(e: Edge) -> tuple[Any, ...]:
+    return (
+        e.path,
+        e.src,
+        str(e.kind),
+        e.target_name,
+        e.dst,
+        str(e.resolution),
+        e.line,
+        list(e.candidates),
+    )
 
 
 def _edge(row: Sequence[Any]) -> Edge:

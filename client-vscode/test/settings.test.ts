@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { initializationOptions, notInstalledMessage, readSettings, serverLaunch } from '../src/settings';
+
+const getter = (values: Record<string, unknown>) => (key: string): unknown => values[key];
+
+test('defaults when nothing is set', () => {
+  const { settings, problems } = readSettings(getter({}));
+  assert.deepEqual(problems, []);
+  assert.deepEqual(settings, { interpreter: '', command: [], db: '', excludes: [], downstream: [], trace: 'off' });
+  assert.deepEqual(initializationOptions(settings), {});
+});
+
+test('wrong types are reported by name and replaced by defaults', () => {
+  const { settings, problems } = readSettings(
+    getter({ db: 3, excludes: ['a', 1], command: 'isgraph serve', 'trace.server': 'loud' }),
+  );
+  assert.equal(settings.db, '');
+  assert.deepEqual(settings.excludes, []);
+  assert.deepEqual(settings.command, []);
+  assert.equal(settings.trace, 'off');
+  assert.deepEqual(problems, [
+    'isgraph.trace.server must be off, messages or verbose; off used',
+    'isgraph.command must be a list of strings; ignored',
+    'isgraph.db must be a string; ignored',
+    'isgraph.excludes must be a list of strings; ignored',
+  ]);
+});
+
+test('initializationOptions carries only what is set, with the server-side key names', () => {
+  const { settings } = readSettings(
+    getter({
+      db: ' sqlite:/tmp/x.db ',
+      excludes: ['build/'],
+      downstream: [
+        { name: 'jedi', command: ['jedi-language-server'], languages: ['python'], timeout_ms: 500, settings: { a: 1 } },
+        { name: 'broken', command: [], languages: ['python'] },
+        'nonsense',
+      ],
+    }),
+  );
+  assert.deepEqual(initializationOptions(settings), {
+    db: 'sqlite:/tmp/x.db',
+    excludes: ['build/'],
+    downstream: [
+      { name: 'jedi', command: ['jedi-language-server'], languages: ['python'], timeout_ms: 500, settings: { a: 1 } },
+    ],
+  });
+});
+
+test('downstream problems name the entry', () => {
+  const { problems } = readSettings(
+    getter({ downstream: [{ name: 'x', command: ['x'], languages: ['python'], timeout_ms: -1 }, 7] }),
+  );
+  assert.deepEqual(problems, [
+    'isgraph.downstream[0].timeout_ms must be a positive integer; default used',
+    'isgraph.downstream[1] must be an object; ignored',
+  ]);
+});
+
+test('launch: command wins, then interpreter, then the Python extension, then python3', () => {
+  const base = readSettings(getter({})).settings;
+  assert.deepEqual(serverLaunch({ ...base, command: ['/opt/isgraph', 'serve'], interpreter: '/py' }, ['/ext/py']), {
+    command: '/opt/isgraph',
+    args: ['serve'],
+    source: 'isgraph.command',
+  });
+  const viaSetting = serverLaunch({ ...base, interpreter: '/venv/bin/python' }, ['/ext/py']);
+  assert.equal(viaSetting.command, '/venv/bin/python');
+  assert.deepEqual(viaSetting.args, ['-m', 'isgraph', 'serve']);
+  assert.deepEqual(viaSetting.check, ['-c', 'import isgraph.lsp.server']);
+  const viaExtension = serverLaunch(base, ['conda', 'run', '-n', 'env', 'python']);
+  assert.equal(viaExtension.command, 'conda');
+  assert.deepEqual(viaExtension.args, ['run', '-n', 'env', 'python', '-m', 'isgraph', 'serve']);
+  assert.equal(viaExtension.source, 'Python extension');
+  assert.deepEqual(serverLaunch(base, undefined).command, 'python3');
+  assert.deepEqual(serverLaunch(base, []).source, 'default');
+});
+
+test('the not-installed message names the interpreter and the fix', () => {
+  const base = readSettings(getter({})).settings;
+  const msg = notInstalledMessage(
+    serverLaunch({ ...base, interpreter: '/venv/bin/python' }),
+    "Traceback...\nModuleNotFoundError: No module named 'isgraph'\n",
+  );
+  assert.match(msg, /isgraph is not installed in \/venv\/bin\/python \(from isgraph.interpreter\)/);
+  assert.match(msg, /No module named 'isgraph'/);
+  assert.match(msg, /\/venv\/bin\/python -m pip install isgraph/);
+  const cmd = notInstalledMessage(serverLaunch({ ...base, command: ['/nope', 'serve'] }), 'spawn /nope ENOENT');
+  assert.match(cmd, /\["\/nope","serve"\] \(from isgraph.command\) could not be started: spawn \/nope ENOENT/);
+});
