@@ -174,7 +174,7 @@ def ctags_defs(root: Path, languages: list[str]) -> set[tuple[str, str, int, str
             continue
         if tag.get("kind") not in CTAGS_KINDS[lang][1]:
             continue
-        name = tag["name"].rsplit("::", 1)[-1].rsplit(".", 1)[-1]
+        name = tag["name"].rsplit("::", 1)[-1].rsplit(".", 1)[-1].replace(" ", "")
         if name.startswith(("Anonymous", "__anon")):  # ctags names anonymous definitions
             continue
         out.add((lang, path, int(tag["line"]), name, tag["kind"]))
@@ -238,9 +238,8 @@ def report(lang: str, ents: list, theirs: set, calls: list) -> None:  # type: ig
     for e in ents:
         if e.language == lang:
             files.add(e.path)
-            ranges.setdefault((e.path, e.name.rsplit(".", 1)[-1]), []).append(
-                (e.start_line, e.end_line, e.kind)
-            )
+            name = e.name.rsplit(".", 1)[-1].replace(" ", "")  # `operator ()`
+            ranges.setdefault((e.path, name), []).append((e.start_line, e.end_line, e.kind))
     mine = [t for t in theirs if t[0] == lang and t[1] in files]
     print(f"{lang}: {len(files)} files, ctags definitions {len(mine)}")
     total_hit = total = 0

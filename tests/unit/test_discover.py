@@ -249,7 +249,9 @@ def test_language_detection(tmp_path: Path) -> None:
         "n.java": "java", "o.c": "c", "p.h": "c", "q.cc": "cpp", "r.cpp": "cpp", "s.cxx": "cpp",
         "t.hpp": "cpp", "u.hh": "cpp", "v.hxx": "cpp", "w.h++": "cpp", "x.c++": "cpp",
         "y.rb": "ruby", "z.php": "php", "za.cs": "csharp", "zb.swift": "swift", "zc.kt": "kotlin",
-        "zd.kts": "kotlin",
+        "zd.kts": "kotlin", "ze.scala": "scala", "zf.sc": "scala", "zg.lua": "lua", "zh.sh": "bash",
+        "zi.bash": "bash", "zj.jl": "julia", "zk.dart": "dart", "zl.r": "r", "zm.R": "r",
+        "zn.sol": "solidity", "zo.nim": "nim", "zp.ml": "ocaml",
     }  # fmt: skip
     for name, language in names.items():
         assert language_for(name) == language, name

@@ -305,3 +305,30 @@ def test_broken_source_keeps_what_parsed(language: str) -> None:
 def test_ruby_module_named_like_its_file_keeps_keys_unique() -> None:
     x = extract_definitions("ruby", "m.rb", b"module m\n  def f; end\nend\n")
     assert len({e.key for e in x.entities}) == len(x.entities)
+
+
+def test_other_grammars_get_definitions_through_the_generic_path() -> None:
+    from isgraph.index.languages import language_for
+
+    assert [language_for(p) for p in ("a.kt", "a.scala", "a.lua", "a.sh", "a.jl")] == [
+        "kotlin",
+        "scala",
+        "lua",
+        "bash",
+        "julia",
+    ]
+    cases = {
+        "kotlin": (b"class Foo { fun bar(x: Int): Int { return x } }\nfun top() {}\n", "a.kt"),
+        "scala": (b"object M { def f(x: Int) = x }\ntrait T\n", "a.scala"),
+        "lua": (b"function f(a) return a end\nlocal function g() end\n", "a.lua"),
+    }
+    got = {}
+    for language, (source, path) in cases.items():
+        x = EXTRACTORS[language](path, source, "")
+        got[language] = [(e.kind, e.qualname) for e in x.entities[1:]]
+        assert x.edges == []  # definitions only
+    assert got == {
+        "kotlin": [("class", "Foo"), ("method", "Foo.bar"), ("function", "top")],
+        "scala": [("class", "M"), ("method", "M.f"), ("trait", "T")],
+        "lua": [("function", "f"), ("function", "g")],
+    }

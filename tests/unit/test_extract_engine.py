@@ -90,3 +90,13 @@ def test_a_variable_named_like_its_type_path_does_not_recurse() -> None:
     x = EXTRACTORS["rust"]("a.rs", b"fn f(de: D) { let x: de::Foo = g(); x.m(); }", "c")
     calls = {e.target_name: e.candidates for e in x.edges}
     assert calls["x.m"] == ("?m",)
+
+
+def test_c_annotation_macros_before_a_body_are_blanked() -> None:
+    from isgraph.index.extract.lang.c import blank_trailing_macros
+
+    src = b"void E::R()\n    GTEST_EXCLUSIVE_LOCK_REQUIRED_(g_mutex) {\n}\nif (x) FOO(y);\n"
+    out = blank_trailing_macros(src)
+    assert len(out) == len(src) and b"GTEST" not in out and b"FOO(y);" in out
+    x = EXTRACTORS["cpp"]("a.cc", src[: src.index(b"if")], "")
+    assert [(e.kind, e.qualname) for e in x.entities[1:]] == [("method", "E.R")]

@@ -35,6 +35,19 @@ LANGUAGE_BY_EXTENSION: dict[str, str] = {
     ".swift": "swift",
     ".kt": "kotlin",
     ".kts": "kotlin",
+    # definitions only, through the generic path (extract/definitions.py `kinds_for`)
+    ".scala": "scala",
+    ".sc": "scala",
+    ".lua": "lua",
+    ".sh": "bash",
+    ".bash": "bash",
+    ".jl": "julia",
+    ".dart": "dart",
+    ".r": "r",
+    ".R": "r",
+    ".sol": "solidity",
+    ".nim": "nim",
+    ".ml": "ocaml",
 }
 
 LANGUAGES: frozenset[str] = frozenset(LANGUAGE_BY_EXTENSION.values())

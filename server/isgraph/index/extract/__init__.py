@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from isgraph.index.extract.base import Extraction
-from isgraph.index.extract.definitions import KINDS, extract_definitions
+from isgraph.index.extract.definitions import extract_definitions
 from isgraph.index.extract.engine import LangSpec, extract_with
 from isgraph.index.extract.lang import SPECS
 from isgraph.index.extract.python import extract_python
+from isgraph.index.languages import LANGUAGES
 
 Extractor = Callable[[str, bytes, str], Extraction]
 
@@ -33,7 +34,7 @@ def _engine(spec: LangSpec) -> Extractor:
 
 
 EXTRACTORS: dict[str, Extractor] = {
-    **{language: _definitions_only(language) for language in KINDS},
+    **{language: _definitions_only(language) for language in LANGUAGES},
     **{language: _engine(spec) for language, spec in SPECS.items()},
     "python": extract_python,
 }

@@ -29,6 +29,8 @@ _JS = {
     "function_declaration": "function",
     "variable_declarator": "function",  # only when its value is a function (JsSpec.refine)
     "assignment_expression": "function",  # `X.prototype.m = function…` (JsSpec.refine)
+    "function_expression": "function",  # only a named one: `return function piped(x) {…}`
+    "generator_function": "function",
     "generator_function_declaration": "function",
     "class_declaration": "class",
     "method_definition": "method",
@@ -152,10 +154,39 @@ _FILE = "file"  # the stack's bottom: the file's module entity (Ruby and Rust ha
 MAX_SIGNATURE = 200
 
 
+# Any other grammar of the language pack: node types named like `<word>_<definition|…>`.
+_GENERIC = re.compile(
+    r"(function|method|class|object|struct|interface|protocol|trait|enum|module|namespace|type)"
+    r"_(definition|declaration|item|def)"
+)
+_GENERIC_KIND = {
+    "object": "class",
+    "protocol": "interface",
+    "type": "type",
+}
+
+
+@cache
+def kinds_for(language: str) -> dict[str, str]:
+    """``KINDS[language]``, or for a grammar without a table one derived from its node type
+    names (``class_definition`` -> class, ``function_declaration`` -> function): definitions
+    only, so that a polyglot repo gets symbols everywhere."""
+    if language in KINDS:
+        return KINDS[language]
+    lang = get_language(language)
+    out: dict[str, str] = {}
+    for i in range(lang.node_kind_count):
+        name = lang.node_kind_for_id(i)
+        m = _GENERIC.fullmatch(name or "") if lang.node_kind_is_named(i) else None
+        if m is not None and name is not None:
+            out[name] = _GENERIC_KIND.get(m.group(1), m.group(1))
+    return out
+
+
 @cache
 def _query_source(language: str) -> str:
     lang = get_language(language)
-    kinds = [t for t in KINDS[language] if lang.id_for_node_kind(t, True)]
+    kinds = [t for t in kinds_for(language) if lang.id_for_node_kind(t, True)]
     return "[" + " ".join(f"({t})" for t in kinds) + "] @def"
 
 
@@ -217,7 +248,7 @@ def sweep(
     """
     nodes = QueryCursor(get_query(language, _query_source(language))).captures(root).get("def", [])
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
-    kinds = KINDS[language]
+    kinds = kinds_for(language)
     spans: list[Span] = []
     # (end byte, entity, kind) of the definitions enclosing the current one
     stack: list[tuple[int, Entity, str]] = [(1 << 62, module, _FILE)]
@@ -325,14 +356,19 @@ def _name(language: str, node: Node) -> tuple[str, str]:
     if named is None:  # C/C++ functions and typedefs: the name is inside the declarator
         declarator = node.child_by_field_name("declarator")
         while declarator is not None and declarator.type not in _NAME_TYPES:
-            if declarator.type == "parenthesized_declarator":  # typedef void (*fn)(int);
-                declarator = declarator.named_children[0] if declarator.named_children else None
-            else:
-                declarator = declarator.child_by_field_name("declarator")
+            inner = declarator.child_by_field_name("declarator")
+            if inner is None and declarator.type in _FIELDLESS_DECLARATORS:
+                # `typedef void (*fn)(int);`, `T& f() {…}`: the declarator is a plain child
+                inner = declarator.named_children[0] if declarator.named_children else None
+            declarator = inner
         named = declarator
         if named is None and node.type == "init_declaration":
             return "init", ""
+        if named is None:  # grammars without fields (Kotlin): the first name among children
+            named = next((c for c in node.named_children if c.type in _NAME_TYPES), None)
     text = _text(named)
+    if named is not None and named.type == "operator_name":  # `operator()`, `operator new`
+        return "".join(text.split()), ""
     if " " in text or "\n" in text or "(" in text:
         # error recovery took a macro in (`API_ Type* f()` parses as a qualified name)
         words = text.split("(", 1)[0].split()
@@ -344,6 +380,7 @@ def _name(language: str, node: Node) -> tuple[str, str]:
     return text, ""
 
 
+_FIELDLESS_DECLARATORS = frozenset({"parenthesized_declarator", "reference_declarator"})
 _GO_TYPE_KINDS = {"struct_type": "struct", "interface_type": "interface"}
 
 

@@ -6,15 +6,32 @@ to the root and its ``include/`` and ``src/`` directories (the common ``-I`` fla
 from __future__ import annotations
 
 import posixpath
+import re
 
 from tree_sitter import Node
 
 from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text, unquote
 
+# An annotation macro between a function's parameters and its body (`void f()
+# GTEST_LOCK_EXCLUDED_(mu) {`, `int g() __attribute__((x)) {`): without a preprocessor the
+# grammar reads a function named after the macro. Blanked (same length: offsets hold).
+_TRAILING_MACRO = re.compile(
+    rb"(?<=\))(\s*(?:const|override|final|noexcept|volatile|&|&&|\s)*)"
+    rb"((?:\s*[A-Z_][A-Z0-9_]{2,}\s*\((?:[^()]|\([^()]*\))*\))+)(?=\s*(?:\{|=|:))"
+)
+
+
+def blank_trailing_macros(source: bytes) -> bytes:
+    """``f() MACRO(args) {`` -> ``f()              {`` (see ``_TRAILING_MACRO``)."""
+    return _TRAILING_MACRO.sub(lambda m: m.group(1) + b" " * len(m.group(2)), source)
+
 
 class CSpec(LangSpec):
     language = "c"
     import_members = False
+
+    def preprocess(self, source: bytes) -> bytes:
+        return blank_trailing_macros(source) if b"_(" in source or b"__" in source else source
 
     def namespace(self, ctx: Context, package: str) -> str:
         return ""

@@ -1,6 +1,7 @@
-"""Swift: a module's names are global to it (``Type.method``); ``Foo()`` constructs ``Foo``
-or calls a function ``Foo``; ``self.m()`` and bare ``m()`` inside a type look in the type, its
-extensions and bases; ``super.m()`` in the bases."""
+"""Swift: a module's names are global to it (``Type.method``), so a name from another file is
+``inferred`` (module boundaries are not known); ``Foo()`` constructs ``Foo`` or calls ``Foo``;
+``self.m()`` and bare ``m()`` inside a type look in the type, its extensions and bases;
+``super.m()`` in the bases."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ class SwiftSpec(LangSpec):
         return [Import(None, self.normalize(text(name)))] if name is not None else []
 
     def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        # Names are global to a Swift module, but a repo may hold several modules (package
+        # targets) and isgraph does not know their boundaries: another file's name is a guess.
         dotted = ".".join(parts)
         if len(parts) == 1:
             own = (f"^{frame.self_type}.{dotted}",) if frame.self_type else ()
-            return (*own, f"={dotted}")
+            return (*own, f"~={dotted}")
         if parts[0][:1].isupper():
-            return (f"={dotted}", f"?{parts[-1]}")
+            return (f"~={dotted}", f"?{parts[-1]}")
         return (f"?{parts[-1]}",)

@@ -13,3 +13,7 @@
   right: (expression_list . (composite_literal type: (_) @ctor))) @local
 (short_var_declaration left: (expression_list . (identifier) @var)
   right: (expression_list . (unary_expression operand: (composite_literal type: (_) @ctor)))) @local
+((short_var_declaration left: (expression_list . (identifier) @var)
+  right: (expression_list . (call_expression function: (identifier) @_new
+                                             arguments: (argument_list . (_) @ctor))))
+  (#eq? @_new "new")) @local
