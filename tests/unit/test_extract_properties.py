@@ -28,6 +28,20 @@ PROPS = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 _checked: dict[str, int] = {}
+# Languages of the generic, definitions-only path have no fixture project: a small real-looking
+# file each is the seed that mutation starts from.
+SNIPPETS = {
+    "bash": b"greet() {\n  echo \"hi $1\"\n}\nfunction main { greet x; }\n",
+    "dart": b"class Shape {\n  double area() => 0;\n}\nvoid main() { Shape().area(); }\n",
+    "julia": b"module Geo\nstruct P x::Int end\nfunction area(p::P)\n  p.x\nend\nend\n",
+    "kotlin": b"package geo\nclass Shape { fun area(): Int = 0 }\nfun main() { Shape().area() }\n",
+    "lua": b"local M = {}\nfunction M.area(w, h)\n  return w * h\nend\nreturn M\n",
+    "nim": b"type Shape = object\n  w: int\nproc area(s: Shape): int =\n  s.w\n",
+    "ocaml": b"module Geo = struct\n  let area w h = w * h\nend\nlet () = ignore (Geo.area 1 2)\n",
+    "r": b"area <- function(w, h) {\n  w * h\n}\nprint(area(1, 2))\n",
+    "scala": b"object Geo {\n  class Shape { def area: Int = 0 }\n  def main(): Unit = ()\n}\n",
+    "solidity": b"contract Shop {\n  function pay(uint x) public returns (uint) { return x; }\n}\n",
+}
 
 
 def sample(language: str) -> tuple[str, bytes]:
@@ -40,6 +54,8 @@ def sample(language: str) -> tuple[str, bytes]:
         for p in FIXTURES.rglob("*")
         if p.is_file() and LANGUAGE_BY_EXTENSION.get(p.suffix) == language
     ]
+    if not files and language in SNIPPETS:
+        return f"snippet.{language}", SNIPPETS[language]
     assert files, f"no fixture file for {language}"
     best = max(files, key=lambda p: p.stat().st_size)
     return best.relative_to(FIXTURES).as_posix(), best.read_bytes()
