@@ -134,48 +134,29 @@ class Resolver:
 
     # -- one edge ---------------------------------------------------------------------------
     def _resolve(self, edge: Edge) -> tuple[Entity | None, str]:
-        """The first candidate that resolves wins. A candidate whose lookups miss the cache
-        does not stop the later ones from being tried: their misses are collected in the same
-        round (one fetch for all), so an edge with n candidates costs about one round, not n
-        (Java and C# edges carry 3-8). Raises _NEED if an earlier candidate is undecided."""
         fam = _edge_family(edge)
-        undecided = False
         for cand in edge.candidates:
-            try:
-                target, label = self._candidate(edge, cand, fam)
-            except _Need:
-                undecided = True
-                continue
-            if target is not None:
-                if undecided:  # an earlier candidate may still win once fetched
-                    break
+            label = Resolution.EXACT
+            if cand.startswith("~"):
+                label, cand = Resolution.INFERRED, cand[1:]
+            op, body = cand[:1], cand[1:]
+            target: Entity | None = None
+            if op == "=":
+                target = _pick(_in_family(self._name(body, 0), fam), edge.path)
+            elif op in ("^", ">") and "." in body:
+                owner, attr = body.rsplit(".", 1)
+                classes = [e for e in self._name(owner, 0) if e.kind in CLASS_KINDS]
+                cls = _pick(_in_family(classes, fam), edge.path)
+                if cls is not None:
+                    target = self._member(cls, attr, op == "^", 0)
+            elif op == "?":
+                found = _in_family(self._by_name(body), fam)
+                if len(found) == 1:
+                    target, label = found[0], Resolution.INFERRED
+            # A class inheriting or a module importing itself is a shadowing artefact;
+            # a function calling itself is recursion.
+            if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
                 return target, label
-        if undecided:
-            raise _NEED
-        return None, Resolution.UNRESOLVED
-
-    def _candidate(self, edge: Edge, cand: str, fam: str) -> tuple[Entity | None, str]:
-        label = Resolution.EXACT
-        if cand.startswith("~"):
-            label, cand = Resolution.INFERRED, cand[1:]
-        op, body = cand[:1], cand[1:]
-        target: Entity | None = None
-        if op == "=":
-            target = _pick(_in_family(self._name(body, 0), fam), edge.path)
-        elif op in ("^", ">") and "." in body:
-            owner, attr = body.rsplit(".", 1)
-            classes = [e for e in self._name(owner, 0) if e.kind in CLASS_KINDS]
-            cls = _pick(_in_family(classes, fam), edge.path)
-            if cls is not None:
-                target = self._member(cls, attr, op == "^", 0)
-        elif op == "?":
-            found = _in_family(self._by_name(body), fam)
-            if len(found) == 1:
-                target, label = found[0], Resolution.INFERRED
-        # A class inheriting or a module importing itself is a shadowing artefact;
-        # a function calling itself is recursion.
-        if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
-            return target, label
         return None, Resolution.UNRESOLVED
 
     def _name(self, fqn: str, depth: int) -> list[Entity]:
