@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +133,14 @@ class IndexService:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    async def reconfigure(self, config: Config) -> None:
+        """Use ``config`` from the next run on; a changed ``jobs`` replaces an owned pool."""
+        async with self._lock:  # never under a running pipeline
+            old, jobs, self.config = self._pool, self.config.jobs, config
+            if self._own_pool and old is not None and config.jobs != jobs:
+                self._pool = None  # the next run starts one of the new size
+                await asyncio.to_thread(old.shutdown, wait=True, cancel_futures=True)
+
     async def __aenter__(self) -> IndexService:
         return self
 
@@ -145,15 +153,17 @@ class IndexService:
         progress: ProgressFn | None = None,
         phase: PhaseFn | None = None,
         only: list[str] | None = None,
+        overrides: Mapping[str, bytes] | None = None,
     ) -> IndexSummary:
-        """Index the root (or just ``only`` paths), then resolve what the change affects."""
+        """Index the root (or just ``only`` paths), then resolve what the change affects.
+        ``overrides``: path -> an editor's unsaved content, indexed instead of the disk's."""
         async with self._lock:
             self._ensure_writer()
             t0 = time.perf_counter()
             # Left "1" by a run that was cut short (this run's own writes set it too).
             cut_short = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
             try:
-                report = await self._pipeline(progress=progress, only=only)
+                report = await self._pipeline(progress=progress, only=only, overrides=overrides)
                 await self._index_stubs(report, cut_short)
                 t1 = time.perf_counter()
                 resolution = await self._resolve(report, phase, cut_short)
@@ -185,6 +195,7 @@ class IndexService:
         progress: ProgressFn | None = None,
         only: list[str] | None = None,
         external: list[Found] | None = None,
+        overrides: Mapping[str, bytes] | None = None,
     ) -> PipelineReport:
         return await run_pipeline(
             self.root,
@@ -196,6 +207,7 @@ class IndexService:
             progress=progress,
             only=only,
             external=external or (),
+            overrides=overrides,
         )
 
     async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:

@@ -1,9 +1,9 @@
 """One workspace folder as the server sees it: its store, its IndexService, its watcher.
 
 Indexing runs in the background (the pool parses, the writer writes); store reads run in
-threads, so no request waits on the event loop. File changes on disk (watchfiles) and saves
-are batched and re-indexed through the same service: one run at a time, later changes
-coalesced into the next run.
+threads, so no request waits on the event loop. File changes on disk (watchfiles), saves and
+unsaved edits (the editor's buffer, debounced) are batched and re-indexed through the same
+service: one run at a time, later changes coalesced into the next run.
 """
 
 from __future__ import annotations
@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from watchfiles import Change, awatch
 
-from isgraph.config import Config, load_config
+from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.discover import IgnoreRules
 from isgraph.index.pipeline import INDEX_DIR_NAME, ProgressFn
 from isgraph.index.service import IndexService, IndexSummary
+from isgraph.model import FileStatus, is_external
 from isgraph.store.base import Store, StoreError, StoreLockedError
 from isgraph.store.connect import open_store
 
@@ -27,31 +29,76 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 50  # watchfiles: group a burst (a `git checkout`) into one batch
 STEP_MS = 20
+EDIT_DEBOUNCE_S = 0.15  # didChange: re-ingest a buffer once typing pauses this long
 
 
 class Folder:
-    """A workspace folder: root, store, service, pending changes."""
+    """A workspace folder: root, configuration, store, service, pending changes, buffers.
 
-    def __init__(self, root: Path, db: str | None, notify: Callable[[str], None]) -> None:
+    ``settings`` are the language server's configuration keys (validated, see
+    ``config.validate_settings``); they override the folder's own configuration files.
+    Call ``await open()``, then ``start()``; ``close()`` flushes the writer and stops the pool.
+    """
+
+    def __init__(
+        self, root: Path, settings: Mapping[str, Any], notify: Callable[[str], None]
+    ) -> None:
         self.root = root.resolve()
-        self.config: Config = load_config(self.root).with_overrides(db=db)
+        self.settings = dict(settings)
         self.notify = notify
-        try:
-            self.store: Store = open_store(self.config.db, self.root)
-        except StoreLockedError as exc:
-            # Another process holds the store (RocksDB's LOCK): serve from memory instead.
-            notify(f"isgraph: {exc}; indexing into memory for this session")
-            self.store = open_store("mem")
-        self.service = IndexService(self.root, self.store, self.config)
-        self.rules = IgnoreRules(
-            self.root, excludes=self.config.excludes, index_dir=self.root / INDEX_DIR_NAME
-        )
-        self.pending: set[str] = set()
+        self.config = self._load_config()
+        self.store: Store
+        self.service: IndexService
+        self.rules = self._rules()
+        self.pending: set[str] = set()  # queued for the next run
+        self.in_flight: set[str] = set()  # being re-indexed now
+        self.buffers: dict[str, bytes] = {}  # unsaved editor content, by repo-relative path
         self.ready = asyncio.Event()  # the first index run is over
         self.last: IndexSummary | None = None
+        self._full = False  # a full run (discovery) is wanted
+        self._runs = 0  # index runs in progress
+        self._timers: dict[str, asyncio.TimerHandle] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._open = False
 
+    # -- setup ------------------------------------------------------------------------------
+    def _load_config(self) -> Config:
+        try:
+            base = load_config(self.root)
+        except ConfigError as exc:  # a bad pyproject.toml must not stop the server
+            self.notify(f"isgraph: {exc}; using the defaults for {self.root}")
+            base = Config()
+        return base.with_overrides(**self.settings)
+
+    def _rules(self) -> IgnoreRules:
+        return IgnoreRules(
+            self.root, excludes=self.config.excludes, index_dir=self.root / INDEX_DIR_NAME
+        )
+
+    async def open(self) -> None:
+        """Open the store (off the event loop: opening may wait on another process's lock)."""
+        self.store = await asyncio.to_thread(self._open_store)
+        self.service = IndexService(self.root, self.store, self.config)
+        self._open = True
+
+    def _open_store(self) -> Store:
+        try:
+            return open_store(self.config.db, self.root)
+        except StoreLockedError as exc:
+            # Another process holds the store (RocksDB's LOCK): serve from memory instead.
+            self.notify(f"isgraph: {exc}; indexing into memory for this session")
+        except (StoreError, ValueError) as exc:
+            self.notify(f"isgraph: {exc}; indexing {self.root} into memory for this session")
+        return open_store("mem")
+
+    def start(self, progress: ProgressFn | None) -> None:
+        self.ready.clear()
+        self._tasks.append(asyncio.create_task(self._first_index(progress)))
+        self._tasks.append(asyncio.create_task(self._watch()))
+        self._tasks.append(asyncio.create_task(self._reindex_loop()))
+
+    # -- what the server tells us -------------------------------------------------------------
     def relpath(self, path: Path) -> str | None:
         """Repo-relative POSIX path of a file under this folder, else None."""
         try:
@@ -60,11 +107,6 @@ class Folder:
             return None
         return rel.as_posix()
 
-    def start(self, progress: ProgressFn | None) -> None:
-        self._tasks.append(asyncio.create_task(self._first_index(progress)))
-        self._tasks.append(asyncio.create_task(self._watch()))
-        self._tasks.append(asyncio.create_task(self._reindex_loop()))
-
     def changed(self, rels: set[str]) -> None:
         """Queue files for re-indexing (coalesced while a run is in flight)."""
         rels = {r for r in rels if not self.rules.is_ignored(r)}
@@ -72,9 +114,69 @@ class Folder:
             self.pending |= rels
             self._wake.set()
 
+    def edited(self, rel: str, content: bytes) -> None:
+        """An unsaved edit: index ``content`` once edits pause for EDIT_DEBOUNCE_S."""
+        self.buffers[rel] = content
+        self._cancel_timer(rel)
+        loop = asyncio.get_running_loop()
+        self._timers[rel] = loop.call_later(EDIT_DEBOUNCE_S, self._edit_due, rel)
+
+    def _edit_due(self, rel: str) -> None:
+        self._timers.pop(rel, None)
+        self.changed({rel})
+
+    def saved(self, rel: str) -> None:
+        """The buffer is on disk now: index the disk's version from here on."""
+        self.buffers.pop(rel, None)
+        self._cancel_timer(rel)
+        self.changed({rel})
+
+    def closed(self, rel: str) -> None:
+        """Closed without saving: what the editor held is gone; index the disk's version."""
+        if self.buffers.pop(rel, None) is not None:
+            self._cancel_timer(rel)
+            self.changed({rel})
+
+    def _cancel_timer(self, rel: str) -> None:
+        timer = self._timers.pop(rel, None)
+        if timer is not None:
+            timer.cancel()
+
+    # -- freshness ----------------------------------------------------------------------------
+    @property
+    def pending_files(self) -> int:
+        """Files known to be changed and not yet (completely) re-indexed."""
+        return len(self.pending | self.in_flight | set(self._timers))
+
+    @property
+    def fresh(self) -> bool:
+        return self.ready.is_set() and not self._full and self._runs == 0 and not self.pending_files
+
+    # -- runs ---------------------------------------------------------------------------------
+    async def _index(
+        self, only: list[str] | None, progress: ProgressFn | None = None
+    ) -> IndexSummary:
+        """One run through the service, with the editor's unsaved buffers as overrides."""
+        buffers = self.buffers
+        wanted = dict(buffers) if only is None else {p: buffers[p] for p in only if p in buffers}
+        self._runs += 1
+        try:
+            summary = await self.service.index(only=only, progress=progress, overrides=wanted)
+        finally:
+            self._runs -= 1
+        self.last = summary
+        return summary
+
+    async def reindex(self) -> IndexSummary:
+        """A full run now (``isgraph.reindex``): discovery, changed files, resolution."""
+        summary = await self._index(None)
+        if self.buffers:  # unsaved new files are not on disk for discovery to find
+            self.changed(set(self.buffers))
+        return summary
+
     async def _first_index(self, progress: ProgressFn | None) -> None:
         try:
-            self.last = await self.service.index(progress=progress)
+            await self._index(None, progress)
         except StoreError as exc:
             self.notify(f"isgraph: indexing {self.root} failed: {exc}")
         finally:
@@ -85,13 +187,18 @@ class Folder:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            batch, self.pending = sorted(self.pending), set()
-            if not batch:
-                continue
+            full, self._full = self._full, False
+            batch, self.pending = self.pending, set()
+            self.in_flight = set(batch)
             try:
-                self.last = await self.service.index(only=batch)
+                if full:
+                    await self.reindex()
+                if batch:
+                    await self._index(sorted(batch))
             except StoreError as exc:
                 self.notify(f"isgraph: re-indexing failed: {exc}")
+            finally:
+                self.in_flight = set()
 
     async def _watch(self) -> None:
         index_dir = str(self.root / INDEX_DIR_NAME)
@@ -108,9 +215,52 @@ class Folder:
         except (OSError, RuntimeError) as exc:  # inotify limits, a vanished root
             self.notify(f"isgraph: not watching {self.root} for changes: {exc}")
 
-    async def close(self) -> None:
+    # -- configuration ------------------------------------------------------------------------
+    async def reconfigure(self, settings: Mapping[str, Any]) -> None:
+        """New server settings: another store is opened and indexed; new excludes or size
+        limit re-index the folder (files now excluded leave the index, files now in enter)."""
+        old = self.config
+        self.settings = dict(settings)
+        new = self._load_config()
+        if new == old:
+            return
+        self.config = new
+        if new.db != old.db:
+            await self._stop()
+            self.rules = self._rules()
+            await self.open()
+            self.start(None)
+            return
+        await self.service.reconfigure(new)
+        self.rules = self._rules()
+        if new.max_file_size != old.max_file_size:
+            # Unchanged on disk, so a full run would not read them: the files the new limit
+            # lets in (skipped before) or keeps out (larger than it now).
+            states = await asyncio.to_thread(self.store.file_states)
+            self.pending |= {
+                p
+                for p, s in states.items()
+                if not is_external(p)
+                and (s.status == FileStatus.SKIPPED or s.size > new.max_file_size)
+            }
+        if new.excludes != old.excludes or new.max_file_size != old.max_file_size:
+            self._full = True
+            self._wake.set()
+
+    # -- teardown -----------------------------------------------------------------------------
+    async def _stop(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.service.close()
-        self.store.close()
+        self._tasks.clear()
+        await self.service.close()  # flushes the writer, stops the pool
+        await asyncio.to_thread(self.store.close)
+
+    async def close(self) -> None:
+        """Flush what is queued, stop the writer and the pool, close the store. Idempotent."""
+        if self._open:
+            self._open = False
+            await self._stop()
