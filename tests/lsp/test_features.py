@@ -145,7 +145,7 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
     assert summary["files"] == 4 and summary["folders"][0]["files"] == 4
     assert summary["unchanged"] >= 3 and summary["errors"] == []  # incremental: only extra.py
 
-    with pytest.raises(Exception, match="isgraph.impact needs"):
+    with pytest.raises(Exception, match=r"isgraph\.impact needs"):
         await command(client, "isgraph.impact")
     with pytest.raises(Exception, match="depth must be"):
         await command(client, "isgraph.impact", {"target": "side", "depth": "deep"})
@@ -155,9 +155,7 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
 
 
 async def test_cycles_query_and_code_lens(client: LanguageClient, project: Path) -> None:
-    answer = as_dict(
-        await client.protocol.send_request_async("isgraph/query", {"query": "cycles"})
-    )
+    answer = as_dict(await client.protocol.send_request_async("isgraph/query", {"query": "cycles"}))
     assert answer["results"] == [
         ["python:function:pkg/shapes.py:ping", "python:function:pkg/shapes.py:pong"]
     ]

@@ -58,6 +58,7 @@ class Folder:
         self._full = False  # a full run (discovery) is wanted
         self._runs = 0  # index runs in progress
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._reread: dict[str, bytes] = {}  # content read again after a size-limit change
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._open = False
@@ -156,9 +157,12 @@ class Folder:
     async def _index(
         self, only: list[str] | None, progress: ProgressFn | None = None
     ) -> IndexSummary:
-        """One run through the service, with the editor's unsaved buffers as overrides."""
-        buffers = self.buffers
+        """One run through the service, with the editor's unsaved buffers (and files read
+        again for a new size limit) as overrides."""
+        buffers = {**self._reread, **self.buffers}
         wanted = dict(buffers) if only is None else {p: buffers[p] for p in only if p in buffers}
+        for p in wanted:
+            self._reread.pop(p, None)
         self._runs += 1
         try:
             summary = await self.service.index(only=only, progress=progress, overrides=wanted)
@@ -226,29 +230,46 @@ class Folder:
             return
         self.config = new
         if new.db != old.db:
-            await self._stop()
+            # Requests keep reading the old store until the new one is open.
+            self.ready.clear()
+            await self._stop(close_store=False)
+            old_store = self.store
             self.rules = self._rules()
             await self.open()
+            await asyncio.to_thread(old_store.close)
             self.start(None)
             return
         await self.service.reconfigure(new)
         self.rules = self._rules()
         if new.max_file_size != old.max_file_size:
-            # Unchanged on disk, so a full run would not read them: the files the new limit
-            # lets in (skipped before) or keeps out (larger than it now).
-            states = await asyncio.to_thread(self.store.file_states)
-            self.pending |= {
-                p
-                for p, s in states.items()
-                if not is_external(p)
-                and (s.status == FileStatus.SKIPPED or s.size > new.max_file_size)
-            }
+            # The files the new limit lets in (skipped before) or keeps out (larger than it
+            # now) are unchanged on disk, so no run would read them again by itself: their
+            # content goes in as an override (mtime 0 stored: the next run re-hashes them).
+            limit = new.max_file_size
+            reread = await asyncio.to_thread(self._read_again, limit)
+            self._reread.update(reread)
+            self.pending |= reread.keys()
         if new.excludes != old.excludes or new.max_file_size != old.max_file_size:
             self._full = True
             self._wake.set()
 
+    def _read_again(self, limit: int) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for path, state in self.store.file_states().items():
+            if is_external(path) or not (state.status == FileStatus.SKIPPED or state.size > limit):
+                continue
+            real = (self.root / path).resolve()
+            if not real.is_relative_to(self.root):
+                continue  # now a link out of the folder: never read (the full run reports it)
+            try:
+                with open(real, "rb") as fh:
+                    out[path] = fh.read(limit + 1)  # one byte over says "too large"
+            except OSError:
+                continue  # gone or unreadable: the full run that follows finds out
+        return out
+
     # -- teardown -----------------------------------------------------------------------------
-    async def _stop(self) -> None:
+    async def _stop(self, close_store: bool = True) -> None:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -257,7 +278,8 @@ class Folder:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.service.close()  # flushes the writer, stops the pool
-        await asyncio.to_thread(self.store.close)
+        if close_store:
+            await asyncio.to_thread(self.store.close)
 
     async def close(self) -> None:
         """Flush what is queued, stop the writer and the pool, close the store. Idempotent."""
