@@ -140,7 +140,10 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
     found = cli_json("search", "squ", "--root", str(project))
     assert found[0]["qualname"] == "Square"
 
-    (project / "extra.py").write_text("def added_later():\n    pass\n")
+    (project / "extra.py").write_text("def added_later():\n    return pong(1)\n")
+    # ... while the server re-indexes it (its watcher saw the write), the CLI still answers.
+    callers = cli_json("callers", "pong", "--root", str(project))
+    assert "ping" in [r["qualname"] for r in callers]
     summary = await command(client, "isgraph.reindex")
     assert summary["files"] == 4 and summary["folders"][0]["files"] == 4
     assert summary["unchanged"] >= 3 and summary["errors"] == []  # incremental: only extra.py

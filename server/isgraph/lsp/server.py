@@ -748,12 +748,17 @@ def serve(tcp: str | None = None) -> None:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
         return
+    code: str | int | None = 0
     try:
         asyncio.run(_serve_stdio())
-    except (KeyboardInterrupt, SystemExit, BrokenPipeError):
+    except SystemExit as exc:  # `exit`: 0 after `shutdown`, else 1 (pygls follows the spec)
+        code = exc.code
+    except (KeyboardInterrupt, BrokenPipeError):
         pass
     finally:
         server.shutdown()  # type: ignore[no-untyped-call]
+    if code:
+        sys.exit(code)
 
 
 async def _serve_stdio() -> None:
