@@ -106,6 +106,10 @@ class IndexService:
         self.writer = Writer(store)
         self._writer_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one index run at a time per service
+        # Written by runs with resolve=False and not resolved yet (merged, see `_owe`), and
+        # whether a run was cut short meanwhile (then everything is resolved).
+        self._owed: PipelineReport | None = None
+        self._owed_cut_short = False
 
     @property
     def pool(self) -> Executor:
@@ -147,6 +151,12 @@ class IndexService:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    @property
+    def owed_paths(self) -> set[str]:
+        """Paths written by runs whose resolution was deferred (``resolve=False``)."""
+        owed = self._owed
+        return set() if owed is None else {*owed.changed_paths, *owed.removed_paths}
+
     async def index(
         self,
         *,
@@ -154,19 +164,36 @@ class IndexService:
         phase: PhaseFn | None = None,
         only: list[str] | None = None,
         overrides: Mapping[str, bytes] | None = None,
+        resolve: bool = True,
     ) -> IndexSummary:
         """Index the root (or just ``only`` paths), then resolve what the change affects.
-        ``overrides``: path -> an editor's unsaved content, indexed instead of the disk's."""
+        ``overrides``: path -> an editor's unsaved content, indexed instead of the disk's.
+        ``resolve=False``: write only (the new entities are visible as soon as the write
+        commits); what needs resolving is kept and resolved, merged with later runs', by the
+        next run that resolves or by ``resolve_owed()``."""
         async with self._lock:
             self._ensure_writer()
             t0 = time.perf_counter()
-            # Left "1" by a run that was cut short (this run's own writes set it too).
-            cut_short = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
+            # Left "1" by a run that was cut short (this run's own writes set it too), or on
+            # purpose by a run of this service that deferred its resolution.
+            flag = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
+            cut_short = flag and self._owed is None
             try:
-                report = await self._pipeline(progress=progress, only=only, overrides=overrides)
-                await self._index_stubs(report, cut_short)
+                try:
+                    report = await self._pipeline(progress=progress, only=only, overrides=overrides)
+                    await self._index_stubs(report, cut_short)
+                except BaseException:
+                    # Some of this run's files may be written and not in any report now.
+                    if self._owed is not None:
+                        self._owed_cut_short = True
+                    raise
                 t1 = time.perf_counter()
-                resolution = await self._resolve(report, phase, cut_short)
+                owed, cut = self._owe(report, cut_short)
+                if resolve:
+                    resolution = await self._resolve(owed, phase, cut)
+                    self._owed, self._owed_cut_short = None, False
+                else:
+                    resolution = ResolveReport()
                 t2 = time.perf_counter()
             except asyncio.CancelledError:
                 # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
@@ -188,6 +215,40 @@ class IndexService:
                 pipeline_seconds=t1 - t0,
                 resolve_seconds=t2 - t1,
             )
+
+    async def resolve_owed(self, phase: PhaseFn | None = None) -> ResolveReport:
+        """Resolve what runs with ``resolve=False`` wrote (nothing if nothing is owed)."""
+        async with self._lock:
+            if self._owed is None:
+                return ResolveReport()
+            self._ensure_writer()
+            resolution = await self._resolve(self._owed, phase, self._owed_cut_short)
+            self._owed, self._owed_cut_short = None, False
+            return resolution
+
+    def _owe(self, report: PipelineReport, cut_short: bool) -> tuple[PipelineReport, bool]:
+        """``report`` merged into what is owed (which it then is): paths of both, and for a
+        path seen before, its surface from before the first run (what others saw of it)."""
+        owed = self._owed
+        if owed is None:
+            merged = PipelineReport(
+                changed_paths=list(report.changed_paths),
+                removed_paths=list(report.removed_paths),
+                old_surfaces=dict(report.old_surfaces),
+            )
+        else:
+            merged = owed
+            seen = {*owed.changed_paths, *owed.removed_paths}
+            for path, surface in report.old_surfaces.items():
+                if path not in seen:
+                    merged.old_surfaces[path] = surface
+            changed, removed = set(owed.changed_paths), set(owed.removed_paths)
+            merged.changed_paths += [p for p in report.changed_paths if p not in changed]
+            merged.removed_paths += [p for p in report.removed_paths if p not in removed]
+        cut = self._owed_cut_short or cut_short
+        nothing = not merged.changed_paths and not merged.removed_paths and not cut
+        self._owed, self._owed_cut_short = (None, False) if nothing else (merged, cut)
+        return merged, cut
 
     async def _pipeline(
         self,

@@ -180,12 +180,13 @@ class ShardedIndexService(IndexService):
         phase: PhaseFn | None = None,
         only: list[str] | None = None,
         overrides: Mapping[str, bytes] | None = None,
+        resolve: bool = True,
     ) -> IndexSummary:
         self._ensure_writer()
         self.started = time.time()
         await self._mark("indexing")
         summary = await super().index(
-            progress=progress, phase=phase, only=only, overrides=overrides
+            progress=progress, phase=phase, only=only, overrides=overrides, resolve=resolve
         )
         await self._mark("done")
         if self.peers_missing:

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 50  # watchfiles: group a burst (a `git checkout`) into one batch
 STEP_MS = 20
 EDIT_DEBOUNCE_S = 0.15  # didChange: re-ingest a buffer once typing pauses this long
+# Re-index runs write first and resolve once changes pause this long: an edit arriving meanwhile
+# is written (visible) without waiting for the previous edit's resolution (~0.4 s on the stdlib).
+RESOLVE_QUIET_S = 0.3
+CLOSE_RESOLVE_S = 5.0
 
 
 class Folder:
@@ -147,7 +151,7 @@ class Folder:
     @property
     def pending_files(self) -> int:
         """Files known to be changed and not yet (completely) re-indexed."""
-        return len(self.pending | self.in_flight | set(self._timers))
+        return len(self.pending | self.in_flight | set(self._timers) | self.service.owed_paths)
 
     @property
     def fresh(self) -> bool:
@@ -155,7 +159,7 @@ class Folder:
 
     # -- runs ---------------------------------------------------------------------------------
     async def _index(
-        self, only: list[str] | None, progress: ProgressFn | None = None
+        self, only: list[str] | None, progress: ProgressFn | None = None, resolve: bool = True
     ) -> IndexSummary:
         """One run through the service, with the editor's unsaved buffers (and files read
         again for a new size limit) as overrides."""
@@ -165,7 +169,9 @@ class Folder:
             self._reread.pop(p, None)
         self._runs += 1
         try:
-            summary = await self.service.index(only=only, progress=progress, overrides=wanted)
+            summary = await self.service.index(
+                only=only, progress=progress, overrides=wanted, resolve=resolve
+            )
         finally:
             self._runs -= 1
         self.last = summary
@@ -189,6 +195,12 @@ class Folder:
     async def _reindex_loop(self) -> None:
         await self.ready.wait()
         while True:
+            if self.service.owed_paths:
+                try:  # resolve once changes pause; a change meanwhile is written first
+                    await asyncio.wait_for(self._wake.wait(), RESOLVE_QUIET_S)
+                except TimeoutError:
+                    await self._resolve_owed()
+                    continue
             await self._wake.wait()
             self._wake.clear()
             full, self._full = self._full, False
@@ -198,11 +210,20 @@ class Folder:
                 if full:
                     await self.reindex()
                 if batch:
-                    await self._index(sorted(batch))
+                    await self._index(sorted(batch), resolve=False)
             except StoreError as exc:
                 self.notify(f"isgraph: re-indexing failed: {exc}")
             finally:
                 self.in_flight = set()
+
+    async def _resolve_owed(self) -> None:
+        self._runs += 1
+        try:
+            await self.service.resolve_owed()
+        except StoreError as exc:
+            self.notify(f"isgraph: resolving edges failed: {exc}")
+        finally:
+            self._runs -= 1
 
     async def _watch(self) -> None:
         index_dir = str(self.root / INDEX_DIR_NAME)
@@ -277,6 +298,10 @@ class Folder:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        try:  # what runs wrote and did not resolve yet (else the next start resolves it all)
+            await asyncio.wait_for(self.service.resolve_owed(), CLOSE_RESOLVE_S)
+        except (TimeoutError, StoreError) as exc:
+            log.warning("closing %s: owed resolution not done (%r)", self.root, exc)
         await self.service.close()  # flushes the writer, stops the pool
         if close_store:
             await asyncio.to_thread(self.store.close)
