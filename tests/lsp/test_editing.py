@@ -87,7 +87,9 @@ async def test_unsaved_edits_are_indexed_and_close_reverts(
     edit(client, app, 2, 0, "def typed_not_saved():\n    return helper()\n\n\n")
     assert await until(lambda: names(client, "typed_not_saved")) == ["typed_not_saved"]
     assert app.read_text() == on_disk  # from the editor's buffer, not the disk
-    # Its call resolves like any other: the edit went through the same pipeline and resolver.
+    # Its call resolves like any other: the edit went through the same pipeline and resolver
+    # (resolution runs once edits pause: `fresh` says when it is done).
+    assert await fresh(client)
     callers = as_dict(
         await client.protocol.send_request_async(
             "isgraph/query",
