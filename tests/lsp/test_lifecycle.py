@@ -20,7 +20,7 @@ from tests.pipeline.conftest import cli_json, write_tree
 
 from .test_server import until
 
-FILES = 200
+FILES = 120
 
 
 @pytest.fixture
