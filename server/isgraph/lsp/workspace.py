@@ -217,12 +217,24 @@ class Folder:
                 self.in_flight = set()
 
     async def _resolve_owed(self) -> None:
+        """Resolve what re-index runs wrote, unless a change arrives first: then the
+        resolution is cancelled, the change written, and everything resolved later, merged
+        (what was already updated is recomputed; the store's resolve-pending flag stays set
+        until a resolution completes, so a crash meanwhile still resolves everything)."""
         self._runs += 1
+        task = asyncio.create_task(self.service.resolve_owed())
+        woken = asyncio.create_task(self._wake.wait())
         try:
-            await self.service.resolve_owed()
-        except StoreError as exc:
-            self.notify(f"isgraph: resolving edges failed: {exc}")
+            await asyncio.wait({task, woken}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                task.cancel()
+            (outcome,) = await asyncio.gather(task, return_exceptions=True)
+            if isinstance(outcome, StoreError):
+                self.notify(f"isgraph: resolving edges failed: {outcome}")
         finally:
+            woken.cancel()
+            if not task.done():
+                task.cancel()
             self._runs -= 1
 
     async def _watch(self) -> None:
