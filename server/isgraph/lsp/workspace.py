@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,10 @@ DEBOUNCE_MS = 50  # watchfiles: group a burst (a `git checkout`) into one batch
 STEP_MS = 20
 EDIT_DEBOUNCE_S = 0.15  # didChange: re-ingest a buffer once typing pauses this long
 # Re-index runs write first and resolve once changes pause this long: an edit arriving meanwhile
-# is written (visible) without waiting for the previous edit's resolution (~0.4 s on the stdlib).
-RESOLVE_QUIET_S = 0.3
+# is written (visible) without waiting for the previous edit's resolution (0.3-2 s on the
+# stdlib). Long enough to span the gaps of someone editing: while a resolution runs, its scan
+# for edges to recheck (~1 s on the stdlib) holds up the store's snapshot reads (search, hover).
+RESOLVE_QUIET_S = 1.0
 CLOSE_RESOLVE_S = 5.0
 
 
@@ -168,12 +171,22 @@ class Folder:
         for p in wanted:
             self._reread.pop(p, None)
         self._runs += 1
+        t0 = time.perf_counter()
         try:
             summary = await self.service.index(
                 only=only, progress=progress, overrides=wanted, resolve=resolve
             )
         finally:
             self._runs -= 1
+        log.info(
+            "%s: %s run, %d parsed, %.3f s (pipeline %.3f s, resolution %.3f s)",
+            self.root.name,
+            "full" if only is None else f"{len(only)}-file",
+            summary.parsed,
+            time.perf_counter() - t0,
+            summary.pipeline_seconds,
+            summary.resolve_seconds,
+        )
         self.last = summary
         return summary
 
@@ -222,6 +235,7 @@ class Folder:
         (what was already updated is recomputed; the store's resolve-pending flag stays set
         until a resolution completes, so a crash meanwhile still resolves everything)."""
         self._runs += 1
+        t0 = time.perf_counter()
         task = asyncio.create_task(self.service.resolve_owed())
         woken = asyncio.create_task(self._wake.wait())
         try:
@@ -231,6 +245,12 @@ class Folder:
             (outcome,) = await asyncio.gather(task, return_exceptions=True)
             if isinstance(outcome, StoreError):
                 self.notify(f"isgraph: resolving edges failed: {outcome}")
+            log.info(
+                "%s: deferred resolution %s after %.3f s",
+                self.root.name,
+                "cancelled" if task.cancelled() else "done",
+                time.perf_counter() - t0,
+            )
         finally:
             woken.cancel()
             if not task.done():

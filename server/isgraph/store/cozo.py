@@ -325,6 +325,9 @@ class CozoStore:
         self._names_generation: str | None = None
         self._word_lines: dict[str, str] = {}  # name -> its "word word\tName" line (search)
         self._names_lock = threading.Lock()  # replacing the cache (reload or patch)
+        # Held from a write that will patch the cache until it has: a search that meets the
+        # new generation first waits for the patch instead of reloading every name.
+        self._names_patching = threading.Lock()
         self._lock = threading.Lock()  # guards close() against concurrent use
         self._rw = _ReadWriteLock() if engine == "rocksdb" else None
         self._checkpointing = threading.Lock()  # held while a checkpoint runs
@@ -524,9 +527,12 @@ class CozoStore:
             if rows:
                 blocks.append(block)
                 params[name] = rows
-        self._run("\n".join(blocks), params, write=True)
-        if base is not None:
-            self._patch_names(base, latest, params["generation"])
+        if base is None:
+            self._run("\n".join(blocks), params, write=True)
+        else:
+            with self._names_patching:
+                self._run("\n".join(blocks), params, write=True)
+                self._patch_names(base, latest, params["generation"])
         release_memory()
         self._checkpoint_if_large()
 
@@ -754,6 +760,9 @@ class CozoStore:
         lowercase name -> [(name, entity count)]), reloaded when the generation changes."""
         generation = self.get_meta("generation")
         names = self._names
+        if names is not None and generation != self._names_generation:
+            with self._names_patching:  # this process's write may be patching it for us
+                names = self._names
         if names is None or generation != self._names_generation:
             originals: dict[str, list[tuple[str, int]]] = defaultdict(list)
             lines: dict[str, str] = {}
