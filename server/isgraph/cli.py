@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -29,7 +29,8 @@ from isgraph.index.service import IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
 from isgraph.index.stubs import is_external
 from isgraph.model import Entity
-from isgraph.store.base import Reach, Store, StoreError
+from isgraph.queries import Walk, find_targets, reach_records
+from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import default_store_url, open_store
 
 app = typer.Typer(
@@ -141,16 +142,7 @@ def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> No
 
 
 def _resolve_targets(store: Store, name_or_key: str) -> list[Entity]:
-    ent = store.get_entity(name_or_key)
-    if ent is not None:
-        return [ent]
-    found = store.find_entities(name=name_or_key)
-    if not found:  # allow a qualified name like Class.method
-        found = [
-            e
-            for e in store.find_entities(name=name_or_key.rsplit(".", 1)[-1])
-            if e.qualname == name_or_key or e.fqn == name_or_key
-        ]
+    found = find_targets(store, name_or_key)
     if not found:
         _fail(f"no entity named or keyed {name_or_key!r} (try `isgraph search {name_or_key}`)")
     return found
@@ -162,18 +154,10 @@ def _reach_command(
     as_json: bool,
     db: str | None,
     root: Path | None,
-    walk: Callable[[Store, str, int], list[Reach]],
+    walk: Walk,
 ) -> None:
     with _query_store(db, root) as store:
-        records: list[dict[str, Any]] = []
-        for target in _resolve_targets(store, name_or_key):
-            reach = walk(store, target.key, depth)
-            ents = store.get_entities(r.key for r in reach)
-            for r in reach:
-                ent = ents.get(r.key)
-                if ent is not None:
-                    records.append({**ent.record(), "depth": r.depth, "target": target.key})
-        records.sort(key=lambda r: (r["depth"], r["path"], r["start_line"]))
+        records = reach_records(store, _resolve_targets(store, name_or_key), walk, depth)
         if as_json:
             _print_json(records)
         else:

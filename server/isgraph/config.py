@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,9 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "downstream": list,
     "enrich": bool,
 }
+
+
+SETTING_KEYS = frozenset(_TYPES)  # what configuration files and editor settings may set
 
 
 def _validate(table: dict[str, Any], source: str) -> dict[str, Any]:
@@ -178,6 +182,25 @@ def parse_downstream(value: object, source: str) -> tuple[DownstreamSpec, ...]:
             )
         )
     return tuple(specs)
+
+
+def validate_settings(
+    table: Mapping[str, Any], source: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check each key of a settings table on its own (the language server's
+    ``initializationOptions`` / ``workspace/didChangeConfiguration``): the valid keys' values,
+    normalized, and a message per bad key (normalized name -> message), so one bad value does
+    not discard the others. A ``None`` value means "not set"."""
+    good: dict[str, Any] = {}
+    bad: dict[str, str] = {}
+    for key, value in table.items():
+        if value is None:
+            continue
+        try:
+            good.update(_validate({key: value}, source))
+        except ConfigError as exc:
+            bad[key.replace("-", "_")] = str(exc)
+    return good, bad
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:

@@ -15,7 +15,7 @@ import os
 import signal
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -113,6 +113,7 @@ async def run_pipeline(
     renew_pool: Callable[[Executor], Executor] | None = None,
     spool: EdgeSpool | None = None,
     on_written: WrittenFn | None = None,
+    overrides: Mapping[str, bytes] | None = None,
 ) -> PipelineReport:
     """Index ``root`` into ``store`` through ``writer``; only changed files are parsed.
 
@@ -123,6 +124,8 @@ async def run_pipeline(
     returns a working pool after a worker died; without it a dead worker fails its chunk.
     ``spool``: hold cross-file calls there, to be resolved and written once (`index.spool`);
     without it they are written unresolved with their file.
+    ``overrides``: repo-relative path -> content an editor holds (unsaved), parsed instead of
+    the file on disk (see ``_overridden``).
     """
     t0 = time.perf_counter()
     report = PipelineReport()
@@ -246,6 +249,8 @@ async def run_pipeline(
         )
     else:
         found_iter = _explicit(root, only, config)
+    if overrides:
+        found_iter = _overridden(found_iter, root, only, overrides, config)
 
     try:
         chunk: list[FileTask] = []
@@ -260,8 +265,10 @@ async def run_pipeline(
             report.discovered += 1
             seen.add(item.relpath)
             state = states.get(item.relpath)
+            content = item.content if isinstance(item, _Buffer) else None
             if (
                 state is not None
+                and content is None
                 and state.content_hash  # empty: a run died before writing its calls
                 and _same_stat(item.abspath, state.size, state.mtime_ns)
             ):
@@ -270,7 +277,11 @@ async def run_pipeline(
                 continue
             chunk.append(
                 FileTask(
-                    item.relpath, item.abspath, item.language, state.content_hash if state else None
+                    item.relpath,
+                    item.abspath,
+                    item.language,
+                    state.content_hash if state else None,
+                    content,
                 )
             )
             if len(chunk) >= CHUNK_FILES:
@@ -386,3 +397,43 @@ def _explicit(root: Path, paths: list[str], config: Config) -> Iterator[Found | 
             continue  # gone: the caller removes it from the store
         if stat.S_ISREG(mode):
             yield Found(rel, abspath, lang)
+
+
+@dataclass(slots=True, frozen=True)
+class _Buffer(Found):
+    """A file to index from an editor's unsaved content instead of the disk."""
+
+    content: bytes = b""
+
+
+def _overridden(
+    found: Iterator[Found | Skip],
+    root: Path,
+    only: list[str] | None,
+    overrides: Mapping[str, bytes],
+    config: Config,
+) -> Iterator[Found | Skip]:
+    """``found`` with the overridden paths carrying their content; with ``only``, an
+    overridden path that is not on disk (a new file not saved yet) is indexed too."""
+    from isgraph.index.languages import language_for
+
+    left = dict(overrides)
+    for item in found:
+        content = left.pop(item.relpath, None) if isinstance(item, Found) else None
+        if isinstance(item, Found) and content is not None:
+            yield _Buffer(item.relpath, item.abspath, item.language, content)
+        else:
+            yield item
+    if only is None:
+        return  # a full run indexes what discovery finds (its rules decide)
+    rules = None
+    for rel, content in left.items():
+        lang = language_for(rel)
+        if rel not in only or lang is None or lang not in EXTRACTORS:
+            continue
+        if rules is None:
+            from isgraph.index.discover import IgnoreRules
+
+            rules = IgnoreRules(root, excludes=config.excludes, index_dir=root / INDEX_DIR_NAME)
+        if not rules.is_ignored(rel):
+            yield _Buffer(rel, os.path.join(root, rel), lang, content)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +123,10 @@ class IndexService:
         self._spool: EdgeSpool | None = None  # the current run's deferred calls
         # The enrichment stage (`proxy.enrich`), set by the CLI's --enrich or the server.
         self.enricher: Enricher | None = None
+        # Written by runs with resolve=False and not resolved yet (merged, see `_owe`), and
+        # whether a run was cut short meanwhile (then everything is resolved).
+        self._owed: PipelineReport | None = None
+        self._owed_cut_short = False
 
     @property
     def pool(self) -> Executor:
@@ -152,11 +156,25 @@ class IndexService:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    async def reconfigure(self, config: Config) -> None:
+        """Use ``config`` from the next run on; a changed ``jobs`` replaces an owned pool."""
+        async with self._lock:  # never under a running pipeline
+            old, jobs, self.config = self._pool, self.config.jobs, config
+            if self._own_pool and old is not None and config.jobs != jobs:
+                self._pool = None  # the next run starts one of the new size
+                await asyncio.to_thread(old.shutdown, wait=True, cancel_futures=True)
+
     async def __aenter__(self) -> IndexService:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def owed_paths(self) -> set[str]:
+        """Paths written by runs whose resolution was deferred (``resolve=False``)."""
+        owed = self._owed
+        return set() if owed is None else {*owed.changed_paths, *owed.removed_paths}
 
     async def index(
         self,
@@ -164,35 +182,64 @@ class IndexService:
         progress: ProgressFn | None = None,
         phase: PhaseFn | None = None,
         only: list[str] | None = None,
+        overrides: Mapping[str, bytes] | None = None,
+        resolve: bool = True,
     ) -> IndexSummary:
-        """Index the root (or just ``only`` paths), then resolve what the change affects."""
+        """Index the root (or just ``only`` paths), then resolve what the change affects.
+        ``overrides``: path -> an editor's unsaved content, indexed instead of the disk's.
+        ``resolve=False``: write only (the new entities are visible as soon as the write
+        commits); what needs resolving is kept and resolved, merged with later runs', by the
+        next run that resolves or by ``resolve_owed()``."""
         async with self._lock:
             self._ensure_writer()
             t0 = time.perf_counter()
-            # Left "1" by a run that was cut short (this run's own writes set it too).
-            cut_short = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
-            self._spool = EdgeSpool()
+            # Left "1" by a run that was cut short (this run's own writes set it too), or on
+            # purpose by a run of this service that deferred its resolution.
+            flag = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
+            cut_short = flag and self._owed is None
+            # Cross-file calls are spooled only when this run resolves: a run that only writes
+            # (resolve=False) writes them unresolved with their files, for the owed resolution.
+            self._spool = EdgeSpool() if resolve else None
             enricher = self.enricher
             try:
-                if enricher is not None:
-                    enricher.begin()
-                report = await self._pipeline(
-                    progress=progress,
-                    only=only,
-                    on_written=enricher.feed if enricher is not None else None,
-                )
-                await self._index_stubs(report, cut_short)
+                try:
+                    if enricher is not None:
+                        enricher.begin()
+                    report = await self._pipeline(
+                        progress=progress,
+                        only=only,
+                        overrides=overrides,
+                        on_written=enricher.feed if enricher is not None else None,
+                    )
+                    await self._index_stubs(report, cut_short)
+                except BaseException:
+                    # Some of this run's files may be written and not in any report now.
+                    if self._owed is not None:
+                        self._owed_cut_short = True
+                    raise
                 t1 = time.perf_counter()
-                resolution = await self._resolve(report, phase, cut_short)
+                owed, cut = self._owe(report, cut_short)
+                if resolve:
+                    resolution = await self._resolve(owed, phase, cut)
+                    self._owed, self._owed_cut_short = None, False
+                else:
+                    resolution = ResolveReport()
                 t2 = time.perf_counter()
                 enrichment = await enricher.end_run() if enricher is not None else None
             except asyncio.CancelledError:
-                # Ctrl-C / shutdown: what is queued is whole files; write it, then stop.
-                # (Files whose calls were still spooled keep an empty hash: re-parsed.)
+                # Ctrl-C / shutdown / a newer change: what is queued is whole files; write it,
+                # and the calls still spooled as they are (unresolved, files complete; the
+                # pending flag makes the next run resolve everything), then stop. (Only a
+                # kill leaves files waiting for their calls: empty hash, re-parsed.)
+                spool = self._spool
+                if spool is not None and len(spool):
+                    held, hashes = spool.take(spool.paths())
+                    await asyncio.shield(self.writer.add_edges(held, hashes))
                 await asyncio.shield(self.writer.flush())
                 raise
             finally:
-                self._spool.close()
+                if self._spool is not None:
+                    self._spool.close()
                 self._spool = None
             files, entities, edges = await asyncio.to_thread(self._workspace_counts)
             return IndexSummary(
@@ -212,6 +259,40 @@ class IndexService:
                 enrichment=enrichment,
             )
 
+    async def resolve_owed(self, phase: PhaseFn | None = None) -> ResolveReport:
+        """Resolve what runs with ``resolve=False`` wrote (nothing if nothing is owed)."""
+        async with self._lock:
+            if self._owed is None:
+                return ResolveReport()
+            self._ensure_writer()
+            resolution = await self._resolve(self._owed, phase, self._owed_cut_short)
+            self._owed, self._owed_cut_short = None, False
+            return resolution
+
+    def _owe(self, report: PipelineReport, cut_short: bool) -> tuple[PipelineReport, bool]:
+        """``report`` merged into what is owed (which it then is): paths of both, and for a
+        path seen before, its surface from before the first run (what others saw of it)."""
+        owed = self._owed
+        if owed is None:
+            merged = PipelineReport(
+                changed_paths=list(report.changed_paths),
+                removed_paths=list(report.removed_paths),
+                old_surfaces=dict(report.old_surfaces),
+            )
+        else:
+            merged = owed
+            seen = {*owed.changed_paths, *owed.removed_paths}
+            for path, surface in report.old_surfaces.items():
+                if path not in seen:
+                    merged.old_surfaces[path] = surface
+            changed, removed = set(owed.changed_paths), set(owed.removed_paths)
+            merged.changed_paths += [p for p in report.changed_paths if p not in changed]
+            merged.removed_paths += [p for p in report.removed_paths if p not in removed]
+        cut = self._owed_cut_short or cut_short
+        nothing = not merged.changed_paths and not merged.removed_paths and not cut
+        self._owed, self._owed_cut_short = (None, False) if nothing else (merged, cut)
+        return merged, cut
+
     async def _pipeline(
         self,
         *,
@@ -219,6 +300,7 @@ class IndexService:
         only: list[str] | None = None,
         external: list[Found] | None = None,
         on_written: WrittenFn | None = None,
+        overrides: Mapping[str, bytes] | None = None,
     ) -> PipelineReport:
         return await run_pipeline(
             self.root,
@@ -232,6 +314,7 @@ class IndexService:
             external=external or (),
             spool=self._spool,
             on_written=on_written,
+            overrides=overrides,
         )
 
     async def _index_stubs(self, report: PipelineReport, cut_short: bool) -> None:

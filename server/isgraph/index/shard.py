@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from isgraph.config import Config
@@ -185,11 +185,15 @@ class ShardedIndexService(IndexService):
         progress: ProgressFn | None = None,
         phase: PhaseFn | None = None,
         only: list[str] | None = None,
+        overrides: Mapping[str, bytes] | None = None,
+        resolve: bool = True,
     ) -> IndexSummary:
         self._ensure_writer()
         self.started = time.time()
         await self._mark("indexing")
-        summary = await super().index(progress=progress, phase=phase, only=only)
+        summary = await super().index(
+            progress=progress, phase=phase, only=only, overrides=overrides, resolve=resolve
+        )
         await self._mark("done")
         if self.peers_missing:
             summary.errors.append(

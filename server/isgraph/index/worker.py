@@ -33,6 +33,8 @@ class FileTask:
     language: str
     # Hash of the stored version, when one exists: equal content is not re-parsed.
     known_hash: str | None = None
+    # The file's content as an editor holds it (an unsaved buffer): used instead of the disk.
+    content: bytes | None = None
 
 
 def _is_package(directory: str) -> bool:
@@ -68,19 +70,24 @@ def process_file(root: str, task: FileTask, max_size: int, defer: bool = False) 
     ``defer``: calls that need cross-file resolution go to ``result.deferred`` (pickled, see
     `index.spool`) instead of ``result.edges``."""
     result = FileResult(path=task.relpath, language=task.language, status=FileStatus.INDEXED)
-    try:
-        st = os.stat(task.abspath)
-        result.size, result.mtime_ns = st.st_size, st.st_mtime_ns
-        if st.st_size > max_size:
-            return _skip(result, f"file too large ({st.st_size} bytes > limit {max_size})")
-        with open(task.abspath, "rb") as fh:
-            data = fh.read(max_size + 1)
-    except FileNotFoundError:
-        result.status, result.error = FileStatus.ERROR, "file disappeared before it was read"
-        return result
-    except OSError as exc:
-        result.status, result.error = FileStatus.ERROR, f"cannot read: {exc.strerror or exc}"
-        return result
+    if task.content is not None:
+        # An editor's buffer. mtime 0 matches no file on disk, so the next run that meets
+        # this path re-reads the disk instead of trusting the stored hash.
+        data, result.mtime_ns = task.content[: max_size + 1], 0
+    else:
+        try:
+            st = os.stat(task.abspath)
+            result.size, result.mtime_ns = st.st_size, st.st_mtime_ns
+            if st.st_size > max_size:
+                return _skip(result, f"file too large ({st.st_size} bytes > limit {max_size})")
+            with open(task.abspath, "rb") as fh:
+                data = fh.read(max_size + 1)
+        except FileNotFoundError:
+            result.status, result.error = FileStatus.ERROR, "file disappeared before it was read"
+            return result
+        except OSError as exc:
+            result.status, result.error = FileStatus.ERROR, f"cannot read: {exc.strerror or exc}"
+            return result
     if len(data) > max_size:  # grew between stat and read
         return _skip(result, f"file too large (> limit {max_size} bytes)")
     result.size = len(data)

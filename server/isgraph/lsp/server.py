@@ -2,37 +2,48 @@
 
 Features backed by the graph: workspace/symbol (ranked fuzzy search), documentSymbol
 (hierarchical), hover (kind, signature, where defined, callers / callees / impact counts),
-definition (the resolved edge on the cursor's line), and the custom request `isgraph/query`
-(callers, callees, impact, search) returning the CLI's JSON records plus how fresh they are.
-Indexing runs in the background with `$/progress`; saves and changes on disk re-index.
+definition, references, call and type hierarchies, code lens (callers · impact), the commands
+`isgraph.reindex`, `isgraph.impact`, `isgraph.stats`, and the custom request `isgraph/query`
+(callers, callees, impact, cycles, search) returning the CLI's JSON records plus how fresh
+they are. Indexing runs in the background with `$/progress`; changes on disk, saves and unsaved
+edits re-index. Settings come from initializationOptions and workspace/didChangeConfiguration.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from isgraph import __version__
-from isgraph.config import ConfigError, DownstreamSpec
+from isgraph.config import SETTING_KEYS, ConfigError, DownstreamSpec, validate_settings
 from isgraph.lsp.workspace import Folder
-from isgraph.model import Entity, is_external
+from isgraph.model import EdgeKind, Entity, is_external
 from isgraph.proxy import lsp as proxy
 from isgraph.proxy.manager import DownstreamManager
+from isgraph.queries import find_targets, reach_records
 from isgraph.store.base import Store
 
 log = logging.getLogger(__name__)
 
 SYMBOL_LIMIT = 100
-QUERIES = ("callers", "callees", "impact", "search")
+QUERIES = ("callers", "callees", "impact", "cycles", "search")
+SETTINGS_SECTION = "isgraph"  # workspace/configuration section; also accepted nested
+CONFIG_PULL_TIMEOUT_S = 2.0
+TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
+LENS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "function", "method"})
 
 _KINDS = {
     "module": types.SymbolKind.Module,
@@ -70,11 +81,16 @@ class IsgraphProtocol(LanguageServerProtocol):
             return _Dropped()
 
 
+# initializationOptions keys that are not configuration keys (config.py's)
+SERVER_OPTIONS = frozenset({"trustWorkspace"})
+
+
 class IsgraphServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("isgraph", __version__, protocol_cls=IsgraphProtocol)
         self.folders: list[Folder] = []
-        self.db: str | None = None
+        self.settings: dict[str, Any] = {}  # validated configuration keys (config.py's)
+        self.opening = 1  # folders being opened (1 until `initialized` has opened the first)
         # Downstream language servers (hover, enrichment): None when none is configured.
         self.proxy: DownstreamManager | None = None
         self.downstream_options: tuple[DownstreamSpec, ...] | None = None
@@ -87,16 +103,92 @@ class IsgraphServer(LanguageServer):
         path = to_fs_path(uri)
         if path is None:
             return None
-        for folder in self.folders:
+        # The innermost folder wins (a folder may be nested in another).
+        for folder in sorted(self.folders, key=lambda f: -len(f.root.parts)):
             rel = folder.relpath(Path(path))
             if rel is not None:
                 return folder, rel
         return None
 
-    def notify(self, message: str) -> None:
-        self.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
-        )
+    def notify(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        log.warning("%s", message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def apply_settings(self, raw: Any, source: str) -> bool:
+        """Validate settings key by key; a bad key keeps its previous value and is reported
+        with ``window/showMessage``. True when the settings changed."""
+        table = _settings_table(raw)
+        if table is None:
+            return False
+        good, bad = validate_settings(table, source)
+        for message in bad.values():
+            self.notify(f"isgraph: {message}; keeping the previous value", types.MessageType.Error)
+        # Keys given a bad value keep what they had; keys left out return to their defaults.
+        new = {**{k: v for k, v in self.settings.items() if k in bad}, **good}
+        changed = new != self.settings
+        self.settings = new
+        return changed
+
+    async def add_folder(self, root: Path, progress: bool = True, start: bool = True) -> None:
+        """Open a folder's store and (with ``start``) index it in the background."""
+        if any(f.root == root.resolve() for f in self.folders):
+            return
+        folder = Folder(root, self.settings, self.notify, self.trusted)
+        self.opening += 1
+        try:
+            await folder.open()
+            self.folders.append(folder)  # only now: requests read its store
+            if start:
+                folder.start(*(await _progress(self, folder) if progress else (None, None)))
+        finally:
+            self.opening -= 1
+
+    @property
+    def fresh(self) -> bool:
+        """Every folder open, indexed and without changes waiting."""
+        return self.opening == 0 and all(f.fresh for f in self.folders)
+
+    async def remove_folder(self, root: Path) -> None:
+        for folder in [f for f in self.folders if f.root == root.resolve()]:
+            self.folders.remove(folder)
+            await folder.close()
+
+    async def close_folders(self) -> None:
+        """Flush every folder's writer, stop its pool and close its store."""
+        folders, self.folders = self.folders, []
+        results = await asyncio.gather(*(f.close() for f in folders), return_exceptions=True)
+        for folder, result in zip(folders, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("closing %s: %r", folder.root, result)
+
+    def selected(self, args: tuple[Any, ...]) -> list[Folder]:
+        """The folders a command's ``{"folder": URI}`` argument names, else every folder."""
+        for arg in args:
+            spec = _as_dict(arg) if not isinstance(arg, str) else {}
+            uri = spec.get("folder")
+            if isinstance(uri, str):
+                path = to_fs_path(uri) if ":" in uri else uri
+                chosen = [f for f in self.folders if path and f.root == Path(path).resolve()]
+                if not chosen:
+                    raise ValueError(f"no workspace folder {uri}")
+                return chosen
+        return list(self.folders)
+
+
+def _settings_table(raw: Any) -> dict[str, Any] | None:
+    """The isgraph keys of a settings object: ``{"isgraph": {...}}`` or the keys themselves."""
+    if raw is None:
+        return None
+    table = _as_dict(raw) if not isinstance(raw, dict) else raw
+    if not isinstance(table, dict):
+        return None
+    nested = table.get(SETTINGS_SECTION)
+    if nested is not None:
+        inner = _as_dict(nested) if not isinstance(nested, dict) else nested
+        table = inner if isinstance(inner, dict) else None
+        if table is None:
+            return None
+    return {k: v for k, v in table.items() if k not in SERVER_OPTIONS}
 
 
 server = IsgraphServer()
@@ -114,35 +206,60 @@ def _range(e: Entity) -> types.Range:
     )
 
 
+# -- lifecycle ----------------------------------------------------------------------------------
 @server.feature(types.INITIALIZE)
 def initialize(ls: IsgraphServer, params: types.InitializeParams) -> None:
     options = params.initialization_options
-    if isinstance(options, dict) and isinstance(options.get("db"), str):
-        ls.db = options["db"]
-    try:
-        ls.downstream_options = proxy.specs_from_options(options)
-    except ConfigError as exc:
-        ls.option_errors.append(proxy.config_error(exc))
     if isinstance(options, dict) and isinstance(options.get("trustWorkspace"), bool):
         ls.trusted = options["trustWorkspace"]
+    if isinstance(options, dict) and "downstream" in options:
+        try:
+            ls.downstream_options = proxy.specs_from_options(options)
+        except ConfigError as exc:
+            ls.option_errors.append(proxy.config_error(exc))
+        options = {k: v for k, v in options.items() if k != "downstream"}
+    ls.apply_settings(options, "initializationOptions")
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: IsgraphServer, params: types.InitializedParams) -> None:
+    await _pull_settings(ls)
     roots = [to_fs_path(f.uri) for f in (ls.workspace.folders or {}).values()]
     if not roots and ls.workspace.root_path:
         roots = [ls.workspace.root_path]
-    for root in roots:
-        if root is None:
-            continue
-        folder = Folder(Path(root), ls.db, ls.notify, ls.trusted)
-        ls.folders.append(folder)
+    try:
+        for root in roots:
+            if root is not None:
+                await ls.add_folder(Path(root), start=False)
+    finally:
+        ls.opening -= 1
     # Before the first index starts: it feeds the enrichment stage of `enrich = true` folders.
     ls.proxy = proxy.build(ls.folders, ls.downstream_options, ls.notify)
     for message in ls.option_errors:
         ls.notify(message)
     for folder in ls.folders:
         folder.start(*await _progress(ls, folder))
+
+
+async def _pull_settings(ls: IsgraphServer) -> bool:
+    """Ask the client for the ``isgraph`` section (clients that keep settings themselves, as
+    VS Code does, send a didChangeConfiguration without them). True if they changed."""
+    workspace = ls.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return False
+    try:
+        got = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SETTINGS_SECTION)])
+            ),
+            CONFIG_PULL_TIMEOUT_S,
+        )
+    except Exception as exc:  # a client that does not answer: keep what we have
+        log.info("workspace/configuration failed: %r", exc)
+        return False
+    if not got or got[0] is None:
+        return False
+    return ls.apply_settings({SETTINGS_SECTION: got[0]}, "workspace/configuration")
 
 
 async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any]:
@@ -181,13 +298,45 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any]:
 
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: IsgraphServer, params: None) -> None:
-    await asyncio.gather(*(f.close() for f in ls.folders), return_exceptions=True)
-    ls.folders.clear()
+    await ls.close_folders()
     if ls.proxy is not None:  # bounded: every step has a timeout, then the process is killed
         await ls.proxy.shutdown()
 
 
-# Document sync is mirrored to the downstream servers (pygls keeps `ls.workspace` itself).
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+async def did_change_workspace_folders(
+    ls: IsgraphServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    for gone in params.event.removed:
+        path = to_fs_path(gone.uri)
+        if path is not None:
+            await ls.remove_folder(Path(path))
+    for new in params.event.added:
+        path = to_fs_path(new.uri)
+        if path is not None:
+            await ls.add_folder(Path(path))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: IsgraphServer, params: types.DidChangeConfigurationParams
+) -> None:
+    table = _settings_table(params.settings)
+    if table is not None and (SETTINGS_SECTION in _as_dict(params.settings) or _known(table)):
+        changed = ls.apply_settings(params.settings, "workspace/didChangeConfiguration")
+    else:  # a pull-model client: the new values are to be asked for
+        changed = await _pull_settings(ls)
+    if changed:
+        await asyncio.gather(*(f.reconfigure(ls.settings) for f in ls.folders))
+    if ls.proxy is not None:  # the downstream servers get the editor's settings too
+        ls.proxy.did_change_configuration(params.settings)
+
+
+def _known(table: Mapping[str, Any]) -> bool:
+    return any(k.replace("-", "_") in SETTING_KEYS for k in table)
+
+
+# -- document sync (mirrored to the downstream servers; pygls keeps `ls.workspace` itself) ---------
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: IsgraphServer, params: types.DidOpenTextDocumentParams) -> None:
     if ls.proxy is not None:
@@ -195,33 +344,35 @@ def did_open(ls: IsgraphServer, params: types.DidOpenTextDocumentParams) -> None
         ls.proxy.did_open(doc.uri, doc.language_id, doc.version, doc.text)
 
 
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: IsgraphServer, params: types.DidSaveTextDocumentParams) -> None:
+    found = ls.folder_of(params.text_document.uri)
+    if found is not None:
+        found[0].saved(found[1])
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: IsgraphServer, params: types.DidChangeTextDocumentParams) -> None:
+    """An unsaved edit: the editor's text (pygls applied the changes) is indexed, debounced."""
+    doc = ls.workspace.get_text_document(params.text_document.uri)
     if ls.proxy is not None:
-        uri = params.text_document.uri
-        text = ls.workspace.get_text_document(uri).source  # pygls applied the change already
-        ls.proxy.did_change(uri, params.text_document.version, text)
+        ls.proxy.did_change(params.text_document.uri, params.text_document.version, doc.source)
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return
+    found[0].edited(found[1], doc.source.encode("utf-8", "surrogatepass"))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: IsgraphServer, params: types.DidCloseTextDocumentParams) -> None:
     if ls.proxy is not None:
         ls.proxy.did_close(params.text_document.uri)
-
-
-@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-def did_change_configuration(ls: IsgraphServer, params: types.DidChangeConfigurationParams) -> None:
-    if ls.proxy is not None:
-        ls.proxy.did_change_configuration(params.settings)
-
-
-@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: IsgraphServer, params: types.DidSaveTextDocumentParams) -> None:
     found = ls.folder_of(params.text_document.uri)
     if found is not None:
-        found[0].changed({found[1]})
+        found[0].closed(found[1])
 
 
+# -- features -----------------------------------------------------------------------------------
 @server.feature(types.WORKSPACE_SYMBOL)
 async def workspace_symbol(
     ls: IsgraphServer, params: types.WorkspaceSymbolParams
@@ -438,30 +589,228 @@ async def outgoing_calls(
     ]
 
 
+def _type_item(folder: Folder, e: Entity) -> types.TypeHierarchyItem:
+    return types.TypeHierarchyItem(
+        name=e.name,
+        kind=_KINDS.get(e.kind, types.SymbolKind.Class),
+        uri=from_fs_path(str(folder.root / e.path)) or "",
+        range=_range(e),
+        selection_range=_range(e),
+        detail=e.qualname,
+        data=e.key,
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
+async def prepare_type_hierarchy(
+    ls: IsgraphServer, params: types.TypeHierarchyPrepareParams
+) -> list[types.TypeHierarchyItem]:
+    """The innermost class (struct, interface, …) whose lines hold the cursor."""
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    line = params.position.line + 1
+
+    def innermost() -> Entity | None:
+        inside = [
+            e
+            for e in folder.store.find_entities(path=rel)
+            if e.kind in TYPE_KINDS and e.start_line <= line <= e.end_line
+        ]
+        return min(inside, key=lambda e: e.end_line - e.start_line, default=None)
+
+    e = await asyncio.to_thread(innermost)
+    return [] if e is None else [_type_item(folder, e)]
+
+
+async def _types(
+    ls: IsgraphServer, item: types.TypeHierarchyItem, supertypes: bool
+) -> list[types.TypeHierarchyItem]:
+    """Classes one resolved ``inherits`` edge away: bases (supertypes) or subclasses."""
+    found = ls.folder_of(item.uri)
+    if found is None or not isinstance(item.data, str):
+        return []
+    folder, key = found[0], item.data
+    store = folder.store
+
+    def run() -> list[Entity]:
+        if supertypes:
+            ends = [e.dst for e in store.edges(kind=EdgeKind.INHERITS, src=key) if e.dst]
+        else:
+            ends = [e.src for e in store.edges(kind=EdgeKind.INHERITS, dst=key)]
+        got = store.get_entities(ends)
+        return [got[k] for k in dict.fromkeys(ends) if k in got]
+
+    return [_type_item(folder, e) for e in await asyncio.to_thread(run)]
+
+
+@server.feature(types.TYPE_HIERARCHY_SUPERTYPES)
+async def supertypes(
+    ls: IsgraphServer, params: types.TypeHierarchySupertypesParams
+) -> list[types.TypeHierarchyItem]:
+    return await _types(ls, params.item, supertypes=True)
+
+
+@server.feature(types.TYPE_HIERARCHY_SUBTYPES)
+async def subtypes(
+    ls: IsgraphServer, params: types.TypeHierarchySubtypesParams
+) -> list[types.TypeHierarchyItem]:
+    return await _types(ls, params.item, supertypes=False)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=True))
+async def code_lens(ls: IsgraphServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    """A lens on every function, method and class; its counts come with `codeLens/resolve`
+    (an editor resolves only the lenses it shows)."""
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    return [
+        types.CodeLens(
+            range=types.Range(start=_range(e).start, end=_range(e).start),
+            data={"uri": params.text_document.uri, "key": e.key},
+        )
+        for e in ents
+        if e.kind in LENS_KINDS
+    ]
+
+
+@server.feature(types.CODE_LENS_RESOLVE)
+async def code_lens_resolve(ls: IsgraphServer, lens: types.CodeLens) -> types.CodeLens:
+    data = _as_dict(lens.data) if lens.data is not None else {}
+    uri, key = data.get("uri"), data.get("key")
+    found = ls.folder_of(uri) if isinstance(uri, str) else None
+    if found is None or not isinstance(key, str):
+        raise ValueError("codeLens/resolve: the lens carries no isgraph data")
+    store = found[0].store
+
+    def counts() -> tuple[int, int]:
+        return len(store.callers(key, 1)), len(store.impact(key, 3))
+
+    callers, impact = await asyncio.to_thread(counts)
+    noun = "caller" if callers == 1 else "callers"
+    lens.command = types.Command(
+        title=f"{callers} {noun} · impact {impact}", command="isgraph.impact", arguments=[key]
+    )
+    return lens
+
+
+# -- commands and custom requests -----------------------------------------------------------
+@server.command("isgraph.reindex")
+async def cmd_reindex(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
+    """A full re-index of the folders (or ``{"folder": URI}``): `isgraph index --json`'s
+    summary, summed over the folders, with each folder's own under ``folders``."""
+    records = []
+    for folder in ls.selected(args):
+        summary = await folder.reindex()
+        records.append({"root": str(folder.root), **summary.record()})
+    return _summed(records)
+
+
+@server.command("isgraph.stats")
+async def cmd_stats(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
+    """`isgraph stats --json`, summed over the folders (or ``{"folder": URI}``), with each
+    folder's own under ``folders``."""
+    records = []
+    for folder in ls.selected(args):
+        stats = await asyncio.to_thread(folder.store.stats)
+        records.append({"root": str(folder.root), **stats.record()})
+    return _summed(records)
+
+
+@server.command("isgraph.impact")
+async def cmd_impact(ls: IsgraphServer, *args: Any) -> list[dict[str, Any]]:
+    """``KEY|NAME`` or ``{"target": KEY|NAME, "depth": N}``: `isgraph impact --json`'s records
+    (with "depth" and "target"), over every folder."""
+    target: Any = args[0] if args else None
+    depth: Any = 3
+    if target is not None and not isinstance(target, str):
+        spec = _as_dict(target)
+        target, depth = spec.get("target"), spec.get("depth", 3)
+    elif len(args) > 1:
+        depth = args[1]
+    if not isinstance(target, str) or not target:
+        raise ValueError('isgraph.impact needs a KEY or NAME (or {"target": ..., "depth": N})')
+    depth = _bounded_int(depth, "depth", 1, 50)
+    records: list[dict[str, Any]] = []
+    for folder in ls.selected(args[1:]):
+        store = folder.store
+
+        def run(store: Store = store) -> list[dict[str, Any]]:
+            return reach_records(
+                store, find_targets(store, target), lambda s, k, d: s.impact(k, d), depth
+            )
+
+        records += await asyncio.to_thread(run)
+    return records
+
+
+def _summed(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Records of several folders as one: counts added (also inside dicts), lists joined,
+    seconds the longest; ``folders`` keeps each folder's record."""
+    total: dict[str, Any] = {}
+    for rec in records:
+        for key, value in rec.items():
+            if key == "root":
+                continue
+            have = total.get(key)
+            if have is None:
+                total[key] = (
+                    dict(value)
+                    if isinstance(value, dict)
+                    else (list(value) if isinstance(value, list) else value)
+                )
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    have[k] = have.get(k, 0) + v
+            elif isinstance(value, list):
+                have.extend(value)
+            elif isinstance(value, float):
+                total[key] = max(have, value)
+            else:
+                total[key] = have + value
+    total["folders"] = records
+    return total
+
+
+def _bounded_int(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
 @server.feature("isgraph/query")
 async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     """`{"query": "callers"|"callees"|"impact"|"search", "target": KEY or text, "depth": N,
-    "limit": N}` -> `{"results": [...], "fresh": bool, "pending_files": N}`."""
+    "limit": N}` or `{"query": "cycles", "kind": "calls", "limit": N}` ->
+    `{"results": [...], "fresh": bool, "pending_files": N}`."""
     args = _as_dict(params)
     kind = args.get("query")
-    target = args.get("target") or args.get("text")
-    if kind not in QUERIES or not isinstance(target, str):
+    target = args.get("target") or args.get("text") or ""
+    if kind not in QUERIES or (kind != "cycles" and not (isinstance(target, str) and target)):
         raise ValueError(f"isgraph/query needs query in {QUERIES} and a string target")
-    depth = int(args.get("depth") or (3 if kind == "impact" else 1))
-    limit = int(args.get("limit") or 20)
-    results: list[dict[str, Any]] = []
+    depth = _bounded_int(args.get("depth") or (3 if kind == "impact" else 1), "depth", 1, 50)
+    limit = _bounded_int(args.get("limit") or (100 if kind == "cycles" else 20), "limit", 1, 10_000)
+    results: list[Any] = []
     for folder in ls.folders:
         store = folder.store
         if kind == "search":
             ents = await asyncio.to_thread(store.search, target, limit)
             results += [e.record() for e in ents]
-            continue
-        reach = await asyncio.to_thread(getattr(store, kind), target, depth)
-        got = await asyncio.to_thread(store.get_entities, [r.key for r in reach])
-        results += [{**got[r.key].record(), "depth": r.depth} for r in reach if r.key in got]
-    pending = sum(len(f.pending) for f in ls.folders)
-    fresh = all(f.ready.is_set() for f in ls.folders) and pending == 0
-    return {"results": results, "fresh": fresh, "pending_files": pending}
+        elif kind == "cycles":
+            edge_kind = args.get("kind") or "calls"
+            if edge_kind not in set(EdgeKind):
+                raise ValueError(f"kind must be one of {sorted(EdgeKind)}, got {edge_kind!r}")
+            results += await asyncio.to_thread(store.cycles, edge_kind, limit)
+        else:
+            reach = await asyncio.to_thread(getattr(store, kind), target, depth)
+            got = await asyncio.to_thread(store.get_entities, [r.key for r in reach])
+            results += [{**got[r.key].record(), "depth": r.depth} for r in reach if r.key in got]
+    pending = sum(f.pending_files for f in ls.folders)
+    return {"results": results, "fresh": ls.fresh, "pending_files": pending}
 
 
 @server.feature("isgraph/confirmEdges")
@@ -481,13 +830,43 @@ def _as_dict(params: Any) -> dict[str, Any]:
         return params
     if hasattr(params, "_asdict"):
         return dict(params._asdict())
+    if params is None or isinstance(params, (str, int, float, list, tuple)):
+        raise ValueError(f"expected an object, got {params!r}")
     return {k: getattr(params, k) for k in dir(params) if not k.startswith("_")}
 
 
+# -- running ----------------------------------------------------------------------------------
 def serve(tcp: str | None = None) -> None:
     """Run the server on stdio, or on ``HOST:PORT`` for debugging."""
     if tcp:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
+        return
+    code: str | int | None = 0
+    try:
+        asyncio.run(_serve_stdio())
+    except SystemExit as exc:  # `exit`: 0 after `shutdown`, else 1 (pygls follows the spec)
+        code = exc.code
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass
+    finally:
+        server.shutdown()  # type: ignore[no-untyped-call]
+    if code:
+        sys.exit(code)
+
+
+async def _serve_stdio() -> None:
+    """pygls's stdio loop, plus what its `start_io` lacks: when the client goes away (stdin
+    closed) without `shutdown`/`exit`, the writers are flushed and the pools stopped before
+    the event loop ends (cancelled instead, queued writes would be lost)."""
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    try:
+        await run_async(
+            stop_event=threading.Event(),
+            reader=StdinAsyncReader(sys.stdin.buffer, server.thread_pool),
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
+    finally:
+        await server.close_folders()

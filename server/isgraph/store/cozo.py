@@ -255,7 +255,19 @@ _STATS_EDGES = (
 _SNAPSHOT = "{?[k, v] <- [] :put meta {k => v}}"
 # Every write_files bumps this (a fresh token, no read-modify-write), so a process holding a
 # cache of names knows, with one point read, whether any process has changed the store.
-_BUMP_GENERATION = "{?[k, v] <- [['generation', $generation]] :put meta {k => v}}"
+# The generation it replaces is kept as prev_generation: a process that patched its cache of
+# names for its own write knows from it whether another write came in between (`_patch_names`).
+_BUMP_GENERATION = (
+    "{?[k, v] := *meta{k: g, v}, g = 'generation', k = 'prev_generation' :put meta {k => v}}\n"
+    "{?[k, v] <- [['generation', $generation]] :put meta {k => v}}"
+)
+_GENERATIONS = "?[k, v] := k in ['generation', 'prev_generation'], *meta{k, v}"
+_NAMES_OF_PATHS = (
+    "k[key] := path in $paths, *entity:by_path{path, key}\n"
+    "?[name, count(key)] := k[key], *entity{key, name}"
+)
+# A write of at most this many files patches a loaded cache of names instead of dropping it.
+NAMES_PATCH_MAX_PATHS = 64
 
 
 BUSY_TIMEOUT_S = 10.0
@@ -349,6 +361,11 @@ class CozoStore:
         self._closed = False
         self._names: tuple[str, str, dict[str, list[tuple[str, int]]]] | None = None  # search
         self._names_generation: str | None = None
+        self._word_lines: dict[str, str] = {}  # name -> its "word word\tName" line (search)
+        self._names_lock = threading.Lock()  # replacing the cache (reload or patch)
+        # Held from a write that will patch the cache until it has: a search that meets the
+        # new generation first waits for the patch instead of reloading every name.
+        self._names_patching = threading.Lock()
         self._lock = threading.Lock()  # guards close() against concurrent use
         self._rw = _ReadWriteLock() if engine == "rocksdb" else None
         self._checkpointing = threading.Lock()  # held while a checkpoint runs
@@ -519,6 +536,7 @@ class CozoStore:
             ]
             for r in latest
         ]
+        base = self._names_patch_base(paths)
         blocks = [_UNLINK_VANISHED, *_DELETE_PATHS, _BUMP_GENERATION]
         params: dict[str, Any] = {
             "paths": paths,
@@ -534,7 +552,12 @@ class CozoStore:
             if rows:
                 blocks.append(block)
                 params[name] = rows
-        self._run("\n".join(blocks), params, write=True)
+        if base is None:
+            self._run("\n".join(blocks), params, write=True)
+        else:
+            with self._names_patching:
+                self._run("\n".join(blocks), params, write=True)
+                self._patch_names(base, latest, params["generation"])
         release_memory()
         self._checkpoint_if_large()
 
@@ -776,16 +799,76 @@ class CozoStore:
         """(lowercase names, one a line; "word word\tName" lines for camel-hump matching;
         lowercase name -> [(name, entity count)]), reloaded when the generation changes."""
         generation = self.get_meta("generation")
-        if self._names is None or generation != self._names_generation:
+        names = self._names
+        if names is not None and generation != self._names_generation:
+            with self._names_patching:  # this process's write may be patching it for us
+                names = self._names
+        if names is None or generation != self._names_generation:
             originals: dict[str, list[tuple[str, int]]] = defaultdict(list)
-            words: list[str] = []
+            lines: dict[str, str] = {}
             for name, count in self._run(_NAME_COUNTS):
-                name = str(name).replace("\n", " ").replace("\t", " ")
+                name = _one_line_name(name)
                 originals[name.lower()].append((name, int(count)))
-                words.append(f"{' '.join(ranking.WORD.findall(name)).lower()}\t{name}")
-            self._names = ("\n".join(originals), "\n".join(words), dict(originals))
-            self._names_generation = generation
-        return self._names
+                lines[name] = _word_line(name)
+            names = ("\n".join(originals), "\n".join(lines.values()), dict(originals))
+            with self._names_lock:
+                self._names, self._names_generation, self._word_lines = names, generation, lines
+        return names
+
+    def _names_patch_base(self, paths: list[str]) -> tuple[str, list[list[Any]]] | None:
+        """Before a small write, with the cache of names loaded: the generation the cache
+        reflects and (name, count) of the entities the write replaces, to patch the cache
+        after the write instead of reloading every name (~300 ms at 80k entities)."""
+        base = self._names_generation
+        if self._names is None or base is None or len(paths) > NAMES_PATCH_MAX_PATHS:
+            return None
+        return base, self._run(_NAMES_OF_PATHS, {"paths": paths})
+
+    def _patch_names(
+        self, base: tuple[str, list[list[Any]]], results: Sequence[FileResult], generation: str
+    ) -> None:
+        """The cache of names after this process's write of ``results``: patched when the
+        store went from the cache's generation straight to this write's, else dropped."""
+        before, old_rows = base
+        try:
+            gens = {str(k): str(v) for k, v in self._run(_GENERATIONS)}
+        except StoreError:
+            gens = {}
+        with self._names_lock:
+            names = self._names
+            if (
+                names is None
+                or self._names_generation != before
+                or gens.get("generation") != generation
+                or gens.get("prev_generation") != before
+            ):
+                self._names, self._names_generation = None, None  # reload on the next search
+                return
+            delta: dict[str, int] = defaultdict(int)
+            for name, count in old_rows:
+                delta[_one_line_name(name)] -= int(count)
+            for r in results:
+                for e in r.entities:
+                    delta[_one_line_name(e.name)] += 1
+            originals = dict(names[2])
+            lines = dict(self._word_lines)
+            for name, change in delta.items():
+                if not change:
+                    continue
+                low = name.lower()
+                counts = dict(originals.get(low, ()))
+                counts[name] = counts.get(name, 0) + change
+                if counts[name] <= 0:
+                    del counts[name]
+                    lines.pop(name, None)
+                else:
+                    lines.setdefault(name, _word_line(name))
+                if counts:
+                    originals[low] = sorted(counts.items())
+                else:
+                    originals.pop(low, None)
+            self._names = ("\n".join(originals), "\n".join(lines.values()), originals)
+            self._names_generation, self._word_lines = generation, lines
 
     def stats(self, stubs: bool = False) -> Stats:
         # One scan per relation, grouped in Cozo, folded here.
@@ -795,6 +878,15 @@ class CozoStore:
             self._run(_STATS_EDGES),
             stubs=stubs,
         )
+
+
+def _one_line_name(name: object) -> str:
+    """A name as the cache of names holds it: one line, no tabs (its separators)."""
+    return str(name).replace("\n", " ").replace("\t", " ")
+
+
+def _word_line(name: str) -> str:
+    return f"{' '.join(ranking.WORD.findall(name)).lower()}\t{name}"
 
 
 def _hump_names(q: str, words: str) -> set[str]:

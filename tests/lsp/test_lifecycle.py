@@ -1,0 +1,97 @@
+"""How the server ends: a client that goes away (stdin closed) or sends `exit` without
+`shutdown` mid-index. The process exits by itself, no pool worker outlives it, and the store
+it leaves opens and completes with the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psutil
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.pipeline.conftest import cli_json, write_tree
+
+from .test_server import until
+
+FILES = 120
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> Path:
+    files = {
+        f"pkg{i // 50}/mod{i}.py": f"def f{i}(x):\n    return g{i}(x)\n\n\n"
+        f"def g{i}(x):\n    return x\n"
+        for i in range(FILES)
+    }
+    return write_tree(tmp_path / "many", files)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "isgraph", "serve"])
+)
+async def client(lsp_client: LanguageClient, many: Path) -> AsyncIterator[LanguageClient]:
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                window=types.WindowClientCapabilities(work_done_progress=True)
+            ),
+            workspace_folders=[types.WorkspaceFolder(uri=many.as_uri(), name="many")],
+        )
+    )
+    yield lsp_client
+
+
+async def indexing(client: LanguageClient) -> bool:
+    """The first index is under way (a progress report of some files done has come)."""
+    reports = [r for rs in client.progress_reports.values() for r in rs]
+    return any(isinstance(r, types.WorkDoneProgressReport) for r in reports)
+
+
+def server_process(client: LanguageClient) -> asyncio.subprocess.Process:
+    proc = client._server  # pytest-lsp's handle on the server subprocess
+    assert proc is not None
+    return proc
+
+
+async def ends_cleanly(client: LanguageClient, many: Path, hang_up: bool) -> int:
+    proc = server_process(client)
+    assert await until(lambda: indexing(client))
+    family = psutil.Process(proc.pid).children(recursive=True)
+    assert family, "the server should have its parser pool running by now"
+    if hang_up:
+        assert proc.stdin is not None
+        proc.stdin.close()  # the editor went away: no shutdown, no exit
+    else:
+        client.exit(None)  # `exit` without `shutdown`
+    code = await asyncio.wait_for(proc.wait(), 30)
+    deadline = time.monotonic() + 10
+    while any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family):
+        assert time.monotonic() < deadline, f"left running: {[p.pid for p in family]}"
+        await asyncio.sleep(0.05)
+    # What was queued got written, atomically per file: the CLI reads the store and a new
+    # run completes it (files it finds unchanged were written before the server ended).
+    written = cli_json("stats", "--root", str(many))["files"]
+    summary = cli_json("index", str(many))
+    assert summary["files"] == FILES and summary["errors"] == []
+    assert summary["unchanged"] > 0 and summary["unchanged"] + summary["parsed"] == FILES
+    assert written >= summary["unchanged"]
+    callers = cli_json("callers", "g7", "--root", str(many))
+    assert [r["qualname"] for r in callers] == ["f7"]  # resolved, though cut short before
+    return code
+
+
+async def test_closed_stdin_ends_the_server_and_its_workers(
+    client: LanguageClient, many: Path
+) -> None:
+    assert await ends_cleanly(client, many, hang_up=True) == 0
+
+
+async def test_exit_without_shutdown_flushes_and_ends(client: LanguageClient, many: Path) -> None:
+    assert await ends_cleanly(client, many, hang_up=False) == 1  # LSP: exit 1 without shutdown
