@@ -129,17 +129,20 @@ class IsgraphServer(LanguageServer):
         self.settings = new
         return changed
 
-    async def add_folder(self, root: Path, progress: bool = True, start: bool = True) -> None:
-        """Open a folder's store and (with ``start``) index it in the background."""
+    async def add_folder(
+        self, root: Path, progress: bool = True, folder: Folder | None = None
+    ) -> None:
+        """Open a folder's store and index it in the background (``folder``: made already)."""
         if any(f.root == root.resolve() for f in self.folders):
             return
-        folder = Folder(root, self.settings, self.notify, self.trusted)
+        if folder is None:
+            folder = Folder(root, self.settings, self.notify, self.trusted)
         self.opening += 1
         try:
             await folder.open()
             self.folders.append(folder)  # only now: requests read its store
-            if start:
-                folder.start(*(await _progress(self, folder) if progress else (None, None)))
+            proxy.enrich(self.proxy, folder)  # before the first index: it feeds enrichment
+            folder.start(*(await _progress(self, folder) if progress else (None, None)))
         finally:
             self.opening -= 1
 
@@ -227,18 +230,17 @@ async def initialized(ls: IsgraphServer, params: types.InitializedParams) -> Non
     roots = [to_fs_path(f.uri) for f in (ls.workspace.folders or {}).values()]
     if not roots and ls.workspace.root_path:
         roots = [ls.workspace.root_path]
-    try:
-        for root in roots:
-            if root is not None:
-                await ls.add_folder(Path(root), start=False)
-    finally:
-        ls.opening -= 1
-    # Before the first index starts: it feeds the enrichment stage of `enrich = true` folders.
-    ls.proxy = proxy.build(ls.folders, ls.downstream_options, ls.notify)
+    folders = [Folder(Path(r), ls.settings, ls.notify, ls.trusted) for r in roots if r]
+    # The downstream manager first (from the folders' configuration; stores still to open),
+    # so that documents opened from now on are mirrored to its servers.
+    ls.proxy = proxy.build(folders, ls.downstream_options, ls.notify)
     for message in ls.option_errors:
         ls.notify(message)
-    for folder in ls.folders:
-        folder.start(*await _progress(ls, folder))
+    try:
+        for folder in folders:
+            await ls.add_folder(folder.root, folder=folder)
+    finally:
+        ls.opening -= 1
 
 
 async def _pull_settings(ls: IsgraphServer) -> bool:

@@ -32,21 +32,25 @@ def build(
     notify: Callable[[str], None],
 ) -> DownstreamManager | None:
     """The server's manager: the ``initializationOptions`` list if given, else the folders'
-    configured lists (a name configured by two folders: the first folder's wins). Folders
-    whose configuration says ``enrich = true`` get an enrichment stage on their index."""
+    configured lists (a name configured by two folders: the first folder's wins). Needs only
+    the folders' roots and configuration (stores may still be opening); `enrich` attaches the
+    enrichment stage once a folder's store is open."""
     specs: list[DownstreamSpec] = list(from_options or ())
     if from_options is None:
         for folder in folders:
             specs += [s for s in folder.config.downstream if all(s.name != x.name for x in specs)]
     if not specs:
         return None
-    manager = DownstreamManager(specs, [f.root for f in folders], notify)
-    for folder in folders:
-        if folder.config.enrich:
-            folder.service.enricher = Enricher(
-                manager, folder.store, folder.service.writer, folder.root, wait=False
-            )
-    return manager
+    return DownstreamManager(specs, [f.root for f in folders], notify)
+
+
+def enrich(manager: DownstreamManager | None, folder: Any) -> None:
+    """A folder whose configuration says ``enrich = true`` gets an enrichment stage on its
+    index (call before its first index starts)."""
+    if manager is not None and folder.config.enrich:
+        folder.service.enricher = Enricher(
+            manager, folder.store, folder.service.writer, folder.root, wait=False
+        )
 
 
 def config_error(exc: ConfigError) -> str:
