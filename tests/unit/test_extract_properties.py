@@ -31,7 +31,7 @@ _checked: dict[str, int] = {}
 # Languages of the generic, definitions-only path have no fixture project: a small real-looking
 # file each is the seed that mutation starts from.
 SNIPPETS = {
-    "bash": b"greet() {\n  echo \"hi $1\"\n}\nfunction main { greet x; }\n",
+    "bash": b'greet() {\n  echo "hi $1"\n}\nfunction main { greet x; }\n',
     "dart": b"class Shape {\n  double area() => 0;\n}\nvoid main() { Shape().area(); }\n",
     "julia": b"module Geo\nstruct P x::Int end\nfunction area(p::P)\n  p.x\nend\nend\n",
     "kotlin": b"package geo\nclass Shape { fun area(): Int = 0 }\nfun main() { Shape().area() }\n",
