@@ -86,3 +86,43 @@ async def test_deferred_resolution_equals_resolving_each_run(tmp_path: Path) -> 
     finally:
         each.close()
         late.close()
+
+
+async def test_a_run_cancelled_while_resolving_leaves_every_file_complete(tmp_path: Path) -> None:
+    """Cancelled during resolution (Ctrl-C, shutdown, a newer change), a run writes the calls
+    it still holds for resolution (index.spool) as they are: no file waits for its calls (empty
+    hash), every call edge is stored, and the next run resolves them all."""
+    files = {
+        f"m{i}.py": f"from m{(i + 1) % 130} import f{(i + 1) % 130}\n\n"
+        f"def f{i}():\n    return f{(i + 1) % 130}() + g{i}()\n\n"
+        f"def g{i}():\n    return len([])\n"
+        for i in range(130)
+    }
+    root = write_tree(tmp_path / "src", files)
+    ref = open_store(f"sqlite:{tmp_path / 'ref' / 'index.db'}")
+    store = open_store(f"sqlite:{tmp_path / 'cut' / 'index.db'}")
+    try:
+        async with IndexService(root, ref, Config(jobs=2)) as service:
+            await service.index()
+        resolving = asyncio.Event()
+        async with IndexService(root, store, Config(jobs=2)) as service:
+
+            def phase(name: str, done: int, total: int) -> None:
+                resolving.set()
+
+            run = asyncio.create_task(service.index(phase=phase))
+            await resolving.wait()
+            run.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+        states = store.file_states()
+        assert states and all(s.content_hash for s in states.values())
+        shape = {(e.src, e.kind, e.target_name) for e in store.edges()}
+        assert shape == {(e.src, e.kind, e.target_name) for e in ref.edges()}
+        assert store.get_meta(RESOLVE_PENDING) == "1"  # the next run resolves everything
+        async with IndexService(root, store, Config(jobs=2)) as service:
+            await service.index()
+        assert edges(store) == edges(ref)
+    finally:
+        ref.close()
+        store.close()
