@@ -143,7 +143,7 @@ export class ServerManager implements vscode.Disposable {
     const events = this.events;
     const clientOptions: LanguageClientOptions = {
       documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),
-      initializationOptions: initializationOptions(settings),
+      initializationOptions: initializationOptions(settings, vscode.workspace.isTrusted),
       outputChannel: this.output,
       traceOutputChannel: this.output,
       middleware: {

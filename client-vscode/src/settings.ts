@@ -151,8 +151,13 @@ export function readSettings(get: Getter): ReadResult {
  * `initializationOptions` for the server: the keys of `[tool.isgraph]` that are set here
  * (an unset key leaves the workspace's own configuration in force).
  */
-export function initializationOptions(s: Settings): Record<string, unknown> {
+export function initializationOptions(s: Settings, trusted?: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // VS Code's workspace trust: the server honours `db` / `downstream` from the workspace's own
+  // files (pyproject.toml, .isgraph.toml) only in a trusted workspace (docs/security.md).
+  if (trusted !== undefined) {
+    out.trustWorkspace = trusted;
+  }
   if (s.db !== '') {
     out.db = s.db;
   }

@@ -90,3 +90,10 @@ test('the not-installed message names the interpreter and the fix', () => {
   const cmd = notInstalledMessage(serverLaunch({ ...base, command: ['/nope', 'serve'] }), 'spawn /nope ENOENT');
   assert.match(cmd, /\["\/nope","serve"\] \(from isgraph.command\) could not be started: spawn \/nope ENOENT/);
 });
+
+test('initializationOptions passes VS Code workspace trust as trustWorkspace', () => {
+  const { settings } = readSettings(getter({}));
+  assert.deepEqual(initializationOptions(settings, true), { trustWorkspace: true });
+  assert.deepEqual(initializationOptions(settings, false), { trustWorkspace: false });
+  assert.deepEqual(initializationOptions(settings), {});
+});
