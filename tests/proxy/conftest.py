@@ -70,4 +70,16 @@ def alive(pids: list[int]) -> list[int]:
 
 
 def descendants() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+    """Processes the test started: the pytest process's children, recursively, leaving out
+    its own multiprocessing helpers (forkserver, resource tracker), which in-process index
+    tests start once and which live as long as pytest does."""
+    out: list[psutil.Process] = []
+    for child in psutil.Process().children():
+        try:
+            cmd = " ".join(child.cmdline())
+            if "multiprocessing.forkserver" in cmd or "multiprocessing.resource_tracker" in cmd:
+                continue
+            out += [child, *child.children(recursive=True)]
+        except psutil.Error:  # gone meanwhile
+            continue
+    return out
