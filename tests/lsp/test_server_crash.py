@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import sys
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 
 from isgraph.store.base import Store
 from isgraph.store.connect import open_store
-from tests.pipeline.conftest import run_cli
+from tests.pipeline.conftest import clean_index, copy_stdlib
 from tests.pipeline.test_crash import assert_consistent
 from tests.pipeline.test_crash_points import KILLER, run_killed
 from tests.reliability import record
@@ -28,20 +26,13 @@ POINTS = 3
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    root = tmp_path_factory.mktemp("srv")
-    for pkg in ("json", "http", "logging"):
-        shutil.copytree(stdlib / pkg, root / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    return root
+    return copy_stdlib(tmp_path_factory.mktemp("srv"), ("json", "http", "logging"))
 
 
 @pytest.fixture(scope="module")
 def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    db = tmp_path_factory.mktemp("ref") / "ref.db"
-    run_cli("index", str(corpus), "--db", f"sqlite:{db}", "--quiet")
-    store = open_store(f"sqlite:{db}")
-    yield store
-    store.close()
+    with clean_index(corpus, tmp_path_factory.mktemp("ref")) as store:
+        yield store
 
 
 async def test_server_killed_at_seeded_writes(

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from isgraph.store.base import Store
+from isgraph.store.connect import open_store
 
 PROJECT: dict[str, str] = {
     ".gitignore": "build/\n*.tmp.py\n",
@@ -98,3 +105,23 @@ def run_cli(
 
 def cli_json(*args: str, cwd: Path | None = None) -> Any:
     return json.loads(run_cli(*args, "--json", cwd=cwd).stdout)
+
+
+def copy_stdlib(root: Path, packages: Iterable[str]) -> Path:
+    """Real source: these packages of CPython's standard library, copied under ``root``."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    for pkg in packages:
+        shutil.copytree(stdlib / pkg, root / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+@contextmanager
+def clean_index(corpus: Path, where: Path) -> Iterator[Store]:
+    """A clean `isgraph index` of ``corpus`` (the CLI, into SQLite under ``where``), open."""
+    db = where / "ref.db"
+    run_cli("index", str(corpus), "--db", f"sqlite:{db}", "--quiet")
+    store = open_store(f"sqlite:{db}")
+    try:
+        yield store
+    finally:
+        store.close()

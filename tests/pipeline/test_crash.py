@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import open_store
 
-from .conftest import run_cli
+from .conftest import clean_index, copy_stdlib, run_cli
 
 PACKAGES = (
     "email",
@@ -40,20 +38,13 @@ PACKAGES = (
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A few hundred real files from CPython's standard library."""
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    root = tmp_path_factory.mktemp("corpus")
-    for pkg in PACKAGES:
-        shutil.copytree(stdlib / pkg, root / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    return root
+    return copy_stdlib(tmp_path_factory.mktemp("corpus"), PACKAGES)
 
 
 @pytest.fixture(scope="module")
 def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    db = tmp_path_factory.mktemp("ref") / "ref.db"
-    run_cli("index", str(corpus), "--db", f"sqlite:{db}", "--quiet")
-    store = open_store(f"sqlite:{db}")
-    yield store
-    store.close()
+    with clean_index(corpus, tmp_path_factory.mktemp("ref")) as store:
+        yield store
 
 
 def file_rows(store: Store, path: str) -> tuple[set[str], set[tuple[str, str, str]]]:

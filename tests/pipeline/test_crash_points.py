@@ -10,10 +10,8 @@ a clean index. After every kill the store is checked. No timing is involved.
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from isgraph.store.connect import open_store
 from tests import pg
 from tests.reliability import record
 
-from .conftest import run_cli
+from .conftest import clean_index, copy_stdlib, run_cli
 from .test_crash import assert_consistent
 
 PACKAGES = ("json", "email", "http", "logging", "urllib")
@@ -38,20 +36,13 @@ RECOVERY_WRITES = 3  # the second kill of a pair lands in one of these
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """~50 real files of CPython's standard library."""
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    root = tmp_path_factory.mktemp("small")
-    for pkg in PACKAGES:
-        shutil.copytree(stdlib / pkg, root / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    return root
+    return copy_stdlib(tmp_path_factory.mktemp("small"), PACKAGES)
 
 
 @pytest.fixture(scope="module")
 def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    db = tmp_path_factory.mktemp("ref") / "ref.db"
-    run_cli("index", str(corpus), "--db", f"sqlite:{db}", "--quiet")
-    store = open_store(f"sqlite:{db}")
-    yield store
-    store.close()
+    with clean_index(corpus, tmp_path_factory.mktemp("ref")) as store:
+        yield store
 
 
 def run_killed(corpus: Path, db: str, mode: str, k: int, report: Path) -> int:

@@ -516,16 +516,21 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
     return await asyncio.to_thread(uses)
 
 
+def _item_fields(folder: Folder, e: Entity, default: types.SymbolKind) -> dict[str, Any]:
+    """What call- and type-hierarchy items of an entity share."""
+    return {
+        "name": e.name,
+        "kind": _KINDS.get(e.kind, default),
+        "uri": from_fs_path(str(folder.root / e.path)) or "",
+        "range": _range(e),
+        "selection_range": _range(e),
+        "detail": e.qualname,
+        "data": e.key,
+    }
+
+
 def _call_item(folder: Folder, e: Entity) -> types.CallHierarchyItem:
-    return types.CallHierarchyItem(
-        name=e.name,
-        kind=_KINDS.get(e.kind, types.SymbolKind.Function),
-        uri=from_fs_path(str(folder.root / e.path)) or "",
-        range=_range(e),
-        selection_range=_range(e),
-        detail=e.qualname,
-        data=e.key,
-    )
+    return types.CallHierarchyItem(**_item_fields(folder, e, types.SymbolKind.Function))
 
 
 @server.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
@@ -592,15 +597,7 @@ async def outgoing_calls(
 
 
 def _type_item(folder: Folder, e: Entity) -> types.TypeHierarchyItem:
-    return types.TypeHierarchyItem(
-        name=e.name,
-        kind=_KINDS.get(e.kind, types.SymbolKind.Class),
-        uri=from_fs_path(str(folder.root / e.path)) or "",
-        range=_range(e),
-        selection_range=_range(e),
-        detail=e.qualname,
-        data=e.key,
-    )
+    return types.TypeHierarchyItem(**_item_fields(folder, e, types.SymbolKind.Class))
 
 
 @server.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)

@@ -50,9 +50,14 @@ _NOT_TYPES = frozenset({"var", "auto", "dynamic", "let", "const", "impl", "dyn"}
 CLASSLIKE = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
 
 
+# Grammars that share another's query file (TSX is TypeScript plus JSX nodes the queries
+# don't name).
+_QUERY_OF = {"tsx": "typescript"}
+
+
 @cache
 def query_source(language: str) -> str:
-    return (QUERIES / f"{language}.scm").read_text()
+    return (QUERIES / f"{_QUERY_OF.get(language, language)}.scm").read_text()
 
 
 @dataclass(slots=True)
