@@ -3,12 +3,17 @@ cache of names for its own small writes and drops it when another process wrote 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from isgraph.model import FileResult
+import pytest
+
+from isgraph.model import FileResult, make_key
+from isgraph.store import cozo, ranking
 from isgraph.store.base import Store
 from isgraph.store.connect import open_store
 from isgraph.store.cozo import CozoStore
+from isgraph.store.names import NameIndex
 
 from .conftest import url_for
 from .test_contract import SEARCH, ent, found, mod
@@ -36,17 +41,10 @@ def test_search_follows_small_writes(store: Store) -> None:
     assert found(store, "parse")[:1] == ["parse"]
 
 
-def fresh_cache(store: CozoStore) -> tuple[object, ...]:
-    """The cache as a reload builds it (order of dict keys and lines included)."""
+def fresh_index(store: CozoStore) -> NameIndex:
+    """The index of names as a reload builds it."""
     store._names = None
-    haystack, words, originals = store._name_cache()
-    return (set(haystack.split("\n")), set(words.split("\n")), originals)
-
-
-def as_sets(store: CozoStore) -> tuple[object, ...]:
-    assert store._names is not None
-    haystack, words, originals = store._names
-    return (set(haystack.split("\n")), set(words.split("\n")), originals)
+    return store._name_index()
 
 
 def test_cozo_patches_its_cache_for_its_own_writes(tmp_path: Path) -> None:
@@ -59,8 +57,8 @@ def test_cozo_patches_its_cache_for_its_own_writes(tmp_path: Path) -> None:
         store.write_files([t_file("alpha_two", "Parse")])
         assert store._names is not None and store._names is not loaded  # patched, not dropped
         assert store._names_generation == store.get_meta("generation")
-        patched = as_sets(store)
-        assert patched == fresh_cache(store)
+        patched = store._names
+        assert patched == fresh_index(store)
         assert found(store, "alpha") == ["alpha_two"]
     finally:
         store.close()
@@ -80,3 +78,76 @@ def test_cozo_drops_its_cache_when_another_process_wrote(tmp_path: Path) -> None
     finally:
         mine.close()
         other.close()
+
+
+def run_file(path: str, lines: list[int]) -> FileResult:
+    """A file with a module and one function named `run` per line given (redefinitions get
+    ordinal keys, as the extractor gives them)."""
+    runs = [
+        dataclasses.replace(
+            ent(path, "run", line=n), key=make_key("python", "function", path, "run", i)
+        )
+        for i, n in enumerate(lines)
+    ]
+    return FileResult(path, "python", "indexed", f"h{lines}", 1, 1, None, [mod(path), *runs])
+
+
+def test_heavy_names_rank_like_a_full_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name with more entities than HEAVY_NAME is ranked from cached order keys, patched
+    for the store's own writes: the answers equal ranking every entity (ranking.order)."""
+    store = open_store(url_for("sqlite", tmp_path))
+    assert isinstance(store, CozoStore)
+    files = [run_file(f"pkg/m{i}.py", [5 - i % 3]) for i in range(6)]
+    files.append(
+        FileResult(
+            "@typeshed/r.pyi",
+            "python",
+            "indexed",
+            "s",
+            1,
+            1,
+            None,
+            [ent("@typeshed/r.pyi", "run", line=1)],
+        )
+    )
+    files.append(
+        FileResult(
+            "a.py",
+            "python",
+            "indexed",
+            "a",
+            1,
+            1,
+            None,
+            [mod("a.py"), ent("a.py", "C.run", "method", line=2), ent("a.py", "rung")],
+        )
+    )
+
+    def expected(q: str, limit: int) -> list[str]:
+        every = [e for r in files for e in r.entities if ranking.tier(e.name, q) is not None]
+        return [e.key for e in ranking.order(every, q)][:limit]
+
+    def keys(q: str, limit: int) -> list[str]:
+        return [e.key for e in store.search(q, limit)]
+
+    try:
+        store.write_files(files)
+        for heavy in (10**6, 2):  # every name read whole; then "run" (8 entities) is heavy
+            monkeypatch.setattr(cozo, "HEAVY_NAME", heavy)
+            store._names = None
+            for q, limit in (("run", 3), ("run", 8), ("run", 20), ("un", 5), ("ru", 9)):
+                assert keys(q, limit) == expected(q, limit), (heavy, q, limit)
+        assert "run" in store._heavy  # the heavy path was taken
+        files[1] = run_file("pkg/m1.py", [1, 9])  # a small write: names and keys patched
+        store.write_files([files[1]])
+        files = [f for f in files if f.path != "pkg/m2.py"]
+        store.write_files([], removed=["pkg/m2.py"])
+        assert store._names is not None and "run" in store._heavy
+        for q, limit in (("run", 3), ("run", 20), ("ru", 9)):
+            assert keys(q, limit) == expected(q, limit), (q, limit)
+        patched = dict(store._heavy)
+        store._names = None  # reload: the cache of keys is rebuilt from the store
+        keys("run", 3)
+        assert store._heavy == patched
+    finally:
+        store.close()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -43,6 +42,7 @@ from isgraph.model import (
     Entity,
     FileResult,
     FileState,
+    is_external,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -54,6 +54,7 @@ from isgraph.store.base import (
     StoreLockedError,
     fold_stats,
 )
+from isgraph.store.names import NameIndex
 from isgraph.store.sqlite_checkpoint import Checkpointer
 
 T = TypeVar("T")
@@ -241,6 +242,11 @@ _NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
 _BY_NAMES = (
     f"k[key] := name in $names, *entity:by_name{{name, key}}\n?[{_E}] := k[key], *entity{{{_E}}}"
 )
+# What `ranking.order_key` needs of every entity of a name, for the cache of heavy names.
+_ORDER_KEYS = (
+    "?[name, path, kind, qualname, start_line, key] := name in $names,"
+    " *entity:by_name{name, key}, *entity{key, path, kind, qualname, start_line}"
+)
 _STATS_FILES = "?[ext, count(path)] := *file{path}, ext = starts_with(path, '@')"
 _STATS_ENTITIES = (
     "?[kind, language, ext, count(key)] := *entity{key, kind, language, path},"
@@ -268,6 +274,9 @@ _NAMES_OF_PATHS = (
 )
 # A write of at most this many files patches a loaded cache of names instead of dropping it.
 NAMES_PATCH_MAX_PATHS = 64
+# A name with more entities than this has the order keys of all of them cached once a search
+# needs them: reading __init__'s 4,000 entities to return the first 100 takes ~50 ms in Cozo.
+HEAVY_NAME = 100
 
 
 BUSY_TIMEOUT_S = 10.0
@@ -359,9 +368,9 @@ class CozoStore:
         self.path = path
         self.url = "mem" if engine == "mem" else f"{engine}:{path}"
         self._closed = False
-        self._names: tuple[str, str, dict[str, list[tuple[str, int]]]] | None = None  # search
+        self._names: NameIndex | None = None  # search
+        self._heavy: dict[str, list[ranking.OrderKey]] = {}  # heavy name -> its sorted keys
         self._names_generation: str | None = None
-        self._word_lines: dict[str, str] = {}  # name -> its "word word\tName" line (search)
         self._names_lock = threading.Lock()  # replacing the cache (reload or patch)
         # Held from a write that will patch the cache until it has: a search that meets the
         # new generation first waits for the patch instead of reloading every name.
@@ -557,7 +566,7 @@ class CozoStore:
         else:
             with self._names_patching:
                 self._run("\n".join(blocks), params, write=True)
-                self._patch_names(base, latest, params["generation"])
+                self._patch_names(base, paths, latest, params["generation"])
         release_memory()
         self._checkpoint_if_large()
 
@@ -759,116 +768,103 @@ class CozoStore:
         if not q or limit <= 0:
             return []
         # A scan in Cozo costs ~1.5 us a row (300+ ms on the stdlib), so the distinct names
-        # live in a cache here, refreshed when the store's generation changes; ranking runs
-        # over them and only the winning names' entities are fetched.
-        haystack, words, originals = self._name_cache()
-        # Exact, prefix and substring matches first: `in` over the names is ~9 ms for 176k.
-        ranked = [
-            (0 if lname == q else 1 if lname.startswith(q) else 2, len(name), name, count)
-            for lname in originals
-            if q in lname
-            for name, count in originals[lname]
-        ]
-        ranked.sort()
-        # A query longer than every name is no subsequence of any: skipping it also keeps a
-        # hostile multi-megabyte query from compiling a gigantic regex (tests/lsp/test_abuse).
-        if sum(r[3] for r in ranked) < limit and len(q) <= max(map(len, originals), default=0):
-            # Too few: add the subsequence matches, each found by a regex pass over all names
-            # joined by newlines (C speed). Possessive gaps that skip to the next wanted letter
-            # match in linear time (lazy gaps backtracked: 90 ms p50, 430 ms worst on 176k).
-            body = "".join(f"[^{re.escape(ch)}\n]*+{re.escape(ch)}" for ch in q)
-            humps = _hump_names(q, words)
-            for m in re.finditer(f"^{body}[^\n]*", haystack, re.M):
-                lname = m.group(0)
-                if q not in lname:  # substring matches are ranked already
-                    ranked.extend(
-                        (3 if name in humps else 4, len(name), name, count)
-                        for name, count in originals[lname]
-                    )
-            ranked.sort()
-        # Whole (tier, length) groups up to `limit` entities: the final order starts with
-        # (tier, length), so nothing that belongs in the answer is left unfetched.
+        # live in an index here (`store.names`), refreshed when the store's generation changes;
+        # ranking runs over it and only the winning names' entities are read.
+        ranked = self._name_index().ranked(q, limit)
         wanted = ranking.take(ranked, limit)
         if not wanted:
             return []
-        ents = [_entity(r) for r in self._read(_BY_NAMES, {"names": wanted})]
-        ents = ranking.order(ents, q)
-        return ents[:limit]
+        tiers = {name: t for t, _, name, _ in ranked}
+        counts = {name: count for _, _, name, count in ranked}
+        light = [n for n in wanted if counts[n] <= HEAVY_NAME]
+        ents = [_entity(r) for r in self._read(_BY_NAMES, {"names": light})] if light else []
 
-    def _name_cache(self) -> tuple[str, str, dict[str, list[tuple[str, int]]]]:
-        """(lowercase names, one a line; "word word\tName" lines for camel-hump matching;
-        lowercase name -> [(name, entity count)]), reloaded when the generation changes."""
-        generation = self.get_meta("generation")
-        names = self._names
-        if names is not None and generation != self._names_generation:
-            with self._names_patching:  # this process's write may be patching it for us
-                names = self._names
-        if names is None or generation != self._names_generation:
-            originals: dict[str, list[tuple[str, int]]] = defaultdict(list)
-            lines: dict[str, str] = {}
-            for name, count in self._run(_NAME_COUNTS):
-                name = _one_line_name(name)
-                originals[name.lower()].append((name, int(count)))
-                lines[name] = _word_line(name)
-            names = ("\n".join(originals), "\n".join(lines.values()), dict(originals))
+        # The final order (`ranking.order`): entities of a heavy name take part by their
+        # cached order keys, the first `limit` of each; only the winners are read whole.
+        Rank = tuple[int, bool, int, int, str, int, str]
+
+        def rank(name: str, k: ranking.OrderKey) -> Rank:
+            stub, level, path, line, key = k
+            return (tiers[name], stub, len(name), level, path, line, key)
+
+        picks: list[tuple[Rank, Entity | None]] = [
+            (rank(e.name, ranking.order_key(e)), e) for e in ents
+        ]
+        for name in wanted:
+            if counts[name] > HEAVY_NAME:
+                picks += [(rank(name, k), None) for k in self._heavy_keys(name)[:limit]]
+        picks.sort(key=lambda p: p[0])
+        picks = picks[:limit]
+        whole = self.get_entities([r[-1] for r, e in picks if e is None])
+        return [e for r, found in picks if (e := found or whole.get(r[-1])) is not None]
+
+    def _heavy_keys(self, name: str) -> list[ranking.OrderKey]:
+        """The order keys of every entity named ``name``, sorted (cached per name)."""
+        keys = self._heavy.get(name)
+        if keys is None:
+            keys = sorted(
+                (is_external(path), ranking.level_of(kind, qualname), path, line, key)
+                for _, path, kind, qualname, line, key in self._read(_ORDER_KEYS, {"names": [name]})
+            )
             with self._names_lock:
-                self._names, self._names_generation, self._word_lines = names, generation, lines
-        return names
+                self._heavy[name] = keys
+        return keys
+
+    def _name_index(self) -> NameIndex:
+        """The index of names, reloaded when another process changed the store."""
+        generation = self.get_meta("generation")
+        index = self._names
+        if index is not None and generation != self._names_generation:
+            with self._names_patching:  # this process's write may be patching it for us
+                index = self._names
+        if index is None or generation != self._names_generation:
+            index = NameIndex({str(n): int(c) for n, c in self._run(_NAME_COUNTS)})
+            with self._names_lock:
+                self._names, self._names_generation, self._heavy = index, generation, {}
+        return index
 
     def _names_patch_base(self, paths: list[str]) -> tuple[str, list[list[Any]]] | None:
-        """Before a small write, with the cache of names loaded: the generation the cache
-        reflects and (name, count) of the entities the write replaces, to patch the cache
-        after the write instead of reloading every name (~300 ms at 80k entities)."""
+        """Before a small write, with the index of names loaded: the generation it reflects
+        and (name, count) of the entities the write replaces, to patch the index after the
+        write instead of reloading every name (~300 ms at 80k entities)."""
         base = self._names_generation
         if self._names is None or base is None or len(paths) > NAMES_PATCH_MAX_PATHS:
             return None
         return base, self._run(_NAMES_OF_PATHS, {"paths": paths})
 
     def _patch_names(
-        self, base: tuple[str, list[list[Any]]], results: Sequence[FileResult], generation: str
+        self,
+        base: tuple[str, list[list[Any]]],
+        paths: Sequence[str],
+        results: Sequence[FileResult],
+        generation: str,
     ) -> None:
-        """The cache of names after this process's write of ``results``: patched when the
-        store went from the cache's generation straight to this write's, else dropped."""
+        """The index of names after this process's write of ``results``: patched when the
+        store went from the index's generation straight to this write's, else dropped."""
         before, old_rows = base
         try:
             gens = {str(k): str(v) for k, v in self._run(_GENERATIONS)}
         except StoreError:
             gens = {}
         with self._names_lock:
-            names = self._names
+            index = self._names
             if (
-                names is None
+                index is None
                 or self._names_generation != before
                 or gens.get("generation") != generation
                 or gens.get("prev_generation") != before
             ):
                 self._names, self._names_generation = None, None  # reload on the next search
+                self._heavy = {}
                 return
             delta: dict[str, int] = defaultdict(int)
             for name, count in old_rows:
-                delta[_one_line_name(name)] -= int(count)
+                delta[str(name)] -= int(count)
             for r in results:
                 for e in r.entities:
-                    delta[_one_line_name(e.name)] += 1
-            originals = dict(names[2])
-            lines = dict(self._word_lines)
-            for name, change in delta.items():
-                if not change:
-                    continue
-                low = name.lower()
-                counts = dict(originals.get(low, ()))
-                counts[name] = counts.get(name, 0) + change
-                if counts[name] <= 0:
-                    del counts[name]
-                    lines.pop(name, None)
-                else:
-                    lines.setdefault(name, _word_line(name))
-                if counts:
-                    originals[low] = sorted(counts.items())
-                else:
-                    originals.pop(low, None)
-            self._names = ("\n".join(originals), "\n".join(lines.values()), originals)
-            self._names_generation, self._word_lines = generation, lines
+                    delta[e.name] += 1
+            self._names, self._names_generation = index.patched(delta), generation
+            self._heavy = _patched_heavy(self._heavy, paths, results)
 
     def stats(self, stubs: bool = False) -> Stats:
         # One scan per relation, grouped in Cozo, folded here.
@@ -880,23 +876,21 @@ class CozoStore:
         )
 
 
-def _one_line_name(name: object) -> str:
-    """A name as the cache of names holds it: one line, no tabs (its separators)."""
-    return str(name).replace("\n", " ").replace("\t", " ")
-
-
-def _word_line(name: str) -> str:
-    return f"{' '.join(ranking.WORD.findall(name)).lower()}\t{name}"
-
-
-def _hump_names(q: str, words: str) -> set[str]:
-    """Names that camel-hump match ``q``, by one regex pass over "word word\tName" lines: the
-    first letter starts a word; each next letter continues the word or starts a later one."""
-    if not q.isalnum() or not q.isascii():  # words are letters and digits only
-        return set()
-    steps = "".join(f"(?:{ch}|[^\t\n]* {ch})" for ch in q[1:])
-    pattern = f"^(?:[^\t\n]* )?{q[0]}{steps}[^\t\n]*\t([^\n]*)$"
-    return {m.group(1) for m in re.finditer(pattern, words, re.M)}
+def _patched_heavy(
+    heavy: dict[str, list[ranking.OrderKey]], paths: Sequence[str], results: Sequence[FileResult]
+) -> dict[str, list[ranking.OrderKey]]:
+    """The cache of heavy names' order keys after a write of ``results`` over ``paths``."""
+    if not heavy:
+        return heavy
+    gone = set(paths)
+    new: dict[str, list[ranking.OrderKey]] = {
+        name: [k for k in keys if k[2] not in gone] for name, keys in heavy.items()
+    }
+    for r in results:
+        for e in r.entities:
+            if e.name in new:
+                new[e.name].append(ranking.order_key(e))
+    return {name: sorted(keys) for name, keys in new.items()}
 
 
 def _check_edges(result: FileResult) -> None:

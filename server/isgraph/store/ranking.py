@@ -17,8 +17,20 @@ WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def level(e: Entity) -> int:
+    return level_of(e.kind, e.qualname)
+
+
+def level_of(kind: str, qualname: str) -> int:
     # A module's qualname is its dotted module path: its dots say nothing about nesting.
-    return 0 if e.kind == "module" else e.qualname.count(".") + 1
+    return 0 if kind == "module" else qualname.count(".") + 1
+
+
+OrderKey = tuple[bool, int, str, int, str]  # stub?, level, path, start line, key
+
+
+def order_key(e: Entity) -> OrderKey:
+    """How entities of one name (so of one tier and length) are ordered by `order`."""
+    return (is_external(e.path), level(e), e.path, e.start_line, e.key)
 
 
 def tier(name: str, q: str) -> int | None:
@@ -78,18 +90,12 @@ def take(ranked: list[tuple[int, int, str, int]], limit: int) -> list[str]:
 
 def order(ents: list[Entity], q: str) -> list[Entity]:
     """The final order of fetched entities (all of which match ``q``)."""
-    return sorted(
-        ents,
-        key=lambda e: (
-            _tier_or_last(e.name, q),
-            is_external(e.path),  # the workspace's own definitions before stubs
-            len(e.name),
-            level(e),
-            e.path,
-            e.start_line,
-            e.key,
-        ),
-    )
+
+    def key(e: Entity) -> tuple[int, bool, int, int, str, int, str]:
+        stub, lvl, path, line, k = order_key(e)  # the workspace's own definitions before stubs
+        return (_tier_or_last(e.name, q), stub, len(e.name), lvl, path, line, k)
+
+    return sorted(ents, key=key)
 
 
 def _tier_or_last(name: str, q: str) -> int:

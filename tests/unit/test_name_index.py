@@ -1,0 +1,61 @@
+"""`NameIndex`: its ranked answer equals ranking every name by brute force, and a patched
+index equals one built from the new counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isgraph.store import ranking
+from isgraph.store.names import NameIndex
+
+names = st.text(alphabet="abAB_x1", min_size=1, max_size=7)
+counts = st.dictionaries(names, st.integers(min_value=1, max_value=5), max_size=40)
+queries = st.text(alphabet="abAB_x1", min_size=1, max_size=4)
+
+
+def brute(index_counts: dict[str, int], q: str) -> list[tuple[int, int, str, int]]:
+    out = []
+    for name, count in index_counts.items():
+        t = ranking.tier(name, q)
+        if t is not None:
+            out.append((t, len(name), name, count))
+    return sorted(out)
+
+
+@settings(max_examples=400, deadline=None)
+@given(counts, queries, st.integers(min_value=1, max_value=12))
+def test_ranked_takes_what_brute_force_takes(c: dict[str, int], query: str, limit: int) -> None:
+    q = query.lower()
+    got = NameIndex(c).ranked(q, limit)
+    assert got == sorted(got)
+    assert ranking.take(got, limit) == ranking.take(brute(c, q), limit)
+    # whole groups only, and no more groups than needed
+    assert set(got) <= set(brute(c, q))
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts, st.dictionaries(names, st.integers(min_value=-6, max_value=4), max_size=12))
+def test_patched_equals_rebuilt(c: dict[str, int], delta: dict[str, int]) -> None:
+    after = Counter(c)
+    for name, change in delta.items():
+        after[name] += change
+    rebuilt = NameIndex({n: k for n, k in after.items() if k > 0})
+    assert NameIndex(c).patched(delta) == rebuilt
+
+
+def test_examples() -> None:
+    index = NameIndex({"parse": 2, "Parser": 1, "parse_args": 1, "sparse": 1, "pagesize": 1})
+    # exact, prefixes shortest first, substring; "pagesize" has no "r": no match at all
+    assert [n for _, _, n, _ in index.ranked("parse", 20)] == [
+        "parse",
+        "Parser",
+        "parse_args",
+        "sparse",
+    ]
+    assert index.ranked("parse", 2) == [(0, 5, "parse", 2)]  # the first group holds 2
+    assert index.ranked("pgsz", 5) == [(4, 8, "pagesize", 1)]
+    assert index.ranked("", 5) == [] and index.ranked("a\nb", 5) == []
+    assert index.ranked("p" * 100, 5) == []  # longer than every name: no regex at all
