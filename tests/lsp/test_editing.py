@@ -140,6 +140,23 @@ async def test_unsaved_edits_are_indexed_and_close_reverts(
     assert await names(client, "saved_edit") == ["saved_edit"]
 
 
+async def test_an_opened_buffer_that_differs_from_the_disk_is_indexed(
+    client: LanguageClient, project: Path
+) -> None:
+    """A document opened with text the disk doesn't have (a restored unsaved buffer) is
+    indexed without any edit; one opened as on disk changes nothing."""
+    app = project / "app.py"
+    on_disk = app.read_text()
+    open_doc(client, project / "pkg" / "core.py", (project / "pkg" / "core.py").read_text())
+    open_doc(client, app, "def restored_unsaved():\n    pass\n\n\n" + on_disk)
+    assert await until(lambda: names(client, "restored_unsaved")) == ["restored_unsaved"]
+    assert app.read_text() == on_disk
+    assert await fresh(client)  # nothing owed for the unchanged core.py
+    close_doc(client, app)
+    assert await until(lambda: absent(client, "restored_unsaved"))
+    assert await names(client, "main") == ["main"]
+
+
 async def test_workspace_folders_come_and_go(
     client: LanguageClient, project: Path, tmp_path: Path
 ) -> None:

@@ -340,10 +340,13 @@ def _known(table: Mapping[str, Any]) -> bool:
 
 # -- document sync (mirrored to the downstream servers; pygls keeps `ls.workspace` itself) ---------
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: IsgraphServer, params: types.DidOpenTextDocumentParams) -> None:
+async def did_open(ls: IsgraphServer, params: types.DidOpenTextDocumentParams) -> None:
+    doc = params.text_document
     if ls.proxy is not None:
-        doc = params.text_document
         ls.proxy.did_open(doc.uri, doc.language_id, doc.version, doc.text)
+    found = ls.folder_of(doc.uri)
+    if found is not None:
+        await found[0].opened(found[1], doc.text.encode("utf-8", "surrogatepass"))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)

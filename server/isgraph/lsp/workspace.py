@@ -145,6 +145,15 @@ class Folder:
         self._timers.pop(rel, None)
         self.changed({rel})
 
+    async def opened(self, rel: str, content: bytes) -> None:
+        """An opened document: when the editor's text differs from the disk (a buffer restored
+        with unsaved changes, a file not on disk yet), it is indexed like an edit."""
+        if rel in self.buffers:  # already held (opened twice): edits keep it current
+            return
+        disk = await asyncio.to_thread(_read_or_none, self.root, rel)
+        if disk != content and rel not in self.buffers:
+            self.edited(rel, content)
+
     def saved(self, rel: str) -> None:
         """The buffer is on disk now: index the disk's version from here on."""
         self.buffers.pop(rel, None)
@@ -359,3 +368,15 @@ class Folder:
         if self._open:
             self._open = False
             await self._stop()
+
+
+def _read_or_none(root: Path, rel: str) -> bytes | None:
+    """The file's bytes, or None when it can't be read or leads out of the root (a symlink
+    out is never read: discovery would not follow it either)."""
+    try:
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root):
+            return None
+        return path.read_bytes()
+    except OSError:  # missing, unreadable, a directory: the editor's text is what there is
+        return None
