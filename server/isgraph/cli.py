@@ -553,7 +553,12 @@ def stats(
 @app.command()
 def serve(
     tcp: Annotated[
-        str | None, typer.Option("--tcp", help="Listen on HOST:PORT instead of stdio (debugging).")
+        str | None,
+        typer.Option(
+            "--tcp",
+            help="Serve one client on HOST:PORT instead of stdio (debugging); the server ends "
+            "when that client disconnects.",
+        ),
     ] = None,
 ) -> None:
     """Run the language server (LSP over stdio): index each workspace folder in the
@@ -561,7 +566,13 @@ def serve(
     queries (`isgraph/query`)."""
     from isgraph.lsp.server import serve as run_server
 
-    run_server(tcp)
+    address: tuple[str, int] | None = None
+    if tcp is not None:
+        host, _, port = tcp.rpartition(":")
+        if not port.isdigit() or not 0 <= int(port) <= 65535:
+            _fail(f"--tcp takes HOST:PORT (e.g. 127.0.0.1:2087), got {tcp!r}")
+        address = (host.strip("[]") or "127.0.0.1", int(port))
+    run_server(address)
 
 
 def main() -> None:

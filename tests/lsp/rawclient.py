@@ -17,8 +17,15 @@ from typing import Any
 class RawClient:
     """Frames, ids and answers by hand; server-to-client requests get a null result."""
 
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None,
+    ) -> None:
+        """Talk to ``proc`` over its stdio, or over ``streams`` (a TCP connection)."""
         self.proc = proc
+        self.out = streams[0] if streams else proc.stdout
+        self.inp: Any = streams[1] if streams else proc.stdin
         self.ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.stray: list[dict[str, Any]] = []  # answers to no request of ours (id null)
@@ -43,7 +50,13 @@ class RawClient:
             stderr=asyncio.subprocess.DEVNULL, env=env, limit=2**26, start_new_session=True,
         )  # fmt: skip
         client = cls(proc)
-        await client.request(
+        await client.initialize(root, db, options)
+        return client
+
+    async def initialize(
+        self, root: Path, db: str | None = None, options: dict[str, Any] | None = None
+    ) -> None:
+        await self.request(
             "initialize",
             {
                 "processId": os.getpid(),
@@ -53,13 +66,12 @@ class RawClient:
                 "initializationOptions": {**({"db": db} if db else {}), **(options or {})},
             },
         )
-        await client.notify("initialized", {})
-        return client
+        await self.notify("initialized", {})
 
     async def send_bytes(self, body: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        await self.proc.stdin.drain()
+        assert self.inp is not None
+        self.inp.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        await self.inp.drain()
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
@@ -87,8 +99,8 @@ class RawClient:
         return time.perf_counter() - t0, answer
 
     async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        out = self.proc.stdout
+        assert self.out is not None
+        out = self.out
         while True:
             length = 0
             while True:

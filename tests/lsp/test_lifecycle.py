@@ -5,10 +5,13 @@ it leaves opens and completes with the CLI."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -18,6 +21,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.pipeline.conftest import cli_json, write_tree
 
+from .rawclient import RawClient
 from .test_server import until
 
 FILES = 120
@@ -95,3 +99,52 @@ async def test_closed_stdin_ends_the_server_and_its_workers(
 
 async def test_exit_without_shutdown_flushes_and_ends(client: LanguageClient, many: Path) -> None:
     assert await ends_cleanly(client, many, hang_up=False) == 1  # LSP: exit 1 without shutdown
+
+
+async def test_tcp_client_disconnect_ends_the_server_cleanly(many: Path) -> None:
+    """`serve --tcp`: one client over a socket; when it hangs up mid-index the server flushes,
+    stops its pools and exits, leaving a store the CLI completes."""
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "isgraph", "serve", "--tcp", f"127.0.0.1:{port}",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        line = await asyncio.wait_for(proc.stderr.readline(), 30)
+        assert b"listening on" in line
+        client = RawClient(proc, await asyncio.open_connection("127.0.0.1", port))
+        await client.initialize(many)
+
+        async def found() -> list[Any]:
+            answer = await client.request("isgraph/query", {"query": "search", "target": "f1"})
+            return list(answer["result"]["results"])
+
+        assert await until(found)  # files are being indexed
+        family = psutil.Process(proc.pid).children(recursive=True)
+        assert family, "the server should have its parser pool running by now"
+        client.inp.close()  # hang up without shutdown/exit
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        deadline = time.monotonic() + 10
+        while any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family):
+            assert time.monotonic() < deadline, f"left running: {[p.pid for p in family]}"
+            await asyncio.sleep(0.05)
+        client.reader.cancel()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    summary = cli_json("index", str(many))
+    assert summary["files"] == FILES and summary["errors"] == []
+    assert [r["qualname"] for r in cli_json("callers", "g7", "--root", str(many))] == ["f7"]
+
+
+def test_tcp_address_errors_are_clear() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "isgraph", "serve", "--tcp", "localhost"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "HOST:PORT" in done.stderr
