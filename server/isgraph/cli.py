@@ -564,7 +564,7 @@ def serve(
     """Run the language server (LSP over stdio): index each workspace folder in the
     background, re-index on save and on changes on disk, answer symbol, hover and graph
     queries (`isgraph/query`)."""
-    from isgraph.lsp.server import serve as run_server
+    from isgraph.lsp.run import serve as run_server
 
     address: tuple[str, int] | None = None
     if tcp is not None:

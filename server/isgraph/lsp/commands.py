@@ -1,0 +1,143 @@
+"""`workspace/executeCommand` commands (`isgraph.reindex`, `.stats`, `.impact`) and the custom
+requests `isgraph/query` and `isgraph/confirmEdges`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from isgraph.lsp.server import IsgraphServer, as_dict, server
+from isgraph.model import EdgeKind
+from isgraph.proxy import lsp as proxy
+from isgraph.queries import find_targets, reach_records
+from isgraph.store.base import Store
+
+log = logging.getLogger(__name__)
+
+QUERIES = ("callers", "callees", "impact", "cycles", "search")
+
+
+@server.command("isgraph.reindex")
+async def cmd_reindex(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
+    """A full re-index of the folders (or ``{"folder": URI}``): `isgraph index --json`'s
+    summary, summed over the folders, with each folder's own under ``folders``."""
+    records = []
+    for folder in ls.selected(args):
+        summary = await folder.reindex()
+        records.append({"root": str(folder.root), **summary.record()})
+    return _summed(records)
+
+
+@server.command("isgraph.stats")
+async def cmd_stats(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
+    """`isgraph stats --json`, summed over the folders (or ``{"folder": URI}``), with each
+    folder's own under ``folders``."""
+    records = []
+    for folder in ls.selected(args):
+        stats = await asyncio.to_thread(folder.store.stats)
+        records.append({"root": str(folder.root), **stats.record()})
+    return _summed(records)
+
+
+@server.command("isgraph.impact")
+async def cmd_impact(ls: IsgraphServer, *args: Any) -> list[dict[str, Any]]:
+    """``KEY|NAME`` or ``{"target": KEY|NAME, "depth": N}``: `isgraph impact --json`'s records
+    (with "depth" and "target"), over every folder."""
+    target: Any = args[0] if args else None
+    depth: Any = 3
+    if target is not None and not isinstance(target, str):
+        spec = as_dict(target)
+        target, depth = spec.get("target"), spec.get("depth", 3)
+    elif len(args) > 1:
+        depth = args[1]
+    if not isinstance(target, str) or not target:
+        raise ValueError('isgraph.impact needs a KEY or NAME (or {"target": ..., "depth": N})')
+    depth = _bounded_int(depth, "depth", 1, 50)
+    records: list[dict[str, Any]] = []
+    for folder in ls.selected(args[1:]):
+        store = folder.store
+
+        def run(store: Store = store) -> list[dict[str, Any]]:
+            return reach_records(
+                store, find_targets(store, target), lambda s, k, d: s.impact(k, d), depth
+            )
+
+        records += await asyncio.to_thread(run)
+    return records
+
+
+def _summed(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Records of several folders as one: counts added (also inside dicts), lists joined,
+    seconds the longest; ``folders`` keeps each folder's record."""
+    total: dict[str, Any] = {}
+    for rec in records:
+        for key, value in rec.items():
+            if key == "root":
+                continue
+            have = total.get(key)
+            if have is None:
+                total[key] = (
+                    dict(value)
+                    if isinstance(value, dict)
+                    else (list(value) if isinstance(value, list) else value)
+                )
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    have[k] = have.get(k, 0) + v
+            elif isinstance(value, list):
+                have.extend(value)
+            elif isinstance(value, float):
+                total[key] = max(have, value)
+            else:
+                total[key] = have + value
+    total["folders"] = records
+    return total
+
+
+def _bounded_int(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+@server.feature("isgraph/query")
+async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
+    """`{"query": "callers"|"callees"|"impact"|"search", "target": KEY or text, "depth": N,
+    "limit": N}` or `{"query": "cycles", "kind": "calls", "limit": N}` ->
+    `{"results": [...], "fresh": bool, "pending_files": N}`."""
+    args = as_dict(params)
+    kind = args.get("query")
+    target = args.get("target") or args.get("text") or ""
+    if kind not in QUERIES or (kind != "cycles" and not (isinstance(target, str) and target)):
+        raise ValueError(f"isgraph/query needs query in {QUERIES} and a string target")
+    depth = _bounded_int(args.get("depth") or (3 if kind == "impact" else 1), "depth", 1, 50)
+    limit = _bounded_int(args.get("limit") or (100 if kind == "cycles" else 20), "limit", 1, 10_000)
+    results: list[Any] = []
+    for folder in ls.folders:
+        store = folder.store
+        if kind == "search":
+            ents = await asyncio.to_thread(store.search, target, limit)
+            results += [e.record() for e in ents]
+        elif kind == "cycles":
+            edge_kind = args.get("kind") or "calls"
+            if edge_kind not in set(EdgeKind):
+                raise ValueError(f"kind must be one of {sorted(EdgeKind)}, got {edge_kind!r}")
+            results += await asyncio.to_thread(store.cycles, edge_kind, limit)
+        else:
+            reach = await asyncio.to_thread(getattr(store, kind), target, depth)
+            got = await asyncio.to_thread(store.get_entities, [r.key for r in reach])
+            results += [{**got[r.key].record(), "depth": r.depth} for r in reach if r.key in got]
+    pending = sum(f.pending_files for f in ls.folders)
+    return {"results": results, "fresh": ls.fresh, "pending_files": pending}
+
+
+@server.feature("isgraph/confirmEdges")
+async def confirm_edges(ls: IsgraphServer, params: Any) -> dict[str, int]:
+    """`{"uri": URI}` -> counts: the file's inferred calls checked with a downstream server's
+    `definition`; confirmed or corrected ones become exact (proxy/confirm.py)."""
+    uri = as_dict(params).get("uri")
+    found = ls.folder_of(uri) if isinstance(uri, str) else None
+    if found is None:
+        raise ValueError("isgraph/confirmEdges needs the uri of a file in a workspace folder")
+    return await proxy.confirm_edges(ls.proxy, found[0], found[1])

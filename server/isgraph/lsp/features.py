@@ -1,0 +1,371 @@
+"""Graph-backed LSP features: workspace and document symbols, hover, definition, references,
+call and type hierarchies, code lens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from isgraph.lsp.server import IsgraphServer, as_dict, server
+from isgraph.lsp.workspace import Folder
+from isgraph.model import EdgeKind, Entity, is_external
+from isgraph.proxy import lsp as proxy
+from isgraph.store.base import Store
+
+log = logging.getLogger(__name__)
+
+SYMBOL_LIMIT = 100
+TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
+LENS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "function", "method"})
+
+_KINDS = {
+    "module": types.SymbolKind.Module,
+    "class": types.SymbolKind.Class,
+    "struct": types.SymbolKind.Struct,
+    "interface": types.SymbolKind.Interface,
+    "trait": types.SymbolKind.Interface,
+    "enum": types.SymbolKind.Enum,
+    "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method,
+    "property": types.SymbolKind.Property,
+    "constant": types.SymbolKind.Constant,
+    "namespace": types.SymbolKind.Namespace,
+}
+
+
+def location(folder: Folder, e: Entity) -> types.Location:
+    uri = from_fs_path(str(folder.root / e.path)) or ""
+    return types.Location(uri=uri, range=_range(e))
+
+
+def _range(e: Entity) -> types.Range:
+    return types.Range(
+        start=types.Position(line=max(0, e.start_line - 1), character=e.start_col),
+        end=types.Position(line=max(0, e.end_line - 1), character=e.end_col),
+    )
+
+
+@server.feature(types.WORKSPACE_SYMBOL)
+async def workspace_symbol(
+    ls: IsgraphServer, params: types.WorkspaceSymbolParams
+) -> list[types.SymbolInformation]:
+    out: list[types.SymbolInformation] = []
+    for folder in ls.folders:
+        ents = await asyncio.to_thread(folder.store.search, params.query, SYMBOL_LIMIT)
+        out += [
+            types.SymbolInformation(
+                name=e.name,
+                kind=_KINDS.get(e.kind, types.SymbolKind.Variable),
+                location=location(folder, e),
+                container_name=e.qualname.rpartition(".")[0] or None,
+            )
+            for e in ents
+            if not is_external(e.path)
+        ]
+    return out[:SYMBOL_LIMIT]
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+async def document_symbol(
+    ls: IsgraphServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol]:
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    kids: dict[str, list[types.DocumentSymbol]] = {e.key: [] for e in ents}
+    modules = {e.key for e in ents if e.kind == "module"}
+    roots: list[types.DocumentSymbol] = []
+    # Parents come before their children (sorted by line), so children lists fill first.
+    for e in sorted(ents, key=lambda e: (e.start_line, -e.end_line)):
+        if e.kind == "module":
+            continue
+        node = types.DocumentSymbol(
+            name=e.name,
+            detail=e.signature or None,
+            kind=_KINDS.get(e.kind, types.SymbolKind.Variable),
+            range=_range(e),
+            selection_range=_range(e),
+            children=kids[e.key],
+        )
+        siblings = kids.get(e.parent or "")
+        (roots if siblings is None or e.parent in modules else siblings).append(node)
+    return roots
+
+
+def _at(store: Store, rel: str, line: int) -> Entity | None:
+    """The innermost entity of a file whose lines contain ``line`` (1-based)."""
+    inside = [e for e in store.find_entities(path=rel) if e.start_line <= line <= e.end_line]
+    return min(inside, key=lambda e: e.end_line - e.start_line, default=None)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | None:
+    """Graph facts for the entity at the cursor, after what the downstream servers say."""
+    uri, pos = params.text_document.uri, params.position
+    found = ls.folder_of(uri)
+    if found is None and ls.proxy is None:
+        return None
+
+    def facts() -> tuple[str | None, Entity | None]:
+        if found is None:
+            return None, None
+        folder, rel = found
+        store = folder.store
+        e = _at(store, rel, pos.line + 1)
+        if e is None:
+            return None, None
+        callers = len(store.callers(e.key, 1))
+        callees = len(store.callees(e.key, 1))
+        impact = len(store.impact(e.key, 3))
+        lines = [
+            f"**{e.kind}** `{e.qualname}{e.signature}`",
+            f"{e.path}:{e.start_line}",
+            f"callers {callers} · callees {callees} · impact {impact} (depth 3)",
+        ]
+        if e.doc:
+            lines.insert(1, e.doc)
+        return "\n\n".join(lines), e
+
+    text = await proxy.hover_text(
+        ls.proxy,
+        uri,
+        pos.line,
+        pos.character,
+        asyncio.to_thread(facts),
+        lambda: ls.workspace.get_text_document(uri).lines,
+    )
+    if text is None:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+async def definition(ls: IsgraphServer, params: types.DefinitionParams) -> list[types.Location]:
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    line = params.position.line + 1
+
+    def targets() -> list[Entity]:
+        edges = [e for e in folder.store.edges(path=rel) if e.line == line and e.dst]
+        got = folder.store.get_entities(e.dst for e in edges if e.dst)
+        return list(got.values())
+
+    return [location(folder, e) for e in await asyncio.to_thread(targets)]
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[types.Location]:
+    """Where the definition at the cursor is used: the lines of the resolved edges to it."""
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+
+    def uses() -> list[types.Location]:
+        target = _at(folder.store, rel, params.position.line + 1)
+        if target is None:
+            return []
+        out = [
+            types.Location(
+                uri=from_fs_path(str(folder.root / e.path)) or "",
+                range=types.Range(
+                    start=types.Position(line=e.line - 1, character=0),
+                    end=types.Position(line=e.line, character=0),
+                ),
+            )
+            for e in folder.store.edges(dst=target.key)
+        ]
+        if params.context.include_declaration:
+            out.insert(0, location(folder, target))
+        return out
+
+    return await asyncio.to_thread(uses)
+
+
+def _item_fields(folder: Folder, e: Entity, default: types.SymbolKind) -> dict[str, Any]:
+    """What call- and type-hierarchy items of an entity share."""
+    return {
+        "name": e.name,
+        "kind": _KINDS.get(e.kind, default),
+        "uri": from_fs_path(str(folder.root / e.path)) or "",
+        "range": _range(e),
+        "selection_range": _range(e),
+        "detail": e.qualname,
+        "data": e.key,
+    }
+
+
+def _call_item(folder: Folder, e: Entity) -> types.CallHierarchyItem:
+    return types.CallHierarchyItem(**_item_fields(folder, e, types.SymbolKind.Function))
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
+async def prepare_call_hierarchy(
+    ls: IsgraphServer, params: types.CallHierarchyPrepareParams
+) -> list[types.CallHierarchyItem]:
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    e = await asyncio.to_thread(_at, folder.store, rel, params.position.line + 1)
+    return [] if e is None or e.kind == "module" else [_call_item(folder, e)]
+
+
+async def _calls(
+    ls: IsgraphServer, item: types.CallHierarchyItem, incoming: bool
+) -> list[tuple[Folder, Entity, list[int]]]:
+    found = ls.folder_of(item.uri)
+    if found is None or not isinstance(item.data, str):
+        return []
+    folder, key = found[0], item.data
+    store = folder.store
+
+    def run() -> list[tuple[Folder, Entity, list[int]]]:
+        edges = (
+            store.edges(kind="calls", dst=key) if incoming else store.edges(kind="calls", src=key)
+        )
+        ends = [(e.src if incoming else e.dst, e.line) for e in edges if e.dst]
+        ents = store.get_entities(k for k, _ in ends if k)
+        return [(folder, ents[k], [line]) for k, line in ends if k in ents]
+
+    return await asyncio.to_thread(run)
+
+
+def _line_range(line: int) -> types.Range:
+    return types.Range(
+        start=types.Position(line=line - 1, character=0),
+        end=types.Position(line=line, character=0),
+    )
+
+
+@server.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
+async def incoming_calls(
+    ls: IsgraphServer, params: types.CallHierarchyIncomingCallsParams
+) -> list[types.CallHierarchyIncomingCall]:
+    return [
+        types.CallHierarchyIncomingCall(
+            from_=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
+        )
+        for folder, e, lines in await _calls(ls, params.item, incoming=True)
+    ]
+
+
+@server.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
+async def outgoing_calls(
+    ls: IsgraphServer, params: types.CallHierarchyOutgoingCallsParams
+) -> list[types.CallHierarchyOutgoingCall]:
+    return [
+        types.CallHierarchyOutgoingCall(
+            to=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
+        )
+        for folder, e, lines in await _calls(ls, params.item, incoming=False)
+    ]
+
+
+def _type_item(folder: Folder, e: Entity) -> types.TypeHierarchyItem:
+    return types.TypeHierarchyItem(**_item_fields(folder, e, types.SymbolKind.Class))
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
+async def prepare_type_hierarchy(
+    ls: IsgraphServer, params: types.TypeHierarchyPrepareParams
+) -> list[types.TypeHierarchyItem]:
+    """The innermost class (struct, interface, …) whose lines hold the cursor."""
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    line = params.position.line + 1
+
+    def innermost() -> Entity | None:
+        inside = [
+            e
+            for e in folder.store.find_entities(path=rel)
+            if e.kind in TYPE_KINDS and e.start_line <= line <= e.end_line
+        ]
+        return min(inside, key=lambda e: e.end_line - e.start_line, default=None)
+
+    e = await asyncio.to_thread(innermost)
+    return [] if e is None else [_type_item(folder, e)]
+
+
+async def _types(
+    ls: IsgraphServer, item: types.TypeHierarchyItem, supertypes: bool
+) -> list[types.TypeHierarchyItem]:
+    """Classes one resolved ``inherits`` edge away: bases (supertypes) or subclasses."""
+    found = ls.folder_of(item.uri)
+    if found is None or not isinstance(item.data, str):
+        return []
+    folder, key = found[0], item.data
+    store = folder.store
+
+    def run() -> list[Entity]:
+        if supertypes:
+            ends = [e.dst for e in store.edges(kind=EdgeKind.INHERITS, src=key) if e.dst]
+        else:
+            ends = [e.src for e in store.edges(kind=EdgeKind.INHERITS, dst=key)]
+        got = store.get_entities(ends)
+        return [got[k] for k in dict.fromkeys(ends) if k in got]
+
+    return [_type_item(folder, e) for e in await asyncio.to_thread(run)]
+
+
+@server.feature(types.TYPE_HIERARCHY_SUPERTYPES)
+async def supertypes(
+    ls: IsgraphServer, params: types.TypeHierarchySupertypesParams
+) -> list[types.TypeHierarchyItem]:
+    return await _types(ls, params.item, supertypes=True)
+
+
+@server.feature(types.TYPE_HIERARCHY_SUBTYPES)
+async def subtypes(
+    ls: IsgraphServer, params: types.TypeHierarchySubtypesParams
+) -> list[types.TypeHierarchyItem]:
+    return await _types(ls, params.item, supertypes=False)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=True))
+async def code_lens(ls: IsgraphServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    """A lens on every function, method and class; its counts come with `codeLens/resolve`
+    (an editor resolves only the lenses it shows)."""
+    found = ls.folder_of(params.text_document.uri)
+    if found is None:
+        return []
+    folder, rel = found
+    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    return [
+        types.CodeLens(
+            range=types.Range(start=_range(e).start, end=_range(e).start),
+            data={"uri": params.text_document.uri, "key": e.key},
+        )
+        for e in ents
+        if e.kind in LENS_KINDS
+    ]
+
+
+@server.feature(types.CODE_LENS_RESOLVE)
+async def code_lens_resolve(ls: IsgraphServer, lens: types.CodeLens) -> types.CodeLens:
+    data = as_dict(lens.data) if lens.data is not None else {}
+    uri, key = data.get("uri"), data.get("key")
+    found = ls.folder_of(uri) if isinstance(uri, str) else None
+    if found is None or not isinstance(key, str):
+        raise ValueError("codeLens/resolve: the lens carries no isgraph data")
+    store = found[0].store
+
+    def counts() -> tuple[int, int]:
+        return len(store.callers(key, 1)), len(store.impact(key, 3))
+
+    callers, impact = await asyncio.to_thread(counts)
+    noun = "caller" if callers == 1 else "callers"
+    lens.command = types.Command(
+        title=f"{callers} {noun} · impact {impact}", command="isgraph.impact", arguments=[key]
+    )
+    return lens
