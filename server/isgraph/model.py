@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Resolution(StrEnum):
@@ -161,6 +161,40 @@ class Edge:
             "path": self.path,
             "line": self.line,
         }
+
+
+def _last_part(name: str) -> str:
+    """The last dotted part of a name; the whole name when that part is a path (``a/b``)."""
+    last = name.rpartition(".")[2]
+    return name if "/" in last else last
+
+
+def edge_match_names(edge: Edge) -> set[str]:
+    """The names under which an entity could satisfy one of ``edge``'s candidates: each
+    candidate's last dotted part (a class member, a function of a package, a Ruby constant
+    ``Foo`` of ``Foo.new``), the whole of a path-like import candidate (a header
+    ``include/x.h``, a Go import path, a JS module), and the target as written. A change
+    that defines or removes an entity with one of these names (``entity_match_names``) may
+    change how the edge resolves: the store indexes them to find such edges
+    (``Store.edge_paths_to_recheck``) without scanning."""
+    names = {_last_part(edge.target_name)}
+    imports = edge.kind == EdgeKind.IMPORTS
+    for cand in edge.candidates:
+        body = cand.lstrip("~")[1:]
+        names.add(_last_part(body))
+        if imports and "/" in body:
+            names.add(body)
+    return names
+
+
+def entity_match_names(entity: Entity) -> set[str]:
+    """The names under which other files' edges may name ``entity`` (see
+    ``edge_match_names``): its name and its fqn's last dotted part; for a module that is a
+    path (a C header, a Ruby file, a Go package, a JS module), the path alone (``h`` of
+    ``x.h`` would name every header)."""
+    if entity.kind == "module" and "/" in entity.fqn:
+        return {entity.fqn}
+    return {entity.name, _last_part(entity.fqn)} if entity.fqn else {entity.name}
 
 
 @dataclass(slots=True)

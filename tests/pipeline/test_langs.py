@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from isgraph.config import Config
-from isgraph.index.service import IndexService
+from isgraph.index.service import FULL_RESOLVE_SHARE, IndexService
 from isgraph.model import is_external
 from isgraph.store.base import Store
 from isgraph.store.connect import open_store
@@ -97,5 +97,80 @@ async def test_incremental_resolution_follows_a_new_and_a_removed_target(tmp_pat
             (root / "p" / "b.go").unlink()
             await service.index()
             assert calls() == {"later": (None, "unresolved"), "G": (None, "unresolved")}
+    finally:
+        store.close()
+
+
+# A file whose definitions other files' edges name by something other than their own last
+# dotted part: a Ruby class by `Foo.new`, a C header by its path, a Go package by its import path.
+NEW_TARGETS = {
+    "lib/foo.rb": "class Foo\nend\n",
+    "src/util.h": "int helper(int x);\n",
+    "q/q.go": "package q\n\nfunc F() {}\n",
+}
+CALLERS = {
+    "lib/app.rb": "class App\n  def run\n    Foo.new\n  end\nend\n",
+    "src/main.c": '#include "util.h"\n\nint main(void) { return 0; }\n',
+    "go.mod": "module example.com/m\n",
+    "app/main.go": 'package main\n\nimport "example.com/m/q"\n\nfunc main() { q.F() }\n',
+    "tool/t.go": 'package tool\n\nimport "example.com/m/q"\n\nvar V = 1\n',
+    # enough other files that three new ones are resolved incrementally, not all at once
+    # (service.FULL_RESOLVE_SHARE)
+    **{f"lib/other{i}.rb": f"def other{i}\n  puts 1\nend\n" for i in range(16)},
+}
+RESOLVED = {
+    ("lib/app.rb", "Foo.new"): ("ruby:class:lib/foo.rb:Foo", "exact"),
+    ("src/main.c", "src/util.h"): ("c:module:src/util.h:src.util", "exact"),
+    ("app/main.go", "example.com/m/q"): ("go:module:q/q.go:q.q", "exact"),
+    ("app/main.go", "q.F"): ("go:function:q/q.go:F", "exact"),
+    ("tool/t.go", "example.com/m/q"): ("go:module:q/q.go:q.q", "exact"),  # an import alone
+}
+UNRESOLVED = dict.fromkeys(RESOLVED, (None, "unresolved"))
+
+
+@pytest.mark.parametrize("how", ["index", "language server"])
+async def test_incremental_resolution_finds_edges_by_their_candidates(
+    tmp_path: Path, how: str
+) -> None:
+    """A new file re-resolves the edges of unchanged files that name it through a candidate:
+    `Foo.new` (the class `Foo`), `#include "util.h"`, a Go import path; removing it unlinks
+    them. Through a full incremental run, and as the language server runs it (only the
+    changed path, written first, resolution owed and done after)."""
+    root = tmp_path / "inc"
+    for rel, text in CALLERS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    store = open_store("mem")
+
+    def named() -> dict[tuple[str, str], tuple[str | None, str]]:  # (path, target) ->
+        return {
+            (e.path, e.target_name): (e.dst, e.resolution)
+            for e in store.edges()
+            if (e.path, e.target_name) in RESOLVED
+        }
+
+    try:
+        async with IndexService(root, store, Config(jobs=1)) as service:
+
+            async def reindex(paths: list[str]) -> None:
+                if how == "index":
+                    summary = await service.index()
+                    assert summary.parsed == len([p for p in paths if (root / p).exists()])
+                else:
+                    await service.index(only=paths, resolve=False)
+                    await service.resolve_owed()
+
+            await service.index()
+            assert named() == UNRESOLVED
+            assert len(NEW_TARGETS) < FULL_RESOLVE_SHARE * len(store.file_states())
+            for rel, text in NEW_TARGETS.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(text)
+            await reindex(list(NEW_TARGETS))
+            assert named() == RESOLVED
+            for rel in NEW_TARGETS:
+                (root / rel).unlink()
+            await reindex(list(NEW_TARGETS))
+            assert named() == UNRESOLVED
     finally:
         store.close()

@@ -97,7 +97,8 @@ def files() -> list[FileResult]:
             call(A_MAIN, A_HELPER, "helper", 4),
             call(A_MAIN, None, "len", 5),
             call(A_HELPER, B_UTIL, "b.util", 8),
-            Edge(A_CHILD.key, "inherits", "b.Util", "a.py", 11, B_CLS.key, "exact"),
+            # a cross-file edge keeps its candidates: a change may re-resolve it
+            Edge(A_CHILD.key, "inherits", "b.Util", "a.py", 11, B_CLS.key, "exact", ("=b.Util",)),
             call(A_METH, B_UTIL, "self.util", 13, res="inferred"),
         ],
         [Alias("a.py", "a.util", "b.util")],
@@ -422,6 +423,31 @@ def test_recheck_paths(filled: Store) -> None:
     # edges into b.py were unlinked by that write: unresolved, so a recheck by name finds them
     assert filled.edge_paths_to_recheck(["util"]) == {"a.py"}
     assert filled.edge_paths_to_recheck(["Util"]) == {"a.py"}
+
+
+def test_recheck_paths_by_match_names(store: Store) -> None:
+    """Edges are found by every candidate's match names (``model.edge_match_names``), written
+    with the file or with its deferred calls, and gone with the file's next version."""
+    m = Entity("c:module:m.c:m", "c", "module", "m", "m", "m.c", 1, 0, 9, 0, fqn="m.c")
+    f = Entity("c:function:m.c:f", "c", "function", "f", "f", "m.c", 2, 0, 4, 0, fqn="f")
+    include = Edge(m.key, "imports", "inc/x.h", "m.c", 1, candidates=("=inc/x.h", "~=x.h"))
+    new = Edge(f.key, "calls", "Foo.new", "m.c", 3, candidates=("=Geo.Foo", "=Foo"))
+    done = Edge(f.key, "calls", "g", "m.c", 3, "c:function:g.c:g", "exact", ("~=g",))
+    waiting = FileResult("m.c", "c", "indexed", "", 1, 1, None, [m, f], [include])
+    store.write_files([waiting])
+    assert store.edge_paths_to_recheck(["inc/x.h"]) == {"m.c"}  # the whole path of a header
+    assert store.edge_paths_to_recheck(["x.h", "h"]) == {"m.c"}  # and its last parts
+    assert store.edge_paths_to_recheck(["Foo"]) == set()  # its calls are not written yet
+    store.add_edges([new, done], [("m.c", "h-m")])
+    assert store.edge_paths_to_recheck(["Foo"]) == {"m.c"}  # a candidate, not the text
+    assert store.edge_paths_to_recheck(["new"]) == {"m.c"}  # the text's last part too
+    assert store.edge_paths_to_recheck(["g"]) == set()  # exact
+    # add_edges fills only files still waiting: nothing of these is kept
+    late = Edge(f.key, "calls", "Late.new", "m.c", 3, candidates=("=Late",))
+    store.add_edges([late], [("m.c", "h-m2")])
+    assert store.edge_paths_to_recheck(["Late"]) == set()
+    store.write_files([FileResult("m.c", "c", "indexed", "h-m3", 1, 2, None, [m, f], [])])
+    assert store.edge_paths_to_recheck(["inc/x.h", "Foo", "new"]) == set()
 
 
 def test_a_write_never_leaves_an_edge_dangling(filled: Store) -> None:

@@ -30,7 +30,7 @@ from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
-from isgraph.model import EdgeKind, FileResult, FileStatus
+from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
 from isgraph.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -319,9 +319,10 @@ async def run_pipeline(
 
 @dataclass(slots=True, frozen=True)
 class Surface:
-    """What other files' edges can see of a file: its entities (key, name), its classes'
-    bases and its imports (which make its module's aliases). An edit that leaves all three
-    unchanged (a function body) cannot change how any other file's edges resolve."""
+    """What other files' edges can see of a file: its entities (key, each name others may
+    call it by: ``model.entity_match_names``), its classes' bases and its imports (which make
+    its module's aliases). An edit that leaves all three unchanged (a function body) cannot
+    change how any other file's edges resolve."""
 
     entities: frozenset[tuple[str, str]]
     bases: frozenset[tuple[str, str]]
@@ -342,7 +343,9 @@ class Surface:
 def surface_of(store: Store, path: str) -> Surface:
     edges = store.edges(path=path)
     return Surface(
-        frozenset((e.key, e.name) for e in store.find_entities(path=path)),
+        frozenset(
+            (e.key, name) for e in store.find_entities(path=path) for name in entity_match_names(e)
+        ),
         frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
     )

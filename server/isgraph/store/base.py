@@ -138,8 +138,10 @@ class Store(Protocol):
     def get_meta(self, key: str) -> str | None: ...
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
-        """Paths holding non-exact edges whose target's last dotted part is in ``names`` (the
-        names a change defined or removed): the edges whose resolution the change may alter."""
+        """Paths holding non-exact edges with one of ``names`` among their match names
+        (``model.edge_match_names``; ``names``: the match names of what a change defined or
+        removed): the edges whose resolution the change may alter. An index lookup, not a
+        scan: the store keeps each file's match names (``write_files``, ``add_edges``)."""
         ...
 
     # -- reads ------------------------------------------------------------------------------

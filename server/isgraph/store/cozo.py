@@ -11,6 +11,10 @@ Relations (``*`` marks keys):
 file's edges are found through its entities: keying edges by ``src`` serves callees and file
 replacement with one index fewer to maintain on every write.)
   alias  {*fqn, *path => target}                                index: by_path
+  edge_match {*path, *name}                                     index: by_name
+(``edge_match``: the match names of a file's edges with candidates, ``model.edge_match_names``,
+so that the edges a change may re-resolve are found by index, not by scanning every edge.
+Written with the edges, never updated: resolution leaves it alone.)
 
 Every write method is one Cozo transaction (a chain of ``{...}`` blocks in one script), so a
 file's old rows and new rows change together; `CozoStore` explains how reads see one state.
@@ -42,6 +46,7 @@ from isgraph.model import (
     Entity,
     FileResult,
     FileState,
+    edge_match_names,
     is_external,
 )
 from isgraph.store import ranking
@@ -122,6 +127,11 @@ SCHEMA: list[tuple[str, str, list[tuple[str, str]]]] = [
         ":create alias {fqn: String, path: String => target: String}",
         [("by_path", "{path}")],
     ),
+    (
+        "edge_match",
+        ":create edge_match {path: String, name: String}",
+        [("by_name", "{name, path}")],
+    ),
 ]
 
 _DELETE_PATHS = [  # edges first: they are found through the file's (old) entities
@@ -129,6 +139,7 @@ _DELETE_PATHS = [  # edges first: they are found through the file's (old) entiti
     " *edge{src, kind, target_name} :rm edge {src, kind, target_name}}",
     "{?[key] := path in $paths, *entity:by_path{path, key} :rm entity {key}}",
     "{?[fqn, path] := path in $paths, *alias:by_path{path, fqn} :rm alias {fqn, path}}",
+    "{?[path, name] := path in $paths, *edge_match{path, name} :rm edge_match {path, name}}",
     "{?[path] := path in $paths, *file{path} :rm file {path}}",
 ]
 _PUT_ENTITIES = f"{{?[{_E}] <- $entities :put entity {{key => {_E_VALS}}}}}"
@@ -148,6 +159,7 @@ gone[key] := old[key], not keep[key]
 :update edge {src, kind, target_name => dst, resolution}
 }"""
 _PUT_ALIASES = "{?[fqn, path, target] <- $aliases :put alias {fqn, path => target}}"
+_PUT_MATCHES = "{?[path, name] <- $matches :put edge_match {path, name}}"
 _PUT_FILES = f"{{?[{_F}] <- $files :put file {{path => {', '.join(_FILE_COLS[1:])}}}}}"
 # Only edges that still exist: a file rewritten since the resolver read its edges has new
 # edges (resolved again later); `:update` of a vanished key would fail the whole batch.
@@ -163,6 +175,11 @@ _ADD_EDGES = f"""{{
 r[{_G}] <- $edges
 ?[{_G}] := r[{_G}], *file{{path, hash: ''}}, *entity{{key: src}}
 :put edge {{src, kind, target_name => path, dst, resolution, line, candidates}}
+}}
+{{
+m[path, name] <- $matches
+?[path, name] := m[path, name], *file{{path, hash: ''}}
+:put edge_match {{path, name}}
 }}
 {{
 h[path, hash] <- $hashes
@@ -229,15 +246,17 @@ size[c, count(node)] := comp[node, c]
 ?[c, node] := comp[node, c], size[c, n], n > 1
 ?[c, node] := g[node, node], comp[node, c]
 """
-# Edges that dangle: distinct targets read off the narrow index, then one existence check each
-# (2x faster than checking every edge row).
-# Non-exact edges as (path, target) pairs; their last dotted part is matched in Python: Cozo
-# compiles a regex per row (2.5 s on 150k edges) and `ends_with` per name grows with names. (An
-# index on the last part made this 1 ms but cost 20 % of a cold index: every edge write and
-# every resolution update maintained it.)
-_NON_EXACT_TARGETS = (
-    "?[path, target_name] := *edge{path, target_name, resolution}, resolution != 'exact'"
-)
+# The files whose edges have one of the names among their match names (`edge_match`, an index
+# seek), then their non-exact edges, whose own match names are checked in Python. (A scan of
+# every edge's target took ~1 s on the stdlib and held up snapshot reads meanwhile; an index on
+# the edges' last part cost 20 % of a cold index, resolution updates maintaining it: the
+# match names are per file and never updated.)
+_NON_EXACT_MATCHING = """
+p[path] := name in $names, *edge_match:by_name{name, path}
+k[src] := p[path], *entity:by_path{path, key: src}
+?[path, kind, target_name, candidates] := k[src], *edge{src, kind, target_name, path,
+                                          resolution, candidates}, resolution != 'exact'
+"""
 _NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
 _BY_NAMES = (
     f"k[key] := name in $names, *entity:by_name{{name, key}}\n?[{_E}] := k[key], *entity{{{_E}}}"
@@ -531,6 +550,7 @@ class CozoStore:
         ]
         edges = [_edge_row(e) for r in latest for e in r.edges]
         aliases = [[a.fqn, a.path, a.target] for r in latest for a in r.aliases]
+        matches = _match_rows(e for r in latest for e in r.edges)
         files = [
             [
                 r.path,
@@ -556,6 +576,7 @@ class CozoStore:
             (_PUT_ENTITIES, "entities", entities),
             (_PUT_EDGES, "edges", edges),
             (_PUT_ALIASES, "aliases", aliases),
+            (_PUT_MATCHES, "matches", matches),
             (_PUT_FILES, "files", files),
         ):
             if rows:
@@ -583,7 +604,8 @@ class CozoStore:
         if not hashes:
             return
         rows = [_edge_row(e) for e in edges]
-        self._run(_ADD_EDGES, {"edges": rows, "hashes": [list(h) for h in hashes]}, write=True)
+        params = {"edges": rows, "hashes": [list(h) for h in hashes], "matches": _match_rows(edges)}
+        self._run(_ADD_EDGES, params, write=True)
         release_memory()
         self._checkpoint_if_large()
 
@@ -731,11 +753,8 @@ class CozoStore:
         wanted = set(names)
         if not wanted:
             return set()
-        return {
-            str(path)
-            for path, target in self._run(_NON_EXACT_TARGETS)  # one scan: no snapshot needed
-            if str(target).rpartition(".")[2] in wanted
-        }
+        rows = self._read(_NON_EXACT_MATCHING, {"names": sorted(wanted)})
+        return {str(r[0]) for r in rows if _edge_matches(wanted, *r[1:])}
 
     def _reach(self, script: str, key: str, depth: int) -> list[Reach]:
         if depth < 1:
@@ -874,6 +893,18 @@ class CozoStore:
             self._run(_STATS_EDGES),
             stubs=stubs,
         )
+
+
+def _match_rows(edges: Iterable[Edge]) -> list[list[str]]:
+    """(path, match name) rows of the edges with candidates (the others were decided at
+    extraction, in their own file: no other file's change alters them)."""
+    rows = {(e.path, name) for e in edges if e.candidates for name in edge_match_names(e)}
+    return [list(r) for r in rows]
+
+
+def _edge_matches(wanted: set[str], kind: str, target_name: str, candidates: list[str]) -> bool:
+    edge = Edge("", kind, target_name, "", 0, candidates=tuple(candidates))
+    return not wanted.isdisjoint(edge_match_names(edge))
 
 
 def _patched_heavy(

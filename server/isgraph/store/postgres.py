@@ -43,7 +43,15 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, FileState
+from isgraph.model import (
+    SCHEMA_VERSION,
+    Alias,
+    Edge,
+    Entity,
+    FileResult,
+    FileState,
+    edge_match_names,
+)
 from isgraph.store import ranking
 from isgraph.store.base import (
     EdgeUpdate,
@@ -99,6 +107,13 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (repo, fqn, path))""",
         "CREATE INDEX alias_by_path ON alias (repo, path)",
     ],
+    [
+        # The match names of a file's edges (see CozoStore's edge_match): which files hold
+        # edges a change may re-resolve, by index instead of a scan of every edge.
+        f"""CREATE TABLE edge_match (repo {_TXT}, path {_TXT}, name {_TXT},
+            PRIMARY KEY (repo, name, path))""",
+        "CREATE INDEX edge_match_by_path ON edge_match (repo, path)",
+    ],
 ]
 SCHEMA_LEVEL = len(MIGRATIONS)
 _TRGM_INDEX = "CREATE INDEX IF NOT EXISTS entity_lname_trgm ON entity USING gin (lname {ops})"
@@ -150,6 +165,8 @@ _STAGE = [
        ON COMMIT DELETE ROWS""",
     """CREATE TEMP TABLE IF NOT EXISTS isg_stage_alias (fqn text, path text, target text)
        ON COMMIT DELETE ROWS""",
+    """CREATE TEMP TABLE IF NOT EXISTS isg_stage_match (path text, name text)
+       ON COMMIT DELETE ROWS""",
 ]
 _STAGE_ENTITY_COLS = (*_ENTITY_COLS[:4], "lname", *_ENTITY_COLS[4:])
 _SE = ", ".join(_STAGE_ENTITY_COLS)
@@ -173,7 +190,8 @@ WHERE repo = %(repo)s AND dst IN (SELECT key FROM entity WHERE repo = %(repo)s
 AND path = ANY(%(paths)s) AND NOT (key = ANY(%(keys)s)))"""
 _DELETE_ROWS = """WITH e AS (DELETE FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)),
 n AS (DELETE FROM entity WHERE repo = %(repo)s AND path = ANY(%(paths)s)),
-a AS (DELETE FROM alias WHERE repo = %(repo)s AND path = ANY(%(paths)s))
+a AS (DELETE FROM alias WHERE repo = %(repo)s AND path = ANY(%(paths)s)),
+m AS (DELETE FROM edge_match WHERE repo = %(repo)s AND path = ANY(%(paths)s))
 DELETE FROM file WHERE repo = %(repo)s AND path = ANY(%(removed)s)"""
 # ON CONFLICT: a key already held by another file (keys contain the path, so only a path
 # written by two batches at once) is taken over, as CozoStore's :put does.
@@ -185,6 +203,13 @@ ON CONFLICT (repo, src, kind, target_name) DO UPDATE SET
 _MERGE_ALIASES = """INSERT INTO alias (repo, fqn, path, target)
 SELECT %(repo)s, fqn, path, target FROM isg_stage_alias
 ON CONFLICT (repo, fqn, path) DO UPDATE SET target = EXCLUDED.target"""
+_MERGE_MATCHES = """INSERT INTO edge_match (repo, path, name)
+SELECT %(repo)s, path, name FROM isg_stage_match ON CONFLICT DO NOTHING"""
+# (add_edges) only for files still waiting for their calls, as the edges themselves
+_ADD_MATCHES = """INSERT INTO edge_match (repo, path, name)
+SELECT %(repo)s, path, name FROM isg_stage_match s
+WHERE EXISTS (SELECT 1 FROM file f WHERE f.repo = %(repo)s AND f.path = s.path AND f.hash = '')
+ON CONFLICT DO NOTHING"""
 # Only edges that still exist are updated: a file rewritten since the resolver read its edges
 # has new edges (resolved again later).
 _UPDATE_EDGES = """UPDATE edge SET dst = u.dst, resolution = u.resolution
@@ -234,11 +259,11 @@ AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
 _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0)
 FROM file WHERE repo = %(repo)s"""
-_DANGLING = """SELECT DISTINCT e.path FROM edge e WHERE e.repo = %(repo)s AND e.dst IS NOT NULL
-AND NOT EXISTS (SELECT 1 FROM entity n WHERE n.repo = e.repo AND n.key = e.dst)"""
-# The last dotted part of the target as written, matched against the changed names.
-_NAMED = """SELECT DISTINCT path FROM edge WHERE repo = %(repo)s AND resolution <> 'exact'
-AND reverse(split_part(reverse(target_name), '.', 1)) = ANY(%(names)s)"""
+# Files whose edges have one of the names among their match names (an index seek), then their
+# non-exact edges, whose own match names are checked in Python (as in CozoStore).
+_NON_EXACT_MATCHING = """SELECT e.path, e.kind, e.target_name, e.candidates FROM edge e
+WHERE e.repo = %(repo)s AND e.resolution <> 'exact' AND e.path IN (SELECT m.path
+FROM edge_match m WHERE m.repo = %(repo)s AND m.name = ANY(%(names)s))"""
 _STATS_FILES = """SELECT path LIKE '@%%', count(*) FROM file WHERE repo = %(repo)s GROUP BY 1"""
 _STATS_ENTITIES = """SELECT kind, language, path LIKE '@%%', count(*) FROM entity
 WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
@@ -636,6 +661,7 @@ class PostgresStore:
         aliases = _one_per_key(
             ((a.fqn, a.path, a.target) for r in latest for a in r.aliases), lambda row: row[:2]
         )
+        matches = {r: r for r in _match_rows(e for r in latest for e in r.edges)}
         files = [
             (
                 r.path,
@@ -670,6 +696,7 @@ class PostgresStore:
                     ("isg_stage_entity", _STAGE_ENTITY_COLS, entities, _MERGE_ENTITIES),
                     ("isg_stage_edge", _EDGE_COLS, edges, _MERGE_EDGES),
                     ("isg_stage_alias", ("fqn", "path", "target"), aliases, _MERGE_ALIASES),
+                    ("isg_stage_match", ("path", "name"), matches, _MERGE_MATCHES),
                 ):
                     if rows:
                         _copy(cur, table, cols, rows.values())
@@ -704,6 +731,7 @@ class PostgresStore:
         if not hashes:
             return
         rows = _one_per_key((_edge_row(e) for e in edges), lambda row: (row[1], row[2], row[3]))
+        matches = _match_rows(edges)
         ordered = sorted(hashes)  # lock order stable across writers
         params = {
             "repo": self.repo,
@@ -717,6 +745,9 @@ class PostgresStore:
                 if rows:
                     _copy(cur, "isg_stage_edge", _EDGE_COLS, rows.values())
                     cur.execute(_ADD_EDGES, params)
+                if matches:
+                    _copy(cur, "isg_stage_match", ("path", "name"), matches)
+                    cur.execute(_ADD_MATCHES, params)
                 cur.execute(_SET_HASHES, params)
 
         self._write(f"calls of {_name_files(params['paths'])}", txn)
@@ -862,16 +893,11 @@ class PostgresStore:
         return [_edge(r) for r in self._rows(_EDGES_OF_SRCS, {"srcs": wanted, "kind": kind})]
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
-        wanted = sorted(set(names))
-
-        def run(conn: Conn) -> set[str]:
-            paths = {str(r[0]) for r in conn.execute(_DANGLING, {"repo": self.repo})}
-            if wanted:
-                args = {"repo": self.repo, "names": wanted}
-                paths.update(str(r[0]) for r in conn.execute(_NAMED, args))
-            return paths
-
-        return self._read(run, snapshot=True)
+        wanted = set(names)
+        if not wanted:
+            return set()
+        rows = self._rows(_NON_EXACT_MATCHING, {"names": sorted(wanted)})
+        return {str(r[0]) for r in rows if _edge_matches(wanted, *r[1:])}
 
     def _reach(self, query: str, key: str, depth: int) -> list[Reach]:
         if depth < 1:
@@ -978,6 +1004,16 @@ def _edge_row(e: Edge) -> tuple[Any, ...]:
         e.line,
         list(e.candidates),
     )
+
+
+def _match_rows(edges: Iterable[Edge]) -> list[tuple[str, str]]:
+    """(path, match name) rows of the edges with candidates (see CozoStore's ``edge_match``)."""
+    return sorted({(e.path, n) for e in edges if e.candidates for n in edge_match_names(e)})
+
+
+def _edge_matches(wanted: set[str], kind: str, target_name: str, candidates: list[str]) -> bool:
+    edge = Edge("", kind, target_name, "", 0, candidates=tuple(candidates))
+    return not wanted.isdisjoint(edge_match_names(edge))
 
 
 def _edge(row: Sequence[Any]) -> Edge:
