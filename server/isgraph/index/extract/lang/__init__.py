@@ -1,5 +1,6 @@
 """Per-language specs for the shared engine (``extract/engine.py``), and the per-file
-namespace some languages take from project files (Go's ``go.mod``, Rust's ``Cargo.toml``)."""
+namespace some languages take from project files (Go's ``go.mod``, Rust's ``Cargo.toml``;
+for JS/TS the ``tsconfig.json`` that maps module specifiers)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from isgraph.index.extract.lang.php import PhpSpec
 from isgraph.index.extract.lang.ruby import RubySpec
 from isgraph.index.extract.lang.rust import RustSpec, rust_module
 from isgraph.index.extract.lang.swift import SwiftSpec
+from isgraph.index.extract.lang.tsconfig import config_for
 
 SPECS: dict[str, LangSpec] = {
     spec.language: spec
@@ -39,6 +41,8 @@ def module_of(root: str, relpath: str, language: str) -> str:
         return go_package(root, relpath)
     if language == "rust":
         return rust_module(root, relpath)
+    if language in ("javascript", "typescript", "tsx"):
+        return config_for(root, relpath)  # the tsconfig.json whose `paths` apply
     return ""
 
 

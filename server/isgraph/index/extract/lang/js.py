@@ -3,7 +3,9 @@
 
 A file's namespace is its path without extension (``src/util/math``), and an ``index`` file
 is its directory's (``src/util``), so ``import … from "./util"`` and ``"./util/index.js"`` name
-the same module. Bare specifiers (``react``) stay as written and remain unresolved.
+the same module. A specifier the nearest ``tsconfig.json`` maps (``paths``, ``baseUrl``: see
+``tsconfig.py``) names the file it maps to; other bare specifiers (``react``) stay as written
+and remain unresolved.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import posixpath
 from tree_sitter import Node
 
 from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text, unquote
+from isgraph.index.extract.lang.tsconfig import map_specifier
 
 _EXTENSIONS = (".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
 _FUNCTION_VALUES = frozenset(
@@ -50,7 +53,9 @@ class JsSpec(LangSpec):
 
     def resolve(self, ctx: Context, spec: str) -> str:
         if not spec.startswith("."):
-            return spec
+            # `ctx.module`: the tsconfig.json / jsconfig.json governing the file, if any
+            mapped = map_specifier(ctx.module, spec) if ctx.module else None
+            return module_path(mapped) if mapped is not None else spec
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(ctx.path), spec))
         return module_path(joined)
 
