@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from isgraph.config import Config
+from isgraph.index import resolve
 from isgraph.index.service import FULL_RESOLVE_SHARE, IndexService
-from isgraph.model import is_external
+from isgraph.model import Entity, is_external
 from isgraph.store.base import Store
 from isgraph.store.connect import open_store
 
@@ -172,5 +174,43 @@ async def test_incremental_resolution_finds_edges_by_their_candidates(
                 (root / rel).unlink()
             await reindex(list(NEW_TARGETS))
             assert named() == UNRESOLVED
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("language", ["java", "csharp"])
+async def test_probing_long_candidate_lists_saves_fetch_rounds(
+    language: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Java / C# edges try a name in every enclosing type, package and import: probing all of
+    an edge's candidates at its first miss decides the same edges in fewer store fetches."""
+    root = tmp_path / language
+    shutil.copytree(FIXTURES / language, root, ignore=shutil.ignore_patterns("expected.txt"))
+    store = open_store("mem")
+    try:
+        async with IndexService(root, store, Config(jobs=1)) as service:
+            await service.index()
+        edges = store.edges_from_paths(store.file_states())
+        assert any(len(e.candidates) >= 4 for e in edges)
+
+        def run(probe: frozenset[str]) -> tuple[list[tuple[str, str | None, str]], int]:
+            monkeypatch.setattr(resolve, "PROBE_AHEAD", probe)
+            fetches = 0
+            fetch = store.entities_by_fqn
+
+            def counted(fqns: Iterable[str]) -> dict[str, list[Entity]]:
+                nonlocal fetches
+                fetches += 1
+                return fetch(fqns)
+
+            monkeypatch.setattr(store, "entities_by_fqn", counted)
+            decided = resolve.Resolver(store).decide(edges)
+            verdicts = sorted((e.src + e.target_name, t and t.key, r) for e, t, r in decided)
+            return verdicts, fetches
+
+        probed, with_probe = run(frozenset({language}))
+        plain, without = run(frozenset())
+        assert probed == plain
+        assert with_probe < without
     finally:
         store.close()
