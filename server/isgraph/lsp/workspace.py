@@ -33,8 +33,8 @@ STEP_MS = 20
 EDIT_DEBOUNCE_S = 0.15  # didChange: re-ingest a buffer once typing pauses this long
 # Re-index runs write first and resolve once changes pause this long: an edit arriving meanwhile
 # is written (visible) without waiting for the previous edit's resolution (0.3-2 s on the
-# stdlib). Long enough to span the gaps of someone editing: while a resolution runs, its scan
-# for edges to recheck (~1 s on the stdlib) holds up the store's snapshot reads (search, hover).
+# stdlib). Long enough to span the gaps of someone editing; a resolution's reads (its batches,
+# the lookup of edges to recheck) share the store with the server's snapshot reads.
 RESOLVE_QUIET_S = 1.0
 CLOSE_RESOLVE_S = 5.0
 
