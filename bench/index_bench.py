@@ -58,10 +58,14 @@ def parse_floor(root: Path, jobs: int) -> float:
     return time.perf_counter() - t0
 
 
-def ctags_time(root: Path, out: Path) -> float:
+def ctags_time(root: Path, out: Path) -> float | None:
+    """``ctags -R`` over the language's files; None when ctags has no parser for it (Swift in
+    universal-ctags 5.9)."""
     from recall_ctags import CTAGS_KINDS
 
-    name = CTAGS_KINDS[LANGUAGE][0] if LANGUAGE in CTAGS_KINDS else "Python"
+    if LANGUAGE not in CTAGS_KINDS:
+        return None
+    name = CTAGS_KINDS[LANGUAGE][0]
     cmd = ["ctags", "-R", f"--languages={name}", "--langmap=C:+.h", "-f", str(out), str(root)]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -184,11 +188,13 @@ def main() -> None:
             f"\n== {r['copies']}x: {r['files']} files, {r['entities']} entities, "
             f"{r['edges']} edges ({r['errors']} errors, {r['skipped']} skipped)"
         )
-        print(f"  ctags -R           {float(r['ctags_s']):7.2f} s")
+        ctags = r["ctags_s"]
+        vs_ctags = f"x{cold / float(ctags):.1f} ctags" if ctags else "(no ctags parser)"
+        print(f"  ctags -R           {float(ctags):7.2f} s" if ctags else "  ctags -R         n/a")
         print(f"  parse floor        {float(r['floor_s']):7.2f} s")
         print(
             f"  isgraph cold       {cold:7.2f} s   {int(r['files']) / cold:6.0f} files/s   "
-            f"x{cold / float(r['ctags_s']):.1f} ctags   x{cold / float(r['floor_s']):.1f} floor"
+            f"{vs_ctags}   x{cold / float(r['floor_s']):.1f} floor"
         )
         print(
             f"    of which pipeline {r['pipeline_s']} s, resolution {r['resolve_s']} s (in-process)"
