@@ -797,7 +797,8 @@ class CozoStore:
         # A scan in Cozo costs ~1.5 us a row (300+ ms on the stdlib), so the distinct names
         # live in an index here (`store.names`), refreshed when the store's generation changes;
         # ranking runs over it and only the winning names' entities are read.
-        ranked = self._name_index().ranked(q, limit)
+        index = self._name_index()
+        ranked = index.ranked(q, limit)
         wanted = ranking.take(ranked, limit)
         if not wanted:
             return []
@@ -819,22 +820,33 @@ class CozoStore:
         ]
         for name in wanted:
             if counts[name] > HEAVY_NAME:
-                picks += [(rank(name, k), None) for k in self._heavy_keys(name)[:limit]]
+                keys = self._heavy_keys(name, index)
+                picks += [(rank(name, k), None) for k in keys[:limit]]
         picks.sort(key=lambda p: p[0])
         picks = picks[:limit]
         whole = self.get_entities([r[-1] for r, e in picks if e is None])
         return [e for r, found in picks if (e := found or whole.get(r[-1])) is not None]
 
-    def _heavy_keys(self, name: str) -> list[ranking.OrderKey]:
-        """The order keys of every entity named ``name``, sorted (cached per name)."""
+    def _heavy_keys(self, name: str, index: NameIndex) -> list[ranking.OrderKey]:
+        """The order keys of every entity named ``name``, sorted. The first time any heavy
+        name is needed, those of all of them are read in one go (one ~100 ms read instead of
+        a 20-50 ms read at the first search of each)."""
         keys = self._heavy.get(name)
         if keys is None:
-            keys = sorted(
-                (is_external(path), ranking.level_of(kind, qualname), path, line, key)
-                for _, path, kind, qualname, line, key in self._read(_ORDER_KEYS, {"names": [name]})
-            )
+            wanted = [name]
+            if not self._heavy:
+                wanted += [n for n, c in index.counts.items() if c > HEAVY_NAME and n != name]
+            loaded: dict[str, list[ranking.OrderKey]] = defaultdict(list)
+            for found, path, kind, qualname, line, key in self._read(
+                _ORDER_KEYS, {"names": wanted}
+            ):
+                loaded[found].append(
+                    (is_external(path), ranking.level_of(kind, qualname), path, line, key)
+                )
             with self._names_lock:
-                self._heavy[name] = keys
+                for n in wanted:
+                    self._heavy[n] = sorted(loaded.get(n, ()))
+            keys = self._heavy[name]
         return keys
 
     def _name_index(self) -> NameIndex:
