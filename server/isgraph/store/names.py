@@ -166,18 +166,29 @@ class NameIndex:
         # Possessive gaps that skip to the next wanted letter match in linear time (lazy gaps
         # backtracked: 90 ms p50, 430 ms worst on 176k names).
         body = "".join(f"[^{re.escape(ch)}\n]*+{re.escape(ch)}" for ch in q)
+        humps = _humps_pattern(q)
         out: list[Ranked] = []
         for m in re.finditer(f"^{body}[^\n]*", self._all, re.M):
             low = m.group(0)
             if q not in low:  # substring matches are ranked already
                 # every camel-hump match is a subsequence match: only these are tried
                 out += [
-                    (3 if ranking.humps(q, _words(n)) else 4, len(n), n, c)
+                    (3 if humps is not None and humps.match(_word_line(n)) else 4, len(n), n, c)
                     for n, c in self._originals[low]
                 ]
         return out
 
 
+def _humps_pattern(q: str) -> re.Pattern[str] | None:
+    """A regex matching the "word word" line (`_word_line`) of a name that camel-hump matches
+    ``q`` (see `ranking.humps`): the first letter starts a word; each next letter continues
+    the word or starts a later one."""
+    if not q.isalnum() or not q.isascii():  # words are letters and digits only
+        return None
+    steps = "".join(f"(?:{ch}|[^\n]* {ch})" for ch in q[1:])
+    return re.compile(f"(?:[^\n]* )?{q[0]}{steps}")
+
+
 @functools.lru_cache(maxsize=65536)
-def _words(name: str) -> list[str]:
-    return [w.lower() for w in ranking.WORD.findall(name)]  # callers never mutate it
+def _word_line(name: str) -> str:
+    return " ".join(ranking.WORD.findall(name)).lower()
