@@ -392,7 +392,7 @@ async def ask_all(
                         s.ref = "timeout"
                         continue
                     except Exception as exc:  # an error answer, or the server died
-                        s.ref, s.ref_where = "none", f"error: {exc}"[:120]
+                        s.ref, s.ref_where = "none", f"error: {exc}"[:160]
                         if not server.running:
                             await manager.first_live(spec.languages[0], timeout=60.0)
                         continue
@@ -554,6 +554,12 @@ def compare(
                 "categories": dict(Counter(_miss_category(s, ents) for s in missed)),
             },
         }
+    unanswered = [s for s in sites if s.ref in ("none", "timeout")]
+    reasons = Counter(s.ref_where.split(":")[0] if s.ref_where else s.ref for s in unanswered)
+    out["unanswered"] = {
+        "reasons": dict(reasons),
+        "examples": [_example(s, ents) for s in unanswered][:examples],
+    }
     uniform = [s for s in sites if s.uniform]
     out["uniform"] = {
         "n": len(uniform),
@@ -654,21 +660,31 @@ def referenced_entities(store: Store, sites: Sequence[Site]) -> dict[str, Entity
     return {**ents, **store.get_entities(parents)}
 
 
-def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+@dataclass(slots=True)
+class Run:
+    """What one check gathered: the sites asked about and what comparing them needs."""
+
+    sites: list[Site]
+    entities: dict[str, Entity]  # every target of either side, and their parents
+    population: dict[str, int]  # the store's calls edges by label
+    facts: dict[str, Any]
+
+
+def collect(args: argparse.Namespace, tmp: Path) -> Run:
+    """Index (unless ``args.db``), sample, locate, ask the reference, map its answers."""
     from isgraph.store.connect import open_store
 
     corpus: Path = args.corpus.resolve()
     if args.db:
         root, db = corpus, args.db
     else:
-        root = (
-            prepare_corpus(corpus, tmp / "corpus") / "copy_1"
-            if args.language == "python"
-            else corpus
-        )
+        python = args.language == "python"
+        root = prepare_corpus(corpus, tmp / "corpus") / "copy_1" if python else corpus
         db = f"sqlite:{tmp / 'store' / 'index.db'}"
         t0 = time.monotonic()
         cmd = isgraph_cmd("index", str(root), "--db", db, "--jobs", str(args.jobs), "--quiet")
+        for pattern in args.exclude or ():
+            cmd += ["--exclude", pattern]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         print(f"indexed {root} in {time.monotonic() - t0:.1f}s", file=sys.stderr)
     store = open_store(db)
@@ -684,22 +700,28 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             raise SystemExit(f"no {args.language} calls edges in the store")
         sites = sample_sites(calls, args.sample, args.seed)
         locate_all(sites, root)
-        mapper = Mapper(store, root)
-        timing = asyncio.run(ask_all(spec, root, sites, mapper, args.timeout, not args.json))
-        population = dict(Counter(str(e.resolution) for e in calls))
-        result = compare(sites, referenced_entities(store, sites), population, args.examples)
+        timing = asyncio.run(
+            ask_all(spec, root, sites, Mapper(store, root), args.timeout, not args.json)
+        )
+        entities = referenced_entities(store, sites)
     finally:
         store.close()
-    result.update(
-        language=args.language,
-        corpus=str(corpus),
-        reference=ref_note,
-        calls=len(calls),
-        calls_by_label=population,
-        sample=args.sample,
-        seed=args.seed,
-        timing=timing,
-    )
+    facts = {
+        "language": args.language,
+        "corpus": str(corpus),
+        "reference": ref_note,
+        "calls": len(calls),
+        "sample": args.sample,
+        "seed": args.seed,
+        "timing": timing,
+    }
+    return Run(sites, entities, dict(Counter(str(e.resolution) for e in calls)), facts)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    got = collect(args, tmp)
+    result = compare(got.sites, got.entities, got.population, args.examples)
+    result.update(got.facts, calls_by_label=got.population)
     return result
 
 
@@ -748,6 +770,10 @@ def render(r: dict[str, Any]) -> str:
             out.append(_fmt_example(ex, "missed"))
     u = r["uniform"]
     out.append(f"\nuniform sample {u['n']}: isgraph {u['labels']}; reference {u['reference']}")
+    un = r["unanswered"]
+    out.append(f"no answer from the reference: {un['reasons']}")
+    for ex in un["examples"][:3]:
+        out.append(_fmt_example(ex, "no answer"))
     rv = r["resolved_where_reference_says_variable"]
     out.append(f"resolved edges where the reference answers a variable/parameter: {rv['n']}")
     for ex in rv["examples"]:
@@ -776,6 +802,7 @@ def main() -> None:
     ap.add_argument("--server", help="the reference server's command line (default per language)")
     ap.add_argument("--examples", type=int, default=10)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--exclude", action="append", help="passed to isgraph index (repeatable)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="isgraph-rescheck-") as tmp:
