@@ -59,7 +59,7 @@ from _common import default_corpus, isgraph_cmd, prepare_corpus
 from isgraph.config import DownstreamSpec
 from isgraph.index.stubs import STUB_PREFIX
 from isgraph.model import Edge, Entity
-from isgraph.proxy.confirm import _stub_entity
+from isgraph.proxy.confirm import TYPESHED_STDLIB, _stub_entity
 from isgraph.proxy.hover import char_index, markdown_of, utf16_len
 from isgraph.proxy.manager import DownstreamManager
 from isgraph.store.base import Store
@@ -73,8 +73,6 @@ LANGUAGES = {
     "javascript": ("javascript",),
     "java": ("java",),
 }
-# A typeshed stub in any copy (jedi's, basedpyright's `typeshed-fallback`, a trimmed one).
-_TYPESHED = re.compile(r"[/\\]typeshed(?:-fallback)?[/\\]stdlib[/\\](.+\.pyi)$")
 _IDENT = re.compile(r"[\w$]+")
 # Typeshed stubs kept whatever the corpus defines: the type evaluator's own foundations.
 CORE_STUBS = frozenset(
@@ -90,6 +88,7 @@ CORE_STUBS = frozenset(
         "dataclasses",
     }
 )
+MODULES = frozenset({"module", "file", "package", "namespace"})
 CONSTRUCTORS = frozenset({"__init__", "__new__", "constructor", "new"})
 
 
@@ -300,7 +299,7 @@ class Mapper:
             line0, char = loc.range.start.line, loc.range.start.character
             text = self.lines(fs_path)
             ident = _ident_at(text[line0] if 0 <= line0 < len(text) else "", char)
-            stubbed = _TYPESHED.search(fs_path)
+            stubbed = TYPESHED_STDLIB.search(fs_path)
             if stubbed:
                 path = STUB_PREFIX + stubbed.group(1).replace("\\", "/")
                 found = _stub_entity(self.entities(path), ident, fs_path, line0) if ident else None
@@ -344,11 +343,13 @@ def entity_at(ents: Sequence[Entity], ident: str, line0: int) -> Entity | None:
     """The innermost entity named ``ident`` whose lines contain ``line0`` (0-based); a module
     entity when the answer is the top of a file (a module's own definition)."""
     if not ident and line0 == 0:
-        return next((e for e in ents if e.kind in ("module", "file")), None)
+        return next((e for e in ents if e.kind in MODULES), None)
     inside = [
         e
         for e in ents
-        if e.start_line - 1 <= line0 <= e.end_line - 1 and _last_part(e.name) == ident
+        if e.start_line - 1 <= line0 <= e.end_line - 1
+        and _last_part(e.name) == ident
+        and (e.kind not in MODULES or line0 == e.start_line - 1)  # not a variable `ajax` in ajax.ts
     ]
     return min(inside, key=lambda e: (e.end_line - e.start_line, -e.start_line), default=None)
 
