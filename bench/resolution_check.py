@@ -517,13 +517,20 @@ def agrees(dst: str | None, ref_keys: set[str], ents: dict[str, Entity]) -> bool
         if t is not None
     ):
         return True  # another declaration of the same function: an overload
-    if mine is not None and mine.parent in ref_keys and _last_part(mine.name) in CONSTRUCTORS:
+    if mine is not None and mine.parent in ref_keys and _is_constructor(mine, ents):
         return True
     for key in ref_keys:
         theirs = ents.get(key)
-        if theirs is not None and theirs.parent == dst and _last_part(theirs.name) in CONSTRUCTORS:
+        if theirs is not None and theirs.parent == dst and _is_constructor(theirs, ents):
             return True
     return False
+
+
+def _is_constructor(e: Entity, ents: dict[str, Entity]) -> bool:
+    """``__init__``, ``constructor``…, or a method named like its class (Java, C#, C++)."""
+    parent = ents.get(e.parent or "")
+    name = _last_part(e.name)
+    return name in CONSTRUCTORS or (parent is not None and _last_part(parent.name) == name)
 
 
 def share(k: int, n: int) -> dict[str, Any]:
@@ -652,6 +659,8 @@ def _category(s: Site, ents: dict[str, Entity]) -> str:
     if any(_last_part(t.name) == _last_part(mine.name) for t in theirs):
         if any(t.path == mine.path for t in theirs):
             return "same name, other scope in the same file"
+        if any(t.path.rsplit("/", 1)[0] == mine.path.rsplit("/", 1)[0] for t in theirs):
+            return "same name, same directory, other file (per-platform variants, build tags)"
         return "same name, other file (wrong module or class)"
     return "other name (alias, assignment, decorator)"
 

@@ -104,6 +104,7 @@ class _Client(LanguageClient):
             "pyright/beginProgress",  # basedpyright's own
             "pyright/reportProgress",
             "pyright/endProgress",
+            "language/status",  # Eclipse jdtls's own
         ):
             on(method)(_ignore)
 
