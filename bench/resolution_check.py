@@ -239,7 +239,9 @@ def python_reference(
     return spec, note
 
 
-def other_reference(language: str, command: list[str] | None) -> tuple[DownstreamSpec, str]:
+def other_reference(
+    language: str, command: list[str] | None, java_home: str | None = None
+) -> tuple[DownstreamSpec, str]:
     defaults = {
         "go": ["gopls"],
         "typescript": ["typescript-language-server", "--stdio"],
@@ -255,8 +257,30 @@ def other_reference(language: str, command: list[str] | None) -> tuple[Downstrea
             "java": "no Java language server is installed; see bench/README.md",
         }[language]
         raise SystemExit(f"{exe[0]} not found ({hint})")
-    spec = DownstreamSpec(name=Path(exe[0]).name, command=tuple(exe), languages=LANGUAGES[language])
-    return spec, Path(exe[0]).name
+    settings: dict[str, Any] | None = None
+    init: Any = None
+    note = Path(exe[0]).name
+    if language == "java":
+        # The JDK the project compiles against (a full one, with its sources: jdtls's own
+        # runtime may be a minimal image), and jdt:// answers for library classes, so that a
+        # call into the JDK is an answer outside the workspace rather than none.
+        settings = {"java": {"configuration": {"runtimes": []}}}
+        if java_home:
+            runtime = {"name": "JavaSE-17", "path": java_home, "default": True}
+            settings["java"]["configuration"]["runtimes"] = [runtime]
+            note += f", JDK {java_home}"
+        init = {
+            "settings": settings,
+            "extendedClientCapabilities": {"classFileContentsSupport": True},
+        }
+    spec = DownstreamSpec(
+        name=Path(exe[0]).name,
+        command=tuple(exe),
+        languages=LANGUAGES[language],
+        settings=settings,
+        initialization_options=init,
+    )
+    return spec, note
 
 
 # -- asking and mapping --------------------------------------------------------------------
@@ -295,8 +319,12 @@ class Mapper:
         stub: set[str] = set()
         variable = outside = 0
         for loc in locations:
-            fs_path = to_fs_path(loc.uri) or ""
+            fs_path = to_fs_path(loc.uri) if loc.uri.startswith("file:") else None
             line0, char = loc.range.start.line, loc.range.start.character
+            if not fs_path:  # jdt://, a virtual document: not a file of the workspace
+                outside += 1
+                site.ref_where = site.ref_where or loc.uri[:100]
+                continue
             text = self.lines(fs_path)
             ident = _ident_at(text[line0] if 0 <= line0 < len(text) else "", char)
             stubbed = TYPESHED_STDLIB.search(fs_path)
@@ -539,11 +567,19 @@ def share(k: int, n: int) -> dict[str, Any]:
 
 
 # What is compared: answers on an entity of the workspace, of an indexed typeshed stub, both.
-SCOPES = {"workspace": ("workspace",), "stub": ("stub",), "all": ("workspace", "stub")}
+SCOPES = {
+    "workspace": ("workspace",),
+    "stub": ("stub",),
+    "all": ("workspace", "stub"),
+    # Strict: an answer outside the index (a library: the JDK, lib.d.ts) or on a variable
+    # contradicts any target isgraph gave; recall is not meaningful there.
+    "any": ("workspace", "stub", "outside", "variable"),
+}
 TITLES = {
     "workspace": "in the workspace",
     "stub": "in typeshed stubs (Python's builtins, C modules)",
     "all": "anywhere in the index (workspace + stubs)",
+    "any": "of any kind: outside the index or on a variable counts as a disagreement",
 }
 
 
@@ -593,7 +629,11 @@ def compare(
                 **share(len(ok), len(judged)),
                 "sampled": len(pool),
                 "reference": dict(Counter(s.ref for s in asked)),
-                "disagreements": [_example(s, ents) for s in judged if s not in ok][:examples],
+                "disagreements": [
+                    _example(s, ents)
+                    for s in judged
+                    if s not in ok and (scope != "any" or s.ref in ("outside", "variable"))
+                ][:examples],
                 "categories": dict(Counter(_category(s, ents) for s in judged if s not in ok)),
             }
         prec["resolved"] = weighted(prec["exact"], prec["inferred"], population)
@@ -640,6 +680,7 @@ def _describe(key: str | None, ents: dict[str, Entity]) -> str:
 def _example(s: Site, ents: dict[str, Entity]) -> dict[str, str]:
     theirs = sorted(_describe(k, ents) for k in s.ref_keys) or [s.ref_where]
     return {
+        "kind": s.ref,
         "site": f"{s.edge.path}:{s.edge.line}",
         "target_name": s.edge.target_name,
         "label": s.label,
@@ -650,6 +691,10 @@ def _example(s: Site, ents: dict[str, Entity]) -> dict[str, str]:
 
 def _category(s: Site, ents: dict[str, Entity]) -> str:
     """Why a resolved edge disagrees, coarsely, for a developer to pick what to fix."""
+    if s.ref == "outside":
+        return "reference: outside the index (a library isgraph does not index)"
+    if s.ref == "variable":
+        return "reference: a variable, parameter or field, not an entity"
     mine = ents.get(s.edge.dst or "")
     theirs = [ents[k] for k in s.ref_keys if k in ents]
     if mine is None or not theirs:
@@ -751,7 +796,7 @@ def collect(args: argparse.Namespace, tmp: Path) -> Run:
         if args.language == "python":
             spec, ref_note = python_reference(root, tmp, command)
         else:
-            spec, ref_note = other_reference(args.language, command)
+            spec, ref_note = other_reference(args.language, command, args.java_home)
         spec = DownstreamSpec(**{**_fields(spec), "timeout_ms": int(args.timeout * 1000)})
         calls = workspace_calls(store, args.language)
         if not calls:
@@ -803,15 +848,17 @@ def render(r: dict[str, Any]) -> str:
         f"reference asked at {r['timing']['answers']} sites in {r['timing']['files']} files, "
         f"{r['timing']['seconds']:.0f}s (warm-up {r['timing']['warm_up_seconds']:.0f}s)",
     ]
+    has_stubs = any(r["stub"]["precision"][k]["n"] for k in ("exact", "inferred"))
     for scope, title in TITLES.items():
         p, rc = r[scope]["precision"], r[scope]["recall"]
-        if scope == "stub" and not (p["exact"]["n"] or p["inferred"]["n"] or rc["n"]):
-            continue  # no stubs in this language
+        if scope in ("stub", "all") and not (has_stubs or r["stub"]["recall"]["n"]):
+            continue  # no stubs in this language: the same figures as the workspace's
         out.append(f"\n== reference answers {title}")
         for label in ("exact", "inferred"):
             out.append(f"  precision {label:<9}{pct(p[label])}")
         out.append(f"  precision resolved {pct(p['resolved'])}  (weighted by label counts)")
-        out.append(f"  recall             {pct(rc)}   (uniform sample)")
+        if scope != "any":
+            out.append(f"  recall             {pct(rc)}   (uniform sample)")
         if scope == "workspace":
             for label in ("exact", "inferred"):
                 out.append(f"  reference's answers at {label} sites: {p[label]['reference']}")
@@ -819,13 +866,14 @@ def render(r: dict[str, Any]) -> str:
         for label in ("exact", "inferred"):
             if p[label]["categories"]:
                 out.append(f"  {label} disagreements by category: {p[label]['categories']}")
-            for ex in p[label]["disagreements"]:
-                out.append(_fmt_example(ex))
-        if rc["categories"]:
+            if scope in ("workspace", "stub", "any"):
+                shown = p[label]["disagreements"]  # "any": only those the others don't show
+                out.extend(_fmt_example(ex) for ex in shown[: 5 if scope == "any" else None])
+        if scope != "any" and rc["categories"]:
             cats = sorted(rc["categories"].items(), key=lambda kv: -kv[1])
             out.append("  misses by category: " + ", ".join(f"{k} {v}" for k, v in cats))
-        for ex in rc["misses"]:
-            out.append(_fmt_example(ex, "missed"))
+        if scope in ("workspace", "stub"):
+            out.extend(_fmt_example(ex, "missed") for ex in rc["misses"])
     u = r["uniform"]
     out.append(f"\nuniform sample {u['n']}: isgraph {u['labels']}; reference {u['reference']}")
     un = r["unanswered"]
@@ -859,6 +907,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     ap.add_argument("--server", help="the reference server's command line (default per language)")
     ap.add_argument("--examples", type=int, default=10)
+    ap.add_argument("--java-home", help="Java: the JDK jdtls compiles the project against")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--exclude", action="append", help="passed to isgraph index (repeatable)")
     ap.add_argument("--json", action="store_true")

@@ -131,6 +131,7 @@ def test_against_basedpyright(rc: ModuleType, tmp_path: Path) -> None:
         server=None,
         jobs=1,
         exclude=None,
+        java_home=None,
         json=True,
         examples=10,
     )
