@@ -105,6 +105,7 @@ class _Client(LanguageClient):
             "pyright/reportProgress",
             "pyright/endProgress",
             "language/status",  # Eclipse jdtls's own
+            "language/eventNotification",
         ):
             on(method)(_ignore)
 
