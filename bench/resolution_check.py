@@ -2,7 +2,8 @@
 
     python bench/resolution_check.py [CORPUS] [--language python|go|typescript|javascript|java]
                                      [--db CONN] [--sample N] [--seed S] [--timeout S]
-                                     [--server CMD] [--examples K] [--json]
+                                     [--server CMD] [--exclude PATTERN] [--java-home JDK]
+                                     [--examples K] [--json]
 
 Indexes CORPUS into a fresh store (Python: a copy without site-packages/__pycache__; other
 languages in place, as their servers need the project where it is; or ``--db`` an existing
@@ -10,26 +11,29 @@ store of CORPUS), samples `calls` edges of workspace files — seeded and strati
 over all calls (for recall), topped up to N `exact` and N `inferred` ones (for precision) —
 finds the callee's name on the edge's line, asks the reference server `textDocument/definition`
 there over a real LSP client (`isgraph.proxy`'s `Downstream`: same start-up, document
-mirroring, time-outs), maps each answer to an isgraph entity (the entity of that file whose
-name is at the answer and whose lines contain it; typeshed stubs to isgraph's ``@typeshed/…``
-entities), and prints, with counts and 95 % Wilson intervals:
+mirroring, time-outs; after a warm-up until its answers settle, and once more where it
+disagrees with isgraph), maps each answer to an isgraph entity (the entity of that file named
+at the answer whose lines contain it; typeshed stubs to isgraph's ``@typeshed/…`` entities),
+and prints, with counts and 95 % Wilson intervals:
 
 - precision per label: of the `exact` / `inferred` edges where the reference answers with an
-  entity of the workspace, the share whose target is that entity;
+  entity of the workspace, the share whose target is that entity (and the precision of all
+  resolved edges, the labels weighted by their counts in the store);
 - recall: of uniformly sampled call sites where the reference answers with an entity of the
   workspace, the share isgraph resolved (exact or inferred) to that entity;
-- the same two over answers in typeshed stubs (Python's builtins and C modules), separately;
+- the same over answers in typeshed stubs (Python's builtins and C modules), over both, and a
+  strict precision where an answer outside the index or on a variable is a disagreement;
 - what was not compared, never dropped: sites whose name is not on the line or is there more
-  than once, no answer / time-out, answers outside the index, answers on a variable or
-  parameter rather than an entity;
+  than once, no answer / time-out / basedpyright's fallback to a call around the name, answers
+  outside the index, answers on a variable or parameter rather than an entity;
 - example disagreements and misses (path:line, isgraph's target, the reference's), and
-  disagreement counts by category.
+  counts by category.
 
 References: Python — basedpyright (PyPI `basedpyright`, dev extra), told to read the corpus as
 its own code: its typeshed copy without the stubs of modules the corpus defines in source
-(`trimmed_typeshed`), so `import os` in the corpus is the corpus's `os.py`. Go — gopls
+(`trimmed_typeshed`), so `import shutil` in the corpus is the corpus's `shutil.py`. Go — gopls
 (Debian `gopls`). TypeScript / JavaScript — typescript-language-server (npm, `--server`).
-Java — Eclipse jdtls (`--server`; see bench/README.md). Figures, not assertions.
+Java — Eclipse jdtls (`--server`, `--java-home`; see bench/README.md). Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -165,7 +169,7 @@ def trimmed_typeshed(typeshed: Path, corpus: Path, dest: Path) -> tuple[Path, li
     defined = {
         m for m in tops if (corpus / f"{m}.py").is_file() or (corpus / m / "__init__.py").is_file()
     }
-    keep = (tops - defined) | CORE_STUBS
+    keep = (tops - defined) | (CORE_STUBS & tops)
     todo = list(keep)
     while todo:
         mod = todo.pop()

@@ -165,3 +165,38 @@ def test_against_basedpyright(rc: ModuleType, tmp_path: Path) -> None:
     assert result["workspace"]["recall"]["n"] == len(workspace)
     text = rc.render({**result, **got.facts, "calls_by_label": got.population})
     assert "precision exact" in text and "recall" in text
+
+
+def test_trimmed_typeshed(rc: ModuleType, tmp_path: Path) -> None:
+    """Stubs of modules the corpus defines go, but not those a kept stub re-exports from."""
+    typeshed = write_tree(
+        tmp_path / "typeshed",
+        {
+            "stdlib/VERSIONS": "os: 3.0-\n",
+            "stdlib/builtins.pyi": "from os import PathLike\nclass str: ...\n",
+            "stdlib/posix.pyi": "from os import stat as stat\n",
+            "stdlib/os/__init__.pyi": "from . import path\ndef stat(p: str) -> int: ...\n",
+            "stdlib/os/path.pyi": "from posixpath import *\n",
+            "stdlib/posixpath.pyi": "def join(a: str) -> str: ...\n",
+            "stdlib/shutil.pyi": "from os import stat as stat\ndef copy() -> None: ...\n",
+            "stdlib/json/__init__.pyi": "def dumps() -> str: ...\n",
+        },
+    )
+    corpus = write_tree(
+        tmp_path / "corpus",
+        {"os.py": "", "posixpath.py": "", "shutil.py": "", "json/__init__.py": ""},
+    )
+    out, removed = rc.trimmed_typeshed(typeshed, corpus, tmp_path / "out")
+    # posix (a C module: kept) re-exports from os, and os (through os/path.pyi) from
+    # posixpath: both kept although the corpus defines them; shutil's and json's stubs go.
+    assert removed == ["json", "shutil"]
+    left = sorted(p.relative_to(out / "stdlib").as_posix() for p in (out / "stdlib").rglob("*"))
+    assert left == [
+        "VERSIONS",
+        "builtins.pyi",
+        "os",
+        "os/__init__.pyi",
+        "os/path.pyi",
+        "posix.pyi",
+        "posixpath.pyi",
+    ]
