@@ -114,4 +114,6 @@ def test_call_position_and_index_path(tmp_path: Path) -> None:
     assert index_path(root, (root / "a/b.py").as_uri()) == "a/b.py"
     stub = "file:///venv/jedi/third_party/typeshed/stdlib/os/path.pyi"
     assert index_path(root, stub) == "@typeshed/stdlib/os/path.pyi"
+    bp = "file:///venv/basedpyright/dist/typeshed-fallback/stdlib/builtins.pyi"
+    assert index_path(root, bp) == "@typeshed/stdlib/builtins.pyi"
     assert index_path(root, "file:///elsewhere/x.py") is None

@@ -3,7 +3,8 @@
 The resolver's heuristics (a method name unique in the repo, `~` guesses) are labelled
 `inferred`. A precise server knows better: for each inferred call in a file, ask for the
 definition at the call's name; if it lands on an entity of the index (a workspace file, or a
-typeshed stub — any path ending in ``/typeshed/stdlib/<module>.pyi`` is mapped to the index's
+typeshed stub — any path ending in ``/typeshed/stdlib/<module>.pyi`` (basedpyright's
+``/typeshed-fallback/stdlib/…`` too) is mapped to the index's
 ``@typeshed/stdlib/…``), the edge becomes `exact` with that target (confirmed when it is the
 same target, corrected otherwise). An answer outside the index, none, or a timeout leaves the
 edge as it was (counted). Runs on demand (`isgraph/confirmEdges`), never during indexing.
@@ -28,7 +29,8 @@ from isgraph.proxy.hover import utf16_len
 from isgraph.proxy.manager import DownstreamManager
 from isgraph.store.base import EdgeUpdate, Store
 
-_TYPESHED = re.compile(r"[/\\]typeshed[/\\]stdlib[/\\](.+\.pyi)$")
+# jedi's `typeshed/stdlib/`, basedpyright's `typeshed-fallback/stdlib/`
+TYPESHED_STDLIB = re.compile(r"[/\\]typeshed(?:-fallback)?[/\\]stdlib[/\\](.+\.pyi)$")
 
 
 @dataclass(slots=True)
@@ -61,7 +63,7 @@ def index_path(root: Path, uri: str) -> str | None:
     path = to_fs_path(uri)
     if path is None:
         return None
-    stub = _TYPESHED.search(path)
+    stub = TYPESHED_STDLIB.search(path)
     if stub:
         return STUB_PREFIX + stub.group(1).replace("\\", "/")
     try:

@@ -104,6 +104,8 @@ class _Client(LanguageClient):
             "pyright/beginProgress",  # basedpyright's own
             "pyright/reportProgress",
             "pyright/endProgress",
+            "language/status",  # Eclipse jdtls's own
+            "language/eventNotification",
         ):
             on(method)(_ignore)
 
