@@ -12,6 +12,7 @@ from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text
 
 class JavaSpec(LangSpec):
     language = "java"
+    guess_by_name = False  # calls on unknown receivers mostly go into the JDK / .NET
 
     def imports(self, node: Node, ctx: Context) -> list[Import]:
         name = next((c for c in node.named_children if c.type != "asterisk"), None)
