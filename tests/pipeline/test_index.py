@@ -59,7 +59,7 @@ async def test_cold_index_resolves_across_files(project: Path, store: Store) -> 
         ("go", "mk"): ("make", "exact"),  # from .core import make as mk
         ("go", "pkg.core.make"): ("make", "exact"),  # import pkg.core
         ("main", "go"): ("go", "exact"),
-        ("go", "e.run"): ("Engine.run", "inferred"),  # local e = Engine(): a guess
+        ("go", "e.run"): ("Engine.run", "exact"),  # e = Engine(), e's only binding
         ("go", "len"): ("len", "exact"),  # builtins, from typeshed's stub
         ("go", "pkg.extra.later"): (None, "unresolved"),
     }

@@ -178,9 +178,9 @@ def test_call_candidates() -> None:
     assert c[("C.m", "sibling.f")] == ("=pkg.sibling.f",)
     assert c[("C.m", "parent_mod.g")] == ("=parent_mod.g",)  # `..` from pkg.mod is the root
     assert c[("C.m", "thing")] == ("=pkg.sub.deep.thing",)
-    # annotated: exact (here decided in-file); assigned: a guess, with a fallback
+    # annotated, or assigned once from a constructor: exact (here decided in-file)
     assert c[("C.m", "other.base_m")] == ("-> Base.base_m",)
-    assert c[("C.m", "local.base_m")] == ("~^pkg.mod.Base.base_m", "?base_m")
+    assert c[("C.m", "local.base_m")] == ("-> Base.base_m",)
     assert c[("C.m", "n.frob")] == ("?frob",)  # a parameter: never from the star import
     # unbound: builtins, but only a guess when a star import may define it
     assert c[("C.m", "len")] == ("=star.len", "~=builtins.len")

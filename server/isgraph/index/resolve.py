@@ -7,14 +7,17 @@ a pass tries every edge of the batch against the caches, collects the names it w
 fetches them from the store in one query per kind, and tries again (a few rounds cover alias
 chains and base classes in other files).
 
-Candidate forms (see ``model.Edge``): ``=fqn``, ``^Class.attr``, ``>Class.attr``, ``?name``;
-a leading ``~`` downgrades a match to ``inferred``.
+Candidate forms (see ``model.Edge``): ``=fqn``, ``^Class.attr``, ``>Class.attr``,
+``&attr|Sub1|Sub2…``, ``?name``; a leading ``~`` downgrades a match to ``inferred``. The owner
+of ``^owner.attr`` may also be a function: the attribute is then looked up in the class its
+return annotation names (``x = f(); x.m()``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import posixpath
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +38,13 @@ CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
 # Not for the others: fetching ahead for every language doubled peak RSS on Python (whose
 # edges have 1-3 candidates) for no gain.
 PROBE_AHEAD = frozenset({"java", "csharp"})
+FUNCTION_KINDS = frozenset({"function", "method"})
+MAX_SUBCLASSES = 16  # `&` candidates: subclasses consulted
+# `-> Foo`, `-> mod.Foo[int]`, `-> "Foo"`, `-> Foo | None`, `-> Optional[Foo]` (Python
+# signatures as the extractor stores them): the class part.
+_RETURNS = re.compile(r"->\s*(.+)$")
+_OPTIONAL = re.compile(r"^(?:typing\.)?Optional\[(.+)\]$")
+_TYPE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 # Languages whose names may denote each other's definitions: a .tsx file imports a .ts
@@ -156,10 +166,16 @@ class Resolver:
                 target = _pick(_in_family(self._name(body, 0), fam), edge.path)
             elif op in ("^", ">") and "." in body:
                 owner, attr = body.rsplit(".", 1)
-                classes = [e for e in self._name(owner, 0) if e.kind in CLASS_KINDS]
-                cls = _pick(_in_family(classes, fam), edge.path)
+                owners = _in_family(self._name(owner, 0), fam)
+                cls = _pick([e for e in owners if e.kind in CLASS_KINDS], edge.path)
                 if cls is not None:
                     target = self._member(cls, attr, op == "^", 0)
+                elif op == "^":
+                    target, sure = self._returned_member(owners, attr, edge.path)
+                    if not sure:
+                        label = Resolution.INFERRED
+            elif op == "&":
+                target = self._subclasses_agree(body, fam, edge.path)
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
                 if len(found) == 1:
@@ -210,6 +226,77 @@ class Resolver:
         if owner.kind == "module" and owner.fqn != prefix:  # prefix was an alias of a module
             return self._name(f"{owner.fqn}.{attr}", depth + 1)
         return []
+
+    def _returned_member(
+        self, owners: list[Entity], attr: str, near: str
+    ) -> tuple[Entity | None, bool]:
+        """``attr`` of what a function returns, by its return annotation, and whether that is
+        decided. Overloads (same fqn, same file) whose annotation names a class must all lead
+        to the same member; when some name none (a TypeVar, ``Any``), it is only a guess."""
+        funcs = [e for e in owners if e.kind in FUNCTION_KINDS and e.language == "python"]
+        first = _pick(funcs, near)
+        if first is None:
+            return None, False
+        found: Entity | None = None
+        sure = True
+        for func in funcs:
+            if func.path != first.path or func.fqn != first.fqn:
+                continue
+            cls = self._return_class(func)
+            if cls is None:
+                sure = False
+                continue
+            member = self._member(cls, attr, True, 1)
+            if member is None or (found is not None and member.key != found.key):
+                return None, False
+            found = member
+        return found, sure
+
+    def _return_class(self, func: Entity) -> Entity | None:
+        """The class a Python function's return annotation names, looked up in its module
+        (then builtins), as the function's own module would read it."""
+        m = _RETURNS.search(func.signature)
+        if m is None:
+            return None
+        text = m.group(1).strip().strip("'\"")
+        opt = _OPTIONAL.match(text)
+        if opt is not None:
+            text = opt.group(1)
+        parts = [p.strip().strip("'\"") for p in text.split("|")]
+        parts = [p for p in parts if p != "None"]
+        if len(parts) != 1:
+            return None
+        name = parts[0].split("[", 1)[0].strip()
+        if not _TYPE_NAME.fullmatch(name):
+            return None
+        if name in ("Self", "typing.Self", "typing_extensions.Self"):
+            parent = self._entity_by_key(func.parent) if func.parent else None
+            return parent if parent is not None and parent.kind in CLASS_KINDS else None
+        if not func.fqn.endswith(func.qualname):
+            return None
+        module = func.fqn[: len(func.fqn) - len(func.qualname)].rstrip(".")
+        for fqn in (f"{module}.{name}" if module else name, f"builtins.{name}"):
+            classes = [e for e in self._name(fqn, 1) if e.kind in CLASS_KINDS]
+            cls = _pick(_in_family(classes, "python"), func.path)
+            if cls is not None:
+                return cls
+        return None
+
+    def _subclasses_agree(self, body: str, fam: str, near: str) -> Entity | None:
+        """``attr|Sub1|Sub2…``: the member every subclass that has one finds (a mixin's
+        ``self.m()`` where ``m`` comes from a sibling base)."""
+        attr, _, rest = body.partition("|")
+        found: Entity | None = None
+        for sub in rest.split("|")[:MAX_SUBCLASSES]:
+            classes = [e for e in self._name(sub, 0) if e.kind in CLASS_KINDS]
+            cls = _pick(_in_family(classes, fam), near)
+            member = self._member(cls, attr, True, 0) if cls is not None else None
+            if member is None:
+                continue  # an abstract intermediate: its own subclasses are listed too
+            if found is not None and member.key != found.key:
+                return None
+            found = member
+        return found
 
     def _member(self, cls: Entity, attr: str, include_self: bool, depth: int) -> Entity | None:
         """``attr`` looked up in ``cls`` (if include_self) then its bases, depth-first in order."""

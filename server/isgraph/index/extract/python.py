@@ -33,9 +33,8 @@ QUERY = """
 (import_from_statement) @import
 (typed_parameter (identifier) @param type: (type))
 (typed_default_parameter name: (identifier) @param type: (type))
-(assignment left: (identifier) @var right: (call function: [(identifier) (attribute)]))
-(assignment left: (attribute object: (identifier) attribute: (identifier)) @sattr
-            right: (call function: [(identifier) (attribute)]))
+(assignment left: (identifier) @var right: (_))
+(assignment left: (attribute object: (identifier) attribute: (identifier)) @sattr right: (_))
 """
 
 # Names Python resolves in the builtins module when no scope binds them.
@@ -52,6 +51,7 @@ _LITERAL_TYPES = {
     "set_comprehension": "set",
     "integer": "int",
     "float": "float",
+    "tuple": "tuple",
 }
 _LITERAL_START = frozenset("\"'[{0123456789bBrRuUfF")
 # Where an identifier is bound: the parent's type (any child), or (type, field) pairs.
@@ -92,8 +92,10 @@ _PROPERTY_SUFFIXES = (".setter", ".getter", ".deleter")
 MAX_TARGET = 200
 
 # A binding: (how, value). how is "def" (value = fqn), "import" (value = target fqn),
-# "annot" (value = fqn candidate of a class), "local" (same, from `x = Class(...)`),
-# "param" (an untyped parameter: value empty).
+# "annot" (value = fqn candidate of a class), "local" (value = what the assigned value is an
+# instance of: a literal's builtins class, or the fqn of what was called, `x = f(...)`, which
+# the resolver reads as a class or a function's declared return type; empty when assignments
+# disagree), "param" (an untyped parameter: value empty).
 Binding = tuple[str, str]
 
 
@@ -104,10 +106,12 @@ class _Scope:
     entity: Entity
     kind: str  # module | class | function
     end_byte: int
+    start_byte: int = 0
     self_name: str | None = None  # first parameter of a method
     class_fqn: str | None = None  # for methods: their class
     names: dict[str, Binding] = field(default_factory=dict)
     stars: list[str] = field(default_factory=list)  # `from m import *` modules
+    typed: dict[str, int] = field(default_factory=dict)  # local -> assignments giving its type
 
 
 def extract_python(path: str, source: bytes, module: str) -> Extraction:
@@ -169,6 +173,9 @@ class _Extractor:
         self.local: dict[str, Entity] = {module: mod_entity}  # fqn -> first definition here
         # (class fqn, attribute) -> class candidate of what methods assign to self.attribute
         self.attr_types: dict[tuple[str, str], str | None] = {}
+        # (scope start byte, name) -> whether every binding of the name there gives its type
+        self.single: dict[tuple[int, str], bool] = {}
+        self.subclasses: dict[str, list[str]] | None = None  # class fqn -> same-file subclasses
 
     # -- the sweep ------------------------------------------------------------------------
     def run(self, captures: dict[str, list[Node]]) -> None:
@@ -208,10 +215,8 @@ class _Extractor:
             elif what == "sattr":
                 self._self_attr(node, stack)
             elif what == "var":
-                right = node.parent.child_by_field_name("right") if node.parent else None
-                ctor = right.child_by_field_name("function") if right is not None else None
-                if scope.kind == "function" and ctor is not None:
-                    self._local_ctor(node, ctor, stack)
+                if scope.kind != "class":
+                    self._local_assign(node, stack)
             else:
                 calls.append((node, scope, chain))
         for node, scope, chain in calls:
@@ -256,7 +261,7 @@ class _Extractor:
         self.out.entities.append(entity)
         self.local.setdefault(fqn, entity)
         parent.names[name] = ("def", fqn)
-        scope = _Scope(entity, "class" if is_class else "function", node.end_byte)
+        scope = _Scope(entity, "class" if is_class else "function", node.end_byte, node.start_byte)
         if is_class:
             for base in _bases(node):
                 self._edge(
@@ -336,25 +341,91 @@ class _Extractor:
         obj = target.child_by_field_name("object")
         attr = target.child_by_field_name("attribute")
         right = target.parent.child_by_field_name("right") if target.parent else None
-        ctor = right.child_by_field_name("function") if right is not None else None
-        if method is None or obj is None or attr is None or ctor is None:
+        if method is None or obj is None or attr is None or right is None:
             return
+        if right.type != "call" and right.type not in _LITERAL_TYPES:
+            return  # `self.x = None`, `self.x = arg`: says nothing either way
         if _text(obj) != method.self_name or method.class_fqn is None:
             return
         key = (method.class_fqn, _text(attr))
-        cls = self._class_candidate(_text(ctor), stack)
+        cls = self._value_type(right, stack)
         if key in self.attr_types and self.attr_types[key] != cls:
             self.attr_types[key] = None  # assigned different things: no guess
         else:
             self.attr_types[key] = cls
 
-    def _local_ctor(self, var: Node, ctor: Node, stack: list[_Scope]) -> None:
+    def _local_assign(self, var: Node, stack: list[_Scope]) -> None:
+        """``x = <value>`` in a function or at module level: remember what ``x`` holds when the
+        value says it (a literal, a call of a known name, an annotation). Untyped assignments
+        are left out here but counted by ``_single_typed``, which then makes the type a guess."""
+        scope = stack[-1]
         name = _text(var)
-        if name in stack[-1].names and stack[-1].names[name][0] not in ("local", "param"):
+        prev = scope.names.get(name)
+        if prev is not None and prev[0] not in ("local", "param"):
             return
-        cls = self._class_candidate(_text(ctor), stack)
+        assign = var.parent
+        if assign is None:
+            return
+        ann = assign.child_by_field_name("type")
+        if ann is not None:
+            cls = self._type_name(_text(ann).strip("'\"").split("[", 1)[0], stack)
+        else:
+            cls = self._value_type(assign.child_by_field_name("right"), stack)
+        if cls is None:
+            return
+        if prev is not None and prev[0] == "local" and prev[1] != cls:
+            scope.names[name] = ("local", "")  # assigned different things: no type
+            return
+        scope.names[name] = ("local", cls)
+        scope.typed[name] = scope.typed.get(name, 0) + 1
+
+    def _value_type(self, node: Node | None, stack: list[_Scope]) -> str | None:
+        """What a value is an instance of: a literal's builtins class, or the fqn of the name
+        called (a class, or a function whose declared return type the resolver reads)."""
+        if node is None:
+            return None
+        lit = _LITERAL_TYPES.get(node.type)
+        if lit is not None:
+            return f"builtins.{'bytes' if lit == 'str' and _is_bytes(node) else lit}"
+        if node.type == "call":
+            fn = node.child_by_field_name("function")
+            if fn is not None and fn.type in ("identifier", "attribute") and _text(fn) != "super":
+                return self._type_name(_text(fn), stack)
+        return None
+
+    def _type_name(self, dotted: str, stack: list[_Scope]) -> str | None:
+        """``_class_candidate``, and a builtin name nothing in the file can rebind."""
+        cls = self._class_candidate(dotted, stack)
         if cls is not None:
-            stack[-1].names[name] = ("local", cls)
+            return cls
+        head = dotted.partition(".")[0]
+        if (
+            head in BUILTIN_NAMES
+            and _DOTTED.fullmatch(dotted)
+            and self._lookup(head, stack) is None
+            and not self.module_scope.stars
+            and not self._rebound(head)
+        ):
+            return f"builtins.{dotted}"
+        return None
+
+    def _single_typed(self, scope: _Scope, name: str) -> bool:
+        """Whether every binding of ``name`` in ``scope`` (nested scopes included, which only
+        errs towards no) is one of the assignments that gave it its type."""
+        key = (scope.start_byte, name)
+        hit = self.single.get(key)
+        if hit is None:
+            src = self.source
+            end = min(scope.end_byte, len(src))
+            n = 0
+            for m in _occurrence(name).finditer(src, scope.start_byte, end):
+                i = m.start()
+                if i and (_word_byte(src[i - 1]) or src[i - 1] == 46):  # 46: "."
+                    continue
+                if _binds(self.root.descendant_for_byte_range(i, m.end())):
+                    n += 1
+            hit = self.single[key] = n == scope.typed.get(name, -1)
+        return hit
 
     def _class_candidate(self, dotted: str, stack: list[_Scope]) -> str | None:
         """The fqn a (possibly dotted) class name denotes here, if the binding is known."""
@@ -367,8 +438,13 @@ class _Extractor:
         return f"{binding[1]}.{rest}" if rest else binding[1]
 
     def _lookup(self, name: str, stack: list[_Scope]) -> Binding | None:
+        found = self._lookup_at(name, stack)
+        return found[0] if found is not None else None
+
+    def _lookup_at(self, name: str, stack: list[_Scope]) -> tuple[Binding, _Scope] | None:
         """Python's scoping: innermost scope, enclosing *function* scopes, then the module.
-        A class body sees its own names, but functions inside it do not."""
+        A class body sees its own names, but functions inside it do not. Returns the binding
+        and the scope that holds it."""
         innermost = stack[-1]
         for i in range(len(stack) - 1, -1, -1):
             scope = stack[i]
@@ -376,7 +452,7 @@ class _Extractor:
                 continue
             hit = scope.names.get(name)
             if hit is not None:
-                return hit
+                return hit, scope
         return None
 
     # -- calls and candidates -------------------------------------------------------------
@@ -393,7 +469,15 @@ class _Extractor:
         if (scope.entity.key, EdgeKind.CALLS, text[:MAX_TARGET]) in self.edge_seen:
             return  # the same call again from the same entity: one edge (4 in 10 calls)
         cands = self._call_candidates(text, stack)
-        if text[:1] in _LITERAL_START and callee.type == "attribute":
+        if callee.type == "attribute" and text[:1] not in _LITERAL_START:
+            obj = callee.child_by_field_name("object")
+            attr = callee.child_by_field_name("attribute")
+            if obj is not None and attr is not None and obj.type == "call":
+                # `Foo(...).m()`: an instance of the class, or of what the function returns
+                made = self._value_type(obj, stack)
+                if made is not None:
+                    cands = (f"^{made}.{_text(attr)}", f"?{_text(attr)}")
+        elif text[:1] in _LITERAL_START and callee.type == "attribute":
             obj = callee.child_by_field_name("object")
             lit = _LITERAL_TYPES.get(obj.type) if obj is not None else None
             attr = callee.child_by_field_name("attribute")
@@ -432,8 +516,12 @@ class _Extractor:
         # self.m() / cls.m(): the method's class and its bases
         for scope in reversed(stack):
             if scope.self_name is not None and scope.self_name == head:
-                if len(rest) == 1:  # a mixin's method may come from a sibling base: a guess
-                    return (f"^{scope.class_fqn}.{rest[0]}", f"?{rest[0]}")
+                if len(rest) == 1 and scope.class_fqn is not None:
+                    # A mixin's method may come from a sibling base: what the subclasses
+                    # defined in this file agree on is a guess, then a unique name.
+                    subs = self._subclasses_of(scope.class_fqn)
+                    mixin = (f"~&{rest[0]}|{'|'.join(subs)}",) if subs else ()
+                    return (f"^{scope.class_fqn}.{rest[0]}", *mixin, f"?{rest[0]}")
                 if len(rest) == 2 and scope.class_fqn is not None:
                     attr_type = self.attr_types.get((scope.class_fqn, rest[0]))
                     if attr_type is not None:  # self.x = Foo() elsewhere: a guess, not proof
@@ -441,13 +529,15 @@ class _Extractor:
                 return (f"?{rest[-1]}",) if rest else ()
             if scope.kind == "function" and head in scope.names:
                 break  # shadowed by a closer binding
-        binding = self._lookup(head, stack)
-        if binding is not None:
-            how, value = binding
+        found = self._lookup_at(head, stack)
+        if found is not None:
+            (how, value), where = found
             if how in ("def", "import"):
                 return (f"={value}{tail}",)
             if len(rest) == 1 and value:
-                member = f"^{value}.{rest[0]}" if how == "annot" else f"~^{value}.{rest[0]}"
+                # annotated, or every binding of the local gives the type: decided
+                sure = how == "annot" or (how == "local" and self._single_typed(where, head))
+                member = f"{'' if sure else '~'}^{value}.{rest[0]}"
                 return (member, f"?{rest[0]}")  # the class may be outside the repo
             return (f"?{rest[-1]}",) if rest else ()
         stars = self.module_scope.stars
@@ -460,6 +550,23 @@ class _Extractor:
         elif rest:
             cands.append(f"?{rest[-1]}")
         return tuple(cands)
+
+    def _subclasses_of(self, cls_fqn: str, limit: int = 16) -> list[str]:
+        """Classes of this file that inherit ``cls_fqn``, directly or not (at most ``limit``)."""
+        if self.subclasses is None:
+            by_key = {e.key: e.fqn for e in self.out.entities if e.kind == "class"}
+            self.subclasses = {}
+            for edge in self.out.edges:
+                if edge.kind == EdgeKind.INHERITS and edge.dst in by_key and edge.src in by_key:
+                    self.subclasses.setdefault(by_key[edge.dst], []).append(by_key[edge.src])
+        out: list[str] = []
+        todo = list(self.subclasses.get(cls_fqn, ()))
+        while todo and len(out) < limit:
+            sub = todo.pop(0)
+            if sub not in out and sub != cls_fqn:
+                out.append(sub)
+                todo.extend(self.subclasses.get(sub, ()))
+        return out
 
     def _rebound(self, name: str) -> bool:
         """Whether ``name`` is bound anywhere in the file. A regex finds the occurrences that
