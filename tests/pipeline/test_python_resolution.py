@@ -201,3 +201,50 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
     }
     got = {k: _short(calls[k]) for k in expect if k in calls}
     assert got == expect
+
+
+async def test_a_stub_imports_typeshed_modules_even_where_the_workspace_shadows_them(
+    tmp_path: Path, store: Store
+) -> None:
+    # The standard library's own source: `os.py` takes the C module posix's names, and
+    # typeshed's posix stub re-exports them from typeshed's os stub (`mkdir as mkdir`).
+    root = write_tree(
+        tmp_path / "proj",
+        {
+            "os.py": """
+                from posix import *
+
+                def makedirs(name):
+                    mkdir(name)
+                """,
+            "json.py": "def loads(text):\n    return text\n",
+            "app.py": """
+                import os
+                import json
+
+                def main():
+                    os.mkdir("x")
+                    os.makedirs("y")
+                    os.no_such_function()
+                    json.loads("{}")
+                    json.dumps({})
+                """,
+        },
+    )
+    async with IndexService(root, store, Config(jobs=1)) as service:
+        await service.index()
+    stubs = {p for p in store.file_states() if p.startswith("@")}
+    # the workspace's imports of os and json do not want their stubs; posix's re-export does
+    assert "@typeshed/stdlib/posix.pyi" in stubs
+    assert "@typeshed/stdlib/os/__init__.pyi" in stubs
+    assert not any("json" in p for p in stubs)
+    calls = {(e.src.rsplit(":", 1)[1], e.target_name): e for e in store.edges(kind="calls")}
+    expect = {
+        ("makedirs", "mkdir"): ("@typeshed/stdlib/os/__init__.pyi:mkdir", "exact"),
+        ("main", "os.mkdir"): ("@typeshed/stdlib/os/__init__.pyi:mkdir", "exact"),
+        ("main", "os.makedirs"): ("makedirs", "exact"),  # the workspace's os comes first
+        ("main", "os.no_such_function"): (None, "unresolved"),
+        ("main", "json.loads"): ("loads", "exact"),
+        ("main", "json.dumps"): (None, "unresolved"),  # the workspace's json has none
+    }
+    assert {k: _short(calls[k]) for k in expect if k in calls} == expect

@@ -793,3 +793,13 @@ def test_one_alias_key_bound_twice_in_one_file(store: Store) -> None:
             [FileResult("os.py", "python", "indexed", "h", 1, 1, None, [], [], aliases)]
         )
         assert store.aliases(["os.path"]) == {"os.path": Alias("os.py", "os.path", "posixpath")}
+
+
+def test_a_workspace_alias_comes_before_a_stubs(store: Store) -> None:
+    """The workspace's `os.py` and typeshed's os stub both bind `os.sep`: the workspace's is
+    the one read (the resolver reads a stub's only where no workspace module shadows it)."""
+    stub = "@typeshed/stdlib/os/__init__.pyi"
+    for path, target in (("os.py", "posixpath.sep"), (stub, "posix.sep")):
+        alias = Alias(path, "os.sep", target)
+        store.write_files([FileResult(path, "python", "indexed", "h", 1, 1, None, [], [], [alias])])
+    assert store.aliases(["os.sep"]) == {"os.sep": Alias("os.py", "os.sep", "posixpath.sep")}

@@ -102,7 +102,7 @@ class Resolver:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._ents: dict[str, list[Entity]] = {}
-        self._alias: dict[str, str | None] = {}
+        self._alias: dict[str, tuple[str, bool] | None] = {}  # fqn -> (target, in a stub)
         self._named: dict[str, list[Entity]] = {}
         self._inherits: dict[str, list[Edge]] = {}
         self._bases: dict[str, list[Entity]] = {}
@@ -197,35 +197,61 @@ class Resolver:
             with contextlib.suppress(_Need):
                 self._resolve(one)
 
-    def _name(self, fqn: str, depth: int) -> list[Entity]:
-        """Entities a dotted name denotes, following import aliases and attribute access."""
+    def _name(self, fqn: str, depth: int, stubs: bool = False) -> list[Entity]:
+        """Entities a dotted name denotes, following import aliases and attribute access.
+
+        ``stubs``: the name is read in a typeshed stub, whose imports mean typeshed's modules
+        (as pyright reads them): where the workspace defines a module of the same name (the
+        standard library's own source does), the stub's entities come first, and the
+        workspace's otherwise."""
         if depth > MAX_DEPTH:
             return []
         ents = self._entities(fqn)
         if ents:
-            return ents
-        target = self._alias_of(fqn)
-        if target is not None and target != fqn:
-            return self._name(target, depth + 1)
+            own = [e for e in ents if is_external(e.path) == stubs]
+            if own and len(own) < len(ents):
+                return own
+            if stubs or own or not self._shadowed(fqn):
+                return ents
+            # Only a stub has the name, but the workspace's module of that name is what the
+            # workspace imports: its own imports decide (a name it lacks is not the stub's).
+        alias = self._alias_of(fqn)
+        # (a stub's alias of a name the workspace's module shadows is typeshed's business)
+        if (
+            alias is not None
+            and alias[0] != fqn
+            and (stubs or not alias[1] or not self._shadowed(fqn))
+        ):
+            return self._name(alias[0], depth + 1, alias[1])
         if "." not in fqn:
             return []
         prefix, attr = fqn.rsplit(".", 1)
-        owner = _pick(self._name(prefix, depth + 1), "")
+        owner = _pick(self._name(prefix, depth + 1, stubs), "")
         if owner is None:
             return []
         if owner.kind == "module":
             # Names a module re-exports with `from m import *`: the last import wins.
             stars = self._alias_of(f"{owner.fqn}.*")
-            for star in reversed(stars.split() if stars else ()):
-                found = self._name(f"{star}.{attr}", depth + 1)
+            for star in reversed(stars[0].split() if stars else ()):
+                found = self._name(f"{star}.{attr}", depth + 1, stars is not None and stars[1])
                 if found:
                     return found
         if owner.kind in CLASS_KINDS:
             member = self._member(owner, attr, True, depth + 1)
             return [member] if member is not None else []
         if owner.kind == "module" and owner.fqn != prefix:  # prefix was an alias of a module
-            return self._name(f"{owner.fqn}.{attr}", depth + 1)
+            return self._name(f"{owner.fqn}.{attr}", depth + 1, is_external(owner.path))
         return []
+
+    def _shadowed(self, fqn: str) -> bool:
+        """Whether a workspace module is named by a prefix of ``fqn`` (then typeshed's module
+        of that name is not what the workspace imports)."""
+        prefix = fqn
+        while "." in prefix:
+            prefix = prefix.rsplit(".", 1)[0]
+            if any(e.kind == "module" and not is_external(e.path) for e in self._entities(prefix)):
+                return True
+        return False
 
     def _returned_member(
         self, owners: list[Entity], attr: str, near: str
@@ -275,8 +301,9 @@ class Resolver:
         if not func.fqn.endswith(func.qualname):
             return None
         module = func.fqn[: len(func.fqn) - len(func.qualname)].rstrip(".")
+        stubs = is_external(func.path)
         for fqn in (f"{module}.{name}" if module else name, f"builtins.{name}"):
-            classes = [e for e in self._name(fqn, 1) if e.kind in CLASS_KINDS]
+            classes = [e for e in self._name(fqn, 1, stubs) if e.kind in CLASS_KINDS]
             cls = _pick(_in_family(classes, "python"), func.path)
             if cls is not None:
                 return cls
@@ -333,10 +360,8 @@ class Resolver:
                 if cand.startswith("~"):
                     cand = cand[1:]
                 if cand.startswith("="):
-                    base = _pick(
-                        [e for e in self._name(cand[1:], depth + 1) if e.kind in CLASS_KINDS],
-                        cls.path,
-                    )
+                    named = self._name(cand[1:], depth + 1, is_external(cls.path))
+                    base = _pick([e for e in named if e.kind in CLASS_KINDS], cls.path)
                     if base is not None:
                         bases.append(base)
                         break
@@ -357,7 +382,8 @@ class Resolver:
             raise _Need
         return self._by_key[key]
 
-    def _alias_of(self, fqn: str) -> str | None:
+    def _alias_of(self, fqn: str) -> tuple[str, bool] | None:
+        """(target, whether a stub defines the alias) of an import alias."""
         if fqn not in self._alias:
             self._need_fqn.add(fqn)
             raise _Need
@@ -383,7 +409,9 @@ class Resolver:
             for fqn in want:
                 self._ents[fqn] = found.get(fqn, [])
                 alias = aliases.get(fqn)
-                self._alias[fqn] = alias.target if alias is not None else None
+                self._alias[fqn] = (
+                    (alias.target, is_external(alias.path)) if alias is not None else None
+                )
             self._need_fqn.clear()
         if self._need_named:
             named = self.store.methods_named(self._need_named)

@@ -76,17 +76,20 @@ def stubs_wanted(modules: Iterable[str], defined: set[str], known: set[str]) -> 
     """Stub paths to index: the stubs of ``modules`` (and ``builtins``) that the repo does not
     define (``defined``: module fqns with a non-stub definition), then what those stubs
     star-import or import from their own package (``os`` -> ``os.path`` -> ``posixpath``),
-    breadth first for MAX_ROUNDS levels; minus the ones already stored (``known``).
+    whether the repo defines them or not, breadth first for MAX_ROUNDS levels; minus the ones
+    already stored (``known``).
 
     Computed from the stub files on disk, not from what a run happened to parse, so it is the
     same however the work is split (shards) or interrupted."""
     wanted: set[str] = set()
     frontier = {"builtins", *modules}
-    for _ in range(MAX_ROUNDS):
+    for level in range(MAX_ROUNDS):
         found: set[str] = set()
         for module in frontier:
-            if module in defined or module.split(".", 1)[0] in defined:
-                continue  # the repo's own module (or package) shadows the stdlib one
+            if level == 0 and (module in defined or module.split(".", 1)[0] in defined):
+                # The repo's own module (or package) shadows the stdlib one for the repo; a
+                # stub's imports still mean typeshed's modules (`posix` re-exports `os`'s).
+                continue
             stub = stub_for(module)
             if stub is not None and stub[0] not in wanted:
                 found.add(stub[0])
@@ -103,8 +106,9 @@ _FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w\s,]+)", re.M)
 
 @functools.cache
 def _reexports(relpath: str) -> frozenset[str]:
-    """Modules a stub's names can come from: its star imports, and modules of its own package
-    that it imports (``from . import path``). Its other imports serve annotations only."""
+    """Modules a stub's names can come from: its star imports, modules of its own package
+    that it imports (``from . import path``), and modules it re-exports names of (``from os
+    import mkdir as mkdir``). Its other imports serve annotations only."""
     module = stub_module(relpath)
     package = module if relpath.endswith("/__init__.pyi") else module.rpartition(".")[0]
     top = module.split(".", 1)[0]
@@ -117,9 +121,12 @@ def _reexports(relpath: str) -> frozenset[str]:
         out.add(_absolute(m.group(1), package))
     for m in _FROM.finditer(text):
         base = _absolute(m.group(1), package)
+        names = [n.split() for n in m.group(2).split(",") if n.split()]
         if base == top or base.startswith(top + "."):
             out.add(base)
-            out.update(f"{base}.{n.split()[0]}" for n in m.group(2).split(",") if n.split())
+            out.update(f"{base}.{n[0]}" for n in names)
+        elif any(len(n) == 3 and n[1] == "as" and n[0] == n[2] for n in names):
+            out.add(base)  # `from os import mkdir as mkdir`: a stub's explicit re-export
     return frozenset(m for m in out if m)
 
 

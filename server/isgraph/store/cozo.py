@@ -700,7 +700,9 @@ class CozoStore:
         wanted = list(set(fqns))
         out: dict[str, Alias] = {}
         if wanted:
-            for fqn, path, target in sorted(self._read(_ALIASES, {"fqns": wanted})):
+            # One per name: the workspace's before a stub's (see Store.aliases).
+            rows = self._read(_ALIASES, {"fqns": wanted})
+            for fqn, path, target in sorted(rows, key=lambda r: (r[0], is_external(r[1]), r[1])):
                 out.setdefault(fqn, Alias(path, fqn, target))
         return out
 

@@ -51,6 +51,7 @@ from isgraph.model import (
     FileResult,
     FileState,
     edge_match_names,
+    is_external,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -851,7 +852,9 @@ class PostgresStore:
         wanted = list(set(fqns))
         out: dict[str, Alias] = {}
         if wanted:
-            for fqn, path, target in self._rows(_ALIASES, {"fqns": wanted}):
+            # One per name: the workspace's before a stub's (see Store.aliases).
+            rows = self._rows(_ALIASES, {"fqns": wanted})
+            for fqn, path, target in sorted(rows, key=lambda r: (r[0], is_external(r[1]), r[1])):
                 out.setdefault(fqn, Alias(path, fqn, target))
         return out
 
