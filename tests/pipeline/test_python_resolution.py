@@ -213,17 +213,24 @@ async def test_a_stub_imports_typeshed_modules_even_where_the_workspace_shadows_
         {
             "os.py": """
                 from posix import *
+                from _no_stub_anywhere import fspath
 
                 def makedirs(name):
                     mkdir(name)
                 """,
             "json.py": "def loads(text):\n    return text\n",
+            # a script directory (no __init__.py): its gc.py is module `gc`, but gc is
+            # compiled into the interpreter, which imports it before any file
+            "scripts/gc.py": "def helper():\n    pass\n",
             "app.py": """
                 import os
                 import json
+                import gc
 
                 def main():
                     os.mkdir("x")
+                    os.fspath("x")
+                    gc.collect()
                     os.makedirs("y")
                     os.no_such_function()
                     json.loads("{}")
@@ -237,12 +244,16 @@ async def test_a_stub_imports_typeshed_modules_even_where_the_workspace_shadows_
     # the workspace's imports of os and json do not want their stubs; posix's re-export does
     assert "@typeshed/stdlib/posix.pyi" in stubs
     assert "@typeshed/stdlib/os/__init__.pyi" in stubs
+    assert "@typeshed/stdlib/gc.pyi" in stubs
     assert not any("json" in p for p in stubs)
     calls = {(e.src.rsplit(":", 1)[1], e.target_name): e for e in store.edges(kind="calls")}
     expect = {
         ("makedirs", "mkdir"): ("@typeshed/stdlib/os/__init__.pyi:mkdir", "exact"),
         ("main", "os.mkdir"): ("@typeshed/stdlib/os/__init__.pyi:mkdir", "exact"),
         ("main", "os.makedirs"): ("makedirs", "exact"),  # the workspace's os comes first
+        # os.py imports it from a module nobody describes: typeshed's os has it
+        ("main", "os.fspath"): ("@typeshed/stdlib/os/__init__.pyi:fspath", "exact"),
+        ("main", "gc.collect"): ("@typeshed/stdlib/gc.pyi:collect", "exact"),
         ("main", "os.no_such_function"): (None, "unresolved"),
         ("main", "json.loads"): ("loads", "exact"),
         ("main", "json.dumps"): (None, "unresolved"),  # the workspace's json has none

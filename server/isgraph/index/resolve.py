@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from isgraph.index.spool import EdgeSpool
-from isgraph.index.stubs import is_external
+from isgraph.index.stubs import BUILTIN_MODULES, is_external
 from isgraph.model import Edge, EdgeKind, Entity, Resolution
 from isgraph.store.base import EdgeUpdate, Store
 
@@ -222,7 +222,11 @@ class Resolver:
             and alias[0] != fqn
             and (stubs or not alias[1] or not self._shadowed(fqn))
         ):
-            return self._name(alias[0], depth + 1, alias[1])
+            found = self._name(alias[0], depth + 1, alias[1])
+            # The workspace's module imports the name from a module nobody describes (a C
+            # module typeshed has no stub of, `from _collections import deque`): typeshed's
+            # description of the same module's name is what there is.
+            return found or ents
         if "." not in fqn:
             return []
         prefix, attr = fqn.rsplit(".", 1)
@@ -249,6 +253,8 @@ class Resolver:
         prefix = fqn
         while "." in prefix:
             prefix = prefix.rsplit(".", 1)[0]
+            if prefix in BUILTIN_MODULES:
+                return False  # compiled into the interpreter: no file can shadow it
             if any(e.kind == "module" and not is_external(e.path) for e in self._entities(prefix)):
                 return True
         return False

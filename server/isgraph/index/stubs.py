@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,9 @@ from isgraph.model import is_external
 __all__ = ["is_external"]  # re-exported: the index modules ask here
 
 STUB_PREFIX = "@typeshed/stdlib/"
+# Modules compiled into the interpreter (gc, sys, posix, _io…): Python's import system finds
+# them before any file, so a workspace file of the same name never shadows them.
+BUILTIN_MODULES = frozenset(sys.builtin_module_names)
 MAX_ROUNDS = 3  # stubs importing stubs: os -> posix, subprocess -> ... (closure is small)
 
 
@@ -86,7 +90,8 @@ def stubs_wanted(modules: Iterable[str], defined: set[str], known: set[str]) -> 
     for level in range(MAX_ROUNDS):
         found: set[str] = set()
         for module in frontier:
-            if level == 0 and (module in defined or module.split(".", 1)[0] in defined):
+            top = module.split(".", 1)[0]
+            if level == 0 and top not in BUILTIN_MODULES and (module in defined or top in defined):
                 # The repo's own module (or package) shadows the stdlib one for the repo; a
                 # stub's imports still mean typeshed's modules (`posix` re-exports `os`'s).
                 continue
