@@ -30,6 +30,8 @@ FILES = {
             def area(self):
                 return 0
 
+            size = area  # the class body renames a method
+
             def grow(self):
                 pass
 
@@ -51,6 +53,10 @@ FILES = {
             return Shape()
 
 
+        default = Shape()  # module-level instances and renames, seen from other modules
+        make_alias = make
+
+
         @overload
         def convert(x: int) -> Shape: ...
         @overload
@@ -66,8 +72,14 @@ FILES = {
         def same(x) -> Circle:
             return Circle()
         """,
+    "pkg/starry.py": """
+        from pkg.shapes import *
+
+        thing = make  # a star import may bind `thing` too: no alias
+        """,
     "pkg/use.py": """
         import pkg.shapes as shapes
+        import pkg.starry as starry
         from pkg.shapes import Circle, Shape, make, maybe, untyped
 
         registry = []
@@ -100,6 +112,10 @@ FILES = {
             shapes.convert(1).area()
             shapes.same(1).area()
             str(1).strip()
+            shapes.default.grow()
+            shapes.make_alias()
+            Shape().size()
+            starry.thing()
 
 
         def rebound(seq):
@@ -190,6 +206,11 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         ("returned", "shapes.convert(1).area"): (None, "unresolved"),
         ("returned", "shapes.same(1).area"): ("Circle.area", "exact"),
         ("returned", "str(1).strip"): (f"{STUB}:str.strip", "exact"),
+        # assignments in module and class bodies, each the name's only binding
+        ("returned", "shapes.default.grow"): ("Shape.grow", "exact"),
+        ("returned", "shapes.make_alias"): ("make", "exact"),
+        ("returned", "Shape().size"): ("Shape.area", "exact"),
+        ("returned", "starry.thing"): (None, "unresolved"),
         # another binding (a loop variable): the constructor's type is a guess
         ("rebound", "c.area"): ("Circle.area", "inferred"),
         ("rebound", "seq.area"): (None, "unresolved"),  # a parameter: two `area`s
@@ -226,8 +247,10 @@ async def test_a_stub_imports_typeshed_modules_even_where_the_workspace_shadows_
                 import os
                 import json
                 import gc
+                import sys
 
                 def main():
+                    sys.path.append("x")  # typeshed's sys: `path: list[str]`
                     os.mkdir("x")
                     os.fspath("x")
                     gc.collect()
@@ -254,6 +277,7 @@ async def test_a_stub_imports_typeshed_modules_even_where_the_workspace_shadows_
         # os.py imports it from a module nobody describes: typeshed's os has it
         ("main", "os.fspath"): ("@typeshed/stdlib/os/__init__.pyi:fspath", "exact"),
         ("main", "gc.collect"): ("@typeshed/stdlib/gc.pyi:collect", "exact"),
+        ("main", "sys.path.append"): (f"{STUB}:list.append", "exact"),
         ("main", "os.no_such_function"): (None, "unresolved"),
         ("main", "json.loads"): ("loads", "exact"),
         ("main", "json.dumps"): (None, "unresolved"),  # the workspace's json has none

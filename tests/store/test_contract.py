@@ -803,3 +803,17 @@ def test_a_workspace_alias_comes_before_a_stubs(store: Store) -> None:
         alias = Alias(path, "os.sep", target)
         store.write_files([FileResult(path, "python", "indexed", "h", 1, 1, None, [], [], [alias])])
     assert store.aliases(["os.sep"]) == {"os.sep": Alias("os.py", "os.sep", "posixpath.sep")}
+
+
+def test_aliases_of_a_file(store: Store) -> None:
+    """Every alias one file binds, sorted (a file's surface: what other files see of it)."""
+    aliases = [Alias("m.py", "m.x", "io.BytesIO()"), Alias("m.py", "m.a", "os.path")]
+    other = [Alias("n.py", "n.b", "m.a")]
+    store.write_files(
+        [
+            FileResult("m.py", "python", "indexed", "h", 1, 1, None, [], [], aliases),
+            FileResult("n.py", "python", "indexed", "h", 1, 1, None, [], [], other),
+        ]
+    )
+    assert store.aliases_of("m.py") == sorted(aliases, key=lambda a: a.fqn)
+    assert store.aliases_of("gone.py") == []

@@ -378,3 +378,39 @@ def test_mutated_real_source_never_raises(at: int, cut: int, insert: bytes) -> N
     data = _SAMPLE[:at] + insert + _SAMPLE[at + cut :]
     x = extract_python("json/decoder.py", data, "json.decoder")
     check_invariants(x, data)
+
+
+def test_module_and_class_assignments_become_aliases() -> None:
+    x = ex(
+        """
+        from io import BytesIO
+
+        buf = BytesIO()
+        same = BytesIO()
+        same = BytesIO()
+        looped = BytesIO()
+        for looped in []:
+            pass
+        reader = BytesIO.read
+        path: list[str]
+        maybe: "BytesIO | None"
+
+        class C:
+            def m(self):
+                pass
+
+            n = m
+            clash = m
+            clash = n
+        """
+    )
+    assert {a.fqn: a.target for a in x.aliases} == {
+        "pkg.mod.BytesIO": "io.BytesIO",  # the import
+        "pkg.mod.buf": "io.BytesIO()",  # an instance of
+        "pkg.mod.same": "io.BytesIO()",  # assigned twice, the same type
+        "pkg.mod.reader": "io.BytesIO.read",  # another name for
+        "pkg.mod.path": "builtins.list()",
+        "pkg.mod.maybe": "io.BytesIO()",
+        "pkg.mod.C.n": "pkg.mod.C.m",
+        # looped: also a loop variable; clash: two different things
+    }

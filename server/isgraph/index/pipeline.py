@@ -320,13 +320,15 @@ async def run_pipeline(
 @dataclass(slots=True, frozen=True)
 class Surface:
     """What other files' edges can see of a file: its entities (key, each name others may
-    call it by: ``model.entity_match_names``), its classes' bases and its imports (which make
-    its module's aliases). An edit that leaves all three unchanged (a function body) cannot
-    change how any other file's edges resolve."""
+    call it by: ``model.entity_match_names``), its classes' bases, its imports and its aliases
+    (module names bound by imports or assignments, with what they stand for). An edit that
+    leaves all four unchanged (a function body) cannot change how any other file's edges
+    resolve."""
 
     entities: frozenset[tuple[str, str]]
     bases: frozenset[tuple[str, str]]
     imports: frozenset[str]
+    aliases: frozenset[tuple[str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -337,6 +339,7 @@ class Surface:
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
+        names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
         return names
 
 
@@ -348,6 +351,7 @@ def surface_of(store: Store, path: str) -> Surface:
         ),
         frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
+        frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
     )
 
 

@@ -222,6 +222,8 @@ class Resolver:
             and alias[0] != fqn
             and (stubs or not alias[1] or not self._shadowed(fqn))
         ):
+            if alias[0].endswith("()"):
+                return []  # an instance (`x = Foo()`): no definition; its attributes have
             found = self._name(alias[0], depth + 1, alias[1])
             # The workspace's module imports the name from a module nobody describes (a C
             # module typeshed has no stub of, `from _collections import deque`): typeshed's
@@ -230,6 +232,11 @@ class Resolver:
         if "." not in fqn:
             return []
         prefix, attr = fqn.rsplit(".", 1)
+        held = self._alias_of(prefix)
+        if held is not None and held[0].endswith("()"):  # a module's `x = Foo()`: x.attr
+            cls = self._instance_class(held[0][:-2], depth + 1, held[1])
+            member = self._member(cls, attr, True, depth + 1) if cls is not None else None
+            return [member] if member is not None else []
         owner = _pick(self._name(prefix, depth + 1, stubs), "")
         if owner is None:
             return []
@@ -246,6 +253,16 @@ class Resolver:
         if owner.kind == "module" and owner.fqn != prefix:  # prefix was an alias of a module
             return self._name(f"{owner.fqn}.{attr}", depth + 1, is_external(owner.path))
         return []
+
+    def _instance_class(self, fqn: str, depth: int, stubs: bool) -> Entity | None:
+        """The class of ``fqn()``: the class itself, or what the function is declared to
+        return."""
+        named = _in_family(self._name(fqn, depth, stubs), "python")
+        cls = _pick([e for e in named if e.kind in CLASS_KINDS], "")
+        if cls is not None:
+            return cls
+        func = _pick([e for e in named if e.kind in FUNCTION_KINDS], "")
+        return self._return_class(func) if func is not None else None
 
     def _shadowed(self, fqn: str) -> bool:
         """Whether a workspace module is named by a prefix of ``fqn`` (then typeshed's module
@@ -339,6 +356,12 @@ class Resolver:
             own = [e for e in self._entities(f"{cls.fqn}.{attr}") if e.parent == cls.key]
             if own:
                 return own[0]
+            # `select_set = selection_set` in the class body (fetched with the entities)
+            alias = self._alias_of(f"{cls.fqn}.{attr}")
+            if alias is not None and not alias[0].endswith("()"):
+                found = _pick(self._name(alias[0], depth + 1, alias[1]), cls.path)
+                if found is not None:
+                    return found
         for base in self._bases_of(cls, depth):
             if base.key == cls.key:
                 continue

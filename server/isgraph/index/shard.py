@@ -121,6 +121,9 @@ class ShardStore:
     def methods_named(self, names: Iterable[str]) -> dict[str, list[Entity]]:
         return self.inner.methods_named(names)
 
+    def aliases_of(self, path: str) -> list[Alias]:
+        return self.inner.aliases_of(path)
+
     def aliases(self, fqns: Iterable[str]) -> dict[str, Alias]:
         return self.inner.aliases(fqns)
 

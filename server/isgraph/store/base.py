@@ -169,6 +169,10 @@ class Store(Protocol):
         """Entities of kind method/property/classmethod... by bare name (for heuristics)."""
         ...
 
+    def aliases_of(self, path: str) -> list[Alias]:
+        """Every alias a file binds (for what other files can see of it), sorted."""
+        ...
+
     def aliases(self, fqns: Iterable[str]) -> dict[str, Alias]:
         """One alias per name; where the workspace and a typeshed stub both bind the name
         (the workspace defines a module of the standard library), the workspace's."""

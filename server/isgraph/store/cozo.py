@@ -204,6 +204,10 @@ _BY_NAME = (
     f"?[{_E}] := k[key], *entity{{{_E}}}, kind in ['method', 'property']"
 )
 _ALIASES = "?[fqn, path, target] := fqn in $fqns, *alias{fqn, path, target}"
+_ALIASES_OF = (
+    "k[fqn] := *alias:by_path{path: $path, fqn}\n"
+    "?[fqn, path, target] := k[fqn], path = $path, *alias{fqn, path, target}"
+)
 _EDGES_OF_PATHS = (
     f"k[src] := path in $paths, *entity:by_path{{path, key: src}}\n?[{_G}] := k[src], *edge{{{_G}}}"
 )
@@ -695,6 +699,9 @@ class CozoStore:
                 ent = _entity(row)
                 out[ent.name].append(ent)
         return dict(out)
+
+    def aliases_of(self, path: str) -> list[Alias]:
+        return [Alias(p, f, t) for f, p, t in sorted(self._read(_ALIASES_OF, {"path": path}))]
 
     def aliases(self, fqns: Iterable[str]) -> dict[str, Alias]:
         wanted = list(set(fqns))

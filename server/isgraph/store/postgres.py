@@ -251,6 +251,8 @@ ORDER BY w.tier, length(e.name),
        ELSE length(e.qualname) - length(replace(e.qualname, '.', '')) + 1 END,
   e.path, e.start_line, e.key
 LIMIT %(limit)s"""
+_ALIASES_OF = """SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND path = %(path)s
+ORDER BY fqn, path, target"""
 _ALIASES = """SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND fqn = ANY(%(fqns)s)
 ORDER BY fqn, path, target"""
 _EDGES_OF_PATHS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)
@@ -847,6 +849,9 @@ class PostgresStore:
         for ents in out.values():
             ents.sort(key=lambda e: e.key)  # CozoStore's order: by key
         return dict(out)
+
+    def aliases_of(self, path: str) -> list[Alias]:
+        return [Alias(p, f, t) for f, p, t in self._rows(_ALIASES_OF, {"path": path})]
 
     def aliases(self, fqns: Iterable[str]) -> dict[str, Alias]:
         wanted = list(set(fqns))

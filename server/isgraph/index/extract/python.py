@@ -33,7 +33,7 @@ QUERY = """
 (import_from_statement) @import
 (typed_parameter (identifier) @param type: (type))
 (typed_default_parameter name: (identifier) @param type: (type))
-(assignment left: (identifier) @var right: (_))
+(assignment left: (identifier) @var)
 (assignment left: (attribute object: (identifier) attribute: (identifier)) @sattr right: (_))
 """
 
@@ -112,6 +112,8 @@ class _Scope:
     names: dict[str, Binding] = field(default_factory=dict)
     stars: list[str] = field(default_factory=list)  # `from m import *` modules
     typed: dict[str, int] = field(default_factory=dict)  # local -> assignments giving its type
+    # module and class bodies: `name = other.name` -> (what it names, "" if several; count)
+    renames: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def extract_python(path: str, source: bytes, module: str) -> Extraction:
@@ -173,9 +175,10 @@ class _Extractor:
         self.local: dict[str, Entity] = {module: mod_entity}  # fqn -> first definition here
         # (class fqn, attribute) -> class candidate of what methods assign to self.attribute
         self.attr_types: dict[tuple[str, str], str | None] = {}
-        # (scope start byte, name) -> whether every binding of the name there gives its type
-        self.single: dict[tuple[int, str], bool] = {}
+        # (scope start byte, name, count) -> whether the name has that many bindings there
+        self.single: dict[tuple[int, str, int], bool] = {}
         self.subclasses: dict[str, list[str]] | None = None  # class fqn -> same-file subclasses
+        self.class_scopes: list[_Scope] = []
 
     # -- the sweep ------------------------------------------------------------------------
     def run(self, captures: dict[str, list[Node]]) -> None:
@@ -215,12 +218,30 @@ class _Extractor:
             elif what == "sattr":
                 self._self_attr(node, stack)
             elif what == "var":
-                if scope.kind != "class":
-                    self._local_assign(node, stack)
+                self._local_assign(node, stack)
             else:
                 calls.append((node, scope, chain))
         for node, scope, chain in calls:
             self._call(node, scope, chain)
+        self._assignment_aliases()
+
+    def _assignment_aliases(self) -> None:
+        """What other files can see of module and class bodies' assignments, as aliases:
+        ``open = TarFile.open`` (the name stands for another), and at module level
+        ``x = Foo()`` / ``x: Foo`` (target ``Foo()``: an instance of Foo), each only when the
+        assignment is the name's only binding in the file's scope."""
+        # A star import may bind any module name too (`from posix import *` then a fallback
+        # `fspath = _fspath` run only when posix lacks it): no module-level alias then.
+        module = [] if self.module_scope.stars else [self.module_scope]
+        for scope in (*module, *self.class_scopes):
+            prefix = self.module if scope is self.module_scope else scope.entity.fqn
+            for name, (target, count) in scope.renames.items():
+                if target and self._single_binding(scope, name, count):
+                    self.out.aliases.append(Alias(self.path, f"{prefix}.{name}", target))
+        scope = self.module_scope
+        for name, (how, value) in scope.names.items() if module else ():
+            if how == "local" and value and self._single_typed(scope, name):
+                self.out.aliases.append(Alias(self.path, f"{self.module}.{name}", f"{value}()"))
 
     # -- definitions ----------------------------------------------------------------------
     def _definition(self, node: Node, stack: list[_Scope]) -> _Scope | None:
@@ -262,6 +283,8 @@ class _Extractor:
         self.local.setdefault(fqn, entity)
         parent.names[name] = ("def", fqn)
         scope = _Scope(entity, "class" if is_class else "function", node.end_byte, node.start_byte)
+        if is_class:
+            self.class_scopes.append(scope)
         if is_class:
             for base in _bases(node):
                 self._edge(
@@ -367,10 +390,20 @@ class _Extractor:
         if assign is None:
             return
         ann = assign.child_by_field_name("type")
+        right = assign.child_by_field_name("right")
+        renaming = right is not None and right.type in ("identifier", "attribute")
+        if scope.kind != "function" and ann is None and renaming:
+            target = self._renamed(_text(right), stack)
+            if target is not None:
+                old, count = scope.renames.get(name, (target, 0))
+                scope.renames[name] = (target if old == target else "", count + 1)
+            return
+        if scope.kind == "class":
+            return
         if ann is not None:
-            cls = self._type_name(_text(ann).strip("'\"").split("[", 1)[0], stack)
+            cls = self._annotation_type(_text(ann), stack)
         else:
-            cls = self._value_type(assign.child_by_field_name("right"), stack)
+            cls = self._value_type(right, stack)
         if cls is None:
             return
         if prev is not None and prev[0] == "local" and prev[1] != cls:
@@ -378,6 +411,35 @@ class _Extractor:
             return
         scope.names[name] = ("local", cls)
         scope.typed[name] = scope.typed.get(name, 0) + 1
+
+    def _renamed(self, dotted: str, stack: list[_Scope]) -> str | None:
+        """The fqn a dotted name read in a module or class body stands for, if known."""
+        if not _DOTTED.fullmatch(dotted):
+            return None
+        head, _, rest = dotted.partition(".")
+        found = self._lookup_at(head, stack)
+        if found is None:
+            return None
+        (how, value), where = found
+        if how in ("def", "import"):
+            base = value
+        elif how == "local" and where is self.module_scope:
+            base = f"{self.module}.{head}"  # its instance alias says what it holds
+        else:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+    def _annotation_type(self, text: str, stack: list[_Scope]) -> str | None:
+        """The class an annotation names: ``Foo``, ``"Foo"``, ``list[int]``, ``Foo | None``,
+        ``Optional[Foo]`` (typeshed's ``MaybeNone`` is ``Any``: left out like None)."""
+        text = _WS.sub(b" ", text.encode()).decode().strip().strip("'\"")
+        if text.startswith(("Optional[", "typing.Optional[")) and text.endswith("]"):
+            text = text.split("[", 1)[1][:-1]
+        parts = [p.strip().strip("'\"") for p in text.split("|")]
+        parts = [p for p in parts if p not in ("None", "MaybeNone")]
+        if len(parts) != 1:
+            return None
+        return self._type_name(parts[0].split("[", 1)[0].strip(), stack)
 
     def _value_type(self, node: Node | None, stack: list[_Scope]) -> str | None:
         """What a value is an instance of: a literal's builtins class, or the fqn of the name
@@ -412,7 +474,11 @@ class _Extractor:
     def _single_typed(self, scope: _Scope, name: str) -> bool:
         """Whether every binding of ``name`` in ``scope`` (nested scopes included, which only
         errs towards no) is one of the assignments that gave it its type."""
-        key = (scope.start_byte, name)
+        return self._single_binding(scope, name, scope.typed.get(name, -1))
+
+    def _single_binding(self, scope: _Scope, name: str, expected: int) -> bool:
+        """Whether ``name`` has exactly ``expected`` bindings in ``scope``'s range."""
+        key = (scope.start_byte, name, expected)
         hit = self.single.get(key)
         if hit is None:
             src = self.source
@@ -424,7 +490,7 @@ class _Extractor:
                     continue
                 if _binds(self.root.descendant_for_byte_range(i, m.end())):
                     n += 1
-            hit = self.single[key] = n == scope.typed.get(name, -1)
+            hit = self.single[key] = n == expected
         return hit
 
     def _class_candidate(self, dotted: str, stack: list[_Scope]) -> str | None:
