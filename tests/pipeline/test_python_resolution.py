@@ -23,7 +23,9 @@ STUB = "@typeshed/stdlib/builtins.pyi"
 FILES = {
     "pkg/__init__.py": "",
     "pkg/shapes.py": """
-        from typing import Optional, overload
+        from typing import Optional, TypeVar, overload
+
+        T = TypeVar("T")
 
 
         class Shape:
@@ -50,6 +52,39 @@ FILES = {
 
 
         def untyped():
+            return Shape()
+
+
+        @overload
+        def pick(x: int) -> Shape: ...
+        @overload
+        def pick(x: T) -> T: ...
+        def pick(x):
+            return x
+
+
+        class Managed:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                pass
+
+            def use(self):
+                pass
+
+
+        class Special(Managed):
+            def use(self):
+                pass
+
+
+        def gen():
+            yield 1
+            return Shape()
+
+
+        async def coro() -> Shape:
             return Shape()
 
 
@@ -111,11 +146,21 @@ FILES = {
             shapes.convert(1).grow()
             shapes.convert(1).area()
             shapes.same(1).area()
+            shapes.pick(1).grow()
             str(1).strip()
             shapes.default.grow()
             shapes.make_alias()
             Shape().size()
             starry.thing()
+
+
+        def contexts():
+            with shapes.Special() as sp:
+                sp.use()
+            g = shapes.gen()
+            g.area()
+            c = shapes.coro()
+            c.area()
 
 
         def rebound(seq):
@@ -194,17 +239,24 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         # return annotations: `-> Shape`, `-> Optional["Circle"]`
         ("returned", "s.area"): ("Shape.area", "exact"),
         ("returned", "m.area"): ("Circle.area", "exact"),
-        # no annotation: only the unique-name guess is left
-        ("returned", "u.grow"): ("Shape.grow", "inferred"),
+        # no annotation: every `return` of its body makes a Shape
+        ("returned", "u.grow"): ("Shape.grow", "exact"),
         # a call's result as the receiver: a class makes an instance
         ("returned", "Shape().area"): ("Shape.area", "exact"),
         ("returned", "shapes.make().grow"): ("Shape.grow", "exact"),
-        # overloads: Shape and Circle both inherit grow; the unannotated implementation
-        # names no class, so the agreement of the others is only a guess
-        ("returned", "shapes.convert(1).grow"): ("Shape.grow", "inferred"),
+        # overloads: Shape and Circle both inherit grow (the implementation returns a Shape)
+        ("returned", "shapes.convert(1).grow"): ("Shape.grow", "exact"),
         # ... and when they disagree (Shape.area / Circle.area) nothing is decided
         ("returned", "shapes.convert(1).area"): (None, "unresolved"),
         ("returned", "shapes.same(1).area"): ("Circle.area", "exact"),
+        # an overload returning a TypeVar names no class: the others' agreement is a guess
+        ("returned", "shapes.pick(1).grow"): ("Shape.grow", "inferred"),
+        # `with X() as v`: what X.__enter__ returns; its `return self` is the receiver's
+        # class (Special), not the class defining __enter__ (Managed)
+        ("contexts", "sp.use"): ("Special.use", "exact"),
+        # a generator function and an async one return a generator / a coroutine
+        ("contexts", "g.area"): (None, "unresolved"),
+        ("contexts", "c.area"): (None, "unresolved"),
         ("returned", "str(1).strip"): (f"{STUB}:str.strip", "exact"),
         # assignments in module and class bodies, each the name's only binding
         ("returned", "shapes.default.grow"): ("Shape.grow", "exact"),

@@ -402,6 +402,25 @@ def test_module_and_class_assignments_become_aliases() -> None:
             n = m
             clash = m
             clash = n
+
+            def me(self):
+                if self:
+                    return
+                return self
+
+        def made(flag):
+            if flag:
+                return BytesIO()
+            return None
+
+        def mixed(flag):
+            if flag:
+                return BytesIO()
+            return flag
+
+        def gen():
+            yield 1
+            return BytesIO()
         """
     )
     assert {a.fqn: a.target for a in x.aliases} == {
@@ -412,5 +431,8 @@ def test_module_and_class_assignments_become_aliases() -> None:
         "pkg.mod.path": "builtins.list()",
         "pkg.mod.maybe": "io.BytesIO()",
         "pkg.mod.C.n": "pkg.mod.C.m",
+        # what calling an unannotated function gives (mixed: an unknown too; gen: a generator)
+        "pkg.mod.C.me()": "Self",
+        "pkg.mod.made()": "io.BytesIO()",
         # looped: also a loop variable; clash: two different things
     }

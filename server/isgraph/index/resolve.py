@@ -171,7 +171,7 @@ class Resolver:
                 if cls is not None:
                     target = self._member(cls, attr, op == "^", 0)
                 elif op == "^":
-                    target, sure = self._returned_member(owners, attr, edge.path)
+                    target, sure = self._returned_member(owners, attr, edge.path, owner)
                     if not sure:
                         label = Resolution.INFERRED
             elif op == "&":
@@ -262,7 +262,7 @@ class Resolver:
         if cls is not None:
             return cls
         func = _pick([e for e in named if e.kind in FUNCTION_KINDS], "")
-        return self._return_class(func) if func is not None else None
+        return self._return_class(func, None, depth + 1) if func is not None else None
 
     def _shadowed(self, fqn: str) -> bool:
         """Whether a workspace module is named by a prefix of ``fqn`` (then typeshed's module
@@ -277,21 +277,27 @@ class Resolver:
         return False
 
     def _returned_member(
-        self, owners: list[Entity], attr: str, near: str
+        self, owners: list[Entity], attr: str, near: str, owner: str
     ) -> tuple[Entity | None, bool]:
-        """``attr`` of what a function returns, by its return annotation, and whether that is
-        decided. Overloads (same fqn, same file) whose annotation names a class must all lead
-        to the same member; when some name none (a TypeVar, ``Any``), it is only a guess."""
+        """``attr`` of what a function returns, by its return annotation (or what its body
+        returns), and whether that is decided. Overloads (same fqn, same file) whose
+        annotation names a class must all lead to the same member; when some name none (a
+        TypeVar, ``Any``), it is only a guess. ``owner`` is the name the function was reached
+        by: for ``Foo.__enter__``, ``Self`` is Foo even where a base defines the method."""
         funcs = [e for e in owners if e.kind in FUNCTION_KINDS and e.language == "python"]
         first = _pick(funcs, near)
         if first is None:
             return None, False
+        receiver: Entity | None = None
+        if first.kind == "method" and "." in owner:
+            named = self._name(owner.rsplit(".", 1)[0], 1)
+            receiver = _pick([e for e in named if e.kind in CLASS_KINDS], near)
         found: Entity | None = None
         sure = True
         for func in funcs:
             if func.path != first.path or func.fqn != first.fqn:
                 continue
-            cls = self._return_class(func)
+            cls = self._return_class(func, receiver)
             if cls is None:
                 sure = False
                 continue
@@ -301,12 +307,16 @@ class Resolver:
             found = member
         return found, sure
 
-    def _return_class(self, func: Entity) -> Entity | None:
+    def _return_class(
+        self, func: Entity, receiver: Entity | None = None, depth: int = 1
+    ) -> Entity | None:
         """The class a Python function's return annotation names, looked up in its module
         (then builtins), as the function's own module would read it."""
+        if func.signature.startswith("async ") or depth > MAX_DEPTH:
+            return None  # calling it makes a coroutine; or a chain of calls given up on
         m = _RETURNS.search(func.signature)
         if m is None:
-            return None
+            return self._inferred_return(func, receiver, depth)
         text = m.group(1).strip().strip("'\"")
         opt = _OPTIONAL.match(text)
         if opt is not None:
@@ -319,8 +329,7 @@ class Resolver:
         if not _TYPE_NAME.fullmatch(name):
             return None
         if name in ("Self", "typing.Self", "typing_extensions.Self"):
-            parent = self._entity_by_key(func.parent) if func.parent else None
-            return parent if parent is not None and parent.kind in CLASS_KINDS else None
+            return self._self_class(func, receiver)
         if not func.fqn.endswith(func.qualname):
             return None
         module = func.fqn[: len(func.fqn) - len(func.qualname)].rstrip(".")
@@ -331,6 +340,27 @@ class Resolver:
             if cls is not None:
                 return cls
         return None
+
+    def _self_class(self, func: Entity, receiver: Entity | None) -> Entity | None:
+        """The class ``Self`` stands for in a method: the receiver's, else its own class."""
+        if receiver is not None:
+            return receiver
+        parent = self._entity_by_key(func.parent) if func.parent else None
+        return parent if parent is not None and parent.kind in CLASS_KINDS else None
+
+    def _inferred_return(self, func: Entity, receiver: Entity | None, depth: int) -> Entity | None:
+        """What the extractor found every ``return`` of an unannotated function gives (the
+        alias ``f()``: ``Foo()`` or ``Self``)."""
+        if not func.fqn:
+            return None
+        alias = self._alias_of(f"{func.fqn}()")
+        if alias is None:
+            return None
+        if alias[0] == "Self":
+            return self._self_class(func, receiver) if func.kind == "method" else None
+        if not alias[0].endswith("()"):
+            return None
+        return self._instance_class(alias[0][:-2], depth + 1, alias[1])
 
     def _subclasses_agree(self, body: str, fam: str, near: str) -> Entity | None:
         """``attr|Sub1|Sub2…``: the member every subclass that has one finds (a mixin's

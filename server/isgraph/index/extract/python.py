@@ -34,6 +34,9 @@ QUERY = """
 (typed_parameter (identifier) @param type: (type))
 (typed_default_parameter name: (identifier) @param type: (type))
 (assignment left: (identifier) @var)
+(with_item value: (as_pattern alias: (as_pattern_target (identifier) @withvar)))
+(return_statement) @ret
+(yield) @ret
 (assignment left: (attribute object: (identifier) attribute: (identifier)) @sattr right: (_))
 """
 
@@ -114,6 +117,9 @@ class _Scope:
     typed: dict[str, int] = field(default_factory=dict)  # local -> assignments giving its type
     # module and class bodies: `name = other.name` -> (what it names, "" if several; count)
     renames: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # functions: what each `return <value>` gives ("Self" for the method's own `self`,
+    # a class candidate, or "" for a value of unknown type)
+    returns: list[str] = field(default_factory=list)
 
 
 def extract_python(path: str, source: bytes, module: str) -> Extraction:
@@ -179,13 +185,23 @@ class _Extractor:
         self.single: dict[tuple[int, str, int], bool] = {}
         self.subclasses: dict[str, list[str]] | None = None  # class fqn -> same-file subclasses
         self.class_scopes: list[_Scope] = []
+        self.functions: list[_Scope] = []
 
     # -- the sweep ------------------------------------------------------------------------
     def run(self, captures: dict[str, list[Node]]) -> None:
         # Events in source order; at equal start a definition opens before what it contains.
-        order = {"def": 0, "import": 1, "param": 2, "var": 3, "sattr": 3, "call": 4}
+        order = {
+            "def": 0,
+            "import": 1,
+            "param": 2,
+            "var": 3,
+            "sattr": 3,
+            "withvar": 3,
+            "ret": 3,
+            "call": 4,
+        }
         events: list[tuple[int, int, str, Node]] = []
-        for name in ("def", "import", "call", "param", "var", "sattr"):
+        for name in ("def", "import", "call", "param", "var", "sattr", "withvar", "ret"):
             for node in captures.get(name, ()):
                 events.append((node.start_byte, order[name], name, node))
         events.sort(key=_event_order)
@@ -219,6 +235,13 @@ class _Extractor:
                 self._self_attr(node, stack)
             elif what == "var":
                 self._local_assign(node, stack)
+            elif what == "withvar":
+                if scope.kind != "class":
+                    self._with_target(node, stack)
+            elif what == "ret":
+                if scope.kind == "function":  # a generator returns a generator: "" then
+                    ret = self._returned(node, stack) if node.type == "return_statement" else ""
+                    scope.returns.append(ret)
             else:
                 calls.append((node, scope, chain))
         for node, scope, chain in calls:
@@ -242,6 +265,50 @@ class _Extractor:
         for name, (how, value) in scope.names.items() if module else ():
             if how == "local" and value and self._single_typed(scope, name):
                 self.out.aliases.append(Alias(self.path, f"{self.module}.{name}", f"{value}()"))
+        # What a function without a return annotation returns, when every `return <value>`
+        # agrees (`return Foo(...)`, or a method's `return self`): `f()` -> `Foo()` / `Self`.
+        for func in self.functions:
+            kinds = {r for r in func.returns if r != "None"}
+            sig = func.entity.signature
+            if len(kinds) == 1 and "" not in kinds and " -> " not in sig and sig[:6] != "async ":
+                (value,) = kinds
+                target = value if value == "Self" else f"{value}()"
+                self.out.aliases.append(Alias(self.path, f"{func.entity.fqn}()", target))
+
+    def _returned(self, node: Node, stack: list[_Scope]) -> str:
+        """What a return statement gives: "None" (bare, or `return None`), "Self" (a method's
+        `return self`), a class candidate, or "" (anything else)."""
+        value = node.named_children[0] if node.named_child_count else None
+        if value is None or value.type == "none":
+            return "None"
+        scope = stack[-1]
+        if value.type == "identifier" and scope.self_name and _text(value) == scope.self_name:
+            # (a rebinding of `self` in the method would make this wrong: rare, and then
+            # `self` is counted as a binding below)
+            return "Self" if self._single_binding(scope, scope.self_name, 1) else ""
+        if value.type == "call":
+            return self._value_type(value, stack) or ""
+        return ""
+
+    def _with_target(self, var: Node, stack: list[_Scope]) -> None:
+        """``with Foo(...) as x``: x is what ``Foo.__enter__`` returns (the resolver reads
+        that owner as a method and its declared or inferred return type)."""
+        scope = stack[-1]
+        name = _text(var)
+        prev = scope.names.get(name)
+        if prev is not None and prev[0] not in ("local", "param"):
+            return
+        pattern = var.parent.parent if var.parent is not None else None
+        value = pattern.named_children[0] if pattern is not None else None
+        made = self._value_type(value, stack)
+        if made is None:
+            return
+        cls = f"{made}.__enter__"
+        if prev is not None and prev[0] == "local" and prev[1] != cls:
+            scope.names[name] = ("local", "")
+            return
+        scope.names[name] = ("local", cls)
+        scope.typed[name] = scope.typed.get(name, 0) + 1
 
     # -- definitions ----------------------------------------------------------------------
     def _definition(self, node: Node, stack: list[_Scope]) -> _Scope | None:
@@ -285,6 +352,8 @@ class _Extractor:
         scope = _Scope(entity, "class" if is_class else "function", node.end_byte, node.start_byte)
         if is_class:
             self.class_scopes.append(scope)
+        else:
+            self.functions.append(scope)
         if is_class:
             for base in _bases(node):
                 self._edge(
