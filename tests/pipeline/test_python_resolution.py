@@ -171,7 +171,17 @@ FILES = {
             seq.area()
         """,
     "pkg/runner.py": """
+        from pkg.shapes import Shape
+
+
         class Runner:
+            def __init__(self):
+                self.engine = Shape()
+
+            @property
+            def current(self) -> Shape:
+                return self.engine
+
             def check(self):
                 pass
 
@@ -203,6 +213,10 @@ FILES = {
         class B(Mixin, Runner):
             def stop(self):
                 pass
+
+            def work(self):
+                self.engine.area()
+                self.current.area()
         """,
 }
 
@@ -271,6 +285,10 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         # ... but B overrides stop: no agreement, and `stop` is not a unique name
         ("Mixin.go", "self.stop"): (None, "unresolved"),
         ("Mixin.go", "self.local"): ("Mixin.local", "exact"),
+        # attributes B does not assign: what its base's methods put there (`self.engine =
+        # Shape()`: a guess, other code may assign it), or a property's return type
+        ("B.work", "self.engine.area"): ("Shape.area", "inferred"),
+        ("B.work", "self.current.area"): ("Shape.area", "inferred"),
     }
     got = {k: _short(calls[k]) for k in expect if k in calls}
     assert got == expect

@@ -169,7 +169,8 @@ def test_call_candidates() -> None:
     c = cands(x)
     # a method the class lacks may come from a mixin's sibling base: a unique name is a guess
     assert c[("C.m", "self.base_m")] == ("^pkg.mod.C.base_m", "?base_m")
-    assert c[("C.m", "self.attr.deep")] == ("?deep",)
+    # not assigned in C: what a base or a property says, if anything
+    assert c[("C.m", "self.attr.deep")] == ("~*pkg.mod.C.attr.deep", "?deep")
     assert c[("C.m", "super().base_m")] == (">pkg.mod.C.base_m",)
     assert c[("C.m", "helper")] == ("-> helper",)  # same file: decided at extraction
     assert c[("C.m", "os.path.join")] == ("=os.path.join",)
@@ -262,7 +263,10 @@ def test_self_attribute_types_from_constructor_assignments() -> None:
     c = cands(x)
     assert c[("Reader.read", "self.buf.getvalue")] == ("~^io.BytesIO.getvalue", "?getvalue")
     assert c[("Reader.read", "self.mixed.close")] == ("?close",)  # two different types
-    assert c[("Reader.read", "self.unknown.close")] == ("?close",)
+    # assigned in no method of Reader: what its bases or a property hold, if anything
+    assert c[("Reader.read", "self.unknown.close")] == ("~*pkg.mod.Reader.unknown.close", "?close")
+    aliases = {a.fqn: a.target for a in x.aliases if a.fqn.startswith("pkg.mod.Reader.")}
+    assert aliases == {"pkg.mod.Reader.buf": "io.BytesIO()"}  # what other files can see
 
 
 def test_imports_aliases_and_package_relative() -> None:

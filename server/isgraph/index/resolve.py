@@ -176,6 +176,10 @@ class Resolver:
                         label = Resolution.INFERRED
             elif op == "&":
                 target = self._subclasses_agree(body, fam, edge.path)
+            elif op == "*" and body.count(".") >= 2:
+                held, attr = body.rsplit(".", 1)
+                cls = self._held_class(held, fam, edge.path)
+                target = self._member(cls, attr, True, 0) if cls is not None else None
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
                 if len(found) == 1:
@@ -339,6 +343,36 @@ class Resolver:
             cls = _pick(_in_family(classes, "python"), func.path)
             if cls is not None:
                 return cls
+        return None
+
+    def _held_class(self, held: str, fam: str, near: str) -> Entity | None:
+        """``Cls.attr``: the class of what instances of Cls hold in ``attr`` — a property's
+        return type, a class bound in the class body, or what methods assign to
+        ``self.attr`` (the alias ``Cls.attr`` -> ``Foo()``), through the bases."""
+        owner, attr = held.rsplit(".", 1)
+        classes = [e for e in self._name(owner, 0) if e.kind in CLASS_KINDS]
+        cls = _pick(_in_family(classes, fam), near)
+        if cls is None:
+            return None
+        found = self._member(cls, attr, True, 0)
+        if found is not None:
+            if found.kind == "property":
+                return self._return_class(found, cls)
+            return found if found.kind in CLASS_KINDS else None
+        return self._held_in(cls, attr, 0)
+
+    def _held_in(self, cls: Entity, attr: str, depth: int) -> Entity | None:
+        """What ``self.attr = Foo()`` in ``cls`` or its bases (depth-first) makes it hold."""
+        if depth > MAX_DEPTH:
+            return None
+        alias = self._alias_of(f"{cls.fqn}.{attr}")
+        if alias is not None and alias[0].endswith("()"):
+            return self._instance_class(alias[0][:-2], depth + 1, alias[1])
+        for base in self._bases_of(cls, depth):
+            if base.key != cls.key:
+                found = self._held_in(base, attr, depth + 1)
+                if found is not None:
+                    return found
         return None
 
     def _self_class(self, func: Entity, receiver: Entity | None) -> Entity | None:

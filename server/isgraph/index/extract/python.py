@@ -261,6 +261,9 @@ class _Extractor:
             for name, (target, count) in scope.renames.items():
                 if target and self._single_binding(scope, name, count):
                     self.out.aliases.append(Alias(self.path, f"{prefix}.{name}", target))
+        for (cls, attr), held in self.attr_types.items():
+            if held is not None:  # methods' `self.attr = Foo()`, all of one type
+                self.out.aliases.append(Alias(self.path, f"{cls}.{attr}", f"{held}()"))
         scope = self.module_scope
         for name, (how, value) in scope.names.items() if module else ():
             if how == "local" and value and self._single_typed(scope, name):
@@ -658,9 +661,12 @@ class _Extractor:
                     mixin = (f"~&{rest[0]}|{'|'.join(subs)}",) if subs else ()
                     return (f"^{scope.class_fqn}.{rest[0]}", *mixin, f"?{rest[0]}")
                 if len(rest) == 2 and scope.class_fqn is not None:
-                    attr_type = self.attr_types.get((scope.class_fqn, rest[0]))
+                    key = (scope.class_fqn, rest[0])
+                    attr_type = self.attr_types.get(key)
                     if attr_type is not None:  # self.x = Foo() elsewhere: a guess, not proof
                         return (f"~^{attr_type}.{rest[1]}", f"?{rest[1]}")
+                    if key not in self.attr_types:  # not assigned here: a base, a property
+                        return (f"~*{scope.class_fqn}.{rest[0]}.{rest[1]}", f"?{rest[1]}")
                 return (f"?{rest[-1]}",) if rest else ()
             if scope.kind == "function" and head in scope.names:
                 break  # shadowed by a closer binding
@@ -674,6 +680,9 @@ class _Extractor:
                 sure = how == "annot" or (how == "local" and self._single_typed(where, head))
                 member = f"{'' if sure else '~'}^{value}.{rest[0]}"
                 return (member, f"?{rest[0]}")  # the class may be outside the repo
+            if len(rest) == 2 and value and how in ("annot", "local"):
+                # x.attr.m(): what the class's instances hold in attr (a guess)
+                return (f"~*{value}.{rest[0]}.{rest[1]}", f"?{rest[1]}")
             return (f"?{rest[-1]}",) if rest else ()
         stars = self.module_scope.stars
         cands = [f"={star}.{dotted}" for star in stars]
