@@ -37,6 +37,9 @@ FILES = {
             def grow(self):
                 pass
 
+            def clone(self) -> "Shape":
+                return Shape()
+
 
         class Circle(Shape):
             def area(self):
@@ -147,6 +150,9 @@ FILES = {
             shapes.convert(1).area()
             shapes.same(1).area()
             shapes.pick(1).grow()
+            circle = Circle()
+            twin = circle.clone()
+            twin.area()
             str(1).strip()
             shapes.default.grow()
             shapes.make_alias()
@@ -265,6 +271,8 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         ("returned", "shapes.same(1).area"): ("Circle.area", "exact"),
         # an overload returning a TypeVar names no class: the others' agreement is a guess
         ("returned", "shapes.pick(1).grow"): ("Shape.grow", "inferred"),
+        # a method of a typed local: its return annotation says Shape (not Circle)
+        ("returned", "twin.area"): ("Shape.area", "exact"),
         # `with X() as v`: what X.__enter__ returns; its `return self` is the receiver's
         # class (Special), not the class defining __enter__ (Managed)
         ("contexts", "sp.use"): ("Special.use", "exact"),

@@ -524,7 +524,23 @@ class _Extractor:
         if node.type == "call":
             fn = node.child_by_field_name("function")
             if fn is not None and fn.type in ("identifier", "attribute") and _text(fn) != "super":
-                return self._type_name(_text(fn), stack)
+                return self._type_name(_text(fn), stack) or self._method_of(_text(fn), stack)
+        return None
+
+    def _method_of(self, dotted: str, stack: list[_Scope]) -> str | None:
+        """``self.m`` / ``x.m`` (x of a known class): ``Class.m``, whose return type the
+        resolver reads (through the class's bases, ``Self`` being Class)."""
+        head, _, meth = dotted.partition(".")
+        if not meth or "." in meth or not _DOTTED.fullmatch(dotted):
+            return None
+        for scope in reversed(stack):
+            if scope.self_name is not None and scope.self_name == head:
+                return f"{scope.class_fqn}.{meth}" if scope.class_fqn else None
+            if scope.kind == "function" and head in scope.names:
+                break
+        found = self._lookup(head, stack)
+        if found is not None and found[0] in ("local", "annot") and found[1]:
+            return f"{found[1]}.{meth}"
         return None
 
     def _type_name(self, dotted: str, stack: list[_Scope]) -> str | None:
