@@ -169,6 +169,19 @@ FILES = {
             c.area()
 
 
+        def renamed(flag):
+            sh = Shape()
+            grow = sh.grow
+            grow()
+            make_it = shapes.make
+            made = make_it()
+            made.area()
+            twice = Shape().area
+            if flag:
+                twice = Circle().area
+            twice()
+
+
         def rebound(seq):
             c = Circle()
             for c in seq:
@@ -285,6 +298,11 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         ("returned", "shapes.make_alias"): ("make", "exact"),
         ("returned", "Shape().size"): ("Shape.area", "exact"),
         ("returned", "starry.thing"): (None, "unresolved"),
+        # a local naming something else, bound once: that thing; bound twice: nothing
+        ("renamed", "grow"): ("Shape.grow", "exact"),
+        ("renamed", "make_it"): ("make", "exact"),
+        ("renamed", "made.area"): ("Shape.area", "exact"),
+        ("renamed", "twice"): (None, "unresolved"),
         # another binding (a loop variable): the constructor's type is a guess
         ("rebound", "c.area"): ("Circle.area", "inferred"),
         ("rebound", "seq.area"): (None, "unresolved"),  # a parameter: two `area`s

@@ -95,6 +95,7 @@ _PROPERTY_SUFFIXES = (".setter", ".getter", ".deleter")
 MAX_TARGET = 200
 
 # A binding: (how, value). how is "def" (value = fqn), "import" (value = target fqn),
+# "rename" (a function's `x = other.name`: value = that dotted text),
 # "annot" (value = fqn candidate of a class), "local" (value = what the assigned value is an
 # instance of: a literal's builtins class, or the fqn of what was called, `x = f(...)`, which
 # the resolver reads as a class or a function's declared return type; empty when assignments
@@ -464,6 +465,15 @@ class _Extractor:
         ann = assign.child_by_field_name("type")
         right = assign.child_by_field_name("right")
         renaming = right is not None and right.type in ("identifier", "attribute")
+        if scope.kind == "function" and ann is None and renaming:
+            text = _WS.sub(b"", right.text or b"").decode("utf-8", "replace") if right else ""
+            if _DOTTED.fullmatch(text) and text.partition(".")[0] != name:
+                if prev is not None and prev != ("rename", text) and prev[0] != "param":
+                    scope.names[name] = ("local", "")  # assigned different things
+                    return
+                scope.names[name] = ("rename", text)
+                scope.typed[name] = scope.typed.get(name, 0) + 1
+            return
         if scope.kind != "function" and ann is None and renaming:
             target = self._renamed(_text(right), stack)
             if target is not None:
@@ -478,7 +488,7 @@ class _Extractor:
             cls = self._value_type(right, stack)
         if cls is None:
             return
-        if prev is not None and prev[0] == "local" and prev[1] != cls:
+        if prev is not None and prev[0] in ("local", "rename") and prev != ("local", cls):
             scope.names[name] = ("local", "")  # assigned different things: no type
             return
         scope.names[name] = ("local", cls)
@@ -581,15 +591,21 @@ class _Extractor:
             hit = self.single[key] = n == expected
         return hit
 
-    def _class_candidate(self, dotted: str, stack: list[_Scope]) -> str | None:
+    def _class_candidate(self, dotted: str, stack: list[_Scope], depth: int = 0) -> str | None:
         """The fqn a (possibly dotted) class name denotes here, if the binding is known."""
         if not _DOTTED.fullmatch(dotted):
             return None
         head, _, rest = dotted.partition(".")
-        binding = self._lookup(head, stack)
-        if binding is None or binding[0] not in ("def", "import"):
+        found = self._lookup_at(head, stack)
+        if found is None:
             return None
-        return f"{binding[1]}.{rest}" if rest else binding[1]
+        (how, value), where = found
+        if how == "rename" and depth < 4 and self._single_typed(where, head):
+            # `make_it = mod.make`: what the name it stands for denotes
+            return self._class_candidate(f"{value}.{rest}" if rest else value, stack, depth + 1)
+        if how not in ("def", "import"):
+            return None
+        return f"{value}.{rest}" if rest else value
 
     def _lookup(self, name: str, stack: list[_Scope]) -> Binding | None:
         found = self._lookup_at(name, stack)
@@ -660,7 +676,7 @@ class _Extractor:
         return None
 
     def _name_candidates(
-        self, dotted: str, stack: list[_Scope], checked: bool = False
+        self, dotted: str, stack: list[_Scope], checked: bool = False, depth: int = 0
     ) -> tuple[str, ...]:
         if not checked and not _DOTTED.fullmatch(dotted):
             return ()
@@ -691,6 +707,13 @@ class _Extractor:
             (how, value), where = found
             if how in ("def", "import"):
                 return (f"={value}{tail}",)
+            if how == "rename":
+                # `eq = self.assertEqual` then `eq(...)`: the local is another name for what
+                # it was assigned, read where it was assigned (its only binding)
+                if depth < 4 and self._single_typed(where, head):
+                    upto = next(i for i, sc in enumerate(stack) if sc is where)
+                    return self._name_candidates(value + tail, stack[: upto + 1], True, depth + 1)
+                return (f"?{rest[-1]}",) if rest else ()
             if len(rest) == 1 and value:
                 # annotated, or every binding of the local gives the type: decided
                 sure = how == "annot" or (how == "local" and self._single_typed(where, head))
