@@ -40,6 +40,13 @@ FILES = {
             def clone(self) -> "Shape":
                 return Shape()
 
+            @classmethod
+            def create(cls):
+                return cls()
+
+            def copy(self):
+                return self.__class__()
+
 
         class Circle(Shape):
             def area(self):
@@ -286,6 +293,9 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         ("returned", "shapes.pick(1).grow"): ("Shape.grow", "inferred"),
         # a method of a typed local: its return annotation says Shape (not Circle)
         ("returned", "twin.area"): ("Shape.area", "exact"),
+        # cls(...) in a classmethod, self.__class__(...): the class
+        ("Shape.create", "cls"): ("Shape", "exact"),
+        ("Shape.copy", "self.__class__"): ("Shape", "exact"),
         # `with X() as v`: what X.__enter__ returns; its `return self` is the receiver's
         # class (Special), not the class defining __enter__ (Managed)
         ("contexts", "sp.use"): ("Special.use", "exact"),
@@ -347,6 +357,7 @@ async def test_a_stub_imports_typeshed_modules_even_where_the_workspace_shadows_
 
                 def main():
                     sys.path.append("x")  # typeshed's sys: `path: list[str]`
+                    sys.platform.startswith("linux")  # `platform: LiteralString`, a str
                     os.mkdir("x")
                     os.fspath("x")
                     gc.collect()
@@ -374,6 +385,7 @@ async def test_a_stub_imports_typeshed_modules_even_where_the_workspace_shadows_
         ("main", "os.fspath"): ("@typeshed/stdlib/os/__init__.pyi:fspath", "exact"),
         ("main", "gc.collect"): ("@typeshed/stdlib/gc.pyi:collect", "exact"),
         ("main", "sys.path.append"): (f"{STUB}:list.append", "exact"),
+        ("main", "sys.platform.startswith"): (f"{STUB}:str.startswith", "exact"),
         ("main", "os.no_such_function"): (None, "unresolved"),
         ("main", "json.loads"): ("loads", "exact"),
         ("main", "json.dumps"): (None, "unresolved"),  # the workspace's json has none

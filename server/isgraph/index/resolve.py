@@ -332,6 +332,8 @@ class Resolver:
         name = parts[0].split("[", 1)[0].strip()
         if not _TYPE_NAME.fullmatch(name):
             return None
+        if name.rpartition(".")[2] == "LiteralString":
+            name = "str"  # a str whose value is a literal (PEP 675)
         if name in ("Self", "typing.Self", "typing_extensions.Self"):
             return self._self_class(func, receiver)
         if not func.fqn.endswith(func.qualname):

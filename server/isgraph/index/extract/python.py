@@ -92,6 +92,7 @@ _SUPER = re.compile(r"super\([^()]*\)\.([A-Za-z_]\w*)")
 _WS = re.compile(rb"\s+")
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _PROPERTY_SUFFIXES = (".setter", ".getter", ".deleter")
+_IMPLICIT_CLASSMETHODS = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
 MAX_TARGET = 200
 
 # A binding: (how, value). how is "def" (value = fqn), "import" (value = target fqn),
@@ -112,6 +113,7 @@ class _Scope:
     end_byte: int
     start_byte: int = 0
     self_name: str | None = None  # first parameter of a method
+    binds_class: bool = False  # ... and it is the class (a classmethod, __new__...)
     class_fqn: str | None = None  # for methods: their class
     names: dict[str, Binding] = field(default_factory=dict)
     stars: list[str] = field(default_factory=list)  # `from m import *` modules
@@ -370,6 +372,7 @@ class _Extractor:
             if parent.kind == "class" and "staticmethod" not in decorators:
                 scope.self_name = _first_param(node)
                 scope.class_fqn = parent.entity.fqn
+                scope.binds_class = "classmethod" in decorators or name in _IMPLICIT_CLASSMETHODS
         return scope
 
     # -- bindings -------------------------------------------------------------------------
@@ -521,7 +524,10 @@ class _Extractor:
         parts = [p for p in parts if p not in ("None", "MaybeNone")]
         if len(parts) != 1:
             return None
-        return self._type_name(parts[0].split("[", 1)[0].strip(), stack)
+        name = parts[0].split("[", 1)[0].strip()
+        if name.rpartition(".")[2] == "LiteralString":
+            return "builtins.str"  # a str whose value is a literal (PEP 675)
+        return self._type_name(name, stack)
 
     def _value_type(self, node: Node | None, stack: list[_Scope]) -> str | None:
         """What a value is an instance of: a literal's builtins class, or the fqn of the name
@@ -686,6 +692,13 @@ class _Extractor:
         # self.m() / cls.m(): the method's class and its bases
         for scope in reversed(stack):
             if scope.self_name is not None and scope.self_name == head:
+                # cls(...) in a classmethod, self.__class__(...): the class (its subclass at
+                # run time, as for self.m(): the same reading)
+                if scope.class_fqn and (
+                    (not rest and scope.binds_class)
+                    or (rest == ["__class__"] and not scope.binds_class)
+                ):
+                    return (f"={scope.class_fqn}",)
                 if len(rest) == 1 and scope.class_fqn is not None:
                     # A mixin's method may come from a sibling base: what the subclasses
                     # defined in this file agree on is a guess, then a unique name.
