@@ -125,6 +125,7 @@ FILES = {
     "pkg/use.py": """
         import pkg.shapes as shapes
         import pkg.starry as starry
+        from typing import Optional
         from pkg.shapes import Circle, Shape, make, maybe, untyped
 
         registry = []
@@ -174,6 +175,12 @@ FILES = {
             g.area()
             c = shapes.coro()
             c.area()
+
+
+        def annotated(s: str, items: "list[int]", maybe: Optional[Shape] = None):
+            s.upper()
+            items.append(1)
+            maybe.area()
 
 
         def renamed(flag):
@@ -308,6 +315,10 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         ("returned", "shapes.make_alias"): ("make", "exact"),
         ("returned", "Shape().size"): ("Shape.area", "exact"),
         ("returned", "starry.thing"): (None, "unresolved"),
+        # annotated parameters: builtins, generics, Optional
+        ("annotated", "s.upper"): (f"{STUB}:str.upper", "exact"),
+        ("annotated", "items.append"): (f"{STUB}:list.append", "exact"),
+        ("annotated", "maybe.area"): ("Shape.area", "exact"),
         # a local naming something else, bound once: that thing; bound twice: nothing
         ("renamed", "grow"): ("Shape.grow", "exact"),
         ("renamed", "make_it"): ("make", "exact"),

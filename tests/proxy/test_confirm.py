@@ -35,7 +35,8 @@ PROJECT = {
         from pkg.a import Loader
 
 
-        def lines(s: str) -> list[str]:
+        def lines(flag: bool) -> list[str]:
+            s = "a" if flag else "b"  # (no rule of isgraph's types s: a unique name guesses)
             return s.splitlines()
 
 
@@ -43,8 +44,8 @@ PROJECT = {
             return Loader()
 
 
-        def run() -> list[int]:
-            y = make()
+        def run(flag: bool) -> list[int]:
+            y = make() if flag else Loader()
             return y.load_all()
         """,
 }

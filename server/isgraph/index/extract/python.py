@@ -430,7 +430,7 @@ class _Extractor:
         return ".".join([*parts, rest] if rest else parts)
 
     def _typed_param(self, name_node: Node, type_node: Node, stack: list[_Scope]) -> None:
-        cls = self._class_candidate(_text(type_node).strip("'\""), stack)
+        cls = self._annotation_type(_text(type_node), stack)
         if cls is not None:
             stack[-1].names[_text(name_node)] = ("annot", cls)
 
