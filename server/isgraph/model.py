@@ -131,8 +131,12 @@ class Edge:
     resolution: str = Resolution.UNRESOLVED
     # Resolution candidates, tried in order by the cross-file resolver. Each is a prefixed
     # string: ``=fqn`` (exact name, following import aliases), ``^classfqn.attr`` (attribute
-    # looked up through the class's bases), ``?name`` (method name unique in the repo:
-    # inferred). Empty when extraction already decided the edge.
+    # looked up through the class's bases; when the owner is a function, in the class of
+    # what it returns), ``>classfqn.attr`` (the bases only: super()), ``&attr|Sub1|Sub2``
+    # (what every listed subclass finds), ``*classfqn.held.attr`` (attribute of what the
+    # class's instances hold in ``held``), ``?name`` (method name unique in the repo:
+    # inferred); ``~`` in front makes a match inferred. Empty when extraction already decided
+    # the edge.
     candidates: tuple[str, ...] = ()
 
     def __reduce__(self) -> tuple[type[Edge], tuple[object, ...]]:

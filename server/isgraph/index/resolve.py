@@ -178,7 +178,7 @@ class Resolver:
                 target = self._subclasses_agree(body, fam, edge.path)
             elif op == "*" and body.count(".") >= 2:
                 held, attr = body.rsplit(".", 1)
-                cls = self._held_class(held, fam, edge.path)
+                cls = self._held_class(held, fam)
                 target = self._member(cls, attr, True, 0) if cls is not None else None
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
@@ -347,14 +347,13 @@ class Resolver:
                 return cls
         return None
 
-    def _held_class(self, held: str, fam: str, near: str) -> Entity | None:
+    def _held_class(self, held: str, fam: str) -> Entity | None:
         """``Cls.attr``: the class of what instances of Cls hold in ``attr`` — a property's
         return type, a class bound in the class body, or what methods assign to
         ``self.attr`` (the alias ``Cls.attr`` -> ``Foo()``), through the bases."""
         owner, attr = held.rsplit(".", 1)
-        classes = [e for e in self._name(owner, 0) if e.kind in CLASS_KINDS]
-        cls = _pick(_in_family(classes, fam), near)
-        if cls is None:
+        cls = self._instance_class(owner, 0, False)  # a class, or what a function returns
+        if cls is None or family(cls.language) != fam:
             return None
         found = self._member(cls, attr, True, 0)
         if found is not None:
