@@ -203,7 +203,9 @@ def entity_match_names(entity: Entity) -> set[str]:
 
 @dataclass(slots=True)
 class Alias:
-    """A name bound by an import at module level: ``fqn`` (``pkg.mod.name``) -> ``target``."""
+    """A name bound at module level (an import, or a single assignment; also a class body's):
+    ``fqn`` (``pkg.mod.name``) -> ``target``; a target ``Foo()`` is an instance of Foo, and
+    ``pkg.mod.f()`` -> ``Foo()`` / ``Self`` says what calling ``f`` returns."""
 
     path: str
     fqn: str
