@@ -425,6 +425,13 @@ def test_module_and_class_assignments_become_aliases() -> None:
         def gen():
             yield 1
             return BytesIO()
+
+        if reader:
+            def twice():
+                return BytesIO()
+        else:
+            def twice():
+                return C()
         """
     )
     assert {a.fqn: a.target for a in x.aliases} == {
@@ -435,7 +442,8 @@ def test_module_and_class_assignments_become_aliases() -> None:
         "pkg.mod.path": "builtins.list()",
         "pkg.mod.maybe": "io.BytesIO()",
         "pkg.mod.C.n": "pkg.mod.C.m",
-        # what calling an unannotated function gives (mixed: an unknown too; gen: a generator)
+        # what calling an unannotated function gives (mixed: an unknown too; gen: a generator;
+        # twice: defined twice)
         "pkg.mod.C.me()": "Self",
         "pkg.mod.made()": "io.BytesIO()",
         # looped: also a loop variable; clash: two different things

@@ -13,6 +13,7 @@ another file is left to the resolver as candidates (see ``model.Edge``).
 from __future__ import annotations
 
 import builtins
+import collections
 import functools
 import operator
 import re
@@ -114,6 +115,7 @@ class _Scope:
     start_byte: int = 0
     self_name: str | None = None  # first parameter of a method
     binds_class: bool = False  # ... and it is the class (a classmethod, __new__...)
+    overload: bool = False  # an @overload signature (the implementation follows)
     class_fqn: str | None = None  # for methods: their class
     names: dict[str, Binding] = field(default_factory=dict)
     stars: list[str] = field(default_factory=list)  # `from m import *` modules
@@ -273,7 +275,10 @@ class _Extractor:
                 self.out.aliases.append(Alias(self.path, f"{self.module}.{name}", f"{value}()"))
         # What a function without a return annotation returns, when every `return <value>`
         # agrees (`return Foo(...)`, or a method's `return self`): `f()` -> `Foo()` / `Self`.
+        defined = collections.Counter(f.entity.fqn for f in self.functions if not f.overload)
         for func in self.functions:
+            if defined[func.entity.fqn] > 1:
+                continue  # `def f` twice (if/else): which one a call meets is not known here
             kinds = {r for r in func.returns if r != "None"}
             sig = func.entity.signature
             if len(kinds) == 1 and "" not in kinds and " -> " not in sig and sig[:6] != "async ":
@@ -360,6 +365,7 @@ class _Extractor:
             self.class_scopes.append(scope)
         else:
             self.functions.append(scope)
+            scope.overload = any(d.rpartition(".")[2] == "overload" for d in decorators)
         if is_class:
             for base in _bases(node):
                 self._edge(
