@@ -203,6 +203,20 @@ FILES = {
             c.area()
             seq.area()
         """,
+    "pkg/guesses.py": """
+        class Text:
+            def strip(self):
+                return self
+
+            def only_here(self):
+                pass
+
+
+        def clean(line, t: Text, other):
+            line.strip()
+            t.strip()
+            other.only_here()
+    """,
     "pkg/runner.py": """
         from pkg.shapes import Shape
 
@@ -278,8 +292,8 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         # literals: the local's only binding gives its type
         ("literals", "items.append"): (f"{STUB}:list.append", "exact"),
         ("literals", "table.get"): (f"{STUB}:dict.get", "exact"),
-        # two assignments of different types: no type (and `upper` is in no workspace class)
-        ("literals", "text.upper"): (None, "unresolved"),
+        # two assignments of different types: no type; a str method's name: str's, a guess
+        ("literals", "text.upper"): (f"{STUB}:str.upper", "inferred"),
         # module-level names assigned once, read in a function
         ("literals", "registry.append"): (f"{STUB}:list.append", "exact"),
         ("literals", "current.grow"): ("Shape.grow", "exact"),
@@ -336,6 +350,11 @@ async def test_receiver_types_decide_calls(tmp_path: Path, store: Store) -> None
         # Shape()`: a guess, other code may assign it), or a property's return type
         ("B.work", "self.engine.area"): ("Shape.area", "inferred"),
         ("B.work", "self.current.area"): ("Shape.area", "inferred"),
+        # an untyped receiver with a str method's name: typeshed's str, not the workspace's
+        # one `strip` (that is for receivers typed Text); other unique names: the workspace's
+        ("clean", "line.strip"): (f"{STUB}:str.strip", "inferred"),
+        ("clean", "t.strip"): ("Text.strip", "exact"),
+        ("clean", "other.only_here"): ("Text.only_here", "inferred"),
     }
     got = {k: _short(calls[k]) for k in expect if k in calls}
     assert got == expect

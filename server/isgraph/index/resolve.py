@@ -54,6 +54,15 @@ _TYPE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _FAMILY = {"typescript": "js", "tsx": "js", "javascript": "js", "cpp": "c"}
 
 
+# Method names of `str` that no list, tuple, dict or set has (`count`, `index` are left out):
+# for a Python call on a receiver of unknown type, the guess is typeshed's `str` method.
+STR_METHOD_GUESSES = frozenset(
+    n
+    for n in dir(str)
+    if not n.startswith("_") and not any(hasattr(t, n) for t in (list, tuple, dict, set))
+)
+
+
 def family(language: str) -> str:
     """The language family of a language (see ``_FAMILY``)."""
     return _FAMILY.get(language, language)
@@ -180,6 +189,13 @@ class Resolver:
                 held, attr = body.rsplit(".", 1)
                 cls = self._held_class(held, fam)
                 target = self._member(cls, attr, True, 0) if cls is not None else None
+            elif op == "?" and fam == "python" and body in STR_METHOD_GUESSES:
+                # A receiver of unknown type called with a str method's name is a str far
+                # more often than an instance of the workspace's one class with that method
+                # (`line.strip()` is not `UserString.strip`: 19 of 20 such guesses were
+                # wrong against basedpyright). typeshed's str method is the better guess.
+                target = _pick(self._entities(f"builtins.str.{body}"), edge.path)
+                label = Resolution.INFERRED
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
                 if len(found) == 1:
