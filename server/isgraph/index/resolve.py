@@ -189,16 +189,17 @@ class Resolver:
                 held, attr = body.rsplit(".", 1)
                 cls = self._held_class(held, fam)
                 target = self._member(cls, attr, True, 0) if cls is not None else None
-            elif op == "?" and fam == "python" and body in STR_METHOD_GUESSES:
-                # A receiver of unknown type called with a str method's name is a str far
-                # more often than an instance of the workspace's one class with that method
-                # (`line.strip()` is not `UserString.strip`: 19 of 20 such guesses were
-                # wrong against basedpyright). typeshed's str method is the better guess.
-                target = _pick(self._entities(f"builtins.str.{body}"), edge.path)
-                label = Resolution.INFERRED
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
-                if len(found) == 1:
+                if fam == "python" and body in STR_METHOD_GUESSES and len(found) < 2:
+                    # A receiver of unknown type called with a str method's name is a str
+                    # more often than an instance of the workspace's one class with such a
+                    # method (`line.strip()` is not `UserString.strip`: 19 of 20 wrong against
+                    # basedpyright). Where the workspace has several (`date.replace`,
+                    # `StackSummary.format`), it is no str either: no guess.
+                    target = _pick(self._entities(f"builtins.str.{body}"), edge.path)
+                    label = Resolution.INFERRED
+                elif len(found) == 1:
                     target, label = found[0], Resolution.INFERRED
             # A class inheriting or a module importing itself is a shadowing artefact;
             # a function calling itself is recursion.
