@@ -1,5 +1,5 @@
 """`isgraph/confirmEdges`: jedi-language-server's `definition` confirms a right inferred call
-and corrects a wrong one (into typeshed's `str.splitlines`); both become exact."""
+and corrects a wrong one (into typeshed's `list.sort`); both become exact."""
 
 from __future__ import annotations
 
@@ -27,17 +27,18 @@ PROJECT = {
                 return [1]
 
 
-        class Text:
-            def splitlines(self) -> list[str]:
-                return []
+        class Seq:
+            def sort(self) -> None:
+                pass
         """,
     "app.py": """
         from pkg.a import Loader
 
 
-        def lines(flag: bool) -> list[str]:
-            s = "a" if flag else "b"  # (no rule of isgraph's types s: a unique name guesses)
-            return s.splitlines()
+        def flip(flag: bool) -> list[int]:
+            s = [1] if flag else [2]  # (no rule of isgraph's types s: a unique name guesses)
+            s.sort()
+            return s
 
 
         def make() -> Loader:
@@ -85,7 +86,7 @@ async def test_confirm_and_correct(client: LanguageClient, project: Path) -> Non
     assert before.pop("Loader") == ("python:class:pkg/a.py:Loader", "exact")
     assert before.pop("make") == ("python:function:app.py:make", "exact")
     assert before == {
-        "s.splitlines": ("python:method:pkg/a.py:Text.splitlines", "inferred"),  # wrong
+        "s.sort": ("python:method:pkg/a.py:Seq.sort", "inferred"),  # wrong
         "y.load_all": ("python:method:pkg/a.py:Loader.load_all", "inferred"),  # right
     }
     answer = await client.protocol.send_request_async(
@@ -99,8 +100,8 @@ async def test_confirm_and_correct(client: LanguageClient, project: Path) -> Non
         "unanswered": 0,
     }
     after = calls(project)
-    assert after["s.splitlines"] == (
-        "python:method:@typeshed/stdlib/builtins.pyi:str.splitlines",
+    assert after["s.sort"] == (
+        "python:method:@typeshed/stdlib/builtins.pyi:list.sort",
         "exact",
     )
     assert after["y.load_all"] == ("python:method:pkg/a.py:Loader.load_all", "exact")
