@@ -1,4 +1,5 @@
-"""Definitions recall against universal-ctags, and the share of call edges resolved.
+"""Definitions recall against universal-ctags (Pygments' lexer for Swift, which Debian's ctags
+cannot parse), and the share of call edges resolved.
 
     python bench/recall_ctags.py [CORPUS] [--language L ...] [--db CONN] [--jobs N]
 
@@ -138,6 +139,44 @@ CTAGS_KINDS: dict[str, tuple[str, dict[str, set[str]]]] = {
 }
 _CTAGS_LANG = {ctags: ours for ours, (ctags, _) in CTAGS_KINDS.items()}
 
+# Languages Debian's universal-ctags (5.9) has no parser for: the reference is Pygments' lexer
+# instead (regular expressions, independent of tree-sitter, as ctags is): the name it marks
+# after `func` (Name.Function) or after `class`/`struct`/`enum`/`protocol`/`actor`
+# (Name.Class; `extension` and `import` name existing types, not definitions).
+# isgraph language -> (Pygments lexer, {reference kind: isgraph kinds it may match})
+PYGMENTS_KINDS: dict[str, tuple[str, dict[str, set[str]]]] = {
+    "swift": ("swift", {"func": _FN, "type": {"class", "struct", "enum", "interface"}}),
+}
+_TYPE_WORDS = {"class", "struct", "enum", "protocol", "actor"}
+KINDS = {**CTAGS_KINDS, **PYGMENTS_KINDS}
+
+
+def pygments_defs(root: Path, languages: list[str]) -> set[tuple[str, str, int, str, str]]:
+    """(isgraph language, path, line, name, kind) of every definition Pygments' lexer marks
+    in the files isgraph gives one of ``languages`` (see ``PYGMENTS_KINDS``)."""
+    from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
+    from pygments.token import Comment, Name, Text  # type: ignore[import-untyped]
+
+    from isgraph.index.languages import language_for
+
+    out = set()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        lang = language_for(rel) if path.is_file() else None
+        if lang not in languages or lang not in PYGMENTS_KINDS:
+            continue
+        lexer = get_lexer_by_name(PYGMENTS_KINDS[lang][0])
+        line, word = 1, ""
+        for token, text in lexer.get_tokens(path.read_text(errors="replace")):
+            if token in Name.Function and word == "func":
+                out.add((lang, rel, line, text, "func"))
+            elif token in Name.Class and word in _TYPE_WORDS:
+                out.add((lang, rel, line, text, "type"))
+            if text.strip() and token not in Comment and token not in Text:
+                word = text.strip()
+            line += text.count("\n")
+    return out
+
 
 def ctags_defs(root: Path, languages: list[str]) -> set[tuple[str, str, int, str, str]]:
     """(isgraph language, path, line, name, ctags kind) of every definition tag ctags finds.
@@ -146,6 +185,8 @@ def ctags_defs(root: Path, languages: list[str]) -> set[tuple[str, str, int, str
     from isgraph.index.languages import language_for
 
     names = ",".join(CTAGS_KINDS[lang][0] for lang in languages if lang in CTAGS_KINDS)
+    if not names:
+        return set()
     proc = subprocess.run(
         [
             "ctags",
@@ -186,7 +227,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("corpus", nargs="?", type=Path, default=default_corpus())
-    ap.add_argument("--language", action="append", choices=sorted(CTAGS_KINDS))
+    ap.add_argument("--language", action="append", choices=sorted(KINDS))
     ap.add_argument("--db", help="an existing store of the same corpus copy")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
@@ -209,10 +250,12 @@ def main() -> None:
         stored = store.stats(stubs=True).entities
         calls = [e for e in store.edges(kind="calls") if not e.path.startswith("@")]
         store.close()
-        languages = args.language or sorted({e.language for e in ents} & set(CTAGS_KINDS))
-        theirs = ctags_defs(root, languages)
+        languages = args.language or sorted({e.language for e in ents} & set(KINDS))
+        theirs = ctags_defs(root, languages) | pygments_defs(root, languages)
 
-    print(f"corpus {args.corpus}: ctags definitions {len(theirs)}, isgraph entities {len(ents)}")
+    print(
+        f"corpus {args.corpus}: reference definitions {len(theirs)}, isgraph entities {len(ents)}"
+    )
     for lang in languages:
         report(lang, ents, theirs, [c for c in calls if c.src.split(":", 1)[0] == lang])
     print(f"lost entities: {extracted - stored} (extracted {extracted}, stored {stored})")
@@ -230,7 +273,8 @@ def main() -> None:
 
 
 def report(lang: str, ents: list, theirs: set, calls: list) -> None:  # type: ignore[type-arg]
-    ckinds = CTAGS_KINDS[lang][1]
+    ckinds = KINDS[lang][1]
+    reference = "ctags" if lang in CTAGS_KINDS else "pygments"
     # ctags gives the line of the name; an entity starts at its first modifier or annotation:
     # a tag matches an entity of a mapped kind, same path and name, whose lines contain it.
     ranges: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
@@ -241,7 +285,7 @@ def report(lang: str, ents: list, theirs: set, calls: list) -> None:  # type: ig
             name = e.name.rsplit(".", 1)[-1].replace(" ", "")  # `operator ()`
             ranges.setdefault((e.path, name), []).append((e.start_line, e.end_line, e.kind))
     mine = [t for t in theirs if t[0] == lang and t[1] in files]
-    print(f"{lang}: {len(files)} files, ctags definitions {len(mine)}")
+    print(f"{lang}: {len(files)} files, {reference} definitions {len(mine)}")
     total_hit = total = 0
     misses: list[tuple[str, int, str, str]] = []
     for ckind, ikinds in ckinds.items():
@@ -258,7 +302,7 @@ def report(lang: str, ents: list, theirs: set, calls: list) -> None:  # type: ig
         total += len(want)
         misses += [(p, ln, n, ckind) for p, ln, n in sorted(want - got)]
         recall = 100 * hit / len(want)
-        print(f"  {ckind:<15} ctags {len(want):6d}  matched {hit:6d}  recall {recall:6.2f}%")
+        print(f"  {ckind:<15} {reference} {len(want):6d}  matched {hit:6d}  recall {recall:6.2f}%")
     print(f"  {lang} overall recall {100 * total_hit / max(1, total):.2f}%")
     for m in misses[:20]:
         print(f"    missed {m[3]} {m[2]} at {m[0]}:{m[1]}")
