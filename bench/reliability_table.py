@@ -136,7 +136,7 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
         out.append(
             (
                 f"LSP under load: mixed requests, {g['in_flight']} in flight, while "
-                f"{g['reindexed_files']} files re-index ({g.get('reindex_rounds', 1)} rounds)",
+                f"{g['reindexed_files']} files re-index ({_rounds(g.get('reindex_rounds', 1))})",
                 f"{g['requests']} requests",
                 f"{g['errors']} errors; p50 {g['p50_ms']} ms, p99 {g['p99_ms']} ms, "
                 f"max {g['max_ms']} ms; {g['answered_while_stale']} of them sent while "
@@ -213,6 +213,10 @@ def main() -> int:
     args.out.write_text(render(data))
     print(args.out.read_text())
     return code
+
+
+def _rounds(n: int) -> str:
+    return f"{n} round" if n == 1 else f"{n} rounds"
 
 
 if __name__ == "__main__":
