@@ -170,6 +170,13 @@ async def test_workspace_folders_come_and_go(
     )
     assert await until(lambda: names(client, "from_other_folder")) == ["from_other_folder"]
     assert await names(client, "helper") == ["helper"]
+    # With two folders, `isgraph/query` records say which folder their path is relative to.
+    answer = as_dict(
+        await client.protocol.send_request_async(
+            "isgraph/query", {"query": "search", "target": "from_other_folder"}
+        )
+    )
+    assert [(r["path"], r["folder"]) for r in answer["results"]] == [("lib.py", other.as_uri())]
     assert (other / ".isgraph").is_dir()  # its own embedded store
 
     client.workspace_did_change_workspace_folders(

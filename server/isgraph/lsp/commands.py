@@ -105,7 +105,8 @@ def _bounded_int(value: Any, name: str, low: int, high: int) -> int:
 async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     """`{"query": "callers"|"callees"|"impact"|"search", "target": KEY or text, "depth": N,
     "limit": N}` or `{"query": "cycles", "kind": "calls", "limit": N}` ->
-    `{"results": [...], "fresh": bool, "pending_files": N}`."""
+    `{"results": [...], "fresh": bool, "pending_files": N}`. With several workspace folders,
+    each record also names its folder (`"folder": URI`): paths are relative to it."""
     args = as_dict(params)
     kind = args.get("query")
     target = args.get("target") or args.get("text") or ""
@@ -114,11 +115,13 @@ async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     depth = _bounded_int(args.get("depth") or (3 if kind == "impact" else 1), "depth", 1, 50)
     limit = _bounded_int(args.get("limit") or (100 if kind == "cycles" else 20), "limit", 1, 10_000)
     results: list[Any] = []
+    several = len(ls.folders) > 1
     for folder in ls.folders:
         store = folder.store
+        where = {"folder": folder.root.as_uri()} if several else {}
         if kind == "search":
             ents = await asyncio.to_thread(store.search, target, limit)
-            results += [e.record() for e in ents]
+            results += [{**e.record(), **where} for e in ents]
         elif kind == "cycles":
             edge_kind = args.get("kind") or "calls"
             if edge_kind not in set(EdgeKind):
@@ -127,7 +130,9 @@ async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
         else:
             reach = await asyncio.to_thread(getattr(store, kind), target, depth)
             got = await asyncio.to_thread(store.get_entities, [r.key for r in reach])
-            results += [{**got[r.key].record(), "depth": r.depth} for r in reach if r.key in got]
+            results += [
+                {**got[r.key].record(), "depth": r.depth, **where} for r in reach if r.key in got
+            ]
     pending = sum(f.pending_files for f in ls.folders)
     return {"results": results, "fresh": ls.fresh, "pending_files": pending}
 
