@@ -245,7 +245,7 @@ def index(
             "(name, command, languages) to pyproject.toml or .isgraph.toml (docs/downstream.md)"
         )
     try:
-        store = open_store(cfg.db, root)
+        store = open_store(cfg.db, root, rebuild=True)
     except StoreError as exc:
         _fail(str(exc))
     if getattr(store, "spans_all", False):  # PostgreSQL `?repo=*`: for queries only

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from isgraph.store.connect import default_store_url, open_store
 from tests.pipeline.conftest import PROJECT, cli_json, run_cli, write_tree
 
 ENTITY_KEYS = {
@@ -140,3 +142,27 @@ def test_cycles(tmp_path: Path) -> None:
         ["a", "b"],
         ["c"],
     ]
+
+
+def test_an_embedded_default_index_of_another_schema_is_rebuilt_by_index(tmp_path: Path) -> None:
+    """The default store under .isgraph/ is a cache: `index` (and the server) rebuild it when
+    another version of isgraph wrote it; queries say so instead of answering from nothing;
+    a store named with --db is never deleted."""
+    root = write_tree(tmp_path / "proj", PROJECT)
+    cli_json("index", str(root))
+    store = open_store(default_store_url(root.resolve()))
+    store.set_meta("schema_version", "1")  # as an older isgraph left it
+    store.close()
+
+    query = run_cli("callers", "helper", "--root", str(root), check=False)
+    assert query.returncode == 2 and "schema version 1" in query.stderr
+
+    named = run_cli("index", str(root), "--db", default_store_url(root.resolve()), check=False)
+    assert named.returncode == 2 and "schema version 1" in named.stderr
+
+    done = run_cli("index", str(root), "--json")
+    assert "rebuilding" in done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["parsed"] == summary["files"] > 0 and summary["errors"] == []
+    callers = cli_json("callers", "helper", "--root", str(root))
+    assert [r["qualname"] for r in callers] == ["Base.start"]  # `return self.helper()`

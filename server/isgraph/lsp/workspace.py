@@ -100,7 +100,7 @@ class Folder:
 
     def _open_store(self) -> Store:
         try:
-            return open_store(self.config.db, self.root)
+            return open_store(self.config.db, self.root, rebuild=True)
         except StoreLockedError as exc:
             # Another process holds the store (RocksDB's LOCK): serve from memory instead.
             self.notify(f"isgraph: {exc}; indexing into memory for this session")

@@ -9,9 +9,12 @@ to open the same store at once, which RocksDB's single-process LOCK forbids.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from isgraph.store.base import Store, StoreError
+from isgraph.store.base import SchemaMismatchError, Store, StoreError
+
+log = logging.getLogger(__name__)
 
 ACCEPTED = "mem, sqlite:PATH, rocksdb:PATH or postgresql://…"
 
@@ -25,10 +28,25 @@ def default_repo(root: Path | None) -> str:
     return (root or Path.cwd()).resolve().name or "default"
 
 
-def open_store(url: str | None, root: Path | None = None) -> Store:
-    """Open (creating if needed) the store a connection string names."""
+def open_store(url: str | None, root: Path | None = None, *, rebuild: bool = False) -> Store:
+    """Open (creating if needed) the store a connection string names.
+
+    ``rebuild``: for the embedded default (``url`` None) only, a store written by another
+    version of isgraph (schema mismatch) is deleted and created anew: it is a cache of the
+    workspace, and the caller (an index run, the language server) is about to fill it. A store
+    named explicitly is never deleted."""
     if url is None:
-        url = default_store_url((root or Path.cwd()).resolve())
+        default = default_store_url((root or Path.cwd()).resolve())
+        try:
+            return open_store(default)
+        except SchemaMismatchError as exc:
+            if not rebuild:
+                raise
+            db = Path(default.partition(":")[2])
+            log.warning("%s; rebuilding the embedded index %s", exc, db)
+            for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                f.unlink(missing_ok=True)
+            return open_store(default)
     if url.startswith(("postgresql://", "postgres://")):
         from isgraph.store.postgres import PostgresStore  # the only importer of psycopg
 
