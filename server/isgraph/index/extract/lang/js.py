@@ -17,6 +17,49 @@ from tree_sitter import Node
 from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text, unquote
 from isgraph.index.extract.lang.tsconfig import map_specifier
 
+# Globals of the JS platform (ECMAScript and the DOM): their members are lib.d.ts's.
+_PLATFORM_GLOBALS = frozenset(
+    [
+        "Object",
+        "Array",
+        "String",
+        "Number",
+        "Boolean",
+        "Symbol",
+        "BigInt",
+        "Math",
+        "JSON",
+        "Date",
+        "RegExp",
+        "Promise",
+        "Reflect",
+        "Proxy",
+        "Map",
+        "Set",
+        "WeakMap",
+        "WeakSet",
+        "Error",
+        "TypeError",
+        "RangeError",
+        "Intl",
+        "ArrayBuffer",
+        "DataView",
+        "Atomics",
+        "globalThis",
+        "window",
+        "document",
+        "console",
+        "navigator",
+        "location",
+        "history",
+        "localStorage",
+        "sessionStorage",
+        "performance",
+        "process",
+        "Buffer",
+    ]
+)
+_FUNCTION_METHODS = frozenset({"call", "apply", "bind"})
 _EXTENSIONS = (".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
 _FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function"}
@@ -133,8 +176,13 @@ class JsSpec(LangSpec):
         return []
 
     def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
-        # A bare name no import or definition binds is a global (or a local variable).
-        return (f"?{parts[-1]}",) if len(parts) > 1 else ()
+        # A bare name no import or definition binds is a global (or a local variable). A
+        # member of a platform global (`Object.create`, `document.addEventListener`) or a
+        # Function method (`fn.call`) lives in lib.d.ts, which the index does not hold: the
+        # workspace's one method of that name would be a wrong guess (resolution_check).
+        if len(parts) < 2 or parts[0] in _PLATFORM_GLOBALS or parts[-1] in _FUNCTION_METHODS:
+            return ()
+        return (f"?{parts[-1]}",)
 
 
 class TsSpec(JsSpec):
