@@ -68,6 +68,21 @@ class Stats:
         }
 
 
+def edge_row(e: Edge) -> list[Any]:
+    """An edge as both stores write it: path, src, kind, target_name, dst, resolution, line,
+    candidates."""
+    return [
+        e.path,
+        e.src,
+        str(e.kind),
+        e.target_name,
+        e.dst,
+        str(e.resolution),
+        e.line,
+        list(e.candidates),
+    ]
+
+
 def fold_stats(
     files: Iterable[Sequence[Any]],
     entities: Iterable[Sequence[Any]],

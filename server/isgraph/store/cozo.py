@@ -57,6 +57,7 @@ from isgraph.store.base import (
     Stats,
     StoreError,
     StoreLockedError,
+    edge_row,
     fold_stats,
 )
 from isgraph.store.names import NameIndex
@@ -346,19 +347,6 @@ def _edge(row: Sequence[Any]) -> Edge:
     return Edge(src, kind, target_name, path, line, dst, resolution, tuple(candidates))
 
 
-def _edge_row(e: Edge) -> list[Any]:
-    return [
-        e.path,
-        e.src,
-        str(e.kind),
-        e.target_name,
-        e.dst,
-        str(e.resolution),
-        e.line,
-        list(e.candidates),
-    ]
-
-
 def _one_line(exc: BaseException) -> str:
     """A one-line message from a Cozo error, a pyo3 panic or any other exception."""
     resp = getattr(exc, "resp", None)  # QueryException: a dict, or a plain string
@@ -554,7 +542,7 @@ class CozoStore:
             for r in latest
             for e in r.entities
         ]
-        edges = [_edge_row(e) for r in latest for e in r.edges]
+        edges = [edge_row(e) for r in latest for e in r.edges]
         aliases = [[a.fqn, a.path, a.target] for r in latest for a in r.aliases]
         matches = _match_rows(e for r in latest for e in r.edges)
         files = [
@@ -609,7 +597,7 @@ class CozoStore:
         """One transaction: put a file's deferred edges and give the file its hash back."""
         if not hashes:
             return
-        rows = [_edge_row(e) for e in edges]
+        rows = [edge_row(e) for e in edges]
         params = {"edges": rows, "hashes": [list(h) for h in hashes], "matches": _match_rows(edges)}
         self._run(_ADD_EDGES, params, write=True)
         release_memory()

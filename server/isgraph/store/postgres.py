@@ -60,6 +60,7 @@ from isgraph.store.base import (
     SchemaMismatchError,
     Stats,
     StoreError,
+    edge_row,
     fold_stats,
 )
 
@@ -658,7 +659,7 @@ class PostgresStore:
             lambda row: row[0],
         )
         edges = _one_per_key(
-            (_edge_row(e) for r in latest for e in r.edges),
+            (edge_row(e) for r in latest for e in r.edges),
             lambda row: (row[1], row[2], row[3]),
         )
         aliases = _one_per_key(
@@ -733,7 +734,7 @@ class PostgresStore:
         """One transaction: the deferred calls of ``hashes``' files, then their hashes."""
         if not hashes:
             return
-        rows = _one_per_key((_edge_row(e) for e in edges), lambda row: (row[1], row[2], row[3]))
+        rows = _one_per_key((edge_row(e) for e in edges), lambda row: (row[1], row[2], row[3]))
         matches = _match_rows(edges)
         ordered = sorted(hashes)  # lock order stable across writers
         params = {
@@ -1001,19 +1002,6 @@ def _copy(
             copy.write_row(row)
 
 
-def _edge_row(e: Edge) -> tuple[Any, ...]:
-    return (
-        e.path,
-        e.src,
-        str(e.kind),
-        e.target_name,
-        e.dst,
-        str(e.resolution),
-        e.line,
-        list(e.candidates),
-    )
-
-
 def _match_rows(edges: Iterable[Edge]) -> list[tuple[str, str]]:
     """(path, match name) rows of the edges with candidates (see CozoStore's ``edge_match``)."""
     return sorted({(e.path, n) for e in edges if e.candidates for n in edge_match_names(e)})
@@ -1030,8 +1018,8 @@ def _edge(row: Sequence[Any]) -> Edge:
 
 
 def _one_per_key(
-    rows: Iterable[tuple[Any, ...]], key: Callable[[tuple[Any, ...]], Any]
-) -> dict[Any, tuple[Any, ...]]:
+    rows: Iterable[Sequence[Any]], key: Callable[[Sequence[Any]], Any]
+) -> dict[Any, Sequence[Any]]:
     """One row per key. On duplicates (e.g. ``import posixpath as path`` and ``import ntpath as
     path`` under if/else: one alias key, two targets) the row that sorts last wins, as in
     CozoStore, whose :put takes its input rows as a sorted set."""
