@@ -197,49 +197,22 @@ class Writer:
             await self._write_files(files)
             files = []
             if isinstance(cmd, SetMeta):
-                err = await self._attempt(
-                    f"meta {cmd.key}", partial(self.store.set_meta, cmd.key, cmd.value)
-                )
-                _done(
-                    cmd,
-                    WriteOutcome(written=1)
-                    if err is None
-                    else WriteOutcome(failed=[(f"<meta {cmd.key}>", err)]),
-                )
+                op = partial(self.store.set_meta, cmd.key, cmd.value)
+                await self._write_one(cmd, f"meta {cmd.key}", op, 1, [f"<meta {cmd.key}>"])
             elif isinstance(cmd, UpdateEdges):
-                outcome = await self._attempt(
-                    "edge updates", partial(self.store.update_edges, cmd.updates)
-                )
-                _done(
-                    cmd,
-                    WriteOutcome(written=len(cmd.updates))
-                    if outcome is None
-                    else WriteOutcome(failed=[("<edges>", outcome)]),
-                )
+                op = partial(self.store.update_edges, cmd.updates)
+                await self._write_one(cmd, "edge updates", op, len(cmd.updates), ["<edges>"])
             elif isinstance(cmd, AddEdges):
-                paths = ", ".join(p for p, _ in cmd.hashes[:3])
-                err = await self._attempt(
-                    f"calls of {paths}", partial(self.store.add_edges, cmd.edges, cmd.hashes)
-                )
+                paths = [p for p, _ in cmd.hashes]
+                what = f"calls of {', '.join(paths[:3])}"
+                op = partial(self.store.add_edges, cmd.edges, cmd.hashes)
+                err = await self._write_one(cmd, what, op, len(cmd.edges), paths)
                 if err is not None:  # the files keep an empty hash: re-parsed next run
-                    self.stats.failures.extend((p, err) for p, _ in cmd.hashes)
-                    log.error("write of deferred calls failed for %s: %s", paths, err)
-                _done(
-                    cmd,
-                    WriteOutcome(written=len(cmd.edges))
-                    if err is None
-                    else WriteOutcome(failed=[(p, err) for p, _ in cmd.hashes]),
-                )
+                    self.stats.failures.extend((p, err) for p in paths)
+                    log.error("write of %s failed: %s", what, err)
             elif isinstance(cmd, SetMetadata):
-                err = await self._attempt(
-                    "entity metadata", partial(self.store.set_metadata, cmd.rows)
-                )
-                _done(
-                    cmd,
-                    WriteOutcome(written=len(cmd.rows))
-                    if err is None
-                    else WriteOutcome(failed=[("<metadata>", err)]),
-                )
+                op = partial(self.store.set_metadata, cmd.rows)
+                await self._write_one(cmd, "entity metadata", op, len(cmd.rows), ["<metadata>"])
             else:  # Flush / Shutdown: everything before it is done by now
                 _done(cmd, WriteOutcome())
         await self._write_files(files)
@@ -282,6 +255,25 @@ class Writer:
                     self.stats.failures.append((path, err))
                     log.error("write failed for %s: %s", path, err)
             _done(c, outcome)
+
+    async def _write_one(
+        self,
+        cmd: WriteCommand,
+        what: str,
+        op: Callable[[], None],
+        rows: int,
+        failed: list[str],
+    ) -> str | None:
+        """One command in its own transaction (retried); its future gets ``rows`` written, or
+        the error for each of ``failed`` (paths, or a label). Returns the error, if any."""
+        err = await self._attempt(what, op)
+        _done(
+            cmd,
+            WriteOutcome(written=rows)
+            if err is None
+            else WriteOutcome(failed=[(f, err) for f in failed]),
+        )
+        return err
 
     async def _attempt(
         self, what: str, op: Callable[[], None], retries: int = RETRIES
