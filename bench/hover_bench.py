@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import isgraph_cmd
+from _lsp import fresh, start_server
 
 SKIP = (
     "test",
@@ -74,16 +74,6 @@ def pct(samples: list[float]) -> tuple[float, float]:
     return statistics.median(s) * 1e3, s[min(len(s) - 1, int(len(s) * 0.95))] * 1e3
 
 
-async def fresh(client: LanguageClient) -> None:
-    while True:
-        answer = await client.protocol.send_request_async(
-            "isgraph/query", {"query": "search", "target": "x", "limit": 1}
-        )
-        if getattr(answer, "fresh", False):
-            return
-        await asyncio.sleep(0.2)
-
-
 def positions(root: Path, n: int, per_file: int = 5, seed: int = 7) -> list[tuple[Path, int, int]]:
     """n (file, line, character) at function or class names: ``per_file`` random ones in each
     of n / per_file random files, file after file (as a reader hovers through a file)."""
@@ -108,17 +98,7 @@ def positions(root: Path, n: int, per_file: int = 5, seed: int = 7) -> list[tupl
 async def hover_run(
     root: Path, servers: list[dict[str, Any]], spots: list[tuple[Path, int, int]], pause: float
 ) -> tuple[list[float], int]:
-    client = LanguageClient("isgraph-bench", "0")
-    cmd = isgraph_cmd("serve")
-    await client.start_io(cmd[0], *cmd[1:])
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
-            initialization_options={"downstream": servers},
-        )
-    )
-    client.initialized(types.InitializedParams())
+    client = await start_server(root, {"downstream": servers})
     await fresh(client)
     opened: set[Path] = set()
 

@@ -23,10 +23,10 @@ import uuid
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import default_corpus, isgraph_cmd, prepare_corpus
+from _common import default_corpus, prepare_corpus
+from _lsp import fresh, start_server
 
 
 def pct(samples: list[float]) -> str:
@@ -37,27 +37,8 @@ def pct(samples: list[float]) -> str:
     )
 
 
-async def fresh(client: LanguageClient) -> None:
-    while True:
-        answer = await client.protocol.send_request_async(
-            "isgraph/query", {"query": "search", "target": "x", "limit": 1}
-        )
-        if getattr(answer, "fresh", None) or (isinstance(answer, dict) and answer["fresh"]):
-            return
-        await asyncio.sleep(0.2)
-
-
 async def run(root: Path, edits: int, queries: int) -> None:
-    client = LanguageClient("isgraph-bench", "0")
-    cmd = isgraph_cmd("serve")
-    await client.start_io(cmd[0], *cmd[1:])
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
-        )
-    )
-    client.initialized(types.InitializedParams())
+    client = await start_server(root)
     t0 = time.perf_counter()
     await fresh(client)
     print(f"startup index until fresh: {time.perf_counter() - t0:.1f} s")
