@@ -135,7 +135,10 @@ class Edge:
     # what it returns), ``>classfqn.attr`` (the bases only: super()), ``&attr|Sub1|Sub2``
     # (what every listed subclass finds), ``*classfqn.held.attr`` (attribute of what the
     # class's instances hold in ``held``), ``?name`` (method name unique in the repo:
-    # inferred); ``~`` in front makes a match inferred. Empty when extraction already decided
+    # inferred), ``%typefqn.name`` (in place of ``?name`` where the extractor knows the likelier
+    # type of an untyped receiver, as Python's ``str`` for ``line.strip()``: that type's
+    # method, inferred, unless the repo defines ``name`` twice or more); ``~`` in front makes
+    # a match inferred. Empty when extraction already decided
     # the edge.
     candidates: tuple[str, ...] = ()
 

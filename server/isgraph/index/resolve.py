@@ -54,15 +54,6 @@ _TYPE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _FAMILY = {"typescript": "js", "tsx": "js", "javascript": "js", "cpp": "c"}
 
 
-# Method names of `str` that no list, tuple, dict or set has (`count`, `index` are left out):
-# for a Python call on a receiver of unknown type, the guess is typeshed's `str` method.
-STR_METHOD_GUESSES = frozenset(
-    n
-    for n in dir(str)
-    if not n.startswith("_") and not any(hasattr(t, n) for t in (list, tuple, dict, set))
-)
-
-
 def family(language: str) -> str:
     """The language family of a language (see ``_FAMILY``)."""
     return _FAMILY.get(language, language)
@@ -189,17 +180,16 @@ class Resolver:
                 held, attr = body.rsplit(".", 1)
                 cls = self._held_class(held, fam)
                 target = self._member(cls, attr, True, 0) if cls is not None else None
+            elif op == "%" and "." in body:
+                # A default type's method for a receiver of unknown type (see model.Edge),
+                # unless the workspace defines that method name twice or more.
+                found = _in_family(self._by_name(body.rsplit(".", 1)[1]), fam)
+                if len(found) < 2:
+                    target = _pick(self._entities(body), edge.path)
+                    label = Resolution.INFERRED
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
-                if fam == "python" and body in STR_METHOD_GUESSES and len(found) < 2:
-                    # A receiver of unknown type called with a str method's name is a str
-                    # more often than an instance of the workspace's one class with such a
-                    # method (`line.strip()` is not `UserString.strip`: 19 of 20 wrong against
-                    # basedpyright). Where the workspace has several (`date.replace`,
-                    # `StackSummary.format`), it is no str either: no guess.
-                    target = _pick(self._entities(f"builtins.str.{body}"), edge.path)
-                    label = Resolution.INFERRED
-                elif len(found) == 1:
+                if len(found) == 1:
                     target, label = found[0], Resolution.INFERRED
             # A class inheriting or a module importing itself is a shadowing artefact;
             # a function calling itself is recursion.
