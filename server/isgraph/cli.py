@@ -6,7 +6,6 @@ store errors (one line on stderr); 130 interrupted (the store is left consistent
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -14,24 +13,25 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
-from isgraph.index.partition import ShardError, parse_shard
-from isgraph.index.pipeline import INDEX_DIR_NAME
-from isgraph.index.service import IndexService, IndexSummary
-from isgraph.index.shard import ShardedIndexService
-from isgraph.index.stubs import is_external
-from isgraph.model import Entity
+from isgraph.model import Entity, is_external
 from isgraph.queries import Walk, find_targets, reach_records
 from isgraph.store.base import Store, StoreError
-from isgraph.store.connect import default_store_url, open_store
+from isgraph.store.connect import INDEX_DIR_NAME, default_store_url, open_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from isgraph.index.service import IndexSummary
+
+# A query must feel instant (docs/cli.md): this module imports only what every command needs.
+# The pipeline, asyncio and rich (~0.3 s of imports on the stdlib's machine) are imported by
+# the commands that use them.
 
 app = typer.Typer(
     name="isgraph",
@@ -45,8 +45,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich ``Console`` created on first use: a ``--json`` answer never imports rich."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 DbOpt = Annotated[
     str | None,
@@ -124,6 +144,8 @@ def _print_json(data: object) -> None:
 
 
 def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> None:
+    from rich.table import Table
+
     if not rows:
         out.print("[dim]no results[/]")
         return
@@ -225,6 +247,10 @@ def index(
     ] = None,
 ) -> None:
     """Index ROOT (incrementally: only changed files are parsed again)."""
+    import asyncio
+
+    from isgraph.index.partition import ShardError, parse_shard
+
     root = root.resolve()
     if not root.is_dir():
         _fail(f"not a directory: {root}")
@@ -280,6 +306,9 @@ async def _run_index(
     *,
     enrich: bool = False,
 ) -> IndexSummary:
+    from isgraph.index.service import IndexService
+    from isgraph.index.shard import ShardedIndexService
+
     service = (
         IndexService(root, store, cfg)
         if cfg.shard is None
@@ -295,13 +324,21 @@ async def _run_index(
     try:
         if not show_progress:
             return await service.index()
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=err, transient=True) as bar:
+        with Progress(*columns, console=err.get(), transient=True) as bar:
             files = bar.add_task("indexing", total=None)
             resolve = bar.add_task("resolving", total=None, visible=False)
 
@@ -393,6 +430,8 @@ def edges(
     if as_json:
         _print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for col in ("kind", "from", "target_name", "to", "resolution", "line"):
         table.add_column(col, overflow="fold")
@@ -575,7 +614,53 @@ def serve(
     run_server(address)
 
 
+VERBOSE_FLAGS = ("-v", "--verbose")
+
+
+def _hoist_verbose(args: list[str]) -> list[str]:
+    """``-v`` is a global option that users also type after the command (``isgraph callers X
+    -v``): move it before the command, where the parser takes it (not past ``--``)."""
+    end = args.index("--") if "--" in args else len(args)
+    head, tail = args[:end], args[end:]
+    if not any(a in VERBOSE_FLAGS for a in head[1:]):
+        return args
+    return ["-v", *(a for a in head if a not in VERBOSE_FLAGS), *tail]
+
+
+def _register_only(name: str | None) -> None:
+    """Keep only the command the arguments name (when they name one): typer builds a pydantic
+    adapter for every parameter of every registered command, a cost paid on each run for
+    commands that will not run (``--help`` without a command still lists them all)."""
+    chosen = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None
+        and (c.name or typer.main.get_command_name(c.callback.__name__)) == name
+    ]
+    if chosen:
+        app.registered_commands = chosen
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Run the CLI. Usage errors are one line on stderr with exit code 2, like every other
+    exit-2 error (typer would draw a box of several lines)."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app()
+    args = _hoist_verbose(sys.argv[1:])
+    _register_only(next((a for a in args if not a.startswith("-")), None))
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="isgraph", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        code = exc.exit_code
+    except ClickException as exc:
+        where = getattr(getattr(exc, "ctx", None), "command_path", None) or "isgraph"
+        message = " ".join(exc.format_message().split())
+        sys.stderr.write(f"isgraph: {message} (see `{where} --help`)\n")
+        code = exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("isgraph: aborted\n")
+        code = 1
+    sys.exit(code or 0)

@@ -32,6 +32,7 @@ from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
 from isgraph.store.base import Store
+from isgraph.store.connect import INDEX_DIR_NAME
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 RESOLVE_PENDING = "resolve_pending"
 CHUNK_FILES = 8  # files per pool task: amortizes IPC, small enough to keep workers balanced
 DISCOVERY_BATCH = 256
-INDEX_DIR_NAME = ".isgraph"
 
 T = TypeVar("T")
 

@@ -17,10 +17,13 @@ from isgraph.store.base import SchemaMismatchError, Store, StoreError
 log = logging.getLogger(__name__)
 
 ACCEPTED = "mem, sqlite:PATH, rocksdb:PATH or postgresql://…"
+# The workspace's own directory: the embedded store, and never indexed. Defined here (not in
+# the pipeline) so that a query finds its store without importing the indexing machinery.
+INDEX_DIR_NAME = ".isgraph"
 
 
 def default_store_url(root: Path) -> str:
-    return f"sqlite:{root / '.isgraph' / 'index.db'}"
+    return f"sqlite:{root / INDEX_DIR_NAME / 'index.db'}"
 
 
 def default_repo(root: Path | None) -> str:
