@@ -10,7 +10,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -19,10 +20,12 @@ import typer
 
 from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
-from isgraph.model import Entity, is_external
+from isgraph.model import ENTITY_KINDS, EdgeKind, Entity, Resolution, is_external
 from isgraph.queries import Walk, find_targets, reach_records
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import INDEX_DIR_NAME, default_store_url, open_store
+
+log = logging.getLogger("isgraph.cli")
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -93,12 +96,34 @@ StubsOpt = Annotated[
         "--stubs", help="Include typeshed stubs (@typeshed/…), indexed so stdlib calls resolve."
     ),
 ]
+
+
+def _one_of(allowed: Iterable[str]) -> Callable[[str | None], str | None]:
+    """An option callback: a value outside ``allowed`` is a usage error naming the valid
+    ones (exit 2), not an empty answer."""
+    valid = sorted(allowed)
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in valid:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(valid)}")
+        return value
+
+    return check
+
+
 DepthOpt = Annotated[int, typer.Option("--depth", "-d", min=1, max=50, help="Levels to follow.")]
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]isgraph:[/] {message}")
+    """One line on stderr, verbatim: not through rich, whose markup would eat a
+    ``[tool.isgraph]`` in a configuration error."""
+    sys.stderr.write("isgraph: " + " ".join(message.split()) + "\n")
     raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    """A warning on stderr, verbatim (see `_fail`)."""
+    sys.stderr.write(f"isgraph: warning: {message}\n")
 
 
 def _find_root(start: Path) -> Path:
@@ -114,7 +139,7 @@ def _config(root: Path, **overrides: Any) -> Config:
     except ConfigError as exc:
         _fail(str(exc))
     for warning in cfg.ignored:  # untrusted workspace: see docs/security.md
-        err.print(f"[yellow]warning[/]: {warning}")
+        _warn(warning)
     return cfg
 
 
@@ -127,16 +152,20 @@ def _query_store(db: str | None, root: Path | None) -> Iterator[Store]:
         url = default_store_url(base)
         if not Path(url.split(":", 1)[1]).exists():
             _fail(f"no index at {base / INDEX_DIR_NAME}; run `isgraph index {base}` first")
+    t0 = time.perf_counter()
     try:
         store = open_store(url, base)
     except StoreError as exc:
         _fail(str(exc))
+    t1 = time.perf_counter()
+    log.info("store %s (root %s) opened in %.1f ms", store.url, base, 1000 * (t1 - t0))
     try:
         yield store
     except StoreError as exc:
         _fail(str(exc))
     finally:
         store.close()
+        log.info("answered in %.1f ms", 1000 * (time.perf_counter() - t1))
 
 
 def _print_json(data: object) -> None:
@@ -252,8 +281,12 @@ def index(
     from isgraph.index.partition import ShardError, parse_shard
 
     root = root.resolve()
+    if not root.exists():
+        _fail(f"no such directory: {root}")
     if not root.is_dir():
-        _fail(f"not a directory: {root}")
+        _fail(
+            f"{root} is a file: `isgraph index` takes the directory to index (e.g. {root.parent})"
+        )
     try:
         shard_spec = parse_shard(shard) if shard is not None else None
     except ShardError as exc:
@@ -319,7 +352,7 @@ async def _run_index(
         from isgraph.proxy.enrich import Enricher
         from isgraph.proxy.manager import DownstreamManager
 
-        manager = DownstreamManager(cfg.downstream, [root], lambda m: err.print(f"[yellow]{m}[/]"))
+        manager = DownstreamManager(cfg.downstream, [root], _warn)
         service.enricher = Enricher(manager, service.store, service.writer, root)
     try:
         if not show_progress:
@@ -391,7 +424,10 @@ def _print_summary(s: IndexSummary, url: str) -> None:
 @app.command()
 def symbols(
     name: Annotated[str | None, typer.Option("--name", help="Name contains SUBSTR.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="class, function, method…")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="class, function, method…", callback=_one_of(ENTITY_KINDS)),
+    ] = None,
     file: Annotated[str | None, typer.Option("--file", help="Repo-relative path.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
     stubs: StubsOpt = False,
@@ -412,10 +448,16 @@ def symbols(
 
 @app.command()
 def edges(
-    kind: Annotated[str | None, typer.Option("--kind", help="calls | imports | inherits")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="calls | imports | inherits", callback=_one_of(EdgeKind)),
+    ] = None,
     file: Annotated[str | None, typer.Option("--file", help="Repo-relative path.")] = None,
     resolution: Annotated[
-        str | None, typer.Option("--resolution", help="exact | inferred | unresolved")
+        str | None,
+        typer.Option(
+            "--resolution", help="exact | inferred | unresolved", callback=_one_of(Resolution)
+        ),
     ] = None,
     stubs: StubsOpt = False,
     as_json: JsonOpt = False,
@@ -534,7 +576,9 @@ def impact(
 
 @app.command()
 def cycles(
-    kind: Annotated[str, typer.Option("--kind", help="Edge kind to follow.")] = "calls",
+    kind: Annotated[
+        str, typer.Option("--kind", help="Edge kind to follow.", callback=_one_of(EdgeKind))
+    ] = "calls",
     limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
     as_json: JsonOpt = False,
     db: DbOpt = None,
