@@ -30,7 +30,7 @@ from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
-from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
+from isgraph.model import EdgeKind, FileResult, FileState, FileStatus, entity_match_names
 from isgraph.store.base import Store
 from isgraph.store.connect import INDEX_DIR_NAME
 
@@ -199,6 +199,7 @@ async def run_pipeline(
         for r in results:
             if r.status == FileStatus.UNCHANGED:
                 report.unchanged += 1
+                _report_kept(report, states.get(r.path))
                 continue
             to_write.append(r)
             path = relpaths.get(r.path, r.path)
@@ -273,6 +274,7 @@ async def run_pipeline(
                 and _same_stat(item.abspath, state.size, state.mtime_ns)
             ):
                 report.unchanged += 1
+                _report_kept(report, state)
                 tick(1)
                 continue
             chunk.append(
@@ -315,6 +317,19 @@ async def run_pipeline(
         spool.discard(p for p, _ in failed)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _report_kept(report: PipelineReport, state: FileState | None) -> None:
+    """An unchanged file still has the problem the store remembers (a syntax error, a skip
+    reason): every run reports it, not only the one that parsed the file."""
+    if state is None or not state.error:
+        return
+    if state.status == FileStatus.SKIPPED:
+        report.skipped.append({"path": state.path, "reason": state.error})
+    elif state.status == FileStatus.INDEXED:
+        report.errors.append({"path": state.path, "error": f"{state.error} (indexed what parsed)"})
+    else:
+        report.errors.append({"path": state.path, "error": state.error})
 
 
 @dataclass(slots=True, frozen=True)
