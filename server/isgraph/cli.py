@@ -21,7 +21,7 @@ import typer
 from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.model import ENTITY_KINDS, EdgeKind, Entity, Resolution, is_external
-from isgraph.queries import Walk, find_targets, reach_records
+from isgraph.queries import Direction, Walk, find_targets, reach_records
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import INDEX_DIR_NAME, default_store_url, open_store
 
@@ -172,14 +172,16 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> None:
+def _entity_table(
+    rows: list[dict[str, Any]], extra: tuple[str, ...] = (), after: tuple[str, ...] = ()
+) -> None:
     from rich.table import Table
 
     if not rows:
         out.print("[dim]no results[/]")
         return
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for col in (*extra, "kind", "qualname", "location", "signature"):
+    for col in (*extra, "kind", "qualname", "location", *after, "signature"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -187,6 +189,7 @@ def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> No
             str(r["kind"]),
             str(r["qualname"]),
             f"{r['path']}:{r['start_line']}",
+            *(str(r.get(c, "")) for c in after),
             str(r.get("signature") or ""),
         )
     out.print(table)
@@ -206,11 +209,18 @@ def _reach_command(
     db: str | None,
     root: Path | None,
     walk: Walk,
+    direction: Direction | None = None,
 ) -> None:
     with _query_store(db, root) as store:
-        records = reach_records(store, _resolve_targets(store, name_or_key), walk, depth)
+        targets = _resolve_targets(store, name_or_key)
+        records = reach_records(store, targets, walk, depth, direction)
         if as_json:
             _print_json(records)
+            return
+        if direction:
+            for r in records:  # every call site, not only the definition's line
+                r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in r["sites"])
+            _entity_table(records, extra=("depth",), after=("calls at",))
         else:
             _entity_table(records, extra=("depth",))
 
@@ -547,7 +557,9 @@ def callers(
     root: RootOpt = None,
 ) -> None:
     """Who calls NAME|KEY (resolved call edges), up to --depth levels."""
-    _reach_command(name_or_key, depth, as_json, db, root, lambda s, k, d: s.callers(k, d))
+    _reach_command(
+        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callers(k, d), "callers"
+    )
 
 
 @app.command()
@@ -559,7 +571,9 @@ def callees(
     root: RootOpt = None,
 ) -> None:
     """What NAME|KEY calls (resolved call edges), up to --depth levels."""
-    _reach_command(name_or_key, depth, as_json, db, root, lambda s, k, d: s.callees(k, d))
+    _reach_command(
+        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callees(k, d), "callees"
+    )
 
 
 @app.command()
