@@ -31,14 +31,11 @@ from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import EdgeKind, FileResult, FileState, FileStatus, entity_match_names
-from isgraph.store.base import Store
+from isgraph.store.base import RESOLVE_PENDING, Store
 from isgraph.store.connect import INDEX_DIR_NAME
 
 log = logging.getLogger(__name__)
 
-# Store meta flag: "1" from the first write of a run until its resolution is done, so a run
-# killed in between (even before resolution starts) is resolved in full by the next one.
-RESOLVE_PENDING = "resolve_pending"
 CHUNK_FILES = 8  # files per pool task: amortizes IPC, small enough to keep workers balanced
 DISCOVERY_BATCH = 256
 

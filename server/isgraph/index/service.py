@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from isgraph.config import Config
 from isgraph.index.discover import Found
 from isgraph.index.pipeline import (
-    RESOLVE_PENDING,
     PipelineReport,
     ProgressFn,
     WrittenFn,
@@ -43,7 +42,7 @@ from isgraph.index.stubs import (
 )
 from isgraph.index.writer import Writer
 from isgraph.model import EdgeKind, Resolution
-from isgraph.store.base import Store
+from isgraph.store.base import RESOLVE_PENDING, Store
 
 if TYPE_CHECKING:
     from isgraph.proxy.enrich import Enricher, EnrichReport
