@@ -565,6 +565,29 @@ def serve(
     run_server(address)
 
 
+@app.command()
+def mcp(
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            help="Workspace to serve (default: the nearest directory upwards holding "
+            ".isgraph/, else the current directory).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the MCP server (stdio) for coding agents: index ROOT incrementally, keep it fresh
+    on changes, answer find_symbols, symbol, callers, impact, context and changes
+    (docs/agents.md)."""
+    from isgraph.agents.server import run as run_mcp
+
+    base = (root or _find_root(Path.cwd())).resolve()
+    if not base.is_dir():
+        _fail(f"not a directory: {base}")
+    run_mcp(base)
+
+
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

@@ -11,10 +11,10 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from isgraph.lsp.server import IsgraphServer, as_dict, server
-from isgraph.lsp.workspace import Folder
 from isgraph.model import Entity
 from isgraph.proxy import lsp as proxy
 from isgraph.queries import graph, lookup
+from isgraph.workspace import Folder
 
 log = logging.getLogger(__name__)
 
