@@ -93,8 +93,8 @@ def test_changes_in_the_working_tree(git_repo: Path) -> None:
         got = changes.changes(store, files).record()
     finally:
         store.close()
-    # a new file: its module (top-level lines) and what it defines
-    assert [s["qualname"] for s in got["symbols"]["items"]] == ["Base.helper", "pkg.new", "fresh"]
+    # a new file: what it defines (its module only where a hunk touches no definition)
+    assert [s["qualname"] for s in got["symbols"]["items"]] == ["Base.helper", "fresh"]
     helper = got["symbols"]["items"][0]
     assert (helper["certain"], helper["possible"], helper["unresolved_frontier"]) == (4, 3, 0)
     via = {i["qualname"]: i["via"] for i in got["impacted"]["items"]}

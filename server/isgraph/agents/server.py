@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -172,15 +173,25 @@ async def _serve(root: Path) -> None:
     folder = Folder(root, {}, lambda message: log.warning("%s", message))
     await folder.open()
     folder.start()
-    main = asyncio.current_task()
     loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    async def stop_and_exit() -> None:
+        # Not a cancel of the stdio loop: the SDK reads stdin in a worker thread that only
+        # EOF ends and waits for it. Close what holds data (writer, pool, store), then leave.
+        try:
+            await folder.close()
+        finally:
+            logging.shutdown()
+            os._exit(0)
+
+    def on_signal() -> None:
+        if not stopping:
+            stopping.append(loop.create_task(stop_and_exit()))
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: main.cancel() if main else None)
+        loop.add_signal_handler(sig, on_signal)
     try:
-        await build(Tools(folder)).run_stdio_async()
-    except asyncio.CancelledError:
-        log.info("isgraph mcp: stopping")
+        await build(Tools(folder)).run_stdio_async()  # until the client closes stdin
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-        await folder.close()
+        await folder.close()  # flushes the writer, stops the pool, closes the store

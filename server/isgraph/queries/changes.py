@@ -95,7 +95,8 @@ def git_changes(root: Path, rev: str | None = None) -> list[FileChange]:
 
 
 def changed_entities(store: Store, change: FileChange) -> list[Entity]:
-    """The innermost entities holding the changed lines (the module for top-level lines)."""
+    """The innermost entities holding the changed lines (the module for top-level lines of
+    a hunk that touches no definition)."""
     ents = store.find_entities(path=change.path)
     if not ents or change.removed:
         return []
@@ -103,8 +104,11 @@ def changed_entities(store: Store, change: FileChange) -> list[Entity]:
     last = max(e.end_line for e in ents)
     for lo, hi in change.lines:
         hit = [e for e in ents if e.start_line <= hi and e.end_line >= lo]
+        inner = [e for e in hit if e.kind != "module"]
+        # a hunk that touches definitions is about them (blank lines around a new function
+        # are no change of the module); one that touches none changes the module's own lines
         for line in range(lo, min(hi, last) + 1):
-            e = innermost(hit, line)
+            e = innermost(inner or hit, line)
             if e is not None:
                 found.setdefault(e.key, e)
     return sorted(found.values(), key=lambda e: (e.start_line, -e.end_line, e.key))

@@ -34,8 +34,9 @@ def json_tokens(value: object) -> int:
 
 def fit(record: dict[str, Any], max_tokens: int) -> bool:
     """Cut ``record`` (a JSON answer) to about ``max_tokens``: items are dropped from the end
-    of its largest page (any ``{"items": [...], "truncated": ...}`` inside it), which is then
-    marked truncated; when no page has items left, the longest string is halved. True when
+    of its longest innermost page (any ``{"items": [...], "truncated": ...}`` inside it
+    holding no page with items itself: a target's callers go before the target), which is
+    then marked truncated; when no page has items left, the longest string is halved. True when
     anything was cut. Pages keep their ``total``, so the answer still says how much there
     was."""
     pages = list(_pages(record))
@@ -43,7 +44,8 @@ def fit(record: dict[str, Any], max_tokens: int) -> bool:
     while json_tokens(record) > max_tokens:
         full = [p for p in pages if p["items"]]
         if full:
-            page = max(full, key=lambda p: json_tokens(p["items"][-1]) + len(p["items"]))
+            leaves = [p for p in full if not any(q["items"] for q in _pages(p["items"]))]
+            page = max(leaves or full, key=lambda p: len(p["items"]))
             page["items"].pop()
             page["truncated"] = True
             page.pop("cursor", None)
