@@ -11,15 +11,15 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from isgraph.lsp.server import IsgraphServer, as_dict, server
-from isgraph.lsp.workspace import Folder
-from isgraph.model import Edge, EdgeKind, Entity, Site, is_external, referenced_word
+from isgraph.model import Edge, EdgeKind, Entity, Site, referenced_word
 from isgraph.proxy import lsp as proxy
+from isgraph.queries import graph, lookup
 from isgraph.store.base import Store
+from isgraph.workspace import Folder
 
 log = logging.getLogger(__name__)
 
 SYMBOL_LIMIT = 100
-TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
 LENS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "function", "method"})
 
 _KINDS = {
@@ -55,7 +55,9 @@ async def workspace_symbol(
 ) -> list[types.SymbolInformation]:
     out: list[types.SymbolInformation] = []
     for folder in ls.folders:
-        ents = await asyncio.to_thread(folder.store.search, params.query, SYMBOL_LIMIT)
+        page = await asyncio.to_thread(
+            lookup.search, folder.store, params.query, SYMBOL_LIMIT, stubs=False
+        )
         out += [
             types.SymbolInformation(
                 name=e.name,
@@ -63,8 +65,7 @@ async def workspace_symbol(
                 location=location(folder, e),
                 container_name=e.qualname.rpartition(".")[0] or None,
             )
-            for e in ents
-            if not is_external(e.path)
+            for e in page.items
         ]
     return out[:SYMBOL_LIMIT]
 
@@ -104,12 +105,6 @@ def _calls_in(store: Store, key: str) -> tuple[int, int]:
     return len({e.src for e in edges}), sum(len(e.occurrences()) for e in edges)
 
 
-def _at(store: Store, rel: str, line: int) -> Entity | None:
-    """The innermost entity of a file whose lines contain ``line`` (1-based)."""
-    inside = [e for e in store.find_entities(path=rel) if e.start_line <= line <= e.end_line]
-    return min(inside, key=lambda e: e.end_line - e.start_line, default=None)
-
-
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | None:
     """Graph facts for the entity at the cursor, after what the downstream servers say."""
@@ -123,7 +118,7 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
             return None, None
         folder, rel = found
         store = folder.store
-        e = _at(store, rel, pos.line + 1)
+        e = lookup.entity_at(store, rel, pos.line + 1)
         if e is None:
             return None, None
         callers, calls = _calls_in(store, e.key)
@@ -191,7 +186,7 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
     folder, rel = found
 
     def uses() -> list[types.Location]:
-        target = _at(folder.store, rel, params.position.line + 1)
+        target = lookup.entity_at(folder.store, rel, params.position.line + 1)
         if target is None:
             return []
         out = [
@@ -231,7 +226,7 @@ async def prepare_call_hierarchy(
     if found is None:
         return []
     folder, rel = found
-    e = await asyncio.to_thread(_at, folder.store, rel, params.position.line + 1)
+    e = await asyncio.to_thread(lookup.entity_at, folder.store, rel, params.position.line + 1)
     return [] if e is None or e.kind == "module" else [_call_item(folder, e)]
 
 
@@ -306,15 +301,7 @@ async def prepare_type_hierarchy(
     folder, rel = found
     line = params.position.line + 1
 
-    def innermost() -> Entity | None:
-        inside = [
-            e
-            for e in folder.store.find_entities(path=rel)
-            if e.kind in TYPE_KINDS and e.start_line <= line <= e.end_line
-        ]
-        return min(inside, key=lambda e: e.end_line - e.start_line, default=None)
-
-    e = await asyncio.to_thread(innermost)
+    e = await asyncio.to_thread(lookup.entity_at, folder.store, rel, line, lookup.TYPE_KINDS)
     return [] if e is None else [_type_item(folder, e)]
 
 
@@ -326,17 +313,8 @@ async def _types(
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
-    store = folder.store
-
-    def run() -> list[Entity]:
-        if supertypes:
-            ends = [e.dst for e in store.edges(kind=EdgeKind.INHERITS, src=key) if e.dst]
-        else:
-            ends = [e.src for e in store.edges(kind=EdgeKind.INHERITS, dst=key)]
-        got = store.get_entities(ends)
-        return [got[k] for k in dict.fromkeys(ends) if k in got]
-
-    return [_type_item(folder, e) for e in await asyncio.to_thread(run)]
+    ents = await asyncio.to_thread(graph.hierarchy, folder.store, key, supertypes)
+    return [_type_item(folder, e) for e in ents]
 
 
 @server.feature(types.TYPE_HIERARCHY_SUPERTYPES)
