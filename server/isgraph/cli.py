@@ -20,8 +20,9 @@ import typer
 
 from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
-from isgraph.model import ENTITY_KINDS, EdgeKind, Entity, Resolution
+from isgraph.model import ENTITY_KINDS, Edge, EdgeKind, Entity, Resolution
 from isgraph.queries import detail, graph, lookup
+from isgraph.queries.page import Page, paginate
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import INDEX_DIR_NAME, default_store_url, open_store
 
@@ -172,6 +173,37 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _fresh(store: Store) -> bool:
+    """Whether the index is complete; when not, say so on stderr (answers may miss edges)."""
+    if graph.complete(store):
+        return True
+    _warn(
+        "the index is incomplete (an index run was interrupted or is running): answers may "
+        "miss edges; `isgraph index` completes it"
+    )
+    return False
+
+
+def _emit(
+    page: Page[Any],
+    record: Callable[[Any], Any],
+    *,
+    as_json: bool,
+    fresh: bool,
+    table: Callable[[list[Any]], None],
+    noun: str = "results",
+) -> None:
+    """A list answer: ``--json`` as ``{"items", "total", "truncated", "fresh"}`` (one shape
+    for every list command), else a table; a cut list says "N of M" on stderr either way."""
+    if as_json:
+        _print_json({**page.record(record), "fresh": fresh})
+    else:
+        table([record(x) for x in page.items])
+    if page.truncated:
+        more = "+" if not page.total_exact else ""
+        _warn(f"{len(page.items)} of {page.total}{more} {noun} shown (--limit N shows more)")
+
+
 def _entity_table(
     rows: list[dict[str, Any]], extra: tuple[str, ...] = (), after: tuple[str, ...] = ()
 ) -> None:
@@ -211,18 +243,26 @@ def _reach_command(
     walk: str,
 ) -> None:
     with _query_store(db, root) as store:
-        found = graph.reach(store, _resolve_targets(store, name_or_key), walk, depth)
-        records = [r.record() for r in found.items]
-        if as_json:
-            _print_json(records)
-            return
-        if walk in graph.SITE_WALKS:
-            for r in records:  # every call site, not only the definition's line
-                sites: list[dict[str, int]] = r["sites"]  # type: ignore[assignment]
-                r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in sites)
-            _entity_table(records, extra=("depth",), after=("calls at",))
-        else:
-            _entity_table(records, extra=("depth",))
+        targets = _resolve_targets(store, name_or_key)
+        found = graph.reach(store, targets, walk, depth)
+        fresh = _fresh(store)
+    names = {t.key: f"{t.kind} {t.qualname} ({t.path}:{t.start_line})" for t in targets}
+
+    def table(records: list[dict[str, Any]]) -> None:
+        # An ambiguous name: the rows of each definition under its own heading.
+        for key, label in names.items():
+            rows = [r for r in records if r["target"] == key]
+            if len(names) > 1:
+                out.print(f"[bold]{walk} of {label}[/]", markup=True)
+            if walk in graph.SITE_WALKS:
+                for r in rows:  # every call site, not only the definition's line
+                    sites: list[dict[str, int]] = r["sites"]
+                    r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in sites)
+                _entity_table(rows, extra=("depth",), after=("calls at",))
+            else:
+                _entity_table(rows, extra=("depth",))
+
+    _emit(found, graph.Reached.record, as_json=as_json, fresh=fresh, table=table)
 
 
 @app.callback(invoke_without_command=True)
@@ -450,8 +490,8 @@ def symbols(
         page = lookup.symbols(
             store, name_contains=name, kind=kind, path=file, limit=limit, stubs=stubs
         )
-        rows = [e.record() for e in page.items]
-    _print_json(rows) if as_json else _entity_table(rows)
+        fresh = _fresh(store)
+    _emit(page, Entity.record, as_json=as_json, fresh=fresh, table=_entity_table, noun="symbols")
 
 
 @app.command()
@@ -467,6 +507,7 @@ def edges(
             "--resolution", help="exact | inferred | unresolved", callback=_one_of(Resolution)
         ),
     ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
     stubs: StubsOpt = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
@@ -474,11 +515,14 @@ def edges(
 ) -> None:
     """List edges, with how each target was decided (exact, inferred, unresolved)."""
     with _query_store(db, root) as store:
-        found = graph.edges(store, kind=kind, path=file, resolution=resolution, stubs=stubs)
-        rows = [e.record() for e in found.items]
-    if as_json:
-        _print_json(rows)
-        return
+        found = graph.edges(
+            store, kind=kind, path=file, resolution=resolution, stubs=stubs, limit=limit
+        )
+        fresh = _fresh(store)
+    _emit(found, Edge.record, as_json=as_json, fresh=fresh, table=_edge_table, noun="edges")
+
+
+def _edge_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
@@ -515,9 +559,11 @@ def show(
             rec["edges_out"] = [r.edge.record() for r in graph.outgoing(store, ent.key).items]
             rec["edges_in"] = [r.edge.record() for r in graph.references(store, ent.key).items]
             records.append(rec)
-    if as_json:
-        _print_json(records[0] if len(records) == 1 else records)
-        return
+        fresh = _fresh(store)
+    _emit(paginate(records), dict, as_json=as_json, fresh=fresh, table=_show_records)
+
+
+def _show_records(records: list[dict[str, Any]]) -> None:
     for rec in records:
         out.print(f"[bold]{rec['kind']} {rec['qualname']}[/]{rec['signature']}")
         out.print(
@@ -584,30 +630,41 @@ def cycles(
     """Cycles (strongly connected components) among resolved edges of one kind."""
     with _query_store(db, root) as store:
         try:
-            found = graph.cycles(store, kind, limit).items
+            found = graph.cycles(store, kind, limit)
         except ValueError as exc:
             _fail(str(exc))
-    if as_json:
-        _print_json(found)
-        return
-    if not found:
-        out.print("[dim]no cycles[/]")
-    for i, comp in enumerate(found, 1):
-        out.print(f"[bold]{i}.[/] ({len(comp)}) " + " → ".join(comp))
+        fresh = _fresh(store)
+
+    def table(comps: list[list[str]]) -> None:
+        if not comps:
+            out.print("[dim]no cycles[/]")
+        for i, comp in enumerate(comps, 1):
+            out.print(f"[bold]{i}.[/] ({len(comp)}) " + " → ".join(comp))
+
+    _emit(found, list, as_json=as_json, fresh=fresh, table=table, noun="cycles")
 
 
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Name or fuzzy fragment (e.g. 'jsdec').")],
     limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    stubs: StubsOpt = False,
+    vendored: Annotated[
+        bool,
+        typer.Option(
+            "--vendored", help="Include vendored and minified files (vendor/, *.min.js…)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
     root: RootOpt = None,
 ) -> None:
-    """Ranked fuzzy search over entity names."""
+    """Ranked fuzzy search over entity names; a dotted name (Class.method, module.function,
+    package.module.function) finds what it qualifies first."""
     with _query_store(db, root) as store:
-        rows = [e.record() for e in lookup.search(store, query, limit).items]
-    _print_json(rows) if as_json else _entity_table(rows)
+        found = lookup.search(store, query, limit, stubs=stubs, vendored=vendored)
+        fresh = _fresh(store)
+    _emit(found, Entity.record, as_json=as_json, fresh=fresh, table=_entity_table)
 
 
 @app.command()
@@ -618,6 +675,7 @@ def stats(
     (with --stubs, also of the typeshed stubs indexed for stdlib calls)."""
     with _query_store(db, root) as store:
         rec = graph.stats(store, stubs).record()
+        _fresh(store)
     if as_json:
         _print_json(rec)
         return
