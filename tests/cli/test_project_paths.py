@@ -33,7 +33,7 @@ def test_a_relative_db_is_relative_to_the_file_that_says_it(
     callers = json.loads(
         run_cli("callers", "g", "--root", str(root), "--json", cwd=elsewhere).stdout
     )
-    rows = callers["results"] if isinstance(callers, dict) else callers
+    rows = callers["items"]
     assert [r["name"] for r in rows] == ["f"]
 
 
