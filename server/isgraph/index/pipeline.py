@@ -147,11 +147,14 @@ async def run_pipeline(
             old = await asyncio.to_thread(lambda: {p: surface_of(store, p) for p in paths})
             report.old_surfaces.update(old)
 
+    found_all = False  # discovery is over: the total is known from here on
+
     def tick(n: int, finished: bool = False) -> None:
-        nonlocal done
+        nonlocal done, found_all
         done += n
+        found_all = found_all or finished
         if progress is not None:
-            progress(done, report.discovered, finished)
+            progress(done, report.discovered, found_all)
 
     async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
         nonlocal pool
@@ -288,6 +291,7 @@ async def run_pipeline(
                 chunk = []
         if chunk:
             await submit(chunk)
+        tick(0, finished=True)  # every file is found: progress can say "k of N" from here
         if handlers:
             await asyncio.gather(*list(handlers))
         gone = sorted(
