@@ -122,12 +122,14 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> None:
+def _entity_table(
+    rows: list[dict[str, Any]], extra: tuple[str, ...] = (), after: tuple[str, ...] = ()
+) -> None:
     if not rows:
         out.print("[dim]no results[/]")
         return
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for col in (*extra, "kind", "qualname", "location", "signature"):
+    for col in (*extra, "kind", "qualname", "location", *after, "signature"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -135,6 +137,7 @@ def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> No
             str(r["kind"]),
             str(r["qualname"]),
             f"{r['path']}:{r['start_line']}",
+            *(str(r.get(c, "")) for c in after),
             str(r.get("signature") or ""),
         )
     out.print(table)
@@ -160,6 +163,11 @@ def _reach_command(
         records = [r.record() for r in found.items]
         if as_json:
             _print_json(records)
+            return
+        if walk in graph.DIRECTIONS:
+            for r in records:  # every call site, not only the definition's line
+                r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in r["sites"])
+            _entity_table(records, extra=("depth",), after=("calls at",))
         else:
             _entity_table(records, extra=("depth",))
 

@@ -103,7 +103,8 @@ def _bounded_int(value: Any, name: str, low: int, high: int) -> int:
 async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     """`{"query": "callers"|"callees"|"impact"|"search", "target": KEY or text, "depth": N,
     "limit": N}` or `{"query": "cycles", "kind": "calls", "limit": N}` ->
-    `{"results": [...], "fresh": bool, "pending_files": N}`. With several workspace folders,
+    `{"results": [...], "fresh": bool, "pending_files": N}`; callers/callees records list their
+    call `sites`. With several workspace folders,
     each record also names its folder (`"folder": URI`): paths are relative to it."""
     args = as_dict(params)
     kind = args.get("query")
@@ -127,8 +128,7 @@ async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
         else:
 
             def walk(store: Store = store) -> list[graph.Reached]:
-                ent = store.get_entity(target)
-                return graph.reach(store, [ent], kind, depth).items if ent is not None else []
+                return graph.reach(store, lookup.find_targets(store, target), kind, depth).items
 
             results += [{**r.record(), **where} for r in await asyncio.to_thread(walk)]
     pending = sum(f.pending_files for f in ls.folders)

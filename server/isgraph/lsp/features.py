@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from isgraph.lsp.server import IsgraphServer, as_dict, server
-from isgraph.model import Entity
+from isgraph.model import Edge, Entity, Site, referenced_word
 from isgraph.proxy import lsp as proxy
 from isgraph.queries import graph, lookup
 from isgraph.workspace import Folder
@@ -77,7 +77,7 @@ async def document_symbol(
     if found is None:
         return []
     folder, rel = found
-    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    ents = (await asyncio.to_thread(lookup.symbols, folder.store, path=rel)).items
     kids: dict[str, list[types.DocumentSymbol]] = {e.key: [] for e in ents}
     modules = {e.key for e in ents if e.kind == "module"}
     roots: list[types.DocumentSymbol] = []
@@ -118,7 +118,7 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
         lines = [
             f"**{e.kind}** `{e.qualname}{e.signature}`",
             f"{e.path}:{e.start_line}",
-            f"callers {n.callers} · callees {n.callees} · impact {n.impact} "
+            f"callers {n.callers} ({n.calls} calls) · callees {n.callees} · impact {n.impact} "
             f"(depth {n.impact_depth})",
         ]
         if e.doc:
@@ -145,7 +145,9 @@ async def definition(ls: IsgraphServer, params: types.DefinitionParams) -> list[
         return []
     folder, rel = found
     line = params.position.line + 1
-    ents = await asyncio.to_thread(graph.definitions_at, folder.store, rel, line)
+
+    char = params.position.character
+    ents = await asyncio.to_thread(graph.definitions_at, folder.store, rel, line, char)
     return [location(folder, e) for e in ents]
 
 
@@ -162,11 +164,9 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
         if target is None:
             return []
         out = [
-            types.Location(
-                uri=from_fs_path(str(folder.root / r.edge.path)) or "",
-                range=_line_range(r.edge.line),
-            )
+            types.Location(uri=from_fs_path(str(folder.root / r.edge.path)) or "", range=rng)
             for r in graph.references(folder.store, target.key).items
+            for rng in _site_ranges(r.edge)
         ]
         if params.context.include_declaration:
             out.insert(0, location(folder, target))
@@ -206,20 +206,29 @@ async def prepare_call_hierarchy(
 
 async def _calls(
     ls: IsgraphServer, item: types.CallHierarchyItem, incoming: bool
-) -> list[tuple[Folder, Entity, list[int]]]:
+) -> list[tuple[Folder, Entity, list[types.Range]]]:
     found = ls.folder_of(item.uri)
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
     refs = await asyncio.to_thread(graph.calls, folder.store, key, incoming)
-    return [(folder, r.other, [r.edge.line]) for r in refs if r.other is not None]
+    return [(folder, r.other, _site_ranges(r.edge)) for r in refs if r.other is not None]
 
 
-def _line_range(line: int) -> types.Range:
+def _site_range(site: Site, word: str) -> types.Range:
+    """The range of a reference's name at one of its sites (columns as tree-sitter reports
+    them: UTF-8 bytes, equal to UTF-16 units on ASCII lines)."""
+    line, col = site
     return types.Range(
-        start=types.Position(line=line - 1, character=0),
-        end=types.Position(line=line, character=0),
+        start=types.Position(line=line - 1, character=col),
+        end=types.Position(line=line - 1, character=col + len(word)),
     )
+
+
+def _site_ranges(edge: Edge) -> list[types.Range]:
+    """Every site of an edge (a function calling ``f`` three times: three ranges)."""
+    word = referenced_word(edge.target_name)
+    return [_site_range(site, word) for site in edge.occurrences()]
 
 
 @server.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
@@ -227,10 +236,8 @@ async def incoming_calls(
     ls: IsgraphServer, params: types.CallHierarchyIncomingCallsParams
 ) -> list[types.CallHierarchyIncomingCall]:
     return [
-        types.CallHierarchyIncomingCall(
-            from_=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
-        )
-        for folder, e, lines in await _calls(ls, params.item, incoming=True)
+        types.CallHierarchyIncomingCall(from_=_call_item(folder, e), from_ranges=ranges)
+        for folder, e, ranges in await _calls(ls, params.item, incoming=True)
     ]
 
 
@@ -239,10 +246,8 @@ async def outgoing_calls(
     ls: IsgraphServer, params: types.CallHierarchyOutgoingCallsParams
 ) -> list[types.CallHierarchyOutgoingCall]:
     return [
-        types.CallHierarchyOutgoingCall(
-            to=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
-        )
-        for folder, e, lines in await _calls(ls, params.item, incoming=False)
+        types.CallHierarchyOutgoingCall(to=_call_item(folder, e), from_ranges=ranges)
+        for folder, e, ranges in await _calls(ls, params.item, incoming=False)
     ]
 
 
@@ -299,7 +304,7 @@ async def code_lens(ls: IsgraphServer, params: types.CodeLensParams) -> list[typ
     if found is None:
         return []
     folder, rel = found
-    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    ents = (await asyncio.to_thread(lookup.symbols, folder.store, path=rel)).items
     return [
         types.CodeLens(
             range=types.Range(start=_range(e).start, end=_range(e).start),
@@ -321,7 +326,10 @@ async def code_lens_resolve(ls: IsgraphServer, lens: types.CodeLens) -> types.Co
 
     n = await asyncio.to_thread(graph.facts, store, key, callees=False)
     noun = "caller" if n.callers == 1 else "callers"
+    sites = "call" if n.calls == 1 else "calls"
     lens.command = types.Command(
-        title=f"{n.callers} {noun} · impact {n.impact}", command="isgraph.impact", arguments=[key]
+        title=f"{n.callers} {noun} ({n.calls} {sites}) · impact {n.impact}",
+        command="isgraph.impact",
+        arguments=[key],
     )
     return lens
