@@ -185,6 +185,13 @@ FILES = {
             pet.speak()
             other = given or Dog()
             other.speak()
+            made = make_dog() if flag else Cat()
+            made.eat()
+            made.speak()
+
+
+        def make_dog() -> Dog:
+            return Dog()
 
 
         def narrowed(thing, items):
@@ -289,6 +296,9 @@ async def test_python_patterns_resolve(tmp_path: Path, store: Store) -> None:
         ("choose", "pet.speak"): (None, "unresolved"),
         # `given or Dog()`: a Dog unless `given` is something else (a guess)
         ("choose", "other.speak"): ("Dog.speak", "inferred"),
+        # (a function stands for what it returns)
+        ("choose", "made.eat"): ("Animal.eat", "exact"),
+        ("choose", "made.speak"): (None, "unresolved"),  # Dog's or Cat's
         # isinstance narrows inside its block only
         ("narrowed", "thing.speak"): ("Dog.speak", "exact"),
         ("narrowed", "thing.eat"): ("Animal.eat", "inferred"),

@@ -440,12 +440,15 @@ class Resolver:
 
     def _subclasses_agree(self, body: str, fam: str, near: str) -> Entity | None:
         """``attr|Sub1|Sub2…``: the member every subclass that has one finds (a mixin's
-        ``self.m()`` where ``m`` comes from a sibling base)."""
+        ``self.m()`` where ``m`` comes from a sibling base; Python's ``B() if c else f()``,
+        where a listed function stands for the class of what it returns)."""
         attr, _, rest = body.partition("|")
         found: Entity | None = None
         for sub in rest.split("|")[:MAX_SUBCLASSES]:
-            classes = [e for e in self._name(sub, 0) if e.kind in CLASS_KINDS]
-            cls = _pick(_in_family(classes, fam), near)
+            named = _in_family(self._name(sub, 0), fam)
+            cls = _pick([e for e in named if e.kind in CLASS_KINDS], near)
+            if cls is None and any(e.kind in FUNCTION_KINDS for e in named):
+                cls = self._instance_class(sub, 0, False)
             member = self._member(cls, attr, True, 0) if cls is not None else None
             if member is None:
                 continue  # an abstract intermediate: its own subclasses are listed too
