@@ -55,9 +55,21 @@ FILES = {
             def get(self, key):
                 return key
 
+            def clean(self):
+                pass
+
+
+        class Field:
+            def __get__(self, obj, owner):
+                return 1
+
+            def clean(self):
+                pass
+
 
         class Model:
             objects = Manager()
+            name = Field()
 
             @property
             def size(self):
@@ -125,6 +137,7 @@ FILES = {
         def lookups():
             registry.get("x")
             Model.objects.get(1)
+            Model.name.clean()
 
 
         class Session:
@@ -275,6 +288,8 @@ async def test_python_patterns_resolve(tmp_path: Path, store: Store) -> None:
         ("lookups", "registry.get"): ("Registry.get", "exact"),
         # a class attribute holding an instance, read through the class
         ("lookups", "Model.objects.get"): ("Manager.get", "exact"),
+        # ... but not a descriptor's: reading it gives what its __get__ returns
+        ("lookups", "Model.name.clean"): (None, "unresolved"),
         # bare decorators are calls of what they name (evaluated in the class body)
         ("Model", "register"): ("register", "exact"),
         ("Model", "hooks.hook"): ("Hooks.hook", "exact"),

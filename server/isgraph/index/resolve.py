@@ -254,6 +254,10 @@ class Resolver:
         held = self._instance_alias(prefix)
         if held is not None:  # a module's `x = Foo()` (or a re-export of it): x.attr
             cls = self._instance_class(held[0][:-2], depth + 1, held[1])
+            if cls is not None and "." in prefix and self._descriptor(cls):
+                holder = prefix.rsplit(".", 1)[0]
+                if any(e.kind in CLASS_KINDS for e in self._entities(holder)):
+                    return []  # a class attribute read gives what its `__get__` returns
             member = self._member(cls, attr, True, depth + 1) if cls is not None else None
             return [member] if member is not None else []
         owner = _pick(self._name(prefix, depth + 1, stubs), "")
@@ -401,7 +405,13 @@ class Resolver:
             if found.kind == "property":
                 return self._return_class(found, cls)
             return found if found.kind in CLASS_KINDS else None
-        return self._held_in(cls, attr, 0)
+        held_cls = self._held_in(cls, attr, 0)
+        return held_cls if held_cls is not None and not self._descriptor(held_cls) else None
+
+    def _descriptor(self, cls: Entity) -> bool:
+        """Whether instances of ``cls`` are descriptors (``property``, a model field): held
+        in a class, reading them gives what ``__get__`` returns, not the instance."""
+        return self._member(cls, "__get__", True, 1) is not None
 
     def _held_in(self, cls: Entity, attr: str, depth: int) -> Entity | None:
         """What ``self.attr = Foo()`` in ``cls`` or its bases (depth-first) makes it hold."""
