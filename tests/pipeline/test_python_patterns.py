@@ -215,6 +215,17 @@ FILES = {
                 items.speak()
 
 
+        def guarded(pet, other, third):
+            if not isinstance(pet, Cat):
+                raise TypeError(pet)
+            assert isinstance(other, Dog)
+            pet.speak()
+            other.speak()
+            if not isinstance(third, Cat):
+                print(third)
+            third.speak()
+
+
         def flag_of(items):
             return items
 
@@ -318,6 +329,10 @@ async def test_python_patterns_resolve(tmp_path: Path, store: Store) -> None:
         ("narrowed", "thing.speak"): ("Dog.speak", "exact"),
         ("narrowed", "thing.eat"): ("Animal.eat", "inferred"),
         ("narrowed", "items.speak"): ("Cat.speak", "exact"),
+        # ... and after a guard that lets only that class past
+        ("guarded", "pet.speak"): ("Cat.speak", "exact"),
+        ("guarded", "other.speak"): ("Dog.speak", "exact"),
+        ("guarded", "third.speak"): (None, "unresolved"),  # the guard does not exit
         # a class defined below the function that makes one
         ("early", "late.work"): ("Later.work", "exact"),
         # receivers starting with a string prefix letter (b, r, u, f) are not literals

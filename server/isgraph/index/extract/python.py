@@ -781,8 +781,10 @@ class _Extractor:
 
     def _narrowed(self, node: Node, name: str, stack: list[_Scope]) -> str | None:
         """The class ``isinstance(name, C)`` narrows ``name`` to where ``node`` is: in the
-        block an ``if`` / ``elif`` (or one side of its ``and``) enters when it holds, unless
-        the block binds the name again."""
+        block an ``if`` / ``elif`` (or one side of its ``and``) enters when it holds, and
+        after ``assert isinstance(name, C)`` or ``if not isinstance(name, C): raise`` (or
+        return, continue, break) earlier in an enclosing block — unless the name is bound
+        again in between."""
         child, up = node, node.parent
         while up is not None and up.type not in _SCOPE_NODES:
             if up.type in ("if_statement", "elif_clause") and child.type == "block":
@@ -793,8 +795,34 @@ class _Extractor:
                         if self._bindings(name, child.start_byte, child.end_byte):
                             return None
                         return cls
+            elif up.type == "block":
+                prev = child.prev_named_sibling
+                for _ in range(_GUARD_LOOKBACK):
+                    if prev is None:
+                        break
+                    cls = self._guard_class(prev, name, stack)
+                    if cls is not None:
+                        return None if self._bindings(name, prev.end_byte, node.start_byte) else cls
+                    prev = prev.prev_named_sibling
             child, up = up, up.parent
         return None
+
+    def _guard_class(self, stmt: Node, name: str, stack: list[_Scope]) -> str | None:
+        """``C`` when the statement lets only an instance of C past: ``assert
+        isinstance(name, C)``, or ``if not isinstance(name, C):`` whose body (with no else)
+        ends in raise / return / continue / break."""
+        if stmt.type == "assert_statement" and stmt.named_child_count:
+            return self._isinstance_class(stmt.named_children[0], name, stack)
+        if stmt.type != "if_statement" or stmt.child_by_field_name("alternative") is not None:
+            return None
+        cond = stmt.child_by_field_name("condition")
+        body = stmt.child_by_field_name("consequence")
+        if cond is None or cond.type != "not_operator" or body is None or not body.named_children:
+            return None
+        if body.named_children[-1].type not in _EXITS:
+            return None
+        arg = cond.child_by_field_name("argument")
+        return self._isinstance_class(arg, name, stack) if arg is not None else None
 
     def _isinstance_class(self, cond: Node, name: str, stack: list[_Scope]) -> str | None:
         """``C`` when ``cond`` is ``isinstance(name, C)`` or an ``and`` holding one."""
@@ -1009,6 +1037,8 @@ class _Extractor:
 # -- node helpers -------------------------------------------------------------------------
 _event_order = operator.itemgetter(0, 1)  # (start byte, kind order): C-speed sort key
 _SCOPE_NODES = frozenset({"function_definition", "class_definition", "lambda", "module"})
+_EXITS = frozenset({"raise_statement", "return_statement", "continue_statement", "break_statement"})
+_GUARD_LOOKBACK = 20  # statements looked back at for an isinstance guard
 
 
 @functools.cache
