@@ -9,17 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from isgraph.config import Config
-from isgraph.index.service import IndexService
-from isgraph.model import Edge
-from isgraph.store.base import Store
-from isgraph.store.connect import open_store
-
-from .conftest import write_tree
-
-STUB = "@typeshed/stdlib/builtins.pyi"
+from .test_python_resolution import _short, index_calls
 
 FILES = {
     "reg/__init__.py": "from .impl import registry\n",
@@ -274,26 +264,8 @@ FILES = {
 }
 
 
-@pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = open_store(f"sqlite:{tmp_path / 'db' / 'index.db'}")
-    yield s
-    s.close()
-
-
-def _short(edge: Edge) -> tuple[str | None, str]:
-    if edge.dst is None:
-        return None, edge.resolution
-    path, qual = edge.dst.split(":", 2)[2].rsplit(":", 1)
-    return (f"{path}:{qual}" if path.startswith("@") else qual), edge.resolution
-
-
-async def test_python_patterns_resolve(tmp_path: Path, store: Store) -> None:
-    root = write_tree(tmp_path / "proj", FILES)
-    async with IndexService(root, store, Config(jobs=1)) as service:
-        summary = await service.index()
-    assert summary.errors == []
-    calls = {(e.src.rsplit(":", 1)[1], e.target_name): e for e in store.edges(kind="calls")}
+async def test_python_patterns_resolve(tmp_path: Path) -> None:
+    calls = await index_calls(tmp_path, FILES)
     expect = {
         # a module-level instance re-exported by a package's __init__
         ("lookups", "registry.get"): ("Registry.get", "exact"),
