@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .test_python_resolution import _short, index_calls
+from .test_python_resolution import STUB, _short, index_calls
 
 FILES = {
     "reg/__init__.py": "from .impl import registry\n",
@@ -260,6 +260,29 @@ FILES = {
         def builtin_names(errors, d, c):
             errors.extend([1])
             d.timestamp()
+
+
+        def splats(*args, **options):
+            options.get("x")
+            args.index(1)
+            return Keeper(options, None)
+
+
+        class Keeper:
+            def __init__(self, options, extra):
+                self.options = options
+                self.extra = extra or {}
+
+            def use(self):
+                self.extra.get(1)
+
+
+        class Shop:
+            def __init__(self, **options):
+                self.options = options
+
+            def use(self):
+                self.options.get(1)
         """,
 }
 
@@ -314,6 +337,11 @@ async def test_python_patterns_resolve(tmp_path: Path) -> None:
         # an untyped receiver called with a list / datetime method name: no unique-name guess
         ("builtin_names", "errors.extend"): (None, "unresolved"),
         ("builtin_names", "d.timestamp"): (None, "unresolved"),
+        # *args is a tuple, **kwargs a dict; and what a method assigns from them or `x or {}`
+        ("splats", "options.get"): (f"{STUB}:dict.get", "exact"),
+        ("splats", "args.index"): (f"{STUB}:tuple.index", "exact"),
+        ("Keeper.use", "self.extra.get"): (f"{STUB}:dict.get", "inferred"),
+        ("Shop.use", "self.options.get"): (f"{STUB}:dict.get", "inferred"),
     }
     got = {k: _short(calls[k]) if k in calls else ("missing", "") for k in expect}
     assert got == expect

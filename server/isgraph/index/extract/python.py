@@ -402,6 +402,8 @@ class _Extractor:
             # Parameters shadow outer and builtin names (typed ones get their class later).
             for pname in _param_names(node):
                 scope.names[pname] = ("param", "")
+            for pname, held in _splat_params(node):  # *args: a tuple, **kwargs: a dict
+                scope.names[pname] = ("annot", held)
             if parent.kind == "class" and "staticmethod" not in decorators:
                 scope.self_name = _first_param(node)
                 scope.class_fqn = parent.entity.fqn
@@ -479,12 +481,23 @@ class _Extractor:
         right = target.parent.child_by_field_name("right") if target.parent else None
         if method is None or obj is None or attr is None or right is None:
             return
-        if right.type != "call" and right.type not in _LITERAL_TYPES:
-            return  # `self.x = None`, `self.x = arg`: says nothing either way
         if _text(obj) != method.self_name or method.class_fqn is None:
             return
+        if right.type == "identifier":  # `self.x = arg`: what arg is known to be, if anything
+            found = self._lookup(_text(right), stack)
+            if found is None or found[0] not in ("annot", "local") or not found[1]:
+                return  # `self.x = None`, an untyped parameter: says nothing either way
+            cls: str | None = found[1]
+        elif right.type in ("boolean_operator", "conditional_expression"):
+            made, _ = self._value_types(right, stack)  # `self.x = x or {}`: one class, or none
+            if not made:
+                return
+            cls = made[0] if len(made) == 1 else None
+        elif right.type != "call" and right.type not in _LITERAL_TYPES:
+            return
+        else:
+            cls = self._value_type(right, stack)
         key = (method.class_fqn, _text(attr))
-        cls = self._value_type(right, stack)
         if key in self.attr_types and self.attr_types[key] != cls:
             self.attr_types[key] = None  # assigned different things: no guess
         else:
@@ -1133,6 +1146,21 @@ def _param_names(node: Node) -> list[str]:
         if ident is not None and ident.type == "identifier" and ident.text is not None:
             names.append(ident.text.decode("utf-8", "replace"))
     return names
+
+
+def _splat_params(node: Node) -> list[tuple[str, str]]:
+    """``*args`` / ``**kwargs`` parameters (annotated or not) with the class they hold."""
+    params = node.child_by_field_name("parameters")
+    out = []
+    for child in params.named_children if params is not None else ():
+        if child.type == "typed_parameter" and child.named_child_count:
+            child = child.named_children[0]
+        held = {"list_splat_pattern": "builtins.tuple", "dictionary_splat_pattern": "builtins.dict"}
+        if child.type in held and child.named_child_count:
+            name = child.named_children[0]
+            if name.type == "identifier":
+                out.append((_text(name), held[child.type]))
+    return out
 
 
 def _first_param(node: Node) -> str | None:
