@@ -111,6 +111,21 @@ FILES = {
                 pass
 
 
+        class Zed(Base):
+            def hook(self):
+                pass
+
+
+        class Ant(Base):
+            def hook(self):
+                pass
+
+
+        class Both(Zed, Ant):
+            def run(self):
+                self.hook()
+
+
         class Diamond(Left, Right):
             def run(self):
                 self.hook()
@@ -120,6 +135,8 @@ FILES = {
                 super(Diamond, self).m()
         """,
     "app/use.py": """
+        from typing import overload
+
         from reg import registry
         from app.models import Model, Diamond
 
@@ -157,11 +174,21 @@ FILES = {
             return Plain()
 
 
+        @overload
+        def opener(x: int) -> Session: ...
+        @overload
+        def opener(x: str) -> Plain: ...
+        def opener(x):
+            return Plain()
+
+
         def contexts():
             with session() as s:
                 s.query()
             with plain() as p:
                 p.close()
+            with opener(1) as o:
+                o.close()
 
 
         class Animal:
@@ -305,6 +332,8 @@ async def test_python_patterns_resolve(tmp_path: Path) -> None:
         ("Model.twin", "type(self)().save"): ("Model.save", "exact"),
         # C3: Diamond(Left, Right) looks in Right before Base
         ("Diamond.run", "self.hook"): ("Right.hook", "exact"),
+        # bases in the order written, on one line (the store keeps them by name)
+        ("Both.run", "self.hook"): ("Zed.hook", "exact"),
         # super(Left, self) in Diamond: the MRO after Left is Right, Base
         ("Diamond.m", "super(Left,self).m"): ("Right.m", "exact"),
         ("Diamond.m", "super(Diamond,self).m"): ("Right.m", "exact"),
@@ -312,6 +341,8 @@ async def test_python_patterns_resolve(tmp_path: Path) -> None:
         ("contexts", "s.query"): ("Session.query", "exact"),
         # ... and where the class has no __enter__ the index sees: the class itself, a guess
         ("contexts", "p.close"): ("Plain.close", "inferred"),
+        # ... and where a function's overloads return different classes: which one is not known
+        ("contexts", "o.close"): (None, "unresolved"),
         # two classes, one base: what both find is certain, what they override is not
         ("choose", "pet.eat"): ("Animal.eat", "exact"),
         ("choose", "pet.speak"): (None, "unresolved"),

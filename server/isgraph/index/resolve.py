@@ -293,15 +293,37 @@ class Resolver:
     def _entered_member(self, made: str, attr: str) -> tuple[Entity | None, bool]:
         """``attr`` of ``v`` in ``with made(...) as v`` where ``made.__enter__`` names nothing
         (``made`` a function, or a class whose ``__enter__`` the index does not hold): what
-        the instance's ``__enter__`` returns, or (a guess: most return ``self``) the instance."""
-        cls = self._instance_class(made, 0, False)
-        if cls is None:
+        the instance's ``__enter__`` returns, or (a guess: most return ``self``) the instance.
+        A function's overloads (``open()``: text or binary files) must all agree."""
+        named = _in_family(self._name(made, 0), "python")
+        cls = _pick([e for e in named if e.kind in CLASS_KINDS], "")
+        funcs = [e for e in named if e.kind in FUNCTION_KINDS]
+        first = funcs[0] if funcs else None
+        if cls is not None:
+            made_classes: list[Entity | None] = [cls]
+        elif first is not None:
+            same = [f for f in funcs if (f.path, f.fqn) == (first.path, first.fqn)]
+            made_classes = [self._return_class(f) for f in same]
+        else:
             return None, False
-        enter = self._member(cls, "__enter__", True, 0)
-        if enter is None:
-            return self._member(cls, attr, True, 0), False
-        entered = self._return_class(enter, cls) if enter.kind in FUNCTION_KINDS else None
-        return (self._member(entered, attr, True, 0) if entered is not None else None), True
+        found: Entity | None = None
+        sure = True
+        for made_cls in made_classes:
+            if made_cls is None:
+                sure = False
+                continue
+            enter = self._member(made_cls, "__enter__", True, 0)
+            if enter is None:
+                member, sure = self._member(made_cls, attr, True, 0), False
+            else:
+                entered = (
+                    self._return_class(enter, made_cls) if enter.kind in FUNCTION_KINDS else None
+                )
+                member = self._member(entered, attr, True, 0) if entered is not None else None
+            if member is None or (found is not None and member.key != found.key):
+                return None, False
+            found = member
+        return found, sure
 
     def _instance_class(self, fqn: str, depth: int, stubs: bool) -> Entity | None:
         """The class of ``fqn()``: the class itself, or what the function is declared to
@@ -632,7 +654,8 @@ class Resolver:
             for edge in self.store.edges_from_srcs(self._need_inherits, EdgeKind.INHERITS):
                 by_src[edge.src].append(edge)
             for edges in by_src.values():
-                edges.sort(key=lambda e: e.line)  # base order matters for lookups
+                # base order matters for lookups: bases share a line, so by (line, column)
+                edges.sort(key=lambda e: e.occurrences()[0])
             self._inherits.update(by_src)
             self._need_inherits.clear()
 
