@@ -148,7 +148,14 @@ def main() -> None:
         labels: dict[str, int] = defaultdict(int)
         for b, e in pairs:
             labels[f"{verdict(b)[1]}->{e.resolution}"] += 1
+        wrong = [
+            f"{s.edge.path}:{s.line} {s.edge.target_name} -> {s.edge.dst or '-'} "
+            f"(reference: {s.ref_where})"
+            for _, s in judged
+            if not agrees(s.edge.dst, s.ref_keys, ents)
+        ]
         out["rules"][rule] = {
+            "after_disagrees": wrong[:5],
             "changed": len(pairs),
             "transitions": dict(labels),
             "judged": len(judged),
@@ -167,6 +174,8 @@ def main() -> None:
             f"{r['agree_after']:>7} {r['right_to_wrong']:>6}"
         )
         print(f"{'':48} {', '.join(f'{k} {v}' for k, v in sorted(r['transitions'].items()))}")
+        for ex in r["after_disagrees"]:
+            print(f"{'':48} after disagrees: {ex}")
 
 
 if __name__ == "__main__":
