@@ -168,8 +168,10 @@ class Edge:
     # Resolution candidates, tried in order by the cross-file resolver. Each is a prefixed
     # string: ``=fqn`` (exact name, following import aliases), ``^classfqn.attr`` (attribute
     # looked up through the class's bases; when the owner is a function, in the class of
-    # what it returns), ``>classfqn.attr`` (the bases only: super()), ``&attr|Sub1|Sub2``
-    # (what every listed subclass finds), ``*classfqn.held.attr`` (attribute of what the
+    # what it returns), ``>classfqn.attr`` (the bases only: super(); ``>classfqn.attr|Mid``:
+    # the class's method resolution order after Mid, super(Mid, self)), ``&attr|Sub1|Sub2``
+    # (what every listed class, or the instance a listed function returns, finds),
+    # ``*classfqn.held.attr`` (attribute of what the
     # class's instances hold in ``held``), ``?name`` (method name unique in the repo:
     # inferred), ``%typefqn.name`` (in place of ``?name`` where the extractor knows the likelier
     # type of an untyped receiver, as Python's ``str`` for ``line.strip()``: that type's
