@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from isgraph.index.pipeline import INDEX_DIR_NAME
 from isgraph.index.service import IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
 from isgraph.index.stubs import is_external
+from isgraph.lifeline import EndedBySignal, Ending
 from isgraph.model import Entity
 from isgraph.queries import Walk, find_targets, reach_records
 from isgraph.store.base import Store, StoreError
@@ -259,6 +261,9 @@ def index(
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: files written so far are complete; rerun to finish.")
         raise typer.Exit(130) from None
+    except EndedBySignal as exc:
+        err.print(f"[yellow]ended by {exc}[/]: files written so far are complete; rerun to finish.")
+        raise typer.Exit(exc.exit_code) from None
     except StoreError as exc:
         _fail(str(exc))
     finally:
@@ -279,6 +284,23 @@ async def _run_index(
     shard_run: str = "",
     *,
     enrich: bool = False,
+) -> IndexSummary:
+    # SIGTERM / SIGHUP end the run as Ctrl-C does (asyncio's runner handles SIGINT): the
+    # service's `finally` flushes the writer and stops the pool.
+    task = asyncio.current_task()
+    assert task is not None
+    ending = Ending(task, (signal.SIGTERM, signal.SIGHUP))
+    try:
+        return await _index_service_run(root, store, cfg, show_progress, shard_run, enrich)
+    except asyncio.CancelledError:
+        ending.check()
+        raise
+    finally:
+        ending.remove()
+
+
+async def _index_service_run(
+    root: Path, store: Store, cfg: Config, show_progress: bool, shard_run: str, enrich: bool
 ) -> IndexSummary:
     service = (
         IndexService(root, store, cfg)

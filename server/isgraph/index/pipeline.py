@@ -30,6 +30,7 @@ from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
+from isgraph.lifeline import exit_with, start_pool_helpers
 from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
 from isgraph.store.base import Store
 
@@ -73,9 +74,13 @@ class PipelineReport:
     seconds: float = 0.0
 
 
-def _worker_init() -> None:
-    # Ctrl-C belongs to the parent, which flushes the writer and stops the pool itself.
+def _worker_init(front: int) -> None:
+    # Ctrl-C and a terminal's hang-up reach the whole process group but belong to the front,
+    # which flushes the writer and stops the pool itself; a front that dies without doing so
+    # (SIGKILL) must not leave the worker behind.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    exit_with(front)
 
 
 def make_pool(jobs: int) -> ProcessPoolExecutor:
@@ -87,7 +92,10 @@ def make_pool(jobs: int) -> ProcessPoolExecutor:
         ctx = fs
     except ValueError:  # platforms without forkserver
         ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+    start_pool_helpers(forkserver=ctx is not multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
 
 async def _in_thread_batches(it: Iterator[T], size: int) -> AsyncIterator[T]:
