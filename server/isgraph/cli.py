@@ -29,6 +29,8 @@ from isgraph.index.pipeline import INDEX_DIR_NAME
 from isgraph.index.service import IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
 from isgraph.index.stubs import is_external
+from isgraph.index.verify import VerifyReport
+from isgraph.index.verify import verify as run_verify
 from isgraph.lifeline import EndedBySignal, Ending
 from isgraph.model import Entity
 from isgraph.queries import Direction, Walk, find_targets, reach_records
@@ -584,6 +586,48 @@ def stats(
         items = rec[label]
         assert isinstance(items, dict)
         out.print(f"  {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(items.items())))
+
+
+@app.command()
+def verify(
+    root: Annotated[Path, typer.Argument(help="The indexed directory.")] = Path("."),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rewrite each drifted file with its clean rows.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Differences shown.")] = 50,
+) -> None:
+    """Compare the stored index with a clean index of ROOT (built in a temporary in-memory
+    store; the stored index is not touched unless --repair): exit 0 when they agree, 1 on
+    drift (entities, edges with their targets, labels and sites, aliases, file rows)."""
+    root = root.resolve()
+    if not root.is_dir():
+        _fail(f"not a directory: {root}")
+    cfg = _config(root, db=db)
+    with _query_store(db, root) as store:
+
+        async def go() -> VerifyReport:
+            async with IndexService(root, store, cfg) as service:
+                return await run_verify(service, repair=repair)
+
+        report = asyncio.run(go())
+    if as_json:
+        _print_json(report.record(limit))
+    else:
+        for d in report.differences[:limit]:
+            out.print(d.describe(), markup=False, highlight=False)
+        if len(report.differences) > limit:
+            out.print(f"… and {len(report.differences) - limit} more (--limit, --json)")
+        counts = ", ".join(f"{n} {c}" for c, n in report.by_category().items() if n)
+        if not report.differences:
+            out.print(f"[green]no drift[/]: the index equals a clean index of {root}")
+        else:
+            out.print(f"[yellow]drift[/]: {len(report.differences)} rows differ ({counts})")
+        if report.repaired:
+            left = len(report.remaining)
+            out.print(f"repaired {report.repaired} files; {left} differences remain")
+    raise typer.Exit(1 if report.drift else 0)
 
 
 @app.command()

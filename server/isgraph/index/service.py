@@ -8,9 +8,10 @@ edges the change can have affected.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +43,8 @@ from isgraph.index.stubs import (
     typeshed_stdlib,
 )
 from isgraph.index.writer import Writer
-from isgraph.model import EdgeKind, Resolution
-from isgraph.store.base import Store
+from isgraph.model import EdgeKind, FileResult, Resolution
+from isgraph.store.base import Store, StoreError
 
 if TYPE_CHECKING:
     from isgraph.proxy.enrich import Enricher, EnrichReport
@@ -163,6 +164,26 @@ class IndexService:
             if self._own_pool and old is not None and config.jobs != jobs:
                 self._pool = None  # the next run starts one of the new size
                 await asyncio.to_thread(old.shutdown, wait=True, cancel_futures=True)
+
+    @contextlib.asynccontextmanager
+    async def idle(self) -> AsyncIterator[None]:
+        """Hold off this service's runs for the block (a consistent read of its store)."""
+        async with self._lock:
+            yield
+
+    async def replace_rows(self, results: list[FileResult], removed: list[str]) -> None:
+        """Write whole files' rows as given (and remove paths) through the writer: for
+        `verify --repair`, which has the clean rows already. Call inside ``idle()``."""
+        self._ensure_writer()
+        outcomes = []
+        if results:
+            outcomes.append(await (await self.writer.replace_files(results)))
+        if removed:
+            outcomes.append(await (await self.writer.remove_files(removed)))
+        await self.writer.flush()
+        failed = [f"{path}: {error}" for o in outcomes for path, error in o.failed]
+        if failed:
+            raise StoreError("could not write " + "; ".join(failed))
 
     async def __aenter__(self) -> IndexService:
         return self
