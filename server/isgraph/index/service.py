@@ -233,6 +233,7 @@ class IndexService:
                         on_written=enricher.feed if enricher is not None else None,
                     )
                     await self._index_stubs(report, cut_short)
+                    await self._drop_unneeded_stubs(report)
                 except BaseException:
                     # Some of this run's files may be written and not in any report now.
                     if self._owed is not None:
@@ -362,6 +363,61 @@ class IndexService:
         report.changed_paths += sub.changed_paths
         report.errors += sub.errors
 
+    async def _drop_unneeded_stubs(self, report: PipelineReport) -> None:
+        """Remove the typeshed stubs no workspace import needs any more (the last `import
+        argparse` dropped, a module of the repo now shadowing the stdlib's), as a clean index
+        would not hold them; their dependents are re-checked like any removed file's. Only
+        after a run that can change the answer: a Python file removed or added, or its imports
+        changed."""
+        if typeshed_stdlib() is None or self.config.shard is not None:
+            return  # shards: the stubs are shared by every shard's run
+        python = (".py", ".pyi")
+        maybe = any(p.endswith(python) for p in report.removed_paths if not is_external(p))
+        if not maybe:
+            for path in report.changed_paths:
+                if is_external(path) or not path.endswith(python):
+                    continue
+                old = report.old_surfaces.get(path)
+                if old is None:
+                    maybe = True
+                    break
+                new = await asyncio.to_thread(surface_of, self.store, path)
+                if old.imports != new.imports:
+                    maybe = True
+                    break
+        if not maybe:
+            return
+        unneeded = await asyncio.to_thread(self._unneeded_stubs)
+        if not unneeded:
+            return
+        surfaces = await asyncio.to_thread(lambda: {p: surface_of(self.store, p) for p in unneeded})
+        await (await self.writer.remove_files(unneeded))
+        for path in unneeded:
+            report.old_surfaces.setdefault(path, surfaces[path])
+        changed = set(unneeded)
+        report.changed_paths = [p for p in report.changed_paths if p not in changed]
+        report.removed_paths = [*report.removed_paths, *unneeded]
+
+    def _unneeded_stubs(self) -> list[str]:
+        states = self.store.file_states()
+        stored = {p for p in states if is_external(p)}
+        if not stored:
+            return []
+        imports = self.store.edges(kind=EdgeKind.IMPORTS)
+        targets = {e.target_name for e in imports if not is_external(e.path)}
+        modules = module_prefixes(targets)
+        wanted = set(stubs_wanted(modules, self._defined_modules(modules), set()))
+        return sorted(stored - wanted)
+
+    def _defined_modules(self, modules: set[str]) -> set[str]:
+        """Those of ``modules`` the workspace defines (its own module shadows the stub)."""
+        found = self.store.entities_by_fqn(modules)
+        return {
+            fqn
+            for fqn, ents in found.items()
+            if any(e.kind == "module" and not is_external(e.path) for e in ents)
+        }
+
     def _workspace_counts(self) -> tuple[int, int, int]:
         """(files, entities, edges) of the workspace: typeshed stubs are not counted."""
         files = entities = edges = 0
@@ -371,12 +427,7 @@ class IndexService:
         return files, entities, edges
 
     def _stubs_wanted(self, modules: set[str]) -> list[str]:
-        found = self.store.entities_by_fqn(modules)
-        defined = {
-            fqn
-            for fqn, ents in found.items()
-            if any(e.kind == "module" and not is_external(e.path) for e in ents)
-        }
+        defined = self._defined_modules(modules)
         return stubs_wanted(modules, defined, set(self.store.file_states()))
 
     async def _resolve(

@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,15 +171,18 @@ class VerifyReport:
 
 @asynccontextmanager
 async def clean_index(
-    root: Path, config: Config, overrides: Mapping[str, bytes] | None = None
+    root: Path,
+    config: Config,
+    overrides: Mapping[str, bytes] | None = None,
+    pool: Executor | None = None,
 ) -> AsyncIterator[Store]:
     """A clean index of ``root`` (with ``overrides``: an editor's unsaved buffers) in a
-    temporary in-memory store, open for the block."""
+    temporary in-memory store, open for the block; ``pool``: parse in this one."""
     from isgraph.index.service import IndexService
 
     store = open_store("mem")
     try:
-        async with IndexService(root, store, config) as service:
+        async with IndexService(root, store, config, pool) as service:
             await service.index(overrides=overrides)
         yield store
     finally:
@@ -199,7 +203,8 @@ async def verify(
     each drifted file with its clean rows and compare again."""
     t0 = time.perf_counter()
     report = VerifyReport(root=str(service.root))
-    async with clean_index(service.root, service.config, overrides) as clean:
+    # The service's own pool parses the clean side too (no second pool to start).
+    async with clean_index(service.root, service.config, overrides, service.pool) as clean:
         want = await asyncio.to_thread(snapshot, clean)
         async with service.idle():  # no run of the service writes while it is read
             have = await asyncio.to_thread(snapshot, service.store)
