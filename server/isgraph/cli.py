@@ -26,7 +26,7 @@ from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.partition import ShardError, parse_shard
 from isgraph.index.pipeline import INDEX_DIR_NAME
-from isgraph.index.service import IndexService, IndexSummary
+from isgraph.index.service import ROOT_META, IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
 from isgraph.index.stubs import is_external
 from isgraph.index.verify import VerifyReport
@@ -51,6 +51,7 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+NEAREST = 5  # names suggested for a symbol that matches nothing
 
 DbOpt = Annotated[
     str | None,
@@ -103,8 +104,9 @@ def _config(root: Path, **overrides: Any) -> Config:
 
 
 @contextmanager
-def _query_store(db: str | None, root: Path | None) -> Iterator[Store]:
-    """Open an existing store for queries; never create an empty default one."""
+def _query_store(db: str | None, root: Path | None, as_json: bool = False) -> Iterator[Store]:
+    """Open an existing store for queries; never create an empty default one. A store that
+    does not hold the asked workspace is an error (exit 2), never an empty answer."""
     base = (root or _find_root(Path.cwd())).resolve()
     url = db or _config(base).db
     if url is None:
@@ -116,11 +118,52 @@ def _query_store(db: str | None, root: Path | None) -> Iterator[Store]:
     except StoreError as exc:
         _fail(str(exc))
     try:
+        # The embedded default under BASE is BASE's, even if the tree was moved since.
+        own = url == default_store_url(base)
+        _check_workspace(store, base, root is not None and not own, as_json)
         yield store
     except StoreError as exc:
         _fail(str(exc))
     finally:
         store.close()
+
+
+def _check_workspace(store: Store, base: Path, root_given: bool, as_json: bool) -> None:
+    """Fail (exit 2) when ``store`` holds no index of the asked workspace: a shared store
+    without that repository (naming the ones it has), or an embedded store of another root
+    (``root_given``: asked explicitly, of a store not under it). Queries would otherwise
+    answer nothing, as if the code had nothing."""
+    if getattr(store, "spans_all", False):  # PostgreSQL `?repo=*`: every repository
+        return
+    indexed = store.get_meta(ROOT_META)
+    if indexed is not None and root_given and Path(indexed) != base:
+        _refuse(
+            f"{store.url} indexes {indexed}, not {base} (index it, or drop --root)",
+            {"root": str(base), "store_root": indexed},
+            as_json,
+        )
+    if indexed is not None or store.counts()[0]:
+        return
+    repos = store.known_repos()
+    if repos is None:
+        _refuse(
+            f"{store.url} holds no index; run `isgraph index {base}` first",
+            {"root": str(base)},
+            as_json,
+        )
+    repo = str(getattr(store, "repo", ""))
+    _refuse(
+        f"{store.url} holds no repository {repo!r} (it holds: {', '.join(repos) or 'none'});"
+        " name one with ?repo=NAME, or run from that repository's directory",
+        {"repo": repo, "known_repos": repos},
+        as_json,
+    )
+
+
+def _refuse(message: str, details: dict[str, object], as_json: bool) -> NoReturn:
+    if as_json:
+        _print_json({"error": message, **details})
+    _fail(message)
 
 
 def _print_json(data: object) -> None:
@@ -151,8 +194,19 @@ def _entity_table(
 def _resolve_targets(store: Store, name_or_key: str) -> list[Entity]:
     found = find_targets(store, name_or_key)
     if not found:
-        _fail(f"no entity named or keyed {name_or_key!r} (try `isgraph search {name_or_key}`)")
+        near = _nearest(store, name_or_key.rsplit(".", 1)[-1])
+        hint = f"; nearest: {', '.join(dict.fromkeys(near))}" if near else ""
+        _fail(f"no such symbol {name_or_key!r} (no entity has that name or key){hint}")
     return found
+
+
+def _nearest(store: Store, name: str) -> list[str]:
+    """Names close to ``name``: ranked search, on ever shorter prefixes until one answers."""
+    for end in range(len(name), 1, -1):
+        found = store.search(name[:end], NEAREST)
+        if found:
+            return [e.qualname for e in found]
+    return []
 
 
 def _reach_command(
@@ -164,7 +218,7 @@ def _reach_command(
     walk: Walk,
     direction: Direction | None = None,
 ) -> None:
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         targets = _resolve_targets(store, name_or_key)
         records = reach_records(store, targets, walk, depth, direction)
         if as_json:
@@ -397,7 +451,7 @@ def symbols(
     root: RootOpt = None,
 ) -> None:
     """List entities (definitions), filtered by name substring, kind and file."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         if stubs or file is not None:
             ents = store.find_entities(name_contains=name, kind=kind, path=file, limit=limit)
         else:  # stub paths sort first: filter them out before the limit applies
@@ -420,7 +474,7 @@ def edges(
     root: RootOpt = None,
 ) -> None:
     """List edges, with how each target was decided (exact, inferred, unresolved)."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         found = store.edges(kind=kind, path=file, resolution=resolution)
         keep = stubs or file is not None
         rows = [e.record() for e in found if keep or not is_external(e.path)]
@@ -450,7 +504,7 @@ def show(
     root: RootOpt = None,
 ) -> None:
     """Show one entity with its outgoing and incoming edges."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         records = []
         for ent in _resolve_targets(store, key):
             rec: dict[str, Any] = {
@@ -540,7 +594,7 @@ def cycles(
     root: RootOpt = None,
 ) -> None:
     """Cycles (strongly connected components) among resolved edges of one kind."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         found = store.cycles(kind, limit)
     if as_json:
         _print_json(found)
@@ -560,7 +614,7 @@ def search(
     root: RootOpt = None,
 ) -> None:
     """Ranked fuzzy search over entity names."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         rows = [e.record() for e in store.search(query, limit)]
     _print_json(rows) if as_json else _entity_table(rows)
 
@@ -571,7 +625,7 @@ def stats(
 ) -> None:
     """Counts of files, entities and edges (by kind, language and resolution) of the workspace
     (with --stubs, also of the typeshed stubs indexed for stdlib calls)."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         rec = store.stats(stubs).record()
     if as_json:
         _print_json(rec)
@@ -605,7 +659,7 @@ def verify(
     if not root.is_dir():
         _fail(f"not a directory: {root}")
     cfg = _config(root, db=db)
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
 
         async def go() -> VerifyReport:
             async with IndexService(root, store, cfg) as service:

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Store meta: the root directory the store indexes (queries about another root are refused).
+ROOT_META = "root"
 # Above this share of changed files a full resolution is cheaper than working out dependents.
 FULL_RESOLVE_SHARE = 0.25
 
@@ -217,6 +219,9 @@ class IndexService:
             # Left "1" by a run that was cut short (this run's own writes set it too), or on
             # purpose by a run of this service that deferred its resolution.
             flag = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
+            if await asyncio.to_thread(self.store.get_meta, ROOT_META) != str(self.root):
+                # Which tree this store indexes: a query asked about another says so.
+                await self.writer.set_meta(ROOT_META, str(self.root))
             cut_short = flag and self._owed is None
             # Cross-file calls are spooled only when this run resolves: a run that only writes
             # (resolve=False) writes them unresolved with their files, for the owed resolution.

@@ -625,6 +625,9 @@ class CozoStore:
             self._run(_SET_METADATA, {"rows": [[k, m] for k, m in rows]}, write=True)
 
     # -- reads --------------------------------------------------------------------------------
+    def known_repos(self) -> list[str] | None:
+        return None  # one workspace per embedded store (its root: meta "root")
+
     def get_meta(self, key: str) -> str | None:
         rows = self._run(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None

@@ -277,6 +277,7 @@ ORDER BY path, src, kind, target_name"""
 _EDGES_OF_SRCS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND src = ANY(%(srcs)s)
 AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
+_KNOWN_REPOS = "SELECT DISTINCT repo FROM file"
 _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0)
 FROM file WHERE repo = %(repo)s"""
 # Files whose edges have one of the names among their match names (an index seek), then their
@@ -793,6 +794,9 @@ class PostgresStore:
         self._write(f"metadata of {len(keys)} entities", txn)
 
     # -- reads --------------------------------------------------------------------------------
+    def known_repos(self) -> list[str] | None:
+        return sorted(str(r[0]) for r in self._rows(_KNOWN_REPOS))
+
     def get_meta(self, key: str) -> str | None:
         rows = self._rows(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None
