@@ -600,7 +600,10 @@ class ServerRoute:
         first = await self._verify(repair=False)
         if not first["drift"]:
             return StepResult(0, first["by_category"], [], 0)
-        await asyncio.sleep(self.RECHECK_S)  # a late watcher event is latency, not drift
+        for delay in (self.RECHECK_S, 2 * self.RECHECK_S):  # a late watcher event (a loaded
+            await asyncio.sleep(delay)  # machine) is latency, not drift: drift persists
+            if not (await self._verify(repair=False))["drift"]:
+                return StepResult(0, first["by_category"], [], 0)
         second = await self._verify(repair=True)
         rows = [
             f"{r['category']} {' '.join(r['key'])}: {r['stored']} -> {r['clean']}"

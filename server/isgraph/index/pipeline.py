@@ -337,6 +337,8 @@ class Surface:
     bases: frozenset[tuple[str, str]]
     imports: frozenset[str]
     aliases: frozenset[tuple[str, str]] = frozenset()
+    # (key, signature): a new return annotation changes where `make().ping()` goes
+    signatures: frozenset[tuple[str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -346,6 +348,8 @@ class Surface:
         if self.bases != new.bases:  # inherited methods may now come from elsewhere
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
+        resigned = {key for key, _ in self.signatures ^ new.signatures}
+        names.update(name for key, name in self.entities | new.entities if key in resigned)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
         return names
@@ -353,13 +357,13 @@ class Surface:
 
 def surface_of(store: Store, path: str) -> Surface:
     edges = store.edges(path=path)
+    entities = store.find_entities(path=path)
     return Surface(
-        frozenset(
-            (e.key, name) for e in store.find_entities(path=path) for name in entity_match_names(e)
-        ),
+        frozenset((e.key, name) for e in entities for name in entity_match_names(e)),
         frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
         frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
+        frozenset((e.key, e.signature) for e in entities if e.signature),
     )
 
 

@@ -53,6 +53,7 @@ from isgraph.model import (
     decode_sites,
     edge_match_names,
     is_external,
+    may_change_elsewhere,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -282,9 +283,10 @@ _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0
 FROM file WHERE repo = %(repo)s"""
 # Files whose edges have one of the names among their match names (an index seek), then their
 # non-exact edges, whose own match names are checked in Python (as in CozoStore).
-_NON_EXACT_MATCHING = """SELECT e.path, e.kind, e.target_name, e.candidates FROM edge e
-WHERE e.repo = %(repo)s AND e.resolution <> 'exact' AND e.path IN (SELECT m.path
-FROM edge_match m WHERE m.repo = %(repo)s AND m.name = ANY(%(names)s))"""
+# Edges of the files naming these names, for `model.may_change_elsewhere` to filter.
+_RECHECKABLE_MATCHING = """SELECT e.path, e.kind, e.target_name, e.candidates, e.resolution
+FROM edge e WHERE e.repo = %(repo)s AND cardinality(e.candidates) > 0 AND e.path IN
+(SELECT m.path FROM edge_match m WHERE m.repo = %(repo)s AND m.name = ANY(%(names)s))"""
 _STATS_FILES = """SELECT path LIKE '@%%', count(*) FROM file WHERE repo = %(repo)s GROUP BY 1"""
 _STATS_ENTITIES = """SELECT kind, language, path LIKE '@%%', count(*) FROM entity
 WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
@@ -925,8 +927,12 @@ class PostgresStore:
         wanted = set(names)
         if not wanted:
             return set()
-        rows = self._rows(_NON_EXACT_MATCHING, {"names": sorted(wanted)})
-        return {str(r[0]) for r in rows if _edge_matches(wanted, *r[1:])}
+        rows = self._rows(_RECHECKABLE_MATCHING, {"names": sorted(wanted)})
+        return {
+            str(r[0])
+            for r in rows
+            if may_change_elsewhere(r[4], r[3]) and _edge_matches(wanted, *r[1:4])
+        }
 
     def _reach(self, query: str, key: str, depth: int) -> list[Reach]:
         if depth < 1:
