@@ -35,6 +35,7 @@ from tests.differential import (  # noqa: E402
     build_corpus,
     run,
 )
+from tests.reliability import record  # noqa: E402
 
 from isgraph.config import Config  # noqa: E402
 from isgraph.store.connect import open_store  # noqa: E402
@@ -101,12 +102,14 @@ def main() -> None:
         print(f"{key:40} {tally.steps[key]:>6} {tally.failing[key]:>9}")
     for key, n in sorted(tally.rows.items()):
         print(f"rows differing: {key}: {n}")
+    rec = {**tally.record(), "seed": args.seed, "routes": routes, "seconds": round(seconds)}
+    rec["commit"] = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     if args.json:
-        rec = {**tally.record(), "seed": args.seed, "routes": routes, "seconds": round(seconds)}
-        rec["commit"] = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
         args.json.write_text(json.dumps(rec, indent=2) + "\n")
+    # For docs/reliability.md (bench/reliability_table.py), when ISGRAPH_RELIABILITY_JSON is set.
+    record("incremental_bench", **{k: v for k, v in rec.items() if k != "reproductions"})
     sys.exit(1 if tally.failed else 0)
 
 

@@ -20,6 +20,7 @@ import pytest
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import open_store
 from tests.lsp.rawclient import RawClient
+from tests.reliability import record
 
 from .test_crash import assert_consistent, corpus, files_written, reference, start_and_wait
 
@@ -106,6 +107,7 @@ def test_index_ends_without_orphans(
         assert "Traceback" not in stderr, stderr
         family.assert_gone_within(3)
     consistent(db, reference)
+    record("no_orphans", **{f"index {how}": len(family.seen)})
 
 
 async def _serve_mid_index(corpus: Path, db: Path) -> RawClient:
@@ -158,6 +160,7 @@ async def test_serve_ends_without_orphans(
             proc.kill()
             await proc.wait()
     consistent(db, reference)
+    record("no_orphans", **{f"serve {how}": len(family.seen)})
 
 
 @pytest.fixture(autouse=True)
