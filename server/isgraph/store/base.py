@@ -241,6 +241,11 @@ class Store(Protocol):
         external files (typeshed stubs, ``@…`` paths) count only with ``stubs``."""
         ...
 
+    def known_repos(self) -> list[str] | None:
+        """The repositories a shared store holds (PostgreSQL: those with files), to say so
+        when the asked one is not among them; None for a store of one workspace."""
+        ...
+
     def counts(self) -> tuple[int, int, int]:
         """(files, entities, edges), cheaply."""
         ...
