@@ -119,8 +119,11 @@ async def test_every_tool_answers_on_the_fixture(repo: Path) -> None:
 
         calls = await call(s, "callers", name_or_key="Base.helper")
         (target,) = calls["targets"]["items"]
-        got = [(c["from"], c["resolution"], c["sites"][0][0]) for c in target["callers"]["items"]]
-        assert got == [("Base.start", "exact", 3), ("poke", "inferred", 2)]
+        got = [(c["from"], c["resolution"], c["sites"]) for c in target["callers"]["items"]]
+        assert got == [
+            ("Base.start", "exact", [[3, 20]]),
+            ("poke", "inferred", [[2, 6], [3, 13]]),
+        ]
 
         imp = await call(s, "impact", name_or_key="Base.helper")
         (t,) = imp["targets"]["items"]

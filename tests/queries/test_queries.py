@@ -77,6 +77,11 @@ def test_reach_callers_callees(store: Store) -> None:
     (make,) = lookup.find_targets(store, "make")
     callers = graph.reach(store, [make], "callers", 1)
     assert [(r.entity.key, r.depth) for r in callers.items] == [(RUN, 1), (GO, 1)]
+    # go calls make twice, as `mk()` and `pkg.core.make()`: two edges, a site each
+    assert callers.items[1].sites == [
+        {"path": "pkg/util.py", "line": 8, "col": 4},
+        {"path": "pkg/util.py", "line": 9, "col": 13},
+    ]
     assert callers.items[0].record()["target"] == MAKE
     deep = graph.reach(store, [make], "callers", 2, limit=3)
     assert [r.entity.qualname for r in deep.items] == ["Engine.run", "go", "main"]
@@ -92,13 +97,16 @@ def test_references_carry_sites_and_sources(store: Store) -> None:
     ]
     assert got == [(START, "exact", "Base.start"), (POKE, "inferred", "poke")]
     rec = refs.items[1].record()
-    assert rec["sites"][0][0] == 2 and rec["other"]["key"] == POKE  # type: ignore[index]
+    # poke calls x.helper() twice: one edge, both sites (line, column of `helper`)
+    assert rec["sites"] == [[2, 6], [3, 13]] and rec["other"]["key"] == POKE  # type: ignore[index]
     out = graph.outgoing(store, GO, limit=2)
     assert out.total == 6 and out.truncated and out.cursor == 2
 
 
 def test_definitions_hierarchy_calls(store: Store) -> None:
     assert [e.key for e in graph.definitions_at(store, "pkg/util.py", 9)] == [MAKE]
+    # line 11 `e.run()`: the cursor on `run` (col 6)
+    assert [e.key for e in graph.definitions_at(store, "pkg/util.py", 11, 6)] == [RUN]
     assert graph.definitions_at(store, "pkg/util.py", 4) == []
     assert [e.key for e in graph.hierarchy(store, ENGINE, supertypes=True)] == [BASE]
     assert [e.key for e in graph.hierarchy(store, BASE, supertypes=False)] == [ENGINE]
@@ -109,7 +117,7 @@ def test_definitions_hierarchy_calls(store: Store) -> None:
 def test_facts_and_cycles(store: Store) -> None:
     f = graph.facts(store, MAKE)
     # impact: Engine.run, go, pkg.util (imports it); then test_run, main, app (imports go)
-    assert (f.callers, f.callees, f.impact) == (2, 1, 6)
+    assert (f.callers, f.calls, f.callees, f.impact) == (2, 3, 1, 6)
     # make -> Engine (class): no call cycle; there are none in the fixture
     page = graph.cycles(store, "calls")
     assert page.items == [] and page.total == 0 and not page.truncated

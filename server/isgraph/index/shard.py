@@ -85,6 +85,9 @@ class ShardStore:
     def get_meta(self, key: str) -> str | None:
         return self.inner.get_meta(self._meta_key(key))
 
+    def known_repos(self) -> list[str] | None:
+        return self.inner.known_repos()
+
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
         return self.inner.edge_paths_to_recheck(names)
 

@@ -11,10 +11,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from isgraph.lsp.server import IsgraphServer, as_dict, server
-from isgraph.model import Edge, EdgeKind, Entity, Site, referenced_word
+from isgraph.model import Edge, Entity, Site, referenced_word
 from isgraph.proxy import lsp as proxy
 from isgraph.queries import at, graph, lookup, source
-from isgraph.store.base import Store
 from isgraph.workspace import Folder
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ async def document_symbol(
     if found is None:
         return []
     folder, rel = found
-    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    ents = (await asyncio.to_thread(lookup.symbols, folder.store, path=rel)).items
     kids: dict[str, list[types.DocumentSymbol]] = {e.key: [] for e in ents}
     modules = {e.key for e in ents if e.kind == "module"}
     roots: list[types.DocumentSymbol] = []
@@ -144,12 +143,6 @@ async def document_symbol(
         siblings = kids.get(e.parent or "")
         (roots if siblings is None or e.parent in modules else siblings).append(node)
     return roots
-
-
-def _calls_in(store: Store, key: str) -> tuple[int, int]:
-    """(callers, call sites) of an entity: resolved calls into it, each site counted."""
-    edges = [e for e in store.edges(kind=EdgeKind.CALLS, dst=key) if e.src != key]
-    return len({e.src for e in edges}), sum(len(e.occurrences()) for e in edges)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -172,19 +165,18 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
         e = sym.entity
         if e is None:  # say so, rather than answer for something else
             what = _WHAT.get(str(sym.edge.kind), "reference") if sym.edge else "reference"
-            n = sym.candidates
+            k = sym.candidates
             return (
-                f"unresolved {what} to `{sym.word}`, {n} candidate{'' if n == 1 else 's'} "
+                f"unresolved {what} to `{sym.word}`, {k} candidate{'' if k == 1 else 's'} "
                 f"by that name",
                 None,
             )
-        callers, calls = _calls_in(store, e.key)
-        callees = len(store.callees(e.key, 1))
-        impact = len(store.impact(e.key, 3))
+        n = graph.facts(store, e.key)
         lines = [
             f"**{e.kind}** `{e.qualname}{e.signature}`",
             f"{e.path}:{e.start_line}",
-            f"callers {callers} ({calls} calls) · callees {callees} · impact {impact} (depth 3)",
+            f"callers {n.callers} ({n.calls} calls) · callees {n.callees} · impact {n.impact} "
+            f"(depth {n.impact_depth})",
         ]
         if e.doc:
             lines.insert(1, e.doc)
@@ -235,9 +227,9 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
         if target is None:
             return []
         out = [
-            types.Location(uri=from_fs_path(str(folder.root / e.path)) or "", range=rng)
-            for e in folder.store.edges(dst=target.key)
-            for rng in _site_ranges(e)
+            types.Location(uri=from_fs_path(str(folder.root / r.edge.path)) or "", range=rng)
+            for r in graph.references(folder.store, target.key).items
+            for rng in _site_ranges(r.edge)
         ]
         if params.context.include_declaration:
             out.insert(0, _name_location(ls, folder, target))
@@ -292,17 +284,8 @@ async def _calls(
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
-    store = folder.store
-
-    def run() -> list[tuple[Folder, Entity, list[types.Range]]]:
-        edges = (
-            store.edges(kind="calls", dst=key) if incoming else store.edges(kind="calls", src=key)
-        )
-        ends = [(e.src if incoming else e.dst, e) for e in edges if e.dst]
-        ents = store.get_entities(k for k, _ in ends if k)
-        return [(folder, ents[k], _site_ranges(e)) for k, e in ends if k and k in ents]
-
-    return await asyncio.to_thread(run)
+    refs = await asyncio.to_thread(graph.calls, folder.store, key, incoming)
+    return [(folder, r.other, _site_ranges(r.edge)) for r in refs if r.other is not None]
 
 
 def _site_range(site: Site, word: str) -> types.Range:
@@ -403,7 +386,7 @@ async def code_lens(ls: IsgraphServer, params: types.CodeLensParams) -> list[typ
     if found is None:
         return []
     folder, rel = found
-    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    ents = (await asyncio.to_thread(lookup.symbols, folder.store, path=rel)).items
     return [
         types.CodeLens(
             range=types.Range(start=_range(e).start, end=_range(e).start),
@@ -423,14 +406,11 @@ async def code_lens_resolve(ls: IsgraphServer, lens: types.CodeLens) -> types.Co
         raise ValueError("codeLens/resolve: the lens carries no isgraph data")
     store = found[0].store
 
-    def counts() -> tuple[int, int, int]:
-        return (*_calls_in(store, key), len(store.impact(key, 3)))
-
-    callers, calls, impact = await asyncio.to_thread(counts)
-    noun = "caller" if callers == 1 else "callers"
-    sites = "call" if calls == 1 else "calls"
+    n = await asyncio.to_thread(graph.facts, store, key, callees=False)
+    noun = "caller" if n.callers == 1 else "callers"
+    sites = "call" if n.calls == 1 else "calls"
     lens.command = types.Command(
-        title=f"{callers} {noun} ({calls} {sites}) · impact {impact}",
+        title=f"{n.callers} {noun} ({n.calls} {sites}) · impact {n.impact}",
         command="isgraph.impact",
         arguments=[key],
     )

@@ -4,10 +4,10 @@ hierarchies, definitions at a position, cycles, stats."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from isgraph.model import Edge, EdgeKind, Entity, is_external
+from isgraph.model import Edge, EdgeKind, Entity, is_external, referenced_word
 from isgraph.queries.page import Page, paginate
 from isgraph.store.base import RESOLVE_PENDING, Reach, Stats, Store
 
@@ -20,66 +20,47 @@ WALKS: dict[str, Walk] = {
 }
 
 
-# Walks along calls: what they reach is linked to the level before by call sites.
-SITE_WALKS = frozenset({"callers", "callees"})
+DIRECTIONS = ("callers", "callees")  # walks along calls, whose links have call sites
 
 
 def sites(edge: Edge) -> list[list[int]]:
     """Where an edge occurs in its file: ``[[line, column], ...]`` (1-based line, 0-based
     UTF-8 byte column of the name), in source order."""
-    return [[line, col] for line, col in edge.occurrences()]
-
-
-def site_records(edge: Edge) -> list[dict[str, Any]]:
-    """An edge's sites as records: where in ``edge.path`` the reference is written."""
-    return [{"path": edge.path, "line": line, "col": col} for line, col in edge.occurrences()]
-
-
-def edge_record(edge: Edge) -> dict[str, object]:
-    """`Edge.record()` with every site of the edge."""
-    return {**edge.record(), "sites": sites(edge)}
+    return [list(s) for s in edge.occurrences()]
 
 
 @dataclass(slots=True, frozen=True)
 class Reached:
     """An entity a walk reached from ``target`` (a key), ``depth`` edges away; for a walk
-    along calls, ``sites``: every call site linking it to the level before."""
+    along calls, ``sites``: every call site (path, line, col) of the calls linking it to the
+    level before."""
 
     entity: Entity
     depth: int
     target: str
-    sites: tuple[dict[str, Any], ...] | None = None
+    sites: list[dict[str, Any]] | None = field(default=None)
 
-    def record(self) -> dict[str, object]:
-        rec: dict[str, object] = {
-            **self.entity.record(),
-            "depth": self.depth,
-            "target": self.target,
-        }
+    def record(self) -> dict[str, Any]:
+        rec: dict[str, Any] = {**self.entity.record(), "depth": self.depth, "target": self.target}
         if self.sites is not None:
-            rec["sites"] = list(self.sites)
+            rec["sites"] = self.sites
         return rec
 
 
 def reach(
-    store: Store, targets: list[Entity], walk: str | Walk, depth: int, limit: int | None = None
+    store: Store, targets: list[Entity], walk: str, depth: int, limit: int | None = None
 ) -> Page[Reached]:
-    """What ``walk`` ("callers", "callees", "impact" or a function) reaches from each target,
-    nearest first (then by path and line); for callers and callees with the call sites of
-    each."""
-    fn = WALKS[walk] if isinstance(walk, str) else walk
-    direction = walk if isinstance(walk, str) and walk in SITE_WALKS else None
+    """What ``walk`` ("callers", "callees", "impact") reaches from each target, nearest
+    first (then by path and line); callers and callees with their call sites."""
+    fn = WALKS[walk]
     found: list[Reached] = []
     for target in targets:
         hops = fn(store, target.key, depth)
         ents = store.get_entities(r.key for r in hops)
-        linked = _link_sites(store, target.key, hops, direction) if direction else {}
+        links = _link_sites(store, target.key, hops, walk) if walk in DIRECTIONS else None
         found += [
             Reached(
-                ents[r.key],
-                r.depth,
-                target.key,
-                tuple(linked.get(r.key, ())) if direction else None,
+                ents[r.key], r.depth, target.key, None if links is None else links.get(r.key, [])
             )
             for r in hops
             if r.key in ents
@@ -113,6 +94,11 @@ def _link_sites(
     return out
 
 
+def site_records(edge: Edge) -> list[dict[str, Any]]:
+    """An edge's sites as records: where in ``edge.path`` the reference is written."""
+    return [{"path": edge.path, "line": line, "col": col} for line, col in edge.occurrences()]
+
+
 @dataclass(slots=True, frozen=True)
 class Reference:
     """One edge into (or out of) an entity, with the entity at its other end if stored."""
@@ -121,7 +107,7 @@ class Reference:
     other: Entity | None
 
     def record(self) -> dict[str, object]:
-        rec = edge_record(self.edge)
+        rec = self.edge.record()
         if self.other is not None:
             rec["other"] = {
                 "key": self.other.key,
@@ -189,26 +175,32 @@ def hierarchy(store: Store, key: str, supertypes: bool) -> list[Entity]:
 
 
 def definitions_at(store: Store, path: str, line: int, col: int | None = None) -> list[Entity]:
-    """Where the names used at (``line`` 1-based, ``col`` 0-based byte) of a file are
-    defined: the targets of the resolved edges with a site on that line; with ``col``, the
-    site nearest before the column wins when several edges share the line."""
-    edges = [e for e in store.edges(path=path) if e.dst]
-    on_line = [(e, c) for e in edges for ln, c in sites(e) if ln == line]
-    if col is not None and on_line:
-        before = [(e, c) for e, c in on_line if c <= col]
-        if before:
-            best = max(c for _, c in before)
-            on_line = [(e, c) for e, c in before if c == best]
-    keys = list(dict.fromkeys(e.dst for e, _ in on_line if e.dst))
-    got = store.get_entities(keys)
-    return [got[k] for k in keys if k in got]
+    """Where the names used at (``line`` 1-based, ``col`` 0-based) of a file are defined:
+    the targets of the resolved edges with a site on that line; of those, the ones whose
+    name the column is on, when it is on one."""
+    on_line = [
+        e for e in store.edges(path=path) if e.dst and any(ln == line for ln, _ in e.occurrences())
+    ]
+    under = [
+        e
+        for e in on_line
+        if col is not None
+        and any(
+            ln == line and c <= col <= c + len(referenced_word(e.target_name))
+            for ln, c in e.occurrences()
+        )
+    ]
+    got = store.get_entities(e.dst for e in (under or on_line) if e.dst)
+    return list(got.values())
 
 
 @dataclass(slots=True, frozen=True)
 class Facts:
-    """Counts shown on hover and code lens."""
+    """Counts shown on hover and code lens: direct callers, their call sites, direct
+    callees, and the impact's size at ``impact_depth``."""
 
     callers: int
+    calls: int
     callees: int
     impact: int
     impact_depth: int
@@ -216,6 +208,7 @@ class Facts:
     def record(self) -> dict[str, int]:
         return {
             "callers": self.callers,
+            "calls": self.calls,
             "callees": self.callees,
             "impact": self.impact,
             "impact_depth": self.impact_depth,
@@ -223,9 +216,12 @@ class Facts:
 
 
 def facts(store: Store, key: str, *, callees: bool = True, impact_depth: int = 3) -> Facts:
-    """Direct callers, direct callees (skipped when not wanted) and the impact's size."""
+    """Callers and calls into ``key`` (each site counted; recursion left out), callees
+    (skipped when not wanted) and the impact's size."""
+    edges = [e for e in store.edges(kind=EdgeKind.CALLS, dst=key) if e.src != key]
     return Facts(
-        callers=len(store.callers(key, 1)),
+        callers=len({e.src for e in edges}),
+        calls=sum(len(e.occurrences()) for e in edges),
         callees=len(store.callees(key, 1)) if callees else 0,
         impact=len(store.impact(key, impact_depth)),
         impact_depth=impact_depth,

@@ -17,6 +17,8 @@ from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution
 # a run cut short (even before resolution starts) is resolved in full by the next one, and
 # queries can say that the index they answer from is incomplete.
 RESOLVE_PENDING = "resolve_pending"
+# Store meta: the root directory an embedded store indexes (queries refuse another root's).
+ROOT_META = "root"
 
 
 class StoreError(Exception):
@@ -244,6 +246,11 @@ class Store(Protocol):
     def stats(self, stubs: bool = False) -> Stats:
         """Full breakdown (scans every row: for ``isgraph stats``, not hot paths). Rows of
         external files (typeshed stubs, ``@…`` paths) count only with ``stubs``."""
+        ...
+
+    def known_repos(self) -> list[str] | None:
+        """The repositories a shared store holds (PostgreSQL: those with files), to say so
+        when the asked one is not among them; None for a store of one workspace."""
         ...
 
     def counts(self) -> tuple[int, int, int]:

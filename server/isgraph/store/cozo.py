@@ -49,6 +49,7 @@ from isgraph.model import (
     decode_sites,
     edge_match_names,
     is_external,
+    may_change_elsewhere,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -274,10 +275,12 @@ size[c, count(node)] := comp[node, c]
 # the stdlib and held up snapshot reads; an index on the edges' last part cost 20 % of a
 # cold index, resolution updates maintaining it: the match names are never updated.)
 _PATHS_MATCHING = "?[path] := name in $names, *edge_match:by_name{name, path}"
-_NON_EXACT_OF_PATHS = """
+# Edges of these paths that another file's change may alter (`model.may_change_elsewhere`
+# filters: not exact, or exact through a type).
+_RECHECKABLE_OF_PATHS = """
 k[src] := path in $paths, *entity:by_path{path, key: src}
-?[path, kind, target_name, candidates] := k[src], *edge{src, kind, target_name, path,
-                                          resolution, candidates}, resolution != 'exact'
+?[path, kind, target_name, candidates, resolution] := k[src], *edge{src, kind, target_name,
+                                          path, resolution, candidates}, length(candidates) > 0
 """
 RECHECK_CHUNK = 16  # files whose edges one read of `edge_paths_to_recheck` reads
 _NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
@@ -633,6 +636,9 @@ class CozoStore:
             self._run(_SET_METADATA, {"rows": [[k, m] for k, m in rows]}, write=True)
 
     # -- reads --------------------------------------------------------------------------------
+    def known_repos(self) -> list[str] | None:
+        return None  # one workspace per embedded store (its root: meta "root")
+
     def get_meta(self, key: str) -> str | None:
         rows = self._run(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None
@@ -786,8 +792,12 @@ class CozoStore:
         paths = sorted(str(r[0]) for r in self._run(_PATHS_MATCHING, {"names": sorted(wanted)}))
         found: set[str] = set()
         for i in range(0, len(paths), RECHECK_CHUNK):
-            rows = self._run(_NON_EXACT_OF_PATHS, {"paths": paths[i : i + RECHECK_CHUNK]})
-            found.update(str(r[0]) for r in rows if _edge_matches(wanted, *r[1:]))
+            rows = self._run(_RECHECKABLE_OF_PATHS, {"paths": paths[i : i + RECHECK_CHUNK]})
+            found.update(
+                str(r[0])
+                for r in rows
+                if may_change_elsewhere(r[4], r[3]) and _edge_matches(wanted, *r[1:4])
+            )
         return found
 
     def _reach(self, script: str, key: str, depth: int) -> list[Reach]:

@@ -53,6 +53,7 @@ from isgraph.model import (
     decode_sites,
     edge_match_names,
     is_external,
+    may_change_elsewhere,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -279,13 +280,15 @@ AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
 _EDGES_TO_DSTS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND dst = ANY(%(dsts)s)
 ORDER BY path, line, src, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
+_KNOWN_REPOS = "SELECT DISTINCT repo FROM file"
 _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0)
 FROM file WHERE repo = %(repo)s"""
 # Files whose edges have one of the names among their match names (an index seek), then their
 # non-exact edges, whose own match names are checked in Python (as in CozoStore).
-_NON_EXACT_MATCHING = """SELECT e.path, e.kind, e.target_name, e.candidates FROM edge e
-WHERE e.repo = %(repo)s AND e.resolution <> 'exact' AND e.path IN (SELECT m.path
-FROM edge_match m WHERE m.repo = %(repo)s AND m.name = ANY(%(names)s))"""
+# Edges of the files naming these names, for `model.may_change_elsewhere` to filter.
+_RECHECKABLE_MATCHING = """SELECT e.path, e.kind, e.target_name, e.candidates, e.resolution
+FROM edge e WHERE e.repo = %(repo)s AND cardinality(e.candidates) > 0 AND e.path IN
+(SELECT m.path FROM edge_match m WHERE m.repo = %(repo)s AND m.name = ANY(%(names)s))"""
 _STATS_FILES = """SELECT path LIKE '@%%', count(*) FROM file WHERE repo = %(repo)s GROUP BY 1"""
 _STATS_ENTITIES = """SELECT kind, language, path LIKE '@%%', count(*) FROM entity
 WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
@@ -795,6 +798,9 @@ class PostgresStore:
         self._write(f"metadata of {len(keys)} entities", txn)
 
     # -- reads --------------------------------------------------------------------------------
+    def known_repos(self) -> list[str] | None:
+        return sorted(str(r[0]) for r in self._rows(_KNOWN_REPOS))
+
     def get_meta(self, key: str) -> str | None:
         rows = self._rows(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None
@@ -929,8 +935,12 @@ class PostgresStore:
         wanted = set(names)
         if not wanted:
             return set()
-        rows = self._rows(_NON_EXACT_MATCHING, {"names": sorted(wanted)})
-        return {str(r[0]) for r in rows if _edge_matches(wanted, *r[1:])}
+        rows = self._rows(_RECHECKABLE_MATCHING, {"names": sorted(wanted)})
+        return {
+            str(r[0])
+            for r in rows
+            if may_change_elsewhere(r[4], r[3]) and _edge_matches(wanted, *r[1:4])
+        }
 
     def _reach(self, query: str, key: str, depth: int) -> list[Reach]:
         if depth < 1:
