@@ -71,6 +71,10 @@ class PipelineReport:
     # What the replaced or removed files looked like to other files before this run (see
     # `Surface`): the resolver re-checks other files only for what changed in it.
     old_surfaces: dict[str, Surface] = field(default_factory=dict)
+    # Files with edges into entities this run removed: the write unlinks those edges, and
+    # they must be decided again even when they name the target only through an alias chain
+    # (`plus` re-exported as `add` by a barrel file), which match names cannot see.
+    unlinked_paths: set[str] = field(default_factory=set)
     seconds: float = 0.0
 
 
@@ -153,10 +157,17 @@ async def run_pipeline(
     marked: list[bool] = []  # the pending flag is queued once, before the first write
     failures_before = len(writer.stats.failures)
 
-    async def _note_old_surfaces(paths: list[str]) -> None:
+    async def _note_old_surfaces(paths: list[str], new: Sequence[FileResult] = ()) -> None:
+        """Before ``paths`` are replaced by ``new`` (or removed): their surfaces, and the
+        files whose edges point into the entities that will vanish."""
         if paths:
             old = await asyncio.to_thread(lambda: {p: surface_of(store, p) for p in paths})
             report.old_surfaces.update(old)
+            kept = {e.key for r in new for e in r.entities}
+            vanishing = {k for s in old.values() for k, _ in s.entities} - kept
+            if vanishing:
+                into = await asyncio.to_thread(store.edges_to, vanishing)
+                report.unlinked_paths.update(e.path for e in into)
 
     def tick(n: int, finished: bool = False) -> None:
         nonlocal done
@@ -229,7 +240,7 @@ async def run_pipeline(
             else:
                 report.errors.append({"path": r.path, "error": r.error or "error"})
         if to_write:
-            await _note_old_surfaces([r.path for r in to_write if r.path in states])
+            await _note_old_surfaces([r.path for r in to_write if r.path in states], to_write)
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")  # queued ahead of the rows
