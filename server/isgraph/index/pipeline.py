@@ -348,8 +348,10 @@ class Surface:
     bases: frozenset[tuple[str, str]]
     imports: frozenset[str]
     aliases: frozenset[tuple[str, str]] = frozenset()
-    # (key, signature): a new return annotation changes where `make().ping()` goes
-    signatures: frozenset[tuple[str, str]] = frozenset()
+    # (key, fqn, signature): what an entity is known as and what it returns, even when its
+    # key stays (a new return annotation moves `make().ping()`; a PHP namespace changed in
+    # place moves every `extends Shape` of other files)
+    shapes: frozenset[tuple[str, str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -359,8 +361,8 @@ class Surface:
         if self.bases != new.bases:  # inherited methods may now come from elsewhere
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
-        resigned = {key for key, _ in self.signatures ^ new.signatures}
-        names.update(name for key, name in self.entities | new.entities if key in resigned)
+        reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
+        names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
         return names
@@ -374,7 +376,7 @@ def surface_of(store: Store, path: str) -> Surface:
         frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
         frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
-        frozenset((e.key, e.signature) for e in entities if e.signature),
+        frozenset((e.key, e.fqn, e.signature) for e in entities),
     )
 
 
