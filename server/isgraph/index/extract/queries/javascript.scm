@@ -11,3 +11,6 @@
 (class_heritage (identifier) @callee) @inherit
 (class_heritage (member_expression) @callee) @inherit
 (variable_declarator name: (identifier) @var value: (new_expression constructor: (_) @ctor)) @local
+(assignment_expression
+  left: (member_expression) @_lhs
+  (#match? @_lhs "^(module\\.)?exports")) @import
