@@ -89,11 +89,14 @@ def test_an_iife_bound_to_a_name_is_a_function_only_when_it_returns_one() -> Non
         "var make = (function () { function inner() {} return inner; }());\n"
         "var later = (function () { var f = function () {}; return f; })();\n"
         "var key = (function () { return 'k'; }());\n"
+        "var tick = (function () { t = function () {}; if (x) return null; return t; })();\n"
     ) == [
         ("function", "make"),
         ("function", "inner"),
         ("function", "later"),
         ("function", "f"),
+        ("function", "tick"),
+        ("function", "t"),  # `t = function…`: a global, as before
     ]
 
 

@@ -151,6 +151,11 @@ class LangSpec:
         """The source as the grammar should see it; the same length, so offsets hold."""
         return source
 
+    def guessable(self, name: str) -> bool:
+        """Whether a call of method ``name`` on a receiver of unknown type may be guessed as
+        the workspace's one method of that name (``?name``; see ``guess_by_name``)."""
+        return self.guess_by_name
+
     def refine(self, node: Node, kind: str) -> Named | None:
         """Adjust a definition's kind, name or owner, or drop it (None). See
         ``definitions.sweep``."""
@@ -462,8 +467,8 @@ class _Emitter:
         if seen is not None:
             seen.add_site(site)
             return
-        if not self.spec.guess_by_name:
-            cands = tuple(c for c in cands if not c.startswith("?"))
+        if any(c.startswith("?") for c in cands):
+            cands = tuple(c for c in cands if not c.startswith("?") or self.spec.guessable(c[1:]))
         edge = Edge(src.key, kind, target, self.ctx.path, site[0], candidates=cands, sites=(site,))
         self.seen[ident] = edge
         if local:

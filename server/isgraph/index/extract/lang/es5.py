@@ -214,23 +214,34 @@ def iife_returns_function(value: Node) -> bool:
     body = func.child_by_field_name("body")
     if body is None:
         return False
-    # functions the body declares: `function f…`, `var f = function…`
-    declared = {
-        text(c.child_by_field_name("name"))
-        for c in body.named_children
-        if c.type == "function_declaration"
-    }
-    for decl in body.named_children:
-        if decl.type in ("variable_declaration", "lexical_declaration"):
-            for d in decl.named_children:
-                init = d.child_by_field_name("value")
-                if init is not None and init.type in FUNCTION_VALUES:
-                    declared.add(text(d.child_by_field_name("name")))
-    returns = _own_returns(body)
+    declared = _declared_functions(body)
+    returns = [r for r in _own_returns(body) if text(r) not in ("null", "undefined")]
     return bool(returns) and all(
         r.type in FUNCTION_VALUES or (r.type == "identifier" and text(r) in declared)
         for r in returns
     )
+
+
+def _declared_functions(body: Node) -> set[str]:
+    """Names ``body`` binds to functions at its top level: ``function f…``, ``var f =
+    function…``, ``f = function…`` (q's ``var nextTick = (function () { nextTick = …``)."""
+    out: set[str] = set()
+    for stmt in body.named_children:
+        if stmt.type == "function_declaration":
+            out.add(text(stmt.child_by_field_name("name")))
+        elif stmt.type in ("variable_declaration", "lexical_declaration"):
+            for decl in stmt.named_children:
+                init = decl.child_by_field_name("value")
+                if init is not None and init.type in FUNCTION_VALUES:
+                    out.add(text(decl.child_by_field_name("name")))
+        elif stmt.type == "expression_statement" and stmt.named_child_count:
+            expr = stmt.named_children[0]
+            if expr.type != "assignment_expression":
+                continue
+            left, init = expr.child_by_field_name("left"), assigned_value(expr)
+            if left is not None and left.type == "identifier" and init is not None:
+                out.update([text(left)] if init.type in FUNCTION_VALUES else [])
+    return out
 
 
 def _own_returns(body: Node) -> list[Node]:

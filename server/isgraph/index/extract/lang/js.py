@@ -62,6 +62,71 @@ _PLATFORM_GLOBALS = frozenset(
     ]
 )
 _FUNCTION_METHODS = frozenset({"call", "apply", "bind"})
+# Methods every array, string, function or object has (ECMAScript's prototypes; not Map's and
+# Set's `get`/`set`/`has`, which workspace classes define as often): `list.push(x)` on a
+# receiver of unknown type is the platform's, not the workspace's one `Queue.push`
+# (measured on bluebird: 50 of the new `?name` guesses were such calls, all wrong).
+_BUILTIN_METHODS = _FUNCTION_METHODS | frozenset(
+    [
+        "push",
+        "pop",
+        "shift",
+        "unshift",
+        "slice",
+        "splice",
+        "concat",
+        "join",
+        "reverse",
+        "sort",
+        "indexOf",
+        "lastIndexOf",
+        "forEach",
+        "map",
+        "filter",
+        "reduce",
+        "reduceRight",
+        "some",
+        "every",
+        "find",
+        "findIndex",
+        "findLast",
+        "includes",
+        "fill",
+        "flat",
+        "flatMap",
+        "charAt",
+        "charCodeAt",
+        "codePointAt",
+        "split",
+        "substring",
+        "substr",
+        "toLowerCase",
+        "toUpperCase",
+        "trim",
+        "trimStart",
+        "trimEnd",
+        "replace",
+        "replaceAll",
+        "match",
+        "matchAll",
+        "search",
+        "startsWith",
+        "endsWith",
+        "padStart",
+        "padEnd",
+        "repeat",
+        "localeCompare",
+        "normalize",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "toString",
+        "toLocaleString",
+        "valueOf",
+        "toFixed",
+        "toPrecision",
+    ]
+)
 _EXTENSIONS = (".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
 
 
@@ -183,6 +248,9 @@ class JsSpec(LangSpec):
             if named is not None:
                 return [Import("default", f"{own}.{text(named)}", export=True)]
         return []
+
+    def guessable(self, name: str) -> bool:
+        return name not in _BUILTIN_METHODS
 
     def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
         # A bare name no import or definition binds is a global (or a local variable). A
