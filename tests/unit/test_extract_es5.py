@@ -76,6 +76,13 @@ def test_commonjs_exports_are_names_of_the_module() -> None:
     assert [(a.fqn, a.target) for a in out.aliases] == [("m.b", "m.impl")]
 
 
+def test_an_export_under_another_name_binds_nothing_here() -> None:
+    out = _extract("function format() {}\nfunction impl() {}\nexports.format = impl;\nformat();\n")
+    [call] = [e for e in out.edges if e.target_name == "format"]
+    assert call.dst is not None and call.dst.endswith(":format")
+    assert [(a.fqn, a.target) for a in out.aliases] == [("m.format", "m.impl")]
+
+
 def test_module_exports_of_a_constructor_is_the_default_and_lends_its_members() -> None:
     out = _extract("function Hash() {}\nHash.from = function () {};\nmodule.exports = Hash;\n")
     assert sorted((a.fqn, a.target) for a in out.aliases) == [

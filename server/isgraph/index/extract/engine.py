@@ -82,6 +82,9 @@ class Import:
     # ``const Hash = require("./hash")`` is the module's ``module.exports = Hash``, which
     # the module publishes as its ``default`` (``lang/es5.py``)
     called: str = ""
+    # whether ``local`` becomes a name of this file (not for CommonJS ``exports.x = y``, which
+    # publishes ``x`` without binding it here)
+    bind: bool = True
 
 
 @dataclass(slots=True)
@@ -372,7 +375,8 @@ class _Emitter:
                         Alias(ctx.path, f"{self.module.fqn}.*", " ".join(self.star_aliases))
                     )
             elif imp.local:
-                ctx.bindings[imp.local] = imp.target
+                if imp.bind:
+                    ctx.bindings[imp.local] = imp.target
                 if imp.called:
                     ctx.called[imp.local] = imp.called
                 if imp.export or spec.alias_all_imports:

@@ -272,9 +272,12 @@ def exports(node: Node, local: dict[str, str]) -> list[Import]:
     if text(left) == "module.exports":
         if value.type == "identifier" and text(value) in local:
             target = local[text(value)]
-            return [Import("default", target, export=True), Import(None, target, True, True)]
+            return [
+                Import("default", target, export=True, bind=False),
+                Import(None, target, star=True, export=True, bind=False),
+            ]
         if value.type in FUNCTION_VALUES and "exports" in local:  # `function exports` here
-            return [Import("default", local["exports"], export=True)]
+            return [Import("default", local["exports"], export=True, bind=False)]
         if value.type != "object":
             return []
         out = []
@@ -283,13 +286,13 @@ def exports(node: Node, local: dict[str, str]) -> list[Import]:
             key = pair_key(pair) if val is not None else ""
             name = text(val) if key and val is not None and val.type == "identifier" else ""
             if name and name != key and name in local:
-                out.append(Import(key, local[name], export=True))
+                out.append(Import(key, local[name], export=True, bind=False))
         return out
     member = _member(left)
     if member is None or member[0] not in _MODULE_OBJECTS:
         return []
     if value.type == "identifier" and text(value) != member[1] and text(value) in local:
-        return [Import(member[1], local[text(value)], export=True)]
+        return [Import(member[1], local[text(value)], export=True, bind=False)]
     return []
 
 
