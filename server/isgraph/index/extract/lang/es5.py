@@ -99,11 +99,9 @@ def assignment(node: Node) -> Named | None:
     obj, name = member
     owned = _owner(obj)
     if owned is None:
-        # `this.m = function…`: kept as a function of the file, as before ES5 members were
-        # read (a constructor's own methods; ctags tags them)
-        if value.type in FUNCTION_VALUES and (obj == "this" or obj.startswith("this.")):
-            return Named("function", name)
-        return None
+        # `this.m = function…`, `a[i].m = function…`: a function of the file, as before ES5
+        # members were read (ctags tags a constructor's `this.m` as its method)
+        return Named("function", name) if value.type in FUNCTION_VALUES else None
     owner, proto = owned
     function = value.type in FUNCTION_VALUES or iife_returns_function(value)
     if f"{obj}.{name}" == "module.exports":
