@@ -178,6 +178,8 @@ class Resolver:
                     target, sure = self._entered_member(owner[: -len(".__enter__")], attr)
                     if not sure:
                         label = Resolution.INFERRED
+                elif op == "^" and (owned := self._owned_method(owners, attr, edge.path)):
+                    target = owned
                 elif op == "^":
                     target, sure = self._returned_member(owners, attr, edge.path, owner)
                     if not sure:
@@ -204,6 +206,19 @@ class Resolver:
             if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
                 return target, label
         return None, Resolution.UNRESOLVED
+
+    def _owned_method(self, owners: list[Entity], attr: str, near: str) -> Entity | None:
+        """A method ``attr`` that is a child of a function or a value rather than a class: an
+        ES5 constructor's (``Foo.prototype.m = …``), an object literal's (``var o = {m:
+        function…}``). Only methods: a function nested in a function is no member of what
+        it returns."""
+        for owner in sorted(owners, key=lambda e: e.path != near):
+            if owner.kind in CLASS_KINDS or owner.kind == "module":
+                continue
+            for member in self._entities(f"{owner.fqn}.{attr}"):
+                if member.parent == owner.key and member.kind == "method":
+                    return member
+        return None
 
     def _probe(self, edge: Edge) -> None:
         """Try each candidate of ``edge`` on its own, for the misses it records (what the
