@@ -17,3 +17,9 @@
   right: (expression_list . (call_expression function: (identifier) @_new
                                              arguments: (argument_list . (_) @ctor))))
   (#eq? @_new "new")) @local
+((short_var_declaration left: (expression_list . (identifier) @var)
+  right: (expression_list . (call_expression function: (_) @value)))
+  (#not-match? @value "^(new|make)$")) @local
+((var_spec name: (identifier) @var !type
+  value: (expression_list . (call_expression function: (_) @value)))
+  (#not-match? @value "^(new|make)$")) @local
