@@ -256,6 +256,8 @@ class LangSpec:
         if typed is not None and len(rest) == 2 and self.static_types and not typed.slot:
             # `x.field.m()`: what the field of x's type holds
             own = self.owner_types(typed, ctx, frame)
+            if not own and typed.declared:
+                return ()  # a platform type's field (`xhr.upload.m()`): no guess
             return (*(f"*{fqn}.{rest[0]}.{rest[1]}" for fqn, _ in own), f"?{rest[1]}")
         target = ctx.bindings.get(head)
         if target is not None:
