@@ -131,7 +131,7 @@ class GoSpec(LangSpec):
         out: list[str] = []
         for cand in super().member_candidates(typed, attr, ctx, frame):
             out.append(cand)
-            if cand.startswith("^") and not typed.slot:
+            if cand.startswith("^"):  # (also `T(x)`, a conversion: a "call" of a type)
                 out.append(f"={cand[1:]}")
         return tuple(out)
 

@@ -23,3 +23,9 @@
 ((var_spec name: (identifier) @var !type
   value: (expression_list . (call_expression function: (_) @value)))
   (#not-match? @value "^(new|make)$")) @local
+(short_var_declaration left: (expression_list . (identifier) @var)
+  right: (expression_list . (type_assertion_expression type: (_) @type))) @local
+(var_spec name: (identifier) @var !type
+  value: (expression_list . (composite_literal type: (_) @ctor))) @local
+(var_spec name: (identifier) @var !type
+  value: (expression_list . (unary_expression operand: (composite_literal type: (_) @ctor)))) @local
