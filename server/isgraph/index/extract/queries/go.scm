@@ -29,3 +29,8 @@
   value: (expression_list . (composite_literal type: (_) @ctor))) @local
 (var_spec name: (identifier) @var !type
   value: (expression_list . (unary_expression operand: (composite_literal type: (_) @ctor)))) @local
+; every binding of no written type: two bindings of one name in a function that disagree
+; leave it untyped (engine.py, `_bind`)
+(short_var_declaration left: (expression_list (identifier) @var)) @local
+(range_clause left: (expression_list (identifier) @var)) @local
+(type_switch_statement alias: (expression_list (identifier) @var)) @local
