@@ -19,6 +19,8 @@ Per language there are two parts:
   ``@local`` + ``@var`` + ``@value``  a variable assigned the result of calling ``@value``:
                                ``x.m()`` names ``m`` of what that function returns
                                (``^f.m``: the resolver reads the alias ``f()``)
+  ``@local`` + ``@var`` + ``@field``  a variable assigned ``this.field``: ``x.m()`` names
+                               ``m`` of what the field holds (``*Class.field.m``)
   ``@local`` + ``@var``        a variable of no written type: it hides an outer one of the
                                same name (``LangSpec.closures``), or takes its type from the
                                call it is a callback parameter of (``LangSpec.contextual``)
@@ -89,7 +91,8 @@ class VarType:
     static, an initialiser; else a guess), or, with ``slot``, the name of a function: the
     variable holds what that function returns (``slot`` ``"()"``) or is the ``j``-th
     argument's callback's ``i``-th parameter (``slot`` ``".(j).(i)"``, the type the function's
-    declaration gives it: TypeScript's contextual typing)."""
+    declaration gives it: TypeScript's contextual typing); or (``slot`` ``"*field"``) the
+    fqn of the enclosing class, whose field the variable was assigned."""
 
     parts: tuple[str, ...]
     declared: bool
@@ -314,6 +317,9 @@ class LangSpec:
         denote (``^``; ``~^`` when the type is only a guess), then by name — unless types are
         static and the type is known: a type the workspace lacks is a platform's, whose
         methods a guess would only miss."""
+        if typed.slot.startswith("*"):  # the variable holds a field of this class
+            held = f"{typed.parts[0]}.{typed.slot[1:]}"
+            return (f"*{held}.{attr}",) if held in ctx.held else (f"*{held}.{attr}", f"?{attr}")
         mark = "" if typed.declared else "~"
         out = [
             f"{mark if exact else '~'}^{fqn}.{attr}"
@@ -554,6 +560,11 @@ class _Emitter:
                 found = VarType((), True)  # known, not a named type (`T[]`, `A | B`): no guess
             else:
                 return  # `var x = new T()` is the constructor's pattern
+        elif "field" in caps:  # `const x = this.field`: what the field holds
+            if frame.self_type is not None:
+                found = VarType(
+                    (frame.self_type,), spec.static_types, "*" + _text(caps["field"][0])
+                )
         elif "value" in caps:
             callee = spec.normalize(_text(caps["value"][0])).split(".")
             if callee == ["require"]:

@@ -17,6 +17,8 @@
 (variable_declarator name: (identifier) @var !type value: (new_expression constructor: (_) @ctor)) @local
 (variable_declarator name: (identifier) @var !type
   value: (call_expression function: (_) @value)) @local
+(variable_declarator name: (identifier) @var !type
+  value: (member_expression object: (this) property: (property_identifier) @field)) @local
 ; bindings of no written type: they hide an outer variable, or take the type the called
 ; function gives its callback's parameter (TsSpec.contextual)
 (required_parameter pattern: (identifier) @var !type) @local
