@@ -27,9 +27,8 @@ from isgraph.index.partition import ShardError, parse_shard
 from isgraph.index.pipeline import INDEX_DIR_NAME
 from isgraph.index.service import IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
-from isgraph.index.stubs import is_external
 from isgraph.model import Entity
-from isgraph.queries import Direction, Walk, find_targets, reach_records
+from isgraph.queries import detail, graph, lookup
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import default_store_url, open_store
 
@@ -145,10 +144,10 @@ def _entity_table(
 
 
 def _resolve_targets(store: Store, name_or_key: str) -> list[Entity]:
-    found = find_targets(store, name_or_key)
-    if not found:
-        _fail(f"no entity named or keyed {name_or_key!r} (try `isgraph search {name_or_key}`)")
-    return found
+    try:
+        return lookup.require_targets(store, name_or_key)
+    except lookup.QueryError as exc:
+        _fail(str(exc))
 
 
 def _reach_command(
@@ -157,16 +156,15 @@ def _reach_command(
     as_json: bool,
     db: str | None,
     root: Path | None,
-    walk: Walk,
-    direction: Direction | None = None,
+    walk: str,
 ) -> None:
     with _query_store(db, root) as store:
-        targets = _resolve_targets(store, name_or_key)
-        records = reach_records(store, targets, walk, depth, direction)
+        found = graph.reach(store, _resolve_targets(store, name_or_key), walk, depth)
+        records = [r.record() for r in found.items]
         if as_json:
             _print_json(records)
             return
-        if direction:
+        if walk in graph.DIRECTIONS:
             for r in records:  # every call site, not only the definition's line
                 r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in r["sites"])
             _entity_table(records, extra=("depth",), after=("calls at",))
@@ -374,12 +372,10 @@ def symbols(
 ) -> None:
     """List entities (definitions), filtered by name substring, kind and file."""
     with _query_store(db, root) as store:
-        if stubs or file is not None:
-            ents = store.find_entities(name_contains=name, kind=kind, path=file, limit=limit)
-        else:  # stub paths sort first: filter them out before the limit applies
-            ents = store.find_entities(name_contains=name, kind=kind)
-            ents = [e for e in ents if not is_external(e.path)][:limit]
-        rows = [e.record() for e in ents]
+        page = lookup.symbols(
+            store, name_contains=name, kind=kind, path=file, limit=limit, stubs=stubs
+        )
+        rows = [e.record() for e in page.items]
     _print_json(rows) if as_json else _entity_table(rows)
 
 
@@ -397,9 +393,8 @@ def edges(
 ) -> None:
     """List edges, with how each target was decided (exact, inferred, unresolved)."""
     with _query_store(db, root) as store:
-        found = store.edges(kind=kind, path=file, resolution=resolution)
-        keep = stubs or file is not None
-        rows = [e.record() for e in found if keep or not is_external(e.path)]
+        found = graph.edges(store, kind=kind, path=file, resolution=resolution, stubs=stubs)
+        rows = [e.record() for e in found.items]
     if as_json:
         _print_json(rows)
         return
@@ -432,10 +427,10 @@ def show(
             rec: dict[str, Any] = {
                 **ent.record(),
                 "fqn": ent.fqn,
-                "metadata": _metadata(ent.metadata),
+                "metadata": detail.metadata(ent.metadata),
             }
-            rec["edges_out"] = [e.record() for e in store.edges(src=ent.key)]
-            rec["edges_in"] = [e.record() for e in store.edges(dst=ent.key)]
+            rec["edges_out"] = [r.edge.record() for r in graph.outgoing(store, ent.key).items]
+            rec["edges_in"] = [r.edge.record() for r in graph.references(store, ent.key).items]
             records.append(rec)
     if as_json:
         _print_json(records[0] if len(records) == 1 else records)
@@ -457,16 +452,6 @@ def show(
                 out.print(f"  {label} {e['kind']:<8} {target}  [dim]{e['resolution']}[/]")
 
 
-def _metadata(text: str | None) -> Any:
-    """Stored metadata as JSON (enrichment stores a JSON object), else the raw text."""
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 @app.command()
 def callers(
     name_or_key: Annotated[str, typer.Argument(metavar="NAME|KEY")],
@@ -476,9 +461,7 @@ def callers(
     root: RootOpt = None,
 ) -> None:
     """Who calls NAME|KEY (resolved call edges), up to --depth levels."""
-    _reach_command(
-        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callers(k, d), "callers"
-    )
+    _reach_command(name_or_key, depth, as_json, db, root, "callers")
 
 
 @app.command()
@@ -490,9 +473,7 @@ def callees(
     root: RootOpt = None,
 ) -> None:
     """What NAME|KEY calls (resolved call edges), up to --depth levels."""
-    _reach_command(
-        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callees(k, d), "callees"
-    )
+    _reach_command(name_or_key, depth, as_json, db, root, "callees")
 
 
 @app.command()
@@ -504,7 +485,7 @@ def impact(
     root: RootOpt = None,
 ) -> None:
     """The blast radius: everything that transitively calls, imports or inherits from KEY."""
-    _reach_command(name_or_key, depth, as_json, db, root, lambda s, k, d: s.impact(k, d))
+    _reach_command(name_or_key, depth, as_json, db, root, "impact")
 
 
 @app.command()
@@ -517,7 +498,10 @@ def cycles(
 ) -> None:
     """Cycles (strongly connected components) among resolved edges of one kind."""
     with _query_store(db, root) as store:
-        found = store.cycles(kind, limit)
+        try:
+            found = graph.cycles(store, kind, limit).items
+        except ValueError as exc:
+            _fail(str(exc))
     if as_json:
         _print_json(found)
         return
@@ -537,7 +521,7 @@ def search(
 ) -> None:
     """Ranked fuzzy search over entity names."""
     with _query_store(db, root) as store:
-        rows = [e.record() for e in store.search(query, limit)]
+        rows = [e.record() for e in lookup.search(store, query, limit).items]
     _print_json(rows) if as_json else _entity_table(rows)
 
 
@@ -548,7 +532,7 @@ def stats(
     """Counts of files, entities and edges (by kind, language and resolution) of the workspace
     (with --stubs, also of the typeshed stubs indexed for stdlib calls)."""
     with _query_store(db, root) as store:
-        rec = store.stats(stubs).record()
+        rec = graph.stats(store, stubs).record()
     if as_json:
         _print_json(rec)
         return
@@ -587,6 +571,29 @@ def serve(
             _fail(f"--tcp takes HOST:PORT (e.g. 127.0.0.1:2087), got {tcp!r}")
         address = (host.strip("[]") or "127.0.0.1", int(port))
     run_server(address)
+
+
+@app.command()
+def mcp(
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            help="Workspace to serve (default: the nearest directory upwards holding "
+            ".isgraph/, else the current directory).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the MCP server (stdio) for coding agents: index ROOT incrementally, keep it fresh
+    on changes, answer find_symbols, symbol, callers, impact, context and changes
+    (docs/agents.md)."""
+    from isgraph.agents.server import run as run_mcp
+
+    base = (root or _find_root(Path.cwd())).resolve()
+    if not base.is_dir():
+        _fail(f"not a directory: {base}")
+    run_mcp(base)
 
 
 def main() -> None:

@@ -144,6 +144,9 @@ class ShardStore:
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         return self.inner.edges_from_srcs(srcs, kind)
 
+    def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
+        return self.inner.edges_to(dsts)
+
     def callers(self, key: str, depth: int = 1) -> list[Reach]:
         return self.inner.callers(key, depth)
 

@@ -30,9 +30,9 @@ from pygls.uris import to_fs_path
 
 from isgraph import __version__
 from isgraph.config import SETTING_KEYS, ConfigError, DownstreamSpec, validate_settings
-from isgraph.lsp.workspace import Folder
 from isgraph.proxy import lsp as proxy
 from isgraph.proxy.manager import DownstreamManager
+from isgraph.workspace import Folder
 
 log = logging.getLogger(__name__)
 

@@ -208,6 +208,12 @@ class Store(Protocol):
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]: ...
 
+    def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
+        """Edges (any kind, exact or inferred) whose ``dst`` is one of ``dsts``, ordered by
+        path then line: one layer of a walk towards dependents in one query, for walks that
+        must see each edge's resolution (``queries.impact``)."""
+        ...
+
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         """Edges of one kind leaving any of ``srcs`` (one query for many entities)."""
         ...

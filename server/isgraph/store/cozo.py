@@ -226,6 +226,10 @@ _EDGES_OF_PATHS = (
 )
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
+_EDGES_TO_DSTS = (
+    "k[src, kind, target_name] := dst in $dsts, *edge:by_dst{dst, kind, src, target_name}\n"
+    f"?[{_G}] := k[src, kind, target_name], *edge{{{_G}}}"
+)
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
 _COUNTS = "?[count(path), sum(entities), sum(edges)] := *file{path, entities, edges}"
 
@@ -359,6 +363,10 @@ def _edge(row: Sequence[Any]) -> Edge:
     return Edge(
         src, kind, target_name, path, line, dst, resolution, tuple(candidates), decode_sites(sites)
     )
+
+
+def _edge_order(e: Edge) -> tuple[str, int, str, str]:
+    return (e.path, e.line, e.src, e.target_name)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -757,6 +765,13 @@ class CozoStore:
         if not wanted:
             return []
         return [_edge(r) for r in self._read(_EDGES_OF_SRCS, {"srcs": wanted, "kind": kind})]
+
+    def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
+        wanted = list(set(dsts))
+        if not wanted:
+            return []
+        rows = self._read(_EDGES_TO_DSTS, {"dsts": wanted})
+        return sorted((_edge(r) for r in rows), key=_edge_order)
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))

@@ -276,6 +276,8 @@ _EDGES_OF_PATHS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY
 ORDER BY path, src, kind, target_name"""
 _EDGES_OF_SRCS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND src = ANY(%(srcs)s)
 AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
+_EDGES_TO_DSTS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND dst = ANY(%(dsts)s)
+ORDER BY path, line, src, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
 _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0)
 FROM file WHERE repo = %(repo)s"""
@@ -910,6 +912,12 @@ class PostgresStore:
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
         return [_edge(r) for r in self._rows(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
+
+    def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
+        wanted = list(set(dsts))
+        if not wanted:
+            return []
+        return [_edge(r) for r in self._rows(_EDGES_TO_DSTS, {"dsts": wanted})]
 
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         wanted = list(set(srcs))

@@ -1,9 +1,11 @@
-"""One workspace folder as the server sees it: its store, its IndexService, its watcher.
+"""One workspace folder kept fresh: its store, its IndexService, its watcher.
 
-Indexing runs in the background (the pool parses, the writer writes); store reads run in
-threads, so no request waits on the event loop. File changes on disk (watchfiles), saves and
-unsaved edits (the editor's buffer, debounced) are batched and re-indexed through the same
-service: one run at a time, later changes coalesced into the next run.
+The live fronts share it: the language server (one per workspace folder, with the editor's
+unsaved buffers as overrides) and the MCP server (one folder, no buffers). Indexing runs in
+the background (the pool parses, the writer writes); store reads run in threads, so no
+request waits on the event loop. File changes on disk (watchfiles), saves and unsaved edits
+(the editor's buffer, debounced) are batched and re-indexed through the same service: one
+run at a time, later changes coalesced into the next run.
 """
 
 from __future__ import annotations
