@@ -14,7 +14,7 @@ import posixpath
 
 from tree_sitter import Node
 
-from isgraph.index.extract.definitions import Named
+from isgraph.index.extract.definitions import Named, Span
 from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text, unquote
 from isgraph.index.extract.lang import es5
 from isgraph.index.extract.lang.tsconfig import map_specifier
@@ -216,10 +216,142 @@ class JsSpec(LangSpec):
             return (f"={ctx.namespace}.{parts[2]}",)
         return (f"?{parts[-1]}",)
 
+    def candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
+        if parts == ["super"] and frame.self_type:  # `super(…)`: the nearest base constructor
+            return (f">{frame.self_type}.constructor",)
+        return super().candidates(parts, ctx, frame)
+
+
+_PARAM_MODIFIERS = frozenset({"accessibility_modifier", "override_modifier", "readonly"})
+# Type names of TypeScript that are no class of the workspace (lib.d.ts's or the language's).
+_NULLISH = frozenset({"null", "undefined", "void"})
+
 
 class TsSpec(JsSpec):
+    """TypeScript: JavaScript plus the types written in the code (``static_types``)."""
+
     language = "typescript"
+    static_types = True
+    closures = True
+
+    def type_name(self, node: Node) -> list[str] | None:
+        if node.type == "type_annotation" and node.named_children:
+            node = node.named_children[0]
+        if node.type == "union_type":  # `T | null | undefined` is T
+            kinds = [c for c in _union_members(node) if text(c) not in _NULLISH]
+            if len(kinds) != 1:
+                return None
+            node = kinds[0]
+        if node.type == "generic_type":
+            node = node.child_by_field_name("name") or node
+        if node.type not in (
+            "type_identifier",
+            "nested_type_identifier",
+            "identifier",
+            "member_expression",
+        ):
+            return None  # arrays, tuples, functions, object and literal types, primitives
+        return super().type_name(node)
+
+    def declared_types(self, span: Span) -> list[tuple[str, Node, bool]]:
+        node, out = span.node, []
+        returns = node.child_by_field_name("return_type")
+        if returns is not None and span.entity.kind in ("function", "method"):
+            out.append(("()", returns, True))
+        params = node.child_by_field_name("parameters")
+        if params is not None:
+            for j, param in enumerate(_params(params)):
+                ptype = param.child_by_field_name("type")
+                fn = ptype.named_children[0] if ptype is not None and ptype.named_children else None
+                if fn is not None and fn.type == "function_type":
+                    inner = fn.child_by_field_name("parameters")
+                    for i, cb in enumerate(_params(inner) if inner is not None else []):
+                        cb_type = cb.child_by_field_name("type")
+                        if cb_type is not None:
+                            out.append((f".({j}).({i})", cb_type, False))
+        if span.entity.kind == "class":
+            out.extend(_fields(node))
+        return out
+
+    def contextual(self, var: Node) -> tuple[Node, bool, str] | None:
+        param = var.parent
+        if param is None:
+            return None
+        fn: Node | None = param
+        i = 0  # `x => …`: the one parameter
+        if param.type != "arrow_function":
+            plist = param.parent
+            fn = plist.parent if plist is not None else None
+            if plist is None or plist.type != "formal_parameters":
+                return None
+            i = next((k for k, p in enumerate(_params(plist)) if p.id == param.id), -1)
+        if fn is None:
+            return None
+        args = fn.parent
+        call = args.parent if args is not None else None
+        if i < 0 or args is None or call is None or args.type != "arguments":
+            return None
+        if fn.type not in ("arrow_function", "function_expression", "function"):
+            return None
+        j = next((k for k, a in enumerate(args.named_children) if a.id == fn.id), -1)
+        if call.type == "call_expression":
+            callee = call.child_by_field_name("function")
+            return (callee, False, f".({j}).({i})") if callee is not None else None
+        if call.type == "new_expression":
+            ctor = call.child_by_field_name("constructor")
+            return (ctor, True, f".({j}).({i})") if ctor is not None else None
+        return None
 
 
-class TsxSpec(JsSpec):
+class TsxSpec(TsSpec):
     language = "tsx"
+
+
+def _union_members(node: Node) -> list[Node]:
+    out: list[Node] = []
+    for child in node.named_children:
+        out.extend(_union_members(child) if child.type == "union_type" else [child])
+    return out
+
+
+def _params(plist: Node) -> list[Node]:
+    """A parameter list's parameters, without TypeScript's ``this:`` (not an argument)."""
+    out = []
+    for p in plist.named_children:
+        pattern = p.child_by_field_name("pattern")
+        if p.type in ("required_parameter", "optional_parameter") and not (
+            pattern is not None and pattern.type == "this"
+        ):
+            out.append(p)
+    return out
+
+
+def _fields(cls: Node) -> list[tuple[str, Node, bool]]:
+    """A class's fields of a written type or initialised with ``new T()``, and its
+    constructor's parameter properties (``constructor(private x: T)``)."""
+    body = cls.child_by_field_name("body")
+    out: list[tuple[str, Node, bool]] = []
+    for member in body.named_children if body is not None else []:
+        if member.type == "public_field_definition":
+            name = member.child_by_field_name("name")
+            typ = member.child_by_field_name("type")
+            value = member.child_by_field_name("value")
+            if typ is None and value is not None and value.type == "new_expression":
+                typ = value.child_by_field_name("constructor")
+            if name is not None and typ is not None:
+                out.append((f".{text(name)}", typ, True))
+        elif (
+            member.type == "method_definition"
+            and text(member.child_by_field_name("name")) == "constructor"
+        ):
+            params = member.child_by_field_name("parameters")
+            for p in _params(params) if params is not None else []:
+                pattern, typ = p.child_by_field_name("pattern"), p.child_by_field_name("type")
+                modifier = any(
+                    c.type in ("accessibility_modifier", "override_modifier")
+                    or c.type == "readonly"
+                    for c in p.children
+                )
+                if modifier and pattern is not None and typ is not None:
+                    out.append((f".{text(pattern)}", typ, True))
+    return out
