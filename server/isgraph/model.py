@@ -169,8 +169,10 @@ class Edge:
     # Resolution candidates, tried in order by the cross-file resolver. Each is a prefixed
     # string: ``=fqn`` (exact name, following import aliases), ``^classfqn.attr`` (attribute
     # looked up through the class's bases; when the owner is a function, in the class of
-    # what it returns), ``>classfqn.attr`` (the bases only: super()), ``&attr|Sub1|Sub2``
-    # (what every listed subclass finds), ``*classfqn.held.attr`` (attribute of what the
+    # what it returns), ``>classfqn.attr`` (the bases only: super(); ``>classfqn.attr|Mid``:
+    # the class's method resolution order after Mid, super(Mid, self)), ``&attr|Sub1|Sub2``
+    # (what every listed class, or the instance a listed function returns, finds),
+    # ``*classfqn.held.attr`` (attribute of what the
     # class's instances hold in ``held``), ``?name`` (method name unique in the repo:
     # inferred), ``%typefqn.name`` (in place of ``?name`` where the extractor knows the likelier
     # type of an untyped receiver, as Python's ``str`` for ``line.strip()``: that type's
@@ -294,7 +296,10 @@ def entity_match_names(entity: Entity) -> set[str]:
 class Alias:
     """A name bound at module level (an import, or a single assignment; also a class body's):
     ``fqn`` (``pkg.mod.name``) -> ``target``; a target ``Foo()`` is an instance of Foo, and
-    ``pkg.mod.f()`` -> ``Foo()`` / ``Self`` says what calling ``f`` returns."""
+    ``pkg.mod.f()`` -> ``Foo()`` / ``Self`` says what calling ``f`` returns. Declared types
+    (Go, TypeScript: ``LangSpec.declared_types``) add ``pkg.Type.field`` -> ``Foo()`` (what
+    the field holds) and ``pkg.f.(0).(1)`` -> ``Foo`` (the type of parameter 1 of the
+    callback passed as argument 0)."""
 
     path: str
     fqn: str
