@@ -41,6 +41,7 @@ from isgraph.index.stubs import (
     stubs_wanted,
     typeshed_stdlib,
 )
+from isgraph.index.symbols import SymbolTable, TableResolver
 from isgraph.index.writer import Writer
 from isgraph.model import EdgeKind, Resolution
 from isgraph.store.base import Store
@@ -52,6 +53,13 @@ log = logging.getLogger(__name__)
 
 # Above this share of changed files a full resolution is cheaper than working out dependents.
 FULL_RESOLVE_SHARE = 0.25
+# A resolution of at least this many files reads the store's symbols into memory first
+# (`symbols.SymbolTable`: three scans, ~0.5 s on the stdlib) instead of fetching what each
+# batch misses in rounds of small queries (~5 ms a round): a cold build, a large change.
+TABLE_MIN_FILES = 200
+# Files per resolution batch against the table: no fetch rounds to bound, and each batch's
+# writes are one transaction (larger ones cost less per row: ~half at 50k rows than at 5k).
+TABLE_BATCH_FILES = 200
 
 # phase callback: ("resolve", done_files, total_files)
 PhaseFn = Callable[[str, int, int], None]
@@ -387,7 +395,13 @@ class IndexService:
             if phase is not None:
                 phase("resolve", done, len(paths))
 
-        batches: Iterator[BatchOutcome] = iter(resolve_paths(self.store, paths, spool=spool))
+        resolver, batch_files = None, BATCH_FILES
+        if len(paths) >= TABLE_MIN_FILES:
+            table = await asyncio.to_thread(SymbolTable.load, self.store)
+            resolver, batch_files = TableResolver(self.store, table), TABLE_BATCH_FILES
+        batches: Iterator[BatchOutcome] = iter(
+            resolve_paths(self.store, paths, batch_files, spool=spool, resolver=resolver)
+        )
         while True:
             item = await asyncio.to_thread(next, batches, None)
             if item is None:
@@ -396,7 +410,7 @@ class IndexService:
                 await self.writer.update_edges(item.updates)
             if item.hashes:
                 await self.writer.add_edges(item.added, item.hashes)
-            count(item.report, BATCH_FILES)
+            count(item.report, batch_files)
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total

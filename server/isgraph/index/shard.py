@@ -35,7 +35,7 @@ from isgraph.index.pipeline import RESOLVE_PENDING, PipelineReport, ProgressFn
 from isgraph.index.resolve import ResolveReport
 from isgraph.index.service import IndexService, IndexSummary, PhaseFn
 from isgraph.model import Alias, Edge, Entity, FileResult, FileState, is_external
-from isgraph.store.base import EdgeUpdate, Reach, Stats, Store
+from isgraph.store.base import EdgeUpdate, Reach, Stats, Store, SymbolRows
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,9 @@ class ShardStore:
 
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         return self.inner.edges_from_srcs(srcs, kind)
+
+    def symbol_rows(self) -> SymbolRows:
+        return self.inner.symbol_rows()  # every shard's: resolution reads the whole store
 
     def callers(self, key: str, depth: int = 1) -> list[Reach]:
         return self.inner.callers(key, depth)

@@ -38,6 +38,17 @@ class EdgeUpdate:
     resolution: str
 
 
+@dataclass(slots=True)
+class SymbolRows:
+    """What a resolution of the whole store reads (`index.symbols.SymbolTable`), in a few
+    scans instead of many rounds of small lookups: every entity without what resolution never
+    reads (``doc``, ``metadata``, columns: 0), every alias, every ``inherits`` edge."""
+
+    entities: list[Entity]
+    aliases: list[Alias]
+    inherits: list[Edge]
+
+
 @dataclass(slots=True, frozen=True)
 class Reach:
     """One entity reached by a traversal, with its distance from the start."""
@@ -209,6 +220,10 @@ class Store(Protocol):
 
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         """Edges of one kind leaving any of ``srcs`` (one query for many entities)."""
+        ...
+
+    def symbol_rows(self) -> SymbolRows:
+        """Every entity (slim), alias and ``inherits`` edge: see ``SymbolRows``."""
         ...
 
     def callers(self, key: str, depth: int = 1) -> list[Reach]:

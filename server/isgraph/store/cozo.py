@@ -57,6 +57,7 @@ from isgraph.store.base import (
     Stats,
     StoreError,
     StoreLockedError,
+    SymbolRows,
     edge_row,
     fold_stats,
 )
@@ -215,6 +216,11 @@ _EDGES_OF_PATHS = (
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
+# What `symbol_rows` reads: the columns resolution needs, in three scans.
+_SYM_COLS = "key, language, kind, name, qualname, path, start_line, signature, parent, fqn"
+_SYM_ENTITIES = f"?[{_SYM_COLS}] := *entity{{{_SYM_COLS}}}"
+_SYM_ALIASES = "?[fqn, path, target] := *alias{fqn, path, target}"
+_SYM_INHERITS = f"?[{_G}] := *edge{{{_G}}}, kind = 'inherits'"
 _COUNTS = "?[count(path), sum(entities), sum(edges)] := *file{path, entities, edges}"
 
 # Traversals: seeded with the start key inside the rule body, joined with the STORED relation
@@ -748,6 +754,14 @@ class CozoStore:
         wanted = list(set(paths))
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
+    def symbol_rows(self) -> SymbolRows:
+        entities = [
+            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._read(_SYM_ENTITIES)
+        ]
+        aliases = [Alias(p, f, t) for f, p, t in self._read(_SYM_ALIASES)]
+        return SymbolRows(entities, aliases, [_edge(r) for r in self._read(_SYM_INHERITS)])
+
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)
         if not wanted:
@@ -992,6 +1006,9 @@ class _ReadWriteLock:
                 self._cond.notify_all()
 
 
+_COZO_TABLE = "CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID"
+
+
 def _create_wal_database(path: Path) -> None:
     """Create a new SQLite store in WAL mode (the mode is kept in the file).
 
@@ -999,6 +1016,13 @@ def _create_wal_database(path: Path) -> None:
     a file that does not exist yet is touched: this uses Python's own SQLite library, and two
     SQLite libraries with the same file open in one process can drop each other's POSIX locks
     when one closes it (sqlite.org/howtocorrupt.html, 2.2.1).
+
+    Cozo keeps every relation in one key-value table, created ``if not exists`` as
+    ``cozo (k BLOB primary key, v BLOB)``: a rowid table, so SQLite stores every key twice
+    (in the table and in the primary key's index), and keys are ~2/3 of the bytes (long
+    entity keys, index rows that are all key). Created here first ``WITHOUT ROWID`` (Cozo's
+    statements name only ``k`` and ``v``), each key is stored once: the stdlib's store
+    shrinks by ~45 % (measured on rows of its shape: 90 -> 51 MB).
     """
     if path.exists():
         return
@@ -1006,6 +1030,7 @@ def _create_wal_database(path: Path) -> None:
         conn = sqlite3.connect(path)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_COZO_TABLE)
         finally:
             conn.close()
     except sqlite3.Error as exc:

@@ -60,6 +60,7 @@ from isgraph.store.base import (
     SchemaMismatchError,
     Stats,
     StoreError,
+    SymbolRows,
     edge_row,
     fold_stats,
 )
@@ -261,6 +262,12 @@ ORDER BY path, src, kind, target_name"""
 _EDGES_OF_SRCS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND src = ANY(%(srcs)s)
 AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
+# What `symbol_rows` reads: the columns resolution needs, in three scans.
+_SYM_ENTITIES = """SELECT key, language, kind, name, qualname, path, start_line, signature, parent,
+fqn FROM entity WHERE repo = %(repo)s ORDER BY key"""
+_SYM_ALIASES = "SELECT fqn, path, target FROM alias WHERE repo = %(repo)s"
+_SYM_INHERITS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND kind = 'inherits'
+ORDER BY path, src, kind, target_name"""
 _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0)
 FROM file WHERE repo = %(repo)s"""
 # Files whose edges have one of the names among their match names (an index seek), then their
@@ -894,6 +901,14 @@ class PostgresStore:
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
         return [_edge(r) for r in self._rows(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
+
+    def symbol_rows(self) -> SymbolRows:
+        entities = [
+            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._rows(_SYM_ENTITIES)
+        ]
+        aliases = [Alias(p, f, t) for f, p, t in self._rows(_SYM_ALIASES)]
+        return SymbolRows(entities, aliases, [_edge(r) for r in self._rows(_SYM_INHERITS)])
 
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         wanted = list(set(srcs))
