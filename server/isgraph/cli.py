@@ -29,7 +29,7 @@ from isgraph.index.service import IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
 from isgraph.index.stubs import is_external
 from isgraph.model import Entity
-from isgraph.queries import Walk, find_targets, reach_records
+from isgraph.queries import Direction, Walk, find_targets, reach_records
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import default_store_url, open_store
 
@@ -123,12 +123,14 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> None:
+def _entity_table(
+    rows: list[dict[str, Any]], extra: tuple[str, ...] = (), after: tuple[str, ...] = ()
+) -> None:
     if not rows:
         out.print("[dim]no results[/]")
         return
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for col in (*extra, "kind", "qualname", "location", "signature"):
+    for col in (*extra, "kind", "qualname", "location", *after, "signature"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -136,6 +138,7 @@ def _entity_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> No
             str(r["kind"]),
             str(r["qualname"]),
             f"{r['path']}:{r['start_line']}",
+            *(str(r.get(c, "")) for c in after),
             str(r.get("signature") or ""),
         )
     out.print(table)
@@ -155,11 +158,18 @@ def _reach_command(
     db: str | None,
     root: Path | None,
     walk: Walk,
+    direction: Direction | None = None,
 ) -> None:
     with _query_store(db, root) as store:
-        records = reach_records(store, _resolve_targets(store, name_or_key), walk, depth)
+        targets = _resolve_targets(store, name_or_key)
+        records = reach_records(store, targets, walk, depth, direction)
         if as_json:
             _print_json(records)
+            return
+        if direction:
+            for r in records:  # every call site, not only the definition's line
+                r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in r["sites"])
+            _entity_table(records, extra=("depth",), after=("calls at",))
         else:
             _entity_table(records, extra=("depth",))
 
@@ -466,7 +476,9 @@ def callers(
     root: RootOpt = None,
 ) -> None:
     """Who calls NAME|KEY (resolved call edges), up to --depth levels."""
-    _reach_command(name_or_key, depth, as_json, db, root, lambda s, k, d: s.callers(k, d))
+    _reach_command(
+        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callers(k, d), "callers"
+    )
 
 
 @app.command()
@@ -478,7 +490,9 @@ def callees(
     root: RootOpt = None,
 ) -> None:
     """What NAME|KEY calls (resolved call edges), up to --depth levels."""
-    _reach_command(name_or_key, depth, as_json, db, root, lambda s, k, d: s.callees(k, d))
+    _reach_command(
+        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callees(k, d), "callees"
+    )
 
 
 @app.command()

@@ -6,10 +6,11 @@ process-pool boundary (pickled), so they are slotted dataclasses with primitive 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class Resolution(StrEnum):
@@ -114,12 +115,47 @@ class Entity:
         }
 
 
+Site = tuple[int, int]
+"""Where an edge occurs: (1-based line, 0-based UTF-8 byte column of the name it refers to,
+e.g. ``helper`` in ``self.helper(x)``), as tree-sitter reports positions."""
+
+
+_LAST_WORD = re.compile(r"[\w$]+$")
+
+
+def referenced_word(target_name: str) -> str:
+    """The word a site's column points at: the last identifier of the target as written
+    (``helper`` of ``self.helper``, ``Join`` of ``filepath.Join``); an editor's range for
+    the site spans it."""
+    found = _LAST_WORD.search(target_name)
+    return found.group(0) if found else ""
+
+
+def encode_sites(sites: tuple[Site, ...]) -> str:
+    """The stores' text form of an edge's sites: ``"12:4,15:8"`` (compact: one short string
+    column instead of a list column, which costs Cozo a third more per put)."""
+    return ",".join(f"{line}:{col}" for line, col in sites)
+
+
+def decode_sites(text: str) -> tuple[Site, ...]:
+    """Inverse of ``encode_sites``; ``""`` (rows written before sites existed) is ``()``."""
+    if not text:
+        return ()
+    out: list[Site] = []
+    for part in text.split(","):
+        line, _, col = part.partition(":")
+        out.append((int(line), int(col or 0)))
+    return tuple(out)
+
+
 @dataclass(slots=True)
 class Edge:
     """A directed relation between entities. ``dst`` is None while unresolved.
 
-    Several calls from one entity to the same textual target collapse into one edge (the
-    first line is kept): callers/callees answer "who", not "how many times".
+    One edge per (source entity, kind, target as written); every place it occurs is one of
+    its ``sites`` (a function calling ``helper()`` three times has one edge with three
+    sites), so references list every call site without a row per site. ``line`` is the
+    first site's line (kept as a column for ordering); ``sites`` is the whole truth.
     """
 
     src: str
@@ -141,6 +177,18 @@ class Edge:
     # a match inferred. Empty when extraction already decided
     # the edge.
     candidates: tuple[str, ...] = ()
+    # Every occurrence, in source order; empty only for edges built without positions
+    # (then ``occurrences()`` stands in with the line).
+    sites: tuple[Site, ...] = ()
+
+    def occurrences(self) -> tuple[Site, ...]:
+        """The edge's sites; ``((line, 0),)`` for an edge built without them."""
+        return self.sites or ((self.line, 0),)
+
+    def add_site(self, site: Site) -> None:
+        """One more occurrence of the same edge (extraction meets the call again)."""
+        if site not in self.sites:
+            self.sites = (*self.sites, site)
 
     def __reduce__(self) -> tuple[type[Edge], tuple[object, ...]]:
         # str(): enum members pickle by reference, which is slow; their values do not.
@@ -155,10 +203,13 @@ class Edge:
                 self.dst,
                 str(self.resolution),
                 self.candidates,
+                self.sites,
             ),
         )
 
     def record(self) -> dict[str, object]:
+        """The public JSON record; ``sites`` lists every occurrence as ``[line, col]``."""
+        sites = self.occurrences()
         return {
             "from": self.src,
             "to": self.dst,
@@ -167,6 +218,8 @@ class Edge:
             "resolution": self.resolution,
             "path": self.path,
             "line": self.line,
+            "col": sites[0][1],
+            "sites": [list(s) for s in sites],
         }
 
 

@@ -176,5 +176,5 @@ async def test_cycles_query_and_code_lens(client: LanguageClient, project: Path)
     resolved = await client.code_lens_resolve_async(side)
     assert resolved.command is not None
     impact = await command(client, "isgraph.impact", "python:function:pkg/shapes.py:side")
-    assert resolved.command.title == f"2 callers · impact {len(impact)}"
+    assert resolved.command.title == f"2 callers (2 calls) · impact {len(impact)}"
     assert resolved.command.command == "isgraph.impact"

@@ -84,8 +84,8 @@ def project(tmp_path: Path) -> Path:
 def run_cli(
     *args: str, cwd: Path | None = None, check: bool = True, **kw: Any
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess (as a user would)."""
-    env = {**os.environ, "COLUMNS": "200"}
+    """Run the real CLI in a subprocess (as a user would); ``env`` adds variables."""
+    env = {**os.environ, "COLUMNS": "200", **kw.pop("env", {})}
     env.pop("ISGRAPH_DB", None)
     proc = subprocess.run(
         [sys.executable, "-m", "isgraph", *args],

@@ -66,6 +66,7 @@ def call(src: Entity, dst: Entity | None, target: str, line: int, res: str = "ex
         dst.key if dst else None,
         res if dst else "unresolved",
         ("=" + target,) if res != "exact" or dst is None else (),
+        ((line, 4), (line, 20), (line + 1, 8)),  # every call site round-trips
     )
 
 

@@ -18,9 +18,9 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from isgraph.model import Edge, EdgeKind, Resolution
+from isgraph.model import Edge, EdgeKind, Resolution, Site
 
-_Row = tuple[str, str, int, tuple[str, ...]]  # src, target_name, line, candidates
+_Row = tuple[str, str, int, tuple[str, ...], tuple[Site, ...]]  # src, target, line, cands, sites
 
 
 def should_defer(edge: Edge) -> bool:
@@ -31,15 +31,15 @@ def should_defer(edge: Edge) -> bool:
 def pack(edges: Sequence[Edge]) -> bytes:
     """The deferred calls of one file, as the worker hands them over (pickled there, in
     parallel, instead of as objects unpickled and re-pickled in the parent)."""
-    rows: list[_Row] = [(e.src, e.target_name, e.line, e.candidates) for e in edges]
+    rows: list[_Row] = [(e.src, e.target_name, e.line, e.candidates, e.sites) for e in edges]
     return pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def unpack(path: str, blob: bytes) -> list[Edge]:
     rows: list[_Row] = pickle.loads(blob)
     return [
-        Edge(src, EdgeKind.CALLS, target, path, line, None, Resolution.UNRESOLVED, cands)
-        for src, target, line, cands in rows
+        Edge(src, EdgeKind.CALLS, target, path, line, None, Resolution.UNRESOLVED, cands, sites)
+        for src, target, line, cands, sites in rows
     ]
 
 

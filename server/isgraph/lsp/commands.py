@@ -105,7 +105,8 @@ def _bounded_int(value: Any, name: str, low: int, high: int) -> int:
 async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
     """`{"query": "callers"|"callees"|"impact"|"search", "target": KEY or text, "depth": N,
     "limit": N}` or `{"query": "cycles", "kind": "calls", "limit": N}` ->
-    `{"results": [...], "fresh": bool, "pending_files": N}`. With several workspace folders,
+    `{"results": [...], "fresh": bool, "pending_files": N}`; callers/callees records list their
+    call `sites`. With several workspace folders,
     each record also names its folder (`"folder": URI`): paths are relative to it."""
     args = as_dict(params)
     kind = args.get("query")
@@ -128,11 +129,17 @@ async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
                 raise ValueError(f"kind must be one of {sorted(EdgeKind)}, got {edge_kind!r}")
             results += await asyncio.to_thread(store.cycles, edge_kind, limit)
         else:
-            reach = await asyncio.to_thread(getattr(store, kind), target, depth)
-            got = await asyncio.to_thread(store.get_entities, [r.key for r in reach])
-            results += [
-                {**got[r.key].record(), "depth": r.depth, **where} for r in reach if r.key in got
-            ]
+
+            def reach(store: Store = store, walk: str = kind) -> list[dict[str, Any]]:
+                return reach_records(
+                    store,
+                    find_targets(store, target),
+                    lambda s, k, d: getattr(s, walk)(k, d),
+                    depth,
+                    walk if walk in ("callers", "callees") else None,  # type: ignore[arg-type]
+                )
+
+            results += [{**r, **where} for r in await asyncio.to_thread(reach)]
     pending = sum(f.pending_files for f in ls.folders)
     return {"results": results, "fresh": ls.fresh, "pending_files": pending}
 

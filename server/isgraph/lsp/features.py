@@ -12,7 +12,7 @@ from pygls.uris import from_fs_path
 
 from isgraph.lsp.server import IsgraphServer, as_dict, server
 from isgraph.lsp.workspace import Folder
-from isgraph.model import EdgeKind, Entity, is_external
+from isgraph.model import Edge, EdgeKind, Entity, Site, is_external, referenced_word
 from isgraph.proxy import lsp as proxy
 from isgraph.store.base import Store
 
@@ -98,6 +98,12 @@ async def document_symbol(
     return roots
 
 
+def _calls_in(store: Store, key: str) -> tuple[int, int]:
+    """(callers, call sites) of an entity: resolved calls into it, each site counted."""
+    edges = [e for e in store.edges(kind=EdgeKind.CALLS, dst=key) if e.src != key]
+    return len({e.src for e in edges}), sum(len(e.occurrences()) for e in edges)
+
+
 def _at(store: Store, rel: str, line: int) -> Entity | None:
     """The innermost entity of a file whose lines contain ``line`` (1-based)."""
     inside = [e for e in store.find_entities(path=rel) if e.start_line <= line <= e.end_line]
@@ -120,13 +126,13 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
         e = _at(store, rel, pos.line + 1)
         if e is None:
             return None, None
-        callers = len(store.callers(e.key, 1))
+        callers, calls = _calls_in(store, e.key)
         callees = len(store.callees(e.key, 1))
         impact = len(store.impact(e.key, 3))
         lines = [
             f"**{e.kind}** `{e.qualname}{e.signature}`",
             f"{e.path}:{e.start_line}",
-            f"callers {callers} · callees {callees} · impact {impact} (depth 3)",
+            f"callers {callers} ({calls} calls) · callees {callees} · impact {impact} (depth 3)",
         ]
         if e.doc:
             lines.insert(1, e.doc)
@@ -154,8 +160,23 @@ async def definition(ls: IsgraphServer, params: types.DefinitionParams) -> list[
     line = params.position.line + 1
 
     def targets() -> list[Entity]:
-        edges = [e for e in folder.store.edges(path=rel) if e.line == line and e.dst]
-        got = folder.store.get_entities(e.dst for e in edges if e.dst)
+        """The targets of the edges with a site on the cursor's line; of those, the ones
+        whose name the cursor is on, when it is on one."""
+        on_line = [
+            e
+            for e in folder.store.edges(path=rel)
+            if e.dst and any(ln == line for ln, _ in e.occurrences())
+        ]
+        char = params.position.character
+        under = [
+            e
+            for e in on_line
+            if any(
+                ln == line and col <= char <= col + len(referenced_word(e.target_name))
+                for ln, col in e.occurrences()
+            )
+        ]
+        got = folder.store.get_entities(e.dst for e in (under or on_line) if e.dst)
         return list(got.values())
 
     return [location(folder, e) for e in await asyncio.to_thread(targets)]
@@ -174,14 +195,9 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
         if target is None:
             return []
         out = [
-            types.Location(
-                uri=from_fs_path(str(folder.root / e.path)) or "",
-                range=types.Range(
-                    start=types.Position(line=e.line - 1, character=0),
-                    end=types.Position(line=e.line, character=0),
-                ),
-            )
+            types.Location(uri=from_fs_path(str(folder.root / e.path)) or "", range=rng)
             for e in folder.store.edges(dst=target.key)
+            for rng in _site_ranges(e)
         ]
         if params.context.include_declaration:
             out.insert(0, location(folder, target))
@@ -221,29 +237,38 @@ async def prepare_call_hierarchy(
 
 async def _calls(
     ls: IsgraphServer, item: types.CallHierarchyItem, incoming: bool
-) -> list[tuple[Folder, Entity, list[int]]]:
+) -> list[tuple[Folder, Entity, list[types.Range]]]:
     found = ls.folder_of(item.uri)
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
     store = folder.store
 
-    def run() -> list[tuple[Folder, Entity, list[int]]]:
+    def run() -> list[tuple[Folder, Entity, list[types.Range]]]:
         edges = (
             store.edges(kind="calls", dst=key) if incoming else store.edges(kind="calls", src=key)
         )
-        ends = [(e.src if incoming else e.dst, e.line) for e in edges if e.dst]
+        ends = [(e.src if incoming else e.dst, e) for e in edges if e.dst]
         ents = store.get_entities(k for k, _ in ends if k)
-        return [(folder, ents[k], [line]) for k, line in ends if k in ents]
+        return [(folder, ents[k], _site_ranges(e)) for k, e in ends if k and k in ents]
 
     return await asyncio.to_thread(run)
 
 
-def _line_range(line: int) -> types.Range:
+def _site_range(site: Site, word: str) -> types.Range:
+    """The range of a reference's name at one of its sites (columns as tree-sitter reports
+    them: UTF-8 bytes, equal to UTF-16 units on ASCII lines)."""
+    line, col = site
     return types.Range(
-        start=types.Position(line=line - 1, character=0),
-        end=types.Position(line=line, character=0),
+        start=types.Position(line=line - 1, character=col),
+        end=types.Position(line=line - 1, character=col + len(word)),
     )
+
+
+def _site_ranges(edge: Edge) -> list[types.Range]:
+    """Every site of an edge (a function calling ``f`` three times: three ranges)."""
+    word = referenced_word(edge.target_name)
+    return [_site_range(site, word) for site in edge.occurrences()]
 
 
 @server.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
@@ -251,10 +276,8 @@ async def incoming_calls(
     ls: IsgraphServer, params: types.CallHierarchyIncomingCallsParams
 ) -> list[types.CallHierarchyIncomingCall]:
     return [
-        types.CallHierarchyIncomingCall(
-            from_=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
-        )
-        for folder, e, lines in await _calls(ls, params.item, incoming=True)
+        types.CallHierarchyIncomingCall(from_=_call_item(folder, e), from_ranges=ranges)
+        for folder, e, ranges in await _calls(ls, params.item, incoming=True)
     ]
 
 
@@ -263,10 +286,8 @@ async def outgoing_calls(
     ls: IsgraphServer, params: types.CallHierarchyOutgoingCallsParams
 ) -> list[types.CallHierarchyOutgoingCall]:
     return [
-        types.CallHierarchyOutgoingCall(
-            to=_call_item(folder, e), from_ranges=[_line_range(n) for n in lines]
-        )
-        for folder, e, lines in await _calls(ls, params.item, incoming=False)
+        types.CallHierarchyOutgoingCall(to=_call_item(folder, e), from_ranges=ranges)
+        for folder, e, ranges in await _calls(ls, params.item, incoming=False)
     ]
 
 
@@ -360,12 +381,15 @@ async def code_lens_resolve(ls: IsgraphServer, lens: types.CodeLens) -> types.Co
         raise ValueError("codeLens/resolve: the lens carries no isgraph data")
     store = found[0].store
 
-    def counts() -> tuple[int, int]:
-        return len(store.callers(key, 1)), len(store.impact(key, 3))
+    def counts() -> tuple[int, int, int]:
+        return (*_calls_in(store, key), len(store.impact(key, 3)))
 
-    callers, impact = await asyncio.to_thread(counts)
+    callers, calls, impact = await asyncio.to_thread(counts)
     noun = "caller" if callers == 1 else "callers"
+    sites = "call" if calls == 1 else "calls"
     lens.command = types.Command(
-        title=f"{callers} {noun} · impact {impact}", command="isgraph.impact", arguments=[key]
+        title=f"{callers} {noun} ({calls} {sites}) · impact {impact}",
+        command="isgraph.impact",
+        arguments=[key],
     )
     return lens

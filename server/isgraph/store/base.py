@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution
+from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution, encode_sites
 
 
 class StoreError(Exception):
@@ -81,7 +81,7 @@ class Stats:
 
 def edge_row(e: Edge) -> list[Any]:
     """An edge as both stores write it: path, src, kind, target_name, dst, resolution, line,
-    candidates."""
+    candidates, sites (``model.encode_sites``)."""
     return [
         e.path,
         e.src,
@@ -91,6 +91,7 @@ def edge_row(e: Edge) -> list[Any]:
         str(e.resolution),
         e.line,
         list(e.candidates),
+        encode_sites(e.sites),
     ]
 
 

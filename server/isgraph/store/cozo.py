@@ -5,7 +5,7 @@ Relations (``*`` marks keys):
   file   {*path => language, hash, size, mtime_ns, status, error, entities, edges}
   entity {*key => language, kind, name, qualname, path, start_line, start_col, end_line,
           end_col, signature, doc, parent, fqn, metadata}      indices: by_path, by_fqn, by_name
-  edge   {*src, *kind, *target_name => path, dst, resolution, line, candidates}
+  edge   {*src, *kind, *target_name => path, dst, resolution, line, candidates, sites}
                                                                 index: by_dst
 (An edge's ``src`` is always an entity of the edge's own file (write_files checks it), so a
 file's edges are found through its entities: keying edges by ``src`` serves callees and file
@@ -46,6 +46,7 @@ from isgraph.model import (
     Entity,
     FileResult,
     FileState,
+    decode_sites,
     edge_match_names,
     is_external,
 )
@@ -84,7 +85,17 @@ _ENTITY_COLS = (
     "fqn",
     "metadata",
 )
-_EDGE_COLS = ("path", "src", "kind", "target_name", "dst", "resolution", "line", "candidates")
+_EDGE_COLS = (
+    "path",
+    "src",
+    "kind",
+    "target_name",
+    "dst",
+    "resolution",
+    "line",
+    "candidates",
+    "sites",
+)
 _FILE_COLS = (
     "path",
     "language",
@@ -121,7 +132,8 @@ SCHEMA: list[tuple[str, str, list[tuple[str, str]]]] = [
     (
         "edge",
         ":create edge {src: String, kind: String, target_name: String =>"
-        " path: String, dst: String?, resolution: String, line: Int, candidates: [String]}",
+        " path: String, dst: String?, resolution: String, line: Int, candidates: [String],"
+        " sites: String}",
         [("by_dst", "{dst, kind, src}")],
     ),
     (
@@ -147,7 +159,7 @@ _DELETE_PATHS = [  # edges first: they are found through the file's (old) entiti
 _PUT_ENTITIES = f"{{?[{_E}] <- $entities :put entity {{key => {_E_VALS}}}}}"
 _PUT_EDGES = (
     f"{{?[{_G}] <- $edges :put edge {{src, kind, target_name => path, dst, resolution, line,"
-    " candidates}}"
+    " candidates, sites}}"
 )
 # Before a write deletes a file's entities: edges from anywhere to an entity that the new
 # version of the file no longer has become unresolved in the same transaction, so no edge
@@ -176,7 +188,7 @@ r[src, kind, target_name, dst, resolution] <- $rows
 _ADD_EDGES = f"""{{
 r[{_G}] <- $edges
 ?[{_G}] := r[{_G}], *file{{path, hash: ''}}, *entity{{key: src}}
-:put edge {{src, kind, target_name => path, dst, resolution, line, candidates}}
+:put edge {{src, kind, target_name => path, dst, resolution, line, candidates, sites}}
 }}
 {{
 m[path, name] <- $matches
@@ -349,8 +361,10 @@ def _entity(row: Sequence[Any]) -> Entity:
 
 
 def _edge(row: Sequence[Any]) -> Edge:
-    path, src, kind, target_name, dst, resolution, line, candidates = row
-    return Edge(src, kind, target_name, path, line, dst, resolution, tuple(candidates))
+    path, src, kind, target_name, dst, resolution, line, candidates, sites = row
+    return Edge(
+        src, kind, target_name, path, line, dst, resolution, tuple(candidates), decode_sites(sites)
+    )
 
 
 def _one_line(exc: BaseException) -> str:

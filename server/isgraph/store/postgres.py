@@ -50,6 +50,7 @@ from isgraph.model import (
     Entity,
     FileResult,
     FileState,
+    decode_sites,
     edge_match_names,
     is_external,
 )
@@ -117,6 +118,10 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (repo, name, path))""",
         "CREATE INDEX edge_match_by_path ON edge_match (repo, path)",
     ],
+    [
+        # Every call site of an edge (`model.encode_sites`); "" for rows written before.
+        "ALTER TABLE edge ADD COLUMN sites text NOT NULL DEFAULT ''",
+    ],
 ]
 SCHEMA_LEVEL = len(MIGRATIONS)
 _TRGM_INDEX = "CREATE INDEX IF NOT EXISTS entity_lname_trgm ON entity USING gin (lname {ops})"
@@ -138,7 +143,17 @@ _ENTITY_COLS = (
     "fqn",
     "metadata",
 )
-_EDGE_COLS = ("path", "src", "kind", "target_name", "dst", "resolution", "line", "candidates")
+_EDGE_COLS = (
+    "path",
+    "src",
+    "kind",
+    "target_name",
+    "dst",
+    "resolution",
+    "line",
+    "candidates",
+    "sites",
+)
 _FILE_COLS = (
     "path",
     "language",
@@ -164,7 +179,8 @@ _STAGE = [
        start_col integer, end_line integer, end_col integer, signature text, doc text,
        parent text, fqn text, metadata text) ON COMMIT DELETE ROWS""",
     """CREATE TEMP TABLE IF NOT EXISTS isg_stage_edge (path text, src text, kind text,
-       target_name text, dst text, resolution text, line integer, candidates text[])
+       target_name text, dst text, resolution text, line integer, candidates text[],
+       sites text)
        ON COMMIT DELETE ROWS""",
     """CREATE TEMP TABLE IF NOT EXISTS isg_stage_alias (fqn text, path text, target text)
        ON COMMIT DELETE ROWS""",
@@ -202,7 +218,7 @@ _MERGE_ENTITIES = f"""INSERT INTO entity (repo, {_SE}) SELECT %(repo)s, {_SE}
 FROM isg_stage_entity ON CONFLICT (repo, key) DO UPDATE SET {_set(_STAGE_ENTITY_COLS[1:])}"""
 _MERGE_EDGES = f"""INSERT INTO edge (repo, {_G}) SELECT %(repo)s, {_G} FROM isg_stage_edge
 ON CONFLICT (repo, src, kind, target_name) DO UPDATE SET
-{_set(("path", "dst", "resolution", "line", "candidates"))}"""
+{_set(("path", "dst", "resolution", "line", "candidates", "sites"))}"""
 _MERGE_ALIASES = """INSERT INTO alias (repo, fqn, path, target)
 SELECT %(repo)s, fqn, path, target FROM isg_stage_alias
 ON CONFLICT (repo, fqn, path) DO UPDATE SET target = EXCLUDED.target"""
@@ -226,7 +242,7 @@ _ADD_EDGES = f"""INSERT INTO edge (repo, {_G}) SELECT %(repo)s, {_G} FROM isg_st
 WHERE EXISTS (SELECT 1 FROM file f WHERE f.repo = %(repo)s AND f.path = s.path AND f.hash = '')
   AND EXISTS (SELECT 1 FROM entity n WHERE n.repo = %(repo)s AND n.key = s.src)
 ON CONFLICT (repo, src, kind, target_name) DO UPDATE SET
-{_set(("path", "dst", "resolution", "line", "candidates"))}"""
+{_set(("path", "dst", "resolution", "line", "candidates", "sites"))}"""
 _SET_HASHES = """UPDATE file SET hash = u.hash
 FROM unnest(%(paths)s::text[], %(hashes)s::text[]) AS u(path, hash)
 WHERE file.repo = %(repo)s AND file.path = u.path AND file.hash = ''"""
@@ -1028,8 +1044,10 @@ def _edge_matches(wanted: set[str], kind: str, target_name: str, candidates: lis
 
 
 def _edge(row: Sequence[Any]) -> Edge:
-    path, src, kind, target_name, dst, resolution, line, candidates = row
-    return Edge(src, kind, target_name, path, line, dst, resolution, tuple(candidates))
+    path, src, kind, target_name, dst, resolution, line, candidates, sites = row
+    return Edge(
+        src, kind, target_name, path, line, dst, resolution, tuple(candidates), decode_sites(sites)
+    )
 
 
 def _one_per_key(

@@ -34,10 +34,10 @@ from pathlib import Path
 
 from tree_sitter import Node, QueryCursor
 
-from isgraph.index.extract.base import Extraction
+from isgraph.index.extract.base import Extraction, name_site
 from isgraph.index.extract.definitions import Span, first_error_line, module_entity, sweep
 from isgraph.index.parse import get_parser, get_query
-from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution
+from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, Site
 
 QUERIES = Path(__file__).parent / "queries"
 MAX_TARGET = 200
@@ -324,12 +324,13 @@ class _Emitter:
         self.ctx = ctx
         self.out = out
         self.module = module
-        self.seen: set[tuple[str, str, str]] = set()
+        # one edge per (source, kind, target as written); a repeat adds a site to it
+        self.seen: dict[tuple[str, str, str], Edge] = {}
         self.star_aliases: list[str] = []
 
     def imports(self, node: Node) -> None:
         ctx, spec = self.ctx, self.spec
-        line = node.start_point[0] + 1
+        site = (node.start_point[0] + 1, node.start_point[1])
         for imp in spec.imports(node, ctx):
             if not imp.target:
                 continue
@@ -354,14 +355,16 @@ class _Emitter:
                 continue  # `export default f`, `export { a as b }`: a name of this file
             if "." in imp.target and not imp.star and spec.import_members:
                 cands += (f"={imp.target.rsplit('.', 1)[0]}",)  # the module, if not the member
-            self._edge(self.module, EdgeKind.IMPORTS, imp.target, line, cands, local=False)
+            self._edge(self.module, EdgeKind.IMPORTS, imp.target, site, cands, local=False)
 
     def call(self, caps: dict[str, list[Node]], node: Node, frame: Frame) -> None:
         if "callee" in caps:
             raw = _text(caps["callee"][0])
+            site = name_site(caps["callee"][0])
         else:
             recv = caps.get("recv")
             raw = _text(caps["name"][0]) if "name" in caps else ""
+            site = name_site(caps["name"][0]) if "name" in caps else name_site(node)
             if recv:
                 raw = f"{_text(recv[0])}.{raw}"
         text = self.spec.normalize(raw)
@@ -375,7 +378,7 @@ class _Emitter:
             last = parts[-1] if parts else ""
             cands = (f"?{last}",) if len(parts) > 1 and _IDENT.fullmatch(last) else ()
             text = f"<expr>.{last}" if cands else "<expr>"
-        self._edge(frame.entity, EdgeKind.CALLS, text or raw, node.start_point[0] + 1, cands)
+        self._edge(frame.entity, EdgeKind.CALLS, text or raw, site, cands)
 
     def local(self, caps: dict[str, list[Node]], frame: Frame) -> None:
         """Remember a variable's type for the calls on it in the same definition."""
@@ -406,7 +409,7 @@ class _Emitter:
             cands = tuple(
                 c for c in self.spec.type_candidates(parts, self.ctx, frame) if "?" not in c[:2]
             )
-        self._edge(frame.entity, kind, text, node.start_point[0] + 1, cands)
+        self._edge(frame.entity, kind, text, name_site(caps["callee"][0]), cands)
 
     def inherit(self, caps: dict[str, list[Node]], node: Node, frame: Frame) -> None:
         # the base's frame is the class being defined (the base clause is inside its node)
@@ -423,18 +426,22 @@ class _Emitter:
         src: Entity,
         kind: str,
         target: str,
-        line: int,
+        site: Site,
         cands: tuple[str, ...],
         local: bool = True,
     ) -> None:
         target = target[:MAX_TARGET]
-        ident = (src.key, kind, target)
-        if ident in self.seen or not target:
+        if not target:
             return
-        self.seen.add(ident)
+        ident = (src.key, kind, target)
+        seen = self.seen.get(ident)
+        if seen is not None:
+            seen.add_site(site)
+            return
         if not self.spec.guess_by_name:
             cands = tuple(c for c in cands if not c.startswith("?"))
-        edge = Edge(src.key, kind, target, self.ctx.path, line, candidates=cands)
+        edge = Edge(src.key, kind, target, self.ctx.path, site[0], candidates=cands, sites=(site,))
+        self.seen[ident] = edge
         if local:
             self._decide_locally(edge)
         self.out.edges.append(edge)

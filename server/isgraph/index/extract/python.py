@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, QueryCursor
 
-from isgraph.index.extract.base import Extraction
+from isgraph.index.extract.base import Extraction, name_site
 from isgraph.index.parse import get_parser, get_query
 from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, make_key
 
@@ -182,7 +182,8 @@ class _Extractor:
         self.module_scope = _Scope(mod_entity, "module", 1 << 62)
         self.scopes: dict[int, _Scope] = {}  # def node id -> scope (for bindings lookups)
         self.ordinals: dict[tuple[str, str], int] = {}
-        self.edge_seen: set[tuple[str, str, str]] = set()
+        # one edge per (source, kind, target as written); a repeat adds a site to it
+        self.edge_seen: dict[tuple[str, str, str], Edge] = {}
         self.local: dict[str, Entity] = {module: mod_entity}  # fqn -> first definition here
         # (class fqn, attribute) -> class candidate of what methods assign to self.attribute
         self.attr_types: dict[tuple[str, str], str | None] = {}
@@ -367,10 +368,8 @@ class _Extractor:
             self.functions.append(scope)
             scope.overload = any(d.rpartition(".")[2] == "overload" for d in decorators)
         if is_class:
-            for base in _bases(node):
-                self._edge(
-                    entity, EdgeKind.INHERITS, base, node, self._name_candidates(base, stack)
-                )
+            for base, at in _bases(node):
+                self._edge(entity, EdgeKind.INHERITS, base, at, self._name_candidates(base, stack))
         else:
             # Parameters shadow outer and builtin names (typed ones get their class later).
             for pname in _param_names(node):
@@ -386,16 +385,18 @@ class _Extractor:
         src = scope.entity
         if node.type == "import_statement":
             for child in node.named_children:
+                at = child
                 if child.type == "dotted_name":
                     target = _text(child)
                     head = target.split(".", 1)[0]
                     self._bind(scope, head, head)
                 elif child.type == "aliased_import":
-                    target = _text(child.child_by_field_name("name"))
+                    at = child.child_by_field_name("name") or child
+                    target = _text(at)
                     self._bind(scope, _text(child.child_by_field_name("alias")), target)
                 else:
                     continue
-                self._edge(src, EdgeKind.IMPORTS, target, node, (f"={target}",))
+                self._edge(src, EdgeKind.IMPORTS, target, at, (f"={target}",))
             return
         mod_node = node.child_by_field_name("module_name")
         base = self._absolute(_text(mod_node)) if mod_node is not None else ""
@@ -406,16 +407,18 @@ class _Extractor:
                 scope.stars.append(base)
                 self._edge(src, EdgeKind.IMPORTS, base, node, (f"={base}",))
                 continue
+            at = child
             if child.type == "dotted_name":
                 name, alias = _text(child), _text(child).rsplit(".", 1)[-1]
             elif child.type == "aliased_import":
-                name = _text(child.child_by_field_name("name"))
+                at = child.child_by_field_name("name") or child
+                name = _text(at)
                 alias = _text(child.child_by_field_name("alias"))
             else:
                 continue
             target = f"{base}.{name}" if base else name
             self._bind(scope, alias, target)
-            self._edge(src, EdgeKind.IMPORTS, target, node, (f"={target}", f"={base}"))
+            self._edge(src, EdgeKind.IMPORTS, target, at, (f"={target}", f"={base}"))
 
     def _bind(self, scope: _Scope, name: str, target: str) -> None:
         if not name or not target:
@@ -648,8 +651,10 @@ class _Extractor:
             if b" " in raw or b"\n" in raw
             else raw.decode("utf-8", "replace")
         )
-        if (scope.entity.key, EdgeKind.CALLS, text[:MAX_TARGET]) in self.edge_seen:
-            return  # the same call again from the same entity: one edge (4 in 10 calls)
+        seen = self.edge_seen.get((scope.entity.key, EdgeKind.CALLS, text[:MAX_TARGET]))
+        if seen is not None:  # the same call again from the same entity (4 in 10 calls)
+            seen.add_site(name_site(callee))
+            return
         cands = self._call_candidates(text, stack)
         if callee.type == "attribute" and text[:1] not in _LITERAL_START:
             obj = callee.child_by_field_name("object")
@@ -667,7 +672,7 @@ class _Extractor:
                 if lit == "str" and obj is not None and _is_bytes(obj):
                     lit = "bytes"
                 cands = (f"=builtins.{lit}.{_text(attr)}",)
-        self._edge(scope.entity, EdgeKind.CALLS, text, node, cands)
+        self._edge(scope.entity, EdgeKind.CALLS, text, callee, cands)
 
     def _call_candidates(self, text: str, stack: list[_Scope]) -> tuple[str, ...]:
         if _DOTTED.fullmatch(text):
@@ -789,13 +794,17 @@ class _Extractor:
         return found
 
     def _edge(
-        self, src: Entity, kind: str, target: str, node: Node, candidates: tuple[str, ...]
+        self, src: Entity, kind: str, target: str, at: Node, candidates: tuple[str, ...]
     ) -> None:
+        """One edge per (source, kind, target as written); ``at`` is the reference's node,
+        whose name is the site (a repeat adds its site to the edge already made)."""
         target = target[:MAX_TARGET]
         ident = (src.key, kind, target)
-        if ident in self.edge_seen:
+        site = name_site(at)
+        seen = self.edge_seen.get(ident)
+        if seen is not None:
+            seen.add_site(site)
             return
-        self.edge_seen.add(ident)
         if kind == EdgeKind.CALLS:
             candidates = tuple(_str_default(c) for c in candidates)
         edge = Edge(
@@ -803,9 +812,11 @@ class _Extractor:
             kind=kind,
             target_name=target,
             path=self.path,
-            line=node.start_point[0] + 1,
+            line=site[0],
             candidates=candidates,
+            sites=(site,),
         )
+        self.edge_seen[ident] = edge
         if kind != EdgeKind.IMPORTS:
             self._decide_locally(edge)
         self.out.edges.append(edge)
@@ -938,18 +949,19 @@ def _first_param(node: Node) -> str | None:
     return None
 
 
-def _bases(node: Node) -> list[str]:
+def _bases(node: Node) -> list[tuple[str, Node]]:
+    """A class's bases as written, each with its node (the site of the `inherits` edge)."""
     sup = node.child_by_field_name("superclasses")
     if sup is None:
         return []
     out = []
     for child in sup.named_children:
         if child.type in ("identifier", "attribute"):
-            out.append(_WS.sub(b"", child.text or b"").decode("utf-8", "replace"))
+            out.append((_WS.sub(b"", child.text or b"").decode("utf-8", "replace"), child))
         elif child.type == "subscript":  # Generic[T] -> Generic
             value = child.child_by_field_name("value")
             if value is not None and value.type in ("identifier", "attribute"):
-                out.append(_text(value))
+                out.append((_text(value), value))
     return out
 
 
