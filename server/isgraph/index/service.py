@@ -61,8 +61,10 @@ TABLE_MIN_FILES = 200
 # writes are one transaction (larger ones cost less per row: ~half at 50k rows than at 5k).
 TABLE_BATCH_FILES = 200
 
-# phase callback: ("resolve", done_files, total_files)
+# phase callback: (phase name, done_files, total_files), after the pipeline's file progress
 PhaseFn = Callable[[str, int, int], None]
+# Phases a run reports through PhaseFn, and how progress displays name them (CLI, $/progress).
+PHASE_WORDS = {"resolve": "resolving edges"}
 
 
 @dataclass(slots=True)
@@ -395,6 +397,8 @@ class IndexService:
             if phase is not None:
                 phase("resolve", done, len(paths))
 
+        if phase is not None:
+            phase("resolve", 0, len(paths))  # shown before the symbol table loads
         resolver, batch_files = None, BATCH_FILES
         if len(paths) >= TABLE_MIN_FILES:
             table = await asyncio.to_thread(SymbolTable.load, self.store)
