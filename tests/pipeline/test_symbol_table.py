@@ -1,6 +1,13 @@
 """A resolution against the in-memory symbol table (`index.symbols`, large resolutions) decides
 every edge as the store-backed resolver does (small ones): same entities, same edges, same
-labels, on real code."""
+labels, on real code.
+
+One intended difference, not met by these corpora: the store-backed resolver gives up on an
+edge after `resolve.MAX_ROUNDS` fetch rounds, and a mixin's ``self.m()`` whose candidate
+lists 16 subclasses with deep bases can need more (one round per level of each); the table
+has no rounds, so it decides such an edge as the rules say. On the whole stdlib: 12 edges of
+224,896 (`test_argparse`'s and `test_robotparser`'s mixins: `unittest.TestCase` methods,
+inferred) resolved by the table and left unresolved by the rounds."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 # Above this share of changed files a full resolution is cheaper than working out dependents.
 FULL_RESOLVE_SHARE = 0.25
 # A resolution of at least this many files reads the store's symbols into memory first
-# (`symbols.SymbolTable`: three scans, ~0.5 s on the stdlib) instead of fetching what each
+# (`symbols.SymbolTable`: 2.3 CPU-s on the stdlib) instead of fetching what each
 # batch misses in rounds of small queries (~5 ms a round): a cold build, a large change.
 TABLE_MIN_FILES = 200
 # Files per resolution batch against the table: no fetch rounds to bound, and each batch's

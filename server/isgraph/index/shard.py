@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from isgraph.config import Config
@@ -144,7 +144,7 @@ class ShardStore:
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         return self.inner.edges_from_srcs(srcs, kind)
 
-    def symbol_rows(self) -> SymbolRows:
+    def symbol_rows(self) -> Iterator[SymbolRows]:
         return self.inner.symbol_rows()  # every shard's: resolution reads the whole store
 
     def callers(self, key: str, depth: int = 1) -> list[Reach]:

@@ -4,7 +4,7 @@
 resolver fetches what it missed in one query per kind, and tries again (a few rounds per
 batch). That keeps memory flat for a small re-resolution, but a full one (a cold build, a
 large change, a run after a crash) pays tens of thousands of small store queries: on the
-stdlib most of resolution's time. `SymbolTable` instead reads, in three scans
+stdlib most of resolution's time. `SymbolTable` instead reads, a chunk of files at a time
 (`Store.symbol_rows`), what the rules can ask about — every entity's names, key, kind, path
 and return annotation, every alias, every ``inherits`` edge — and `TableResolver` answers the
 rules' lookups from it, never missing. The rules themselves are `Resolver`'s, untouched.
@@ -41,50 +41,70 @@ class SymbolTable:
 
     @classmethod
     def load(cls, store: Store) -> SymbolTable:
-        return cls.build(store.symbol_rows())
+        """The table of every file of ``store`` (read a chunk of files at a time)."""
+        builder = _Builder()
+        for rows in store.symbol_rows():
+            builder.add(rows)
+        return builder.table()
 
-    @classmethod
-    def build(cls, rows: SymbolRows) -> SymbolTable:
-        strings: dict[str, str] = {}  # one copy of each repeated short string (path, kind)
-        by_key: dict[str, Entity] = {}
-        for e in sorted(rows.entities, key=lambda e: e.key):
+
+class _Builder:
+    """Accumulates `SymbolRows` chunk by chunk; `table()` orders what needs an order."""
+
+    def __init__(self) -> None:
+        self.strings: dict[str, str] = {}  # one copy of each repeated short string (path, kind)
+        self.by_key: dict[str, Entity] = {}
+        self.by_fqn: dict[str, list[Entity]] = {}
+        self.methods: dict[str, list[Entity]] = {}  # every method/property by name
+        self.aliases: dict[str, list[tuple[bool, str, str]]] = {}  # (in a stub, path, target)
+        self.inherits: dict[str, list[Edge]] = {}
+
+    def add(self, rows: SymbolRows) -> None:
+        strings = self.strings
+        for e in rows.entities:
             e.language = strings.setdefault(e.language, e.language)
             e.kind = strings.setdefault(e.kind, e.kind)
             e.path = strings.setdefault(e.path, e.path)
             # Resolution reads a signature only for an `async ` prefix or a `-> T` annotation.
             if not (e.signature.startswith("async ") or "->" in e.signature):
                 e.signature = ""
-            by_key[e.key] = e
+            self.by_key[e.key] = e
+            self.by_fqn.setdefault(e.fqn, []).append(e)
+            if e.kind in _NAMED_KINDS:
+                self.methods.setdefault(e.name, []).append(e)
+        for a in rows.aliases:
+            self.aliases.setdefault(a.fqn, []).append((is_external(a.path), a.path, a.target))
+        for edge in rows.inherits:
+            self.inherits.setdefault(edge.src, []).append(edge)
+
+    def table(self) -> SymbolTable:
+        by_key = self.by_key
         for e in by_key.values():  # the parent's own key string, not a copy per child
             if e.parent is not None:
                 parent = by_key.get(e.parent)
                 if parent is not None:
                     e.parent = parent.key
-        by_fqn: dict[str, list[Entity]] = {}
-        named: dict[str, list[Entity]] = {}
-        per_family: dict[tuple[str, str], int] = {}
-        for e in by_key.values():  # by key: `named` keeps the first ones, as the store gives
-            by_fqn.setdefault(e.fqn, []).append(e)
-            if e.kind in _NAMED_KINDS:
-                kept = named.setdefault(e.name, [])
-                fam = (e.name, family(e.language))
-                if not is_external(e.path) and per_family.get(fam, 0) < _NAMED_PER_FAMILY:
-                    per_family[fam] = per_family.get(fam, 0) + 1
-                    kept.append(e)
-        for ents in by_fqn.values():
+        for ents in self.by_fqn.values():  # as `Store.entities_by_fqn` orders them
             if len(ents) > 1:
                 ents.sort(key=lambda e: (e.path, e.start_line, e.key))
+        # `?name`: only uniqueness matters; the first two per family in key order (the
+        # order `Store.methods_named` gives), never a stub's (see `Resolver._fetch`).
+        named: dict[str, list[Entity]] = {}
+        for name, ents in self.methods.items():
+            kept: list[Entity] = []
+            per: dict[str, int] = {}
+            for e in sorted(ents, key=lambda e: e.key):
+                fam = family(e.language)
+                if not is_external(e.path) and per.get(fam, 0) < _NAMED_PER_FAMILY:
+                    per[fam] = per.get(fam, 0) + 1
+                    kept.append(e)
+            named[name] = kept
         # One alias per name: the workspace's before a stub's, then by path (`Store.aliases`).
-        aliases: dict[str, tuple[str, bool]] = {}
-        for a in sorted(rows.aliases, key=lambda a: (a.fqn, is_external(a.path), a.path)):
-            if a.fqn not in aliases:
-                aliases[a.fqn] = (a.target, is_external(a.path))
-        inherits: dict[str, list[Edge]] = {}
-        for edge in sorted(rows.inherits, key=lambda e: (e.path, e.src, e.target_name)):
-            inherits.setdefault(edge.src, []).append(edge)
-        for edges in inherits.values():
-            edges.sort(key=lambda e: e.line)  # base order matters for lookups
-        return cls(by_fqn, by_key, aliases, named, inherits)
+        aliases = {fqn: (min(found)[2], min(found)[0]) for fqn, found in self.aliases.items()}
+        for edges in self.inherits.values():
+            # As `Store.edges_from_srcs` gives them (by target), then in source order.
+            edges.sort(key=lambda e: (e.line, e.target_name))
+        return SymbolTable(self.by_fqn, by_key, aliases, named, self.inherits)
 
 
 _NONE: list[Entity] = []

@@ -228,11 +228,22 @@ _EDGES_OF_PATHS = (
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
-# What `symbol_rows` reads: the columns resolution needs, in three scans.
+_FILE_PATHS = "?[path] := *file{path}"
+SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
+# What `symbol_rows` reads of some files: the columns resolution needs (index seeks by path).
 _SYM_COLS = "key, language, kind, name, qualname, path, start_line, signature, parent, fqn"
-_SYM_ENTITIES = f"?[{_SYM_COLS}] := *entity{{{_SYM_COLS}}}"
-_SYM_ALIASES = "?[fqn, path, target] := *alias{fqn, path, target}"
-_SYM_INHERITS = f"?[{_G}] := *edge{{{_G}}}, kind = 'inherits'"
+_SYM_ENTITIES = (
+    f"k[key] := path in $paths, *entity:by_path{{path, key}}\n"
+    f"?[{_SYM_COLS}] := k[key], *entity{{{_SYM_COLS}}}"
+)
+_SYM_ALIASES = (
+    "k[fqn, path] := path in $paths, *alias:by_path{path, fqn}\n"
+    "?[fqn, path, target] := k[fqn, path], *alias{fqn, path, target}"
+)
+_SYM_INHERITS = (
+    "k[src] := path in $paths, *entity:by_path{path, key: src}\n"
+    f"?[{_G}] := k[src], *edge{{{_G}}}, kind = 'inherits'"
+)
 _COUNTS = "?[count(path), sum(entities), sum(edges)] := *file{path, entities, edges}"
 
 # Traversals: seeded with the start key inside the rule body, joined with the STORED relation
@@ -768,13 +779,22 @@ class CozoStore:
         wanted = list(set(paths))
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
-    def symbol_rows(self) -> SymbolRows:
+    def symbol_rows(self) -> Iterator[SymbolRows]:
+        paths = sorted(r[0] for r in self._run(_FILE_PATHS))
+        for i in range(0, len(paths), SYMBOL_CHUNK_FILES):
+            yield self._symbol_rows(paths[i : i + SYMBOL_CHUNK_FILES])
+
+    def _symbol_rows(self, paths: list[str]) -> SymbolRows:
+        params = {"paths": paths}
         entities = [
             Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
-            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._read(_SYM_ENTITIES)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._read(
+                _SYM_ENTITIES, params
+            )
         ]
-        aliases = [Alias(p, f, t) for f, p, t in self._read(_SYM_ALIASES)]
-        return SymbolRows(entities, aliases, [_edge(r) for r in self._read(_SYM_INHERITS)])
+        aliases = [Alias(p, f, t) for f, p, t in self._read(_SYM_ALIASES, params)]
+        inherits = [_edge(r) for r in self._read(_SYM_INHERITS, params)]
+        return SymbolRows(entities, aliases, inherits)
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)
