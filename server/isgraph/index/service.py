@@ -42,7 +42,7 @@ from isgraph.index.stubs import (
     typeshed_stdlib,
 )
 from isgraph.index.symbols import SymbolTable, TableResolver
-from isgraph.index.writer import Writer
+from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import EdgeKind, Resolution
 from isgraph.store.base import Store
 
@@ -60,6 +60,8 @@ TABLE_MIN_FILES = 200
 # Files per resolution batch against the table: no fetch rounds to bound, and each batch's
 # writes are one transaction (larger ones cost less per row: ~half at 50k rows than at 5k).
 TABLE_BATCH_FILES = 200
+# Resolution batches whose writes may be queued while the next batch is resolved.
+WRITES_AHEAD = 2
 
 # phase callback: (phase name, done_files, total_files), after the pipeline's file progress
 PhaseFn = Callable[[str, int, int], None]
@@ -406,15 +408,23 @@ class IndexService:
         batches: Iterator[BatchOutcome] = iter(
             resolve_paths(self.store, paths, batch_files, spool=spool, resolver=resolver)
         )
+        # Writes of earlier batches not yet committed. The writer's queue is bounded in
+        # commands, not rows: a resolver faster than the store would queue every batch's
+        # edges at once (measured: peak RSS 176 -> 504 MB on the stdlib with the table), so
+        # the next batch is resolved while at most WRITES_AHEAD batches are being written.
+        writing: list[asyncio.Future[WriteOutcome]] = []
         while True:
             item = await asyncio.to_thread(next, batches, None)
             if item is None:
                 break
             if item.updates:
-                await self.writer.update_edges(item.updates)
+                writing.append(await self.writer.update_edges(item.updates))
             if item.hashes:
-                await self.writer.add_edges(item.added, item.hashes)
+                writing.append(await self.writer.add_edges(item.added, item.hashes))
+            del item.updates, item.added  # held by the queued commands only
             count(item.report, batch_files)
+            while len(writing) > 2 * WRITES_AHEAD:
+                await writing.pop(0)
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total
