@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 
 import { reindex, showImpact, showStats } from './commands';
 import { debounce } from './debounce';
+import { registerMcpServers } from './mcp';
 import { ServerManager } from './server';
 import { SECTION } from './settings';
 import { StatusBar } from './statusBar';
@@ -41,6 +42,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+  // The agent's MCP server (isgraph mcp) is contributed whatever becomes of the language server.
+  registerMcpServers(context, output, String(context.extension.packageJSON.version ?? ''));
   await servers.start();
 }
 

@@ -30,7 +30,7 @@ export interface ServerEvents {
 }
 
 /** The Python extension's interpreter for a resource (argv), if that extension is installed. */
-async function pythonExtensionInterpreter(resource?: vscode.Uri): Promise<string[] | undefined> {
+export async function pythonExtensionInterpreter(resource?: vscode.Uri): Promise<string[] | undefined> {
   const ext = vscode.extensions.getExtension('ms-python.python');
   if (ext === undefined) {
     return undefined;

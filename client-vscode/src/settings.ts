@@ -213,6 +213,19 @@ export function serverLaunch(s: Settings, pythonExtension?: string[]): Launch {
   return { command: 'python3', args: serve, interpreter: 'python3', check, source: 'default' };
 }
 
+/**
+ * The MCP server's command line for a workspace folder, from the language server's launch:
+ * its final `serve` becomes `mcp --root ROOT`. Undefined when `isgraph.command` does not end
+ * in `serve` (then there is no telling how to start `isgraph mcp` with it).
+ */
+export function mcpLaunch(launch: Launch, root: string): { command: string; args: string[] } | undefined {
+  const args = launch.args;
+  if (args.length === 0 || args[args.length - 1] !== 'serve') {
+    return undefined;
+  }
+  return { command: launch.command, args: [...args.slice(0, -1), 'mcp', '--root', root] };
+}
+
 /** The message shown when the server cannot start, with the fix. */
 export function notInstalledMessage(launch: Launch, detail: string): string {
   const why = detail.trim().split('\n').pop() ?? '';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { initializationOptions, notInstalledMessage, readSettings, serverLaunch } from '../src/settings';
+import { initializationOptions, mcpLaunch, notInstalledMessage, readSettings, serverLaunch } from '../src/settings';
 
 const getter = (values: Record<string, unknown>) => (key: string): unknown => values[key];
 
@@ -96,4 +96,32 @@ test('initializationOptions passes VS Code workspace trust as trustWorkspace', (
   assert.deepEqual(initializationOptions(settings, true), { trustWorkspace: true });
   assert.deepEqual(initializationOptions(settings, false), { trustWorkspace: false });
   assert.deepEqual(initializationOptions(settings), {});
+});
+
+test('the MCP server is the language server launch with mcp --root instead of serve', () => {
+  const { settings } = readSettings(getter({ interpreter: '/venv/bin/python' }));
+  assert.deepEqual(mcpLaunch(serverLaunch(settings), '/work/proj'), {
+    command: '/venv/bin/python',
+    args: ['-m', 'isgraph', 'mcp', '--root', '/work/proj'],
+  });
+  const conda = serverLaunch(readSettings(getter({})).settings, ['conda', 'run', '-n', 'x', 'python']);
+  assert.deepEqual(mcpLaunch(conda, '/p'), {
+    command: 'conda',
+    args: ['run', '-n', 'x', 'python', '-m', 'isgraph', 'mcp', '--root', '/p'],
+  });
+  const own = serverLaunch(readSettings(getter({ command: ['/opt/bin/isgraph', 'serve'] })).settings);
+  assert.deepEqual(mcpLaunch(own, '/p'), { command: '/opt/bin/isgraph', args: ['mcp', '--root', '/p'] });
+  const odd = serverLaunch(readSettings(getter({ command: ['/opt/wrapper.sh'] })).settings);
+  assert.equal(mcpLaunch(odd, '/p'), undefined);
+});
+
+test('package.json contributes the MCP server definition provider the extension registers', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+  const ids = pkg.contributes.mcpServerDefinitionProviders.map((p: { id: string }) => p.id);
+  assert.deepEqual(ids, ['isgraph.mcp']);
+  assert.ok(pkg.activationEvents.includes('onMcpServerDefinitionProvider:isgraph.mcp'));
+  const source = readFileSync(join(__dirname, '..', '..', 'src', 'mcp.ts'), 'utf8');
+  assert.match(source, /MCP_PROVIDER_ID = 'isgraph\.mcp'/);
 });

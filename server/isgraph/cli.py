@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,11 +26,13 @@ from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.partition import ShardError, parse_shard
 from isgraph.index.pipeline import INDEX_DIR_NAME
-from isgraph.index.service import PHASE_WORDS, IndexService, IndexSummary
+from isgraph.index.service import PHASE_WORDS, ROOT_META, IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
-from isgraph.index.stubs import is_external
+from isgraph.index.verify import VerifyReport
+from isgraph.index.verify import verify as run_verify
+from isgraph.lifeline import EndedBySignal, Ending
 from isgraph.model import Entity
-from isgraph.queries import Direction, Walk, find_targets, reach_records
+from isgraph.queries import detail, graph, lookup
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import default_store_url, open_store
 
@@ -99,8 +102,9 @@ def _config(root: Path, **overrides: Any) -> Config:
 
 
 @contextmanager
-def _query_store(db: str | None, root: Path | None) -> Iterator[Store]:
-    """Open an existing store for queries; never create an empty default one."""
+def _query_store(db: str | None, root: Path | None, as_json: bool = False) -> Iterator[Store]:
+    """Open an existing store for queries; never create an empty default one. A store that
+    does not hold the asked workspace is an error (exit 2), never an empty answer."""
     base = (root or _find_root(Path.cwd())).resolve()
     url = db or _config(base).db
     if url is None:
@@ -112,11 +116,52 @@ def _query_store(db: str | None, root: Path | None) -> Iterator[Store]:
     except StoreError as exc:
         _fail(str(exc))
     try:
+        # The embedded default under BASE is BASE's, even if the tree was moved since.
+        own = url == default_store_url(base)
+        _check_workspace(store, base, root is not None and not own, as_json)
         yield store
     except StoreError as exc:
         _fail(str(exc))
     finally:
         store.close()
+
+
+def _check_workspace(store: Store, base: Path, root_given: bool, as_json: bool) -> None:
+    """Fail (exit 2) when ``store`` holds no index of the asked workspace: a shared store
+    without that repository (naming the ones it has), or an embedded store of another root
+    (``root_given``: asked explicitly, of a store not under it). Queries would otherwise
+    answer nothing, as if the code had nothing."""
+    if getattr(store, "spans_all", False):  # PostgreSQL `?repo=*`: every repository
+        return
+    indexed = store.get_meta(ROOT_META)
+    if indexed is not None and root_given and Path(indexed) != base:
+        _refuse(
+            f"{store.url} indexes {indexed}, not {base} (index it, or drop --root)",
+            {"root": str(base), "store_root": indexed},
+            as_json,
+        )
+    if indexed is not None or store.counts()[0]:
+        return
+    repos = store.known_repos()
+    if repos is None:
+        _refuse(
+            f"{store.url} holds no index; run `isgraph index {base}` first",
+            {"root": str(base)},
+            as_json,
+        )
+    repo = str(getattr(store, "repo", ""))
+    _refuse(
+        f"{store.url} holds no repository {repo!r} (it holds: {', '.join(repos) or 'none'});"
+        " name one with ?repo=NAME, or run from that repository's directory",
+        {"repo": repo, "known_repos": repos},
+        as_json,
+    )
+
+
+def _refuse(message: str, details: dict[str, object], as_json: bool) -> NoReturn:
+    if as_json:
+        _print_json({"error": message, **details})
+    _fail(message)
 
 
 def _print_json(data: object) -> None:
@@ -145,10 +190,10 @@ def _entity_table(
 
 
 def _resolve_targets(store: Store, name_or_key: str) -> list[Entity]:
-    found = find_targets(store, name_or_key)
-    if not found:
-        _fail(f"no entity named or keyed {name_or_key!r} (try `isgraph search {name_or_key}`)")
-    return found
+    try:
+        return lookup.require_targets(store, name_or_key)
+    except lookup.QueryError as exc:
+        _fail(str(exc))
 
 
 def _reach_command(
@@ -157,16 +202,15 @@ def _reach_command(
     as_json: bool,
     db: str | None,
     root: Path | None,
-    walk: Walk,
-    direction: Direction | None = None,
+    walk: str,
 ) -> None:
-    with _query_store(db, root) as store:
-        targets = _resolve_targets(store, name_or_key)
-        records = reach_records(store, targets, walk, depth, direction)
+    with _query_store(db, root, as_json) as store:
+        found = graph.reach(store, _resolve_targets(store, name_or_key), walk, depth)
+        records = [r.record() for r in found.items]
         if as_json:
             _print_json(records)
             return
-        if direction:
+        if walk in graph.DIRECTIONS:
             for r in records:  # every call site, not only the definition's line
                 r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in r["sites"])
             _entity_table(records, extra=("depth",), after=("calls at",))
@@ -269,6 +313,9 @@ def index(
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: files written so far are complete; rerun to finish.")
         raise typer.Exit(130) from None
+    except EndedBySignal as exc:
+        err.print(f"[yellow]ended by {exc}[/]: files written so far are complete; rerun to finish.")
+        raise typer.Exit(exc.exit_code) from None
     except StoreError as exc:
         _fail(str(exc))
     finally:
@@ -289,6 +336,23 @@ async def _run_index(
     shard_run: str = "",
     *,
     enrich: bool = False,
+) -> IndexSummary:
+    # SIGTERM / SIGHUP end the run as Ctrl-C does (asyncio's runner handles SIGINT): the
+    # service's `finally` flushes the writer and stops the pool.
+    task = asyncio.current_task()
+    assert task is not None
+    ending = Ending(task, (signal.SIGTERM, signal.SIGHUP))
+    try:
+        return await _index_service_run(root, store, cfg, show_progress, shard_run, enrich)
+    except asyncio.CancelledError:
+        ending.check()
+        raise
+    finally:
+        ending.remove()
+
+
+async def _index_service_run(
+    root: Path, store: Store, cfg: Config, show_progress: bool, shard_run: str, enrich: bool
 ) -> IndexSummary:
     service = (
         IndexService(root, store, cfg)
@@ -374,13 +438,11 @@ def symbols(
     root: RootOpt = None,
 ) -> None:
     """List entities (definitions), filtered by name substring, kind and file."""
-    with _query_store(db, root) as store:
-        if stubs or file is not None:
-            ents = store.find_entities(name_contains=name, kind=kind, path=file, limit=limit)
-        else:  # stub paths sort first: filter them out before the limit applies
-            ents = store.find_entities(name_contains=name, kind=kind)
-            ents = [e for e in ents if not is_external(e.path)][:limit]
-        rows = [e.record() for e in ents]
+    with _query_store(db, root, as_json) as store:
+        page = lookup.symbols(
+            store, name_contains=name, kind=kind, path=file, limit=limit, stubs=stubs
+        )
+        rows = [e.record() for e in page.items]
     _print_json(rows) if as_json else _entity_table(rows)
 
 
@@ -397,10 +459,9 @@ def edges(
     root: RootOpt = None,
 ) -> None:
     """List edges, with how each target was decided (exact, inferred, unresolved)."""
-    with _query_store(db, root) as store:
-        found = store.edges(kind=kind, path=file, resolution=resolution)
-        keep = stubs or file is not None
-        rows = [e.record() for e in found if keep or not is_external(e.path)]
+    with _query_store(db, root, as_json) as store:
+        found = graph.edges(store, kind=kind, path=file, resolution=resolution, stubs=stubs)
+        rows = [e.record() for e in found.items]
     if as_json:
         _print_json(rows)
         return
@@ -427,16 +488,16 @@ def show(
     root: RootOpt = None,
 ) -> None:
     """Show one entity with its outgoing and incoming edges."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         records = []
         for ent in _resolve_targets(store, key):
             rec: dict[str, Any] = {
                 **ent.record(),
                 "fqn": ent.fqn,
-                "metadata": _metadata(ent.metadata),
+                "metadata": detail.metadata(ent.metadata),
             }
-            rec["edges_out"] = [e.record() for e in store.edges(src=ent.key)]
-            rec["edges_in"] = [e.record() for e in store.edges(dst=ent.key)]
+            rec["edges_out"] = [r.edge.record() for r in graph.outgoing(store, ent.key).items]
+            rec["edges_in"] = [r.edge.record() for r in graph.references(store, ent.key).items]
             records.append(rec)
     if as_json:
         _print_json(records[0] if len(records) == 1 else records)
@@ -458,16 +519,6 @@ def show(
                 out.print(f"  {label} {e['kind']:<8} {target}  [dim]{e['resolution']}[/]")
 
 
-def _metadata(text: str | None) -> Any:
-    """Stored metadata as JSON (enrichment stores a JSON object), else the raw text."""
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 @app.command()
 def callers(
     name_or_key: Annotated[str, typer.Argument(metavar="NAME|KEY")],
@@ -477,9 +528,7 @@ def callers(
     root: RootOpt = None,
 ) -> None:
     """Who calls NAME|KEY (resolved call edges), up to --depth levels."""
-    _reach_command(
-        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callers(k, d), "callers"
-    )
+    _reach_command(name_or_key, depth, as_json, db, root, "callers")
 
 
 @app.command()
@@ -491,9 +540,7 @@ def callees(
     root: RootOpt = None,
 ) -> None:
     """What NAME|KEY calls (resolved call edges), up to --depth levels."""
-    _reach_command(
-        name_or_key, depth, as_json, db, root, lambda s, k, d: s.callees(k, d), "callees"
-    )
+    _reach_command(name_or_key, depth, as_json, db, root, "callees")
 
 
 @app.command()
@@ -505,7 +552,7 @@ def impact(
     root: RootOpt = None,
 ) -> None:
     """The blast radius: everything that transitively calls, imports or inherits from KEY."""
-    _reach_command(name_or_key, depth, as_json, db, root, lambda s, k, d: s.impact(k, d))
+    _reach_command(name_or_key, depth, as_json, db, root, "impact")
 
 
 @app.command()
@@ -517,8 +564,11 @@ def cycles(
     root: RootOpt = None,
 ) -> None:
     """Cycles (strongly connected components) among resolved edges of one kind."""
-    with _query_store(db, root) as store:
-        found = store.cycles(kind, limit)
+    with _query_store(db, root, as_json) as store:
+        try:
+            found = graph.cycles(store, kind, limit).items
+        except ValueError as exc:
+            _fail(str(exc))
     if as_json:
         _print_json(found)
         return
@@ -537,8 +587,8 @@ def search(
     root: RootOpt = None,
 ) -> None:
     """Ranked fuzzy search over entity names."""
-    with _query_store(db, root) as store:
-        rows = [e.record() for e in store.search(query, limit)]
+    with _query_store(db, root, as_json) as store:
+        rows = [e.record() for e in lookup.search(store, query, limit).items]
     _print_json(rows) if as_json else _entity_table(rows)
 
 
@@ -548,8 +598,8 @@ def stats(
 ) -> None:
     """Counts of files, entities and edges (by kind, language and resolution) of the workspace
     (with --stubs, also of the typeshed stubs indexed for stdlib calls)."""
-    with _query_store(db, root) as store:
-        rec = store.stats(stubs).record()
+    with _query_store(db, root, as_json) as store:
+        rec = graph.stats(store, stubs).record()
     if as_json:
         _print_json(rec)
         return
@@ -563,6 +613,48 @@ def stats(
         items = rec[label]
         assert isinstance(items, dict)
         out.print(f"  {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(items.items())))
+
+
+@app.command()
+def verify(
+    root: Annotated[Path, typer.Argument(help="The indexed directory.")] = Path("."),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rewrite each drifted file with its clean rows.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Differences shown.")] = 50,
+) -> None:
+    """Compare the stored index with a clean index of ROOT (built in a temporary in-memory
+    store; the stored index is not touched unless --repair): exit 0 when they agree, 1 on
+    drift (entities, edges with their targets, labels and sites, aliases, file rows)."""
+    root = root.resolve()
+    if not root.is_dir():
+        _fail(f"not a directory: {root}")
+    cfg = _config(root, db=db)
+    with _query_store(db, root, as_json) as store:
+
+        async def go() -> VerifyReport:
+            async with IndexService(root, store, cfg) as service:
+                return await run_verify(service, repair=repair)
+
+        report = asyncio.run(go())
+    if as_json:
+        _print_json(report.record(limit))
+    else:
+        for d in report.differences[:limit]:
+            out.print(d.describe(), markup=False, highlight=False)
+        if len(report.differences) > limit:
+            out.print(f"… and {len(report.differences) - limit} more (--limit, --json)")
+        counts = ", ".join(f"{n} {c}" for c, n in report.by_category().items() if n)
+        if not report.differences:
+            out.print(f"[green]no drift[/]: the index equals a clean index of {root}")
+        else:
+            out.print(f"[yellow]drift[/]: {len(report.differences)} rows differ ({counts})")
+        if report.repaired:
+            left = len(report.remaining)
+            out.print(f"repaired {report.repaired} files; {left} differences remain")
+    raise typer.Exit(1 if report.drift else 0)
 
 
 @app.command()
@@ -588,6 +680,29 @@ def serve(
             _fail(f"--tcp takes HOST:PORT (e.g. 127.0.0.1:2087), got {tcp!r}")
         address = (host.strip("[]") or "127.0.0.1", int(port))
     run_server(address)
+
+
+@app.command()
+def mcp(
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            help="Workspace to serve (default: the nearest directory upwards holding "
+            ".isgraph/, else the current directory).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the MCP server (stdio) for coding agents: index ROOT incrementally, keep it fresh
+    on changes, answer find_symbols, symbol, callers, impact, context and changes
+    (docs/agents.md)."""
+    from isgraph.agents.server import run as run_mcp
+
+    base = (root or _find_root(Path.cwd())).resolve()
+    if not base.is_dir():
+        _fail(f"not a directory: {base}")
+    run_mcp(base)
 
 
 def main() -> None:

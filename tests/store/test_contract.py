@@ -208,6 +208,11 @@ def test_filters(filled: Store) -> None:
     assert [e.dst for e in filled.edges_from_srcs([A_CHILD.key, B_UTIL.key], "inherits")] == [
         B_CLS.key
     ]
+    assert filled.edges_to([]) == []
+    to_cls = filled.edges_to([B_CLS.key, "nope"])
+    assert [(e.src, e.kind) for e in to_cls] == [
+        (e.src, e.kind) for e in filled.edges(dst=B_CLS.key)
+    ] and to_cls
     assert filled.entities_by_fqn(["a.helper", "b.util", "a", "none"]) == {
         "a.helper": [A_HELPER],
         "b.util": [B_UTIL],

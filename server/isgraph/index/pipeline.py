@@ -30,6 +30,7 @@ from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
+from isgraph.lifeline import exit_with, start_pool_helpers
 from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
 from isgraph.store.base import Store
 
@@ -73,9 +74,13 @@ class PipelineReport:
     seconds: float = 0.0
 
 
-def _worker_init() -> None:
-    # Ctrl-C belongs to the parent, which flushes the writer and stops the pool itself.
+def _worker_init(front: int) -> None:
+    # Ctrl-C and a terminal's hang-up reach the whole process group but belong to the front,
+    # which flushes the writer and stops the pool itself; a front that dies without doing so
+    # (SIGKILL) must not leave the worker behind.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    exit_with(front)
 
 
 def make_pool(jobs: int) -> ProcessPoolExecutor:
@@ -87,7 +92,10 @@ def make_pool(jobs: int) -> ProcessPoolExecutor:
         ctx = fs
     except ValueError:  # platforms without forkserver
         ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+    start_pool_helpers(forkserver=ctx is not multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
 
 async def _in_thread_batches(it: Iterator[T], size: int) -> AsyncIterator[T]:
@@ -329,6 +337,8 @@ class Surface:
     bases: frozenset[tuple[str, str]]
     imports: frozenset[str]
     aliases: frozenset[tuple[str, str]] = frozenset()
+    # (key, signature): a new return annotation changes where `make().ping()` goes
+    signatures: frozenset[tuple[str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -338,6 +348,8 @@ class Surface:
         if self.bases != new.bases:  # inherited methods may now come from elsewhere
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
+        resigned = {key for key, _ in self.signatures ^ new.signatures}
+        names.update(name for key, name in self.entities | new.entities if key in resigned)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
         return names
@@ -345,13 +357,13 @@ class Surface:
 
 def surface_of(store: Store, path: str) -> Surface:
     edges = store.edges(path=path)
+    entities = store.find_entities(path=path)
     return Surface(
-        frozenset(
-            (e.key, name) for e in store.find_entities(path=path) for name in entity_match_names(e)
-        ),
+        frozenset((e.key, name) for e in entities for name in entity_match_names(e)),
         frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
         frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
+        frozenset((e.key, e.signature) for e in entities if e.signature),
     )
 
 

@@ -85,6 +85,9 @@ class ShardStore:
     def get_meta(self, key: str) -> str | None:
         return self.inner.get_meta(self._meta_key(key))
 
+    def known_repos(self) -> list[str] | None:
+        return self.inner.known_repos()
+
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
         return self.inner.edge_paths_to_recheck(names)
 
@@ -146,6 +149,9 @@ class ShardStore:
 
     def symbol_rows(self) -> Iterator[SymbolRows]:
         return self.inner.symbol_rows()  # every shard's: resolution reads the whole store
+
+    def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
+        return self.inner.edges_to(dsts)
 
     def callers(self, key: str, depth: int = 1) -> list[Reach]:
         return self.inner.callers(key, depth)

@@ -1,5 +1,5 @@
-"""`workspace/executeCommand` commands (`isgraph.reindex`, `.stats`, `.impact`) and the custom
-requests `isgraph/query` and `isgraph/confirmEdges`."""
+"""`workspace/executeCommand` commands (`isgraph.reindex`, `.stats`, `.impact`, `.verify`) and
+the custom requests `isgraph/query` and `isgraph/confirmEdges`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import asyncio
 import logging
 from typing import Any
 
+from isgraph.index.verify import verify
 from isgraph.lsp.server import IsgraphServer, as_dict, server
-from isgraph.model import EdgeKind
 from isgraph.proxy import lsp as proxy
-from isgraph.queries import find_targets, reach_records
+from isgraph.queries import graph, lookup
 from isgraph.store.base import Store
 
 log = logging.getLogger(__name__)
 
 QUERIES = ("callers", "callees", "impact", "cycles", "search")
+FRESH_POLL_S = 0.05
+VERIFY_ROWS = 200  # differing rows listed per folder (all are counted)
 
 
 @server.command("isgraph.reindex")
@@ -35,8 +37,24 @@ async def cmd_stats(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
     folder's own under ``folders``."""
     records = []
     for folder in ls.selected(args):
-        stats = await asyncio.to_thread(folder.store.stats)
+        stats = await asyncio.to_thread(graph.stats, folder.store)
         records.append({"root": str(folder.root), **stats.record()})
+    return _summed(records)
+
+
+@server.command("isgraph.verify")
+async def cmd_verify(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
+    """`isgraph verify --json` for the folders (or ``{"folder": URI}``), each once it is fresh:
+    the index against a clean index of the tree with the editor's unsaved buffers;
+    ``{"repair": true}`` rewrites drifted files with their clean rows."""
+    repair = any(as_dict(a).get("repair") is True for a in args if isinstance(a, dict))
+    records = []
+    for folder in ls.selected(args):
+        await folder.ready.wait()
+        while not folder.fresh:  # a run or an owed resolution would show as drift
+            await asyncio.sleep(FRESH_POLL_S)
+        report = await verify(folder.service, repair=repair, overrides=dict(folder.buffers))
+        records.append({"root": str(folder.root), **report.record(VERIFY_ROWS)})
     return _summed(records)
 
 
@@ -59,9 +77,8 @@ async def cmd_impact(ls: IsgraphServer, *args: Any) -> list[dict[str, Any]]:
         store = folder.store
 
         def run(store: Store = store) -> list[dict[str, Any]]:
-            return reach_records(
-                store, find_targets(store, target), lambda s, k, d: s.impact(k, d), depth
-            )
+            found = graph.reach(store, lookup.find_targets(store, target), "impact", depth)
+            return [r.record() for r in found.items]
 
         records += await asyncio.to_thread(run)
     return records
@@ -121,25 +138,18 @@ async def query(ls: IsgraphServer, params: Any) -> dict[str, Any]:
         store = folder.store
         where = {"folder": folder.root.as_uri()} if several else {}
         if kind == "search":
-            ents = await asyncio.to_thread(store.search, target, limit)
-            results += [{**e.record(), **where} for e in ents]
+            found = await asyncio.to_thread(lookup.search, store, target, limit)
+            results += [{**e.record(), **where} for e in found.items]
         elif kind == "cycles":
             edge_kind = args.get("kind") or "calls"
-            if edge_kind not in set(EdgeKind):
-                raise ValueError(f"kind must be one of {sorted(EdgeKind)}, got {edge_kind!r}")
-            results += await asyncio.to_thread(store.cycles, edge_kind, limit)
+            comps = await asyncio.to_thread(graph.cycles, store, edge_kind, limit)
+            results += comps.items
         else:
 
-            def reach(store: Store = store, walk: str = kind) -> list[dict[str, Any]]:
-                return reach_records(
-                    store,
-                    find_targets(store, target),
-                    lambda s, k, d: getattr(s, walk)(k, d),
-                    depth,
-                    walk if walk in ("callers", "callees") else None,  # type: ignore[arg-type]
-                )
+            def walk(store: Store = store) -> list[graph.Reached]:
+                return graph.reach(store, lookup.find_targets(store, target), kind, depth).items
 
-            results += [{**r, **where} for r in await asyncio.to_thread(reach)]
+            results += [{**r.record(), **where} for r in await asyncio.to_thread(walk)]
     pending = sum(f.pending_files for f in ls.folders)
     return {"results": results, "fresh": ls.fresh, "pending_files": pending}
 

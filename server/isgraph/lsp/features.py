@@ -11,15 +11,14 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from isgraph.lsp.server import IsgraphServer, as_dict, server
-from isgraph.lsp.workspace import Folder
-from isgraph.model import Edge, EdgeKind, Entity, Site, is_external, referenced_word
+from isgraph.model import Edge, Entity, Site, referenced_word
 from isgraph.proxy import lsp as proxy
-from isgraph.store.base import Store
+from isgraph.queries import graph, lookup
+from isgraph.workspace import Folder
 
 log = logging.getLogger(__name__)
 
 SYMBOL_LIMIT = 100
-TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
 LENS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "function", "method"})
 
 _KINDS = {
@@ -55,7 +54,9 @@ async def workspace_symbol(
 ) -> list[types.SymbolInformation]:
     out: list[types.SymbolInformation] = []
     for folder in ls.folders:
-        ents = await asyncio.to_thread(folder.store.search, params.query, SYMBOL_LIMIT)
+        page = await asyncio.to_thread(
+            lookup.search, folder.store, params.query, SYMBOL_LIMIT, stubs=False
+        )
         out += [
             types.SymbolInformation(
                 name=e.name,
@@ -63,8 +64,7 @@ async def workspace_symbol(
                 location=location(folder, e),
                 container_name=e.qualname.rpartition(".")[0] or None,
             )
-            for e in ents
-            if not is_external(e.path)
+            for e in page.items
         ]
     return out[:SYMBOL_LIMIT]
 
@@ -77,7 +77,7 @@ async def document_symbol(
     if found is None:
         return []
     folder, rel = found
-    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    ents = (await asyncio.to_thread(lookup.symbols, folder.store, path=rel)).items
     kids: dict[str, list[types.DocumentSymbol]] = {e.key: [] for e in ents}
     modules = {e.key for e in ents if e.kind == "module"}
     roots: list[types.DocumentSymbol] = []
@@ -98,18 +98,6 @@ async def document_symbol(
     return roots
 
 
-def _calls_in(store: Store, key: str) -> tuple[int, int]:
-    """(callers, call sites) of an entity: resolved calls into it, each site counted."""
-    edges = [e for e in store.edges(kind=EdgeKind.CALLS, dst=key) if e.src != key]
-    return len({e.src for e in edges}), sum(len(e.occurrences()) for e in edges)
-
-
-def _at(store: Store, rel: str, line: int) -> Entity | None:
-    """The innermost entity of a file whose lines contain ``line`` (1-based)."""
-    inside = [e for e in store.find_entities(path=rel) if e.start_line <= line <= e.end_line]
-    return min(inside, key=lambda e: e.end_line - e.start_line, default=None)
-
-
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | None:
     """Graph facts for the entity at the cursor, after what the downstream servers say."""
@@ -123,16 +111,15 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
             return None, None
         folder, rel = found
         store = folder.store
-        e = _at(store, rel, pos.line + 1)
+        e = lookup.entity_at(store, rel, pos.line + 1)
         if e is None:
             return None, None
-        callers, calls = _calls_in(store, e.key)
-        callees = len(store.callees(e.key, 1))
-        impact = len(store.impact(e.key, 3))
+        n = graph.facts(store, e.key)
         lines = [
             f"**{e.kind}** `{e.qualname}{e.signature}`",
             f"{e.path}:{e.start_line}",
-            f"callers {callers} ({calls} calls) · callees {callees} · impact {impact} (depth 3)",
+            f"callers {n.callers} ({n.calls} calls) · callees {n.callees} · impact {n.impact} "
+            f"(depth {n.impact_depth})",
         ]
         if e.doc:
             lines.insert(1, e.doc)
@@ -159,27 +146,9 @@ async def definition(ls: IsgraphServer, params: types.DefinitionParams) -> list[
     folder, rel = found
     line = params.position.line + 1
 
-    def targets() -> list[Entity]:
-        """The targets of the edges with a site on the cursor's line; of those, the ones
-        whose name the cursor is on, when it is on one."""
-        on_line = [
-            e
-            for e in folder.store.edges(path=rel)
-            if e.dst and any(ln == line for ln, _ in e.occurrences())
-        ]
-        char = params.position.character
-        under = [
-            e
-            for e in on_line
-            if any(
-                ln == line and col <= char <= col + len(referenced_word(e.target_name))
-                for ln, col in e.occurrences()
-            )
-        ]
-        got = folder.store.get_entities(e.dst for e in (under or on_line) if e.dst)
-        return list(got.values())
-
-    return [location(folder, e) for e in await asyncio.to_thread(targets)]
+    char = params.position.character
+    ents = await asyncio.to_thread(graph.definitions_at, folder.store, rel, line, char)
+    return [location(folder, e) for e in ents]
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
@@ -191,13 +160,13 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
     folder, rel = found
 
     def uses() -> list[types.Location]:
-        target = _at(folder.store, rel, params.position.line + 1)
+        target = lookup.entity_at(folder.store, rel, params.position.line + 1)
         if target is None:
             return []
         out = [
-            types.Location(uri=from_fs_path(str(folder.root / e.path)) or "", range=rng)
-            for e in folder.store.edges(dst=target.key)
-            for rng in _site_ranges(e)
+            types.Location(uri=from_fs_path(str(folder.root / r.edge.path)) or "", range=rng)
+            for r in graph.references(folder.store, target.key).items
+            for rng in _site_ranges(r.edge)
         ]
         if params.context.include_declaration:
             out.insert(0, location(folder, target))
@@ -231,7 +200,7 @@ async def prepare_call_hierarchy(
     if found is None:
         return []
     folder, rel = found
-    e = await asyncio.to_thread(_at, folder.store, rel, params.position.line + 1)
+    e = await asyncio.to_thread(lookup.entity_at, folder.store, rel, params.position.line + 1)
     return [] if e is None or e.kind == "module" else [_call_item(folder, e)]
 
 
@@ -242,17 +211,8 @@ async def _calls(
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
-    store = folder.store
-
-    def run() -> list[tuple[Folder, Entity, list[types.Range]]]:
-        edges = (
-            store.edges(kind="calls", dst=key) if incoming else store.edges(kind="calls", src=key)
-        )
-        ends = [(e.src if incoming else e.dst, e) for e in edges if e.dst]
-        ents = store.get_entities(k for k, _ in ends if k)
-        return [(folder, ents[k], _site_ranges(e)) for k, e in ends if k and k in ents]
-
-    return await asyncio.to_thread(run)
+    refs = await asyncio.to_thread(graph.calls, folder.store, key, incoming)
+    return [(folder, r.other, _site_ranges(r.edge)) for r in refs if r.other is not None]
 
 
 def _site_range(site: Site, word: str) -> types.Range:
@@ -306,15 +266,7 @@ async def prepare_type_hierarchy(
     folder, rel = found
     line = params.position.line + 1
 
-    def innermost() -> Entity | None:
-        inside = [
-            e
-            for e in folder.store.find_entities(path=rel)
-            if e.kind in TYPE_KINDS and e.start_line <= line <= e.end_line
-        ]
-        return min(inside, key=lambda e: e.end_line - e.start_line, default=None)
-
-    e = await asyncio.to_thread(innermost)
+    e = await asyncio.to_thread(lookup.entity_at, folder.store, rel, line, lookup.TYPE_KINDS)
     return [] if e is None else [_type_item(folder, e)]
 
 
@@ -326,17 +278,8 @@ async def _types(
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
-    store = folder.store
-
-    def run() -> list[Entity]:
-        if supertypes:
-            ends = [e.dst for e in store.edges(kind=EdgeKind.INHERITS, src=key) if e.dst]
-        else:
-            ends = [e.src for e in store.edges(kind=EdgeKind.INHERITS, dst=key)]
-        got = store.get_entities(ends)
-        return [got[k] for k in dict.fromkeys(ends) if k in got]
-
-    return [_type_item(folder, e) for e in await asyncio.to_thread(run)]
+    ents = await asyncio.to_thread(graph.hierarchy, folder.store, key, supertypes)
+    return [_type_item(folder, e) for e in ents]
 
 
 @server.feature(types.TYPE_HIERARCHY_SUPERTYPES)
@@ -361,7 +304,7 @@ async def code_lens(ls: IsgraphServer, params: types.CodeLensParams) -> list[typ
     if found is None:
         return []
     folder, rel = found
-    ents = await asyncio.to_thread(folder.store.find_entities, path=rel)
+    ents = (await asyncio.to_thread(lookup.symbols, folder.store, path=rel)).items
     return [
         types.CodeLens(
             range=types.Range(start=_range(e).start, end=_range(e).start),
@@ -381,14 +324,11 @@ async def code_lens_resolve(ls: IsgraphServer, lens: types.CodeLens) -> types.Co
         raise ValueError("codeLens/resolve: the lens carries no isgraph data")
     store = found[0].store
 
-    def counts() -> tuple[int, int, int]:
-        return (*_calls_in(store, key), len(store.impact(key, 3)))
-
-    callers, calls, impact = await asyncio.to_thread(counts)
-    noun = "caller" if callers == 1 else "callers"
-    sites = "call" if calls == 1 else "calls"
+    n = await asyncio.to_thread(graph.facts, store, key, callees=False)
+    noun = "caller" if n.callers == 1 else "callers"
+    sites = "call" if n.calls == 1 else "calls"
     lens.command = types.Command(
-        title=f"{callers} {noun} ({calls} {sites}) · impact {impact}",
+        title=f"{n.callers} {noun} ({n.calls} {sites}) · impact {n.impact}",
         command="isgraph.impact",
         arguments=[key],
     )

@@ -7,7 +7,8 @@ custom requests, `run` the stdio and TCP loops.
 Features backed by the graph: workspace/symbol (ranked fuzzy search), documentSymbol
 (hierarchical), hover (kind, signature, where defined, callers / callees / impact counts),
 definition, references, call and type hierarchies, code lens (callers · impact), the commands
-`isgraph.reindex`, `isgraph.impact`, `isgraph.stats`, and the custom request `isgraph/query`
+`isgraph.reindex`, `isgraph.impact`, `isgraph.stats`, `isgraph.verify`, and the custom request
+`isgraph/query`
 (callers, callees, impact, cycles, search) returning the CLI's JSON records plus how fresh
 they are. Indexing runs in the background with `$/progress`; changes on disk, saves and unsaved
 edits re-index. Settings come from initializationOptions and workspace/didChangeConfiguration.
@@ -31,9 +32,9 @@ from pygls.uris import to_fs_path
 from isgraph import __version__
 from isgraph.config import SETTING_KEYS, ConfigError, DownstreamSpec, validate_settings
 from isgraph.index.service import PHASE_WORDS
-from isgraph.lsp.workspace import Folder
 from isgraph.proxy import lsp as proxy
 from isgraph.proxy.manager import DownstreamManager
+from isgraph.workspace import Folder
 
 log = logging.getLogger(__name__)
 

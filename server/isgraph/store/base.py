@@ -219,6 +219,12 @@ class Store(Protocol):
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]: ...
 
+    def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
+        """Edges (any kind, exact or inferred) whose ``dst`` is one of ``dsts``, ordered by
+        path then line: one layer of a walk towards dependents in one query, for walks that
+        must see each edge's resolution (``queries.impact``)."""
+        ...
+
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         """Edges of one kind leaving any of ``srcs`` (one query for many entities)."""
         ...
@@ -250,6 +256,11 @@ class Store(Protocol):
     def stats(self, stubs: bool = False) -> Stats:
         """Full breakdown (scans every row: for ``isgraph stats``, not hot paths). Rows of
         external files (typeshed stubs, ``@…`` paths) count only with ``stubs``."""
+        ...
+
+    def known_repos(self) -> list[str] | None:
+        """The repositories a shared store holds (PostgreSQL: those with files), to say so
+        when the asked one is not among them; None for a store of one workspace."""
         ...
 
     def counts(self) -> tuple[int, int, int]:

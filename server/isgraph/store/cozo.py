@@ -49,6 +49,7 @@ from isgraph.model import (
     decode_sites,
     edge_match_names,
     is_external,
+    may_change_elsewhere,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -227,6 +228,10 @@ _EDGES_OF_PATHS = (
 )
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
+_EDGES_TO_DSTS = (
+    "k[src, kind, target_name] := dst in $dsts, *edge:by_dst{dst, kind, src, target_name}\n"
+    f"?[{_G}] := k[src, kind, target_name], *edge{{{_G}}}"
+)
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
 _FILE_PATHS = "?[path] := *file{path}"
 SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
@@ -287,10 +292,12 @@ size[c, count(node)] := comp[node, c]
 # the stdlib and held up snapshot reads; an index on the edges' last part cost 20 % of a
 # cold index, resolution updates maintaining it: the match names are never updated.)
 _PATHS_MATCHING = "?[path] := name in $names, *edge_match:by_name{name, path}"
-_NON_EXACT_OF_PATHS = """
+# Edges of these paths that another file's change may alter (`model.may_change_elsewhere`
+# filters: not exact, or exact through a type).
+_RECHECKABLE_OF_PATHS = """
 k[src] := path in $paths, *entity:by_path{path, key: src}
-?[path, kind, target_name, candidates] := k[src], *edge{src, kind, target_name, path,
-                                          resolution, candidates}, resolution != 'exact'
+?[path, kind, target_name, candidates, resolution] := k[src], *edge{src, kind, target_name,
+                                          path, resolution, candidates}, length(candidates) > 0
 """
 RECHECK_CHUNK = 16  # files whose edges one read of `edge_paths_to_recheck` reads
 _NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
@@ -376,6 +383,10 @@ def _edge(row: Sequence[Any]) -> Edge:
     return Edge(
         src, kind, target_name, path, line, dst, resolution, tuple(candidates), decode_sites(sites)
     )
+
+
+def _edge_order(e: Edge) -> tuple[str, int, str, str]:
+    return (e.path, e.line, e.src, e.target_name)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -642,6 +653,9 @@ class CozoStore:
             self._run(_SET_METADATA, {"rows": [[k, m] for k, m in rows]}, write=True)
 
     # -- reads --------------------------------------------------------------------------------
+    def known_repos(self) -> list[str] | None:
+        return None  # one workspace per embedded store (its root: meta "root")
+
     def get_meta(self, key: str) -> str | None:
         rows = self._run(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None
@@ -775,6 +789,13 @@ class CozoStore:
             return []
         return [_edge(r) for r in self._read(_EDGES_OF_SRCS, {"srcs": wanted, "kind": kind})]
 
+    def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
+        wanted = list(set(dsts))
+        if not wanted:
+            return []
+        rows = self._read(_EDGES_TO_DSTS, {"dsts": wanted})
+        return sorted((_edge(r) for r in rows), key=_edge_order)
+
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
@@ -805,8 +826,12 @@ class CozoStore:
         paths = sorted(str(r[0]) for r in self._run(_PATHS_MATCHING, {"names": sorted(wanted)}))
         found: set[str] = set()
         for i in range(0, len(paths), RECHECK_CHUNK):
-            rows = self._run(_NON_EXACT_OF_PATHS, {"paths": paths[i : i + RECHECK_CHUNK]})
-            found.update(str(r[0]) for r in rows if _edge_matches(wanted, *r[1:]))
+            rows = self._run(_RECHECKABLE_OF_PATHS, {"paths": paths[i : i + RECHECK_CHUNK]})
+            found.update(
+                str(r[0])
+                for r in rows
+                if may_change_elsewhere(r[4], r[3]) and _edge_matches(wanted, *r[1:4])
+            )
         return found
 
     def _reach(self, script: str, key: str, depth: int) -> list[Reach]:

@@ -1,0 +1,66 @@
+"""`isgraph mcp` beside a running `isgraph serve` and CLI queries, all on the same embedded
+SQLite store: edits land while both servers watch and re-index them, the CLI reads in
+between, and at the end the store holds exactly what a clean index of the tree holds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+from isgraph.config import Config
+from isgraph.index.service import IndexService
+from isgraph.store.connect import default_store_url, open_store
+from tests.agents.test_mcp import call, connect, until
+from tests.lsp.rawclient import RawClient
+from tests.pipeline.conftest import run_cli
+from tests.pipeline.test_langs import dump
+from tests.queries.conftest import make_repo
+
+ROUNDS = 4
+
+
+async def _clean_dump(root: Path) -> str:
+    store = open_store("mem")
+    try:
+        async with IndexService(root, store, Config(jobs=1)) as service:
+            await service.index()
+        return dump(store)
+    finally:
+        store.close()
+
+
+async def test_mcp_beside_serve_and_cli(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo")
+    lsp = await RawClient.start(root, None)
+    try:
+        await lsp.fresh()
+        async with connect(root) as s:
+            await until(s, lambda a: a["fresh"])
+            for i in range(ROUNDS):
+                (root / "pkg" / f"gen{i}.py").write_text(
+                    f"from pkg.core import make\n\n\ndef gen{i}():\n    return make()\n"
+                )
+                core = root / "pkg" / "core.py"
+                core.write_text(core.read_text() + f"\n\ndef extra{i}():\n    return {i}\n")
+                # the CLI reads while both servers write
+                rows = json.loads(run_cli("callers", "make", "--json", "--root", str(root)).stdout)
+                assert {"Engine.run", "go"} <= {r["qualname"] for r in rows}
+                await asyncio.sleep(0.3)
+            (root / "pkg" / "gen0.py").unlink()
+            await lsp.fresh()
+            await until(s, lambda a: a["fresh"])
+            answer = await call(s, "callers", name_or_key="pkg.core.make")
+            got = {c["from"] for c in answer["targets"]["items"][0]["callers"]["items"]}
+            assert got == {"Engine.run", "go"} | {f"gen{i}" for i in range(1, ROUNDS)}
+    finally:
+        await lsp.close()
+    store = open_store(default_store_url(root), root)
+    try:
+        shared = dump(store)
+    finally:
+        store.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".isgraph"))
+    assert shared == await _clean_dump(copy)
