@@ -60,9 +60,6 @@ FULL_RESOLVE_SHARE = 0.25
 # (`symbols.SymbolTable`: 2.3 CPU-s on the stdlib) instead of fetching what each
 # batch misses in rounds of small queries (~5 ms a round): a cold build, a large change.
 TABLE_MIN_FILES = 200
-# Files per resolution batch against the table: no fetch rounds to bound, and each batch's
-# writes are one transaction (larger ones cost less per row: ~half at 50k rows than at 5k).
-TABLE_BATCH_FILES = 200
 # Resolution batches whose writes may be queued while the next batch is resolved.
 WRITES_AHEAD = 2
 
@@ -478,17 +475,19 @@ class IndexService:
 
         if phase is not None:
             phase("resolve", 0, len(paths))  # shown before the symbol table loads
-        resolver, batch_files = None, BATCH_FILES
+        resolver = None
         if len(paths) >= TABLE_MIN_FILES:
             table = await asyncio.to_thread(SymbolTable.load, self.store)
-            resolver, batch_files = TableResolver(self.store, table), TABLE_BATCH_FILES
+            resolver = TableResolver(self.store, table)
+        # Batches stay BATCH_FILES with the table too: 200-file batches (one ~25k-row write
+        # each) took the parent's peak RSS from ~290 to 519 MB on the stdlib, in Cozo's writes.
         batches: Iterator[BatchOutcome] = iter(
-            resolve_paths(self.store, paths, batch_files, spool=spool, resolver=resolver)
+            resolve_paths(self.store, paths, spool=spool, resolver=resolver)
         )
         # Writes of earlier batches not yet committed. The writer's queue is bounded in
         # commands, not rows: a resolver faster than the store would queue every batch's
-        # edges at once (measured: peak RSS 176 -> 504 MB on the stdlib with the table), so
-        # the next batch is resolved while at most WRITES_AHEAD batches are being written.
+        # edges at once (measured with the table: parent peak RSS 176 -> 504 MB), so the
+        # next batch is resolved while at most WRITES_AHEAD batches are being written.
         writing: list[asyncio.Future[WriteOutcome]] = []
         while True:
             item = await asyncio.to_thread(next, batches, None)
@@ -499,7 +498,7 @@ class IndexService:
             if item.hashes:
                 writing.append(await self.writer.add_edges(item.added, item.hashes))
             del item.updates, item.added  # held by the queued commands only
-            count(item.report, batch_files)
+            count(item.report, BATCH_FILES)
             while len(writing) > 2 * WRITES_AHEAD:
                 await writing.pop(0)
         await self.writer.set_meta(RESOLVE_PENDING, "0")
