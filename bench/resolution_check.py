@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import random
@@ -783,11 +784,14 @@ def _miss_category(s: Site, ents: dict[str, Entity]) -> str:
 
 # -- the run ------------------------------------------------------------------------------
 def workspace_calls(store: Store, language: str) -> list[Edge]:
+    """One item per call *site*: an edge with three sites counts three times (as a user
+    meets them: each is a reference), each copy's ``line`` that site's."""
     langs = LANGUAGES[language]
     return [
-        e
+        dataclasses.replace(e, line=line) if line != e.line else e
         for e in store.edges(kind="calls")
         if not e.path.startswith("@") and e.src.split(":", 1)[0] in langs
+        for line, _ in e.occurrences()
     ]
 
 
@@ -902,7 +906,7 @@ def pct(d: dict[str, Any]) -> str:
 def render(r: dict[str, Any]) -> str:
     out = [
         f"{r['language']}: {r['corpus']}; reference: {r['reference']}",
-        f"calls edges {r['calls']} ({', '.join(f'{k} {v}' for k, v in sorted(r['calls_by_label'].items()))}); "  # noqa: E501
+        f"call sites {r['calls']} ({', '.join(f'{k} {v}' for k, v in sorted(r['calls_by_label'].items()))}); "  # noqa: E501
         f"sampled {r['sites']} sites (seed {r['seed']}, N={r['sample']}: uniform + per label)",
         f"not located on their line: {sum(r['not_located'].values())} {r['not_located']}",
         f"reference asked at {r['timing']['answers']} sites in {r['timing']['files']} files, "

@@ -496,8 +496,11 @@ async def _index_service_run(
             def on_progress(done: int, seen: int, finished: bool) -> None:
                 bar.update(files, completed=done, total=seen if finished else None)
 
-            def on_phase(_name: str, done: int, total: int) -> None:
-                bar.update(resolve, completed=done, total=total, visible=True)
+            from isgraph.index.service import PHASE_WORDS
+
+            def on_phase(name: str, done: int, total: int) -> None:
+                words = PHASE_WORDS.get(name, name)
+                bar.update(resolve, description=words, completed=done, total=total, visible=True)
 
             return await service.index(progress=on_progress, phase=on_phase)
     finally:

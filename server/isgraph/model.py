@@ -318,7 +318,10 @@ def entity_match_names(entity: Entity) -> set[str]:
 class Alias:
     """A name bound at module level (an import, or a single assignment; also a class body's):
     ``fqn`` (``pkg.mod.name``) -> ``target``; a target ``Foo()`` is an instance of Foo, and
-    ``pkg.mod.f()`` -> ``Foo()`` / ``Self`` says what calling ``f`` returns."""
+    ``pkg.mod.f()`` -> ``Foo()`` / ``Self`` says what calling ``f`` returns. Declared types
+    (Go, TypeScript: ``LangSpec.declared_types``) add ``pkg.Type.field`` -> ``Foo()`` (what
+    the field holds) and ``pkg.f.(0).(1)`` -> ``Foo`` (the type of parameter 1 of the
+    callback passed as argument 0)."""
 
     path: str
     fqn: str

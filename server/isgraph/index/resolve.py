@@ -178,6 +178,8 @@ class Resolver:
                     target, sure = self._entered_member(owner[: -len(".__enter__")], attr)
                     if not sure:
                         label = Resolution.INFERRED
+                elif op == "^" and (owned := self._owned_method(owners, attr, edge.path)):
+                    target = owned
                 elif op == "^":
                     target, sure = self._returned_member(owners, attr, edge.path, owner)
                     if not sure:
@@ -204,6 +206,19 @@ class Resolver:
             if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
                 return target, label
         return None, Resolution.UNRESOLVED
+
+    def _owned_method(self, owners: list[Entity], attr: str, near: str) -> Entity | None:
+        """A method ``attr`` that is a child of a function or a value rather than a class: an
+        ES5 constructor's (``Foo.prototype.m = …``), an object literal's (``var o = {m:
+        function…}``). Only methods: a function nested in a function is no member of what
+        it returns."""
+        for owner in sorted(owners, key=lambda e: e.path != near):
+            if owner.kind in CLASS_KINDS or owner.kind == "module":
+                continue
+            for member in self._entities(f"{owner.fqn}.{attr}"):
+                if member.parent == owner.key and member.kind == "method":
+                    return member
+        return None
 
     def _probe(self, edge: Edge) -> None:
         """Try each candidate of ``edge`` on its own, for the misses it records (what the
@@ -325,10 +340,12 @@ class Resolver:
             found = member
         return found, sure
 
-    def _instance_class(self, fqn: str, depth: int, stubs: bool) -> Entity | None:
+    def _instance_class(
+        self, fqn: str, depth: int, stubs: bool, fam: str = "python"
+    ) -> Entity | None:
         """The class of ``fqn()``: the class itself, or what the function is declared to
         return."""
-        named = _in_family(self._name(fqn, depth, stubs), "python")
+        named = _in_family(self._name(fqn, depth, stubs), fam)
         cls = _pick([e for e in named if e.kind in CLASS_KINDS], "")
         if cls is not None:
             return cls
@@ -355,7 +372,7 @@ class Resolver:
         annotation names a class must all lead to the same member; when some name none (a
         TypeVar, ``Any``), it is only a guess. ``owner`` is the name the function was reached
         by: for ``Foo.__enter__``, ``Self`` is Foo even where a base defines the method."""
-        funcs = [e for e in owners if e.kind in FUNCTION_KINDS and e.language == "python"]
+        funcs = [e for e in owners if e.kind in FUNCTION_KINDS]
         first = _pick(funcs, near)
         if first is None:
             return None, False
@@ -383,8 +400,12 @@ class Resolver:
     ) -> Entity | None:
         """The class a Python function's return annotation names, looked up in its module
         (then builtins), as the function's own module would read it."""
-        if func.signature.startswith("async ") or depth > MAX_DEPTH:
-            return None  # calling it makes a coroutine; or a chain of calls given up on
+        if depth > MAX_DEPTH:
+            return None  # a chain of calls given up on
+        if func.language != "python":  # the extractor's alias `f()` -> `T()` (static types)
+            return self._inferred_return(func, receiver, depth)
+        if func.signature.startswith("async "):
+            return None  # calling it makes a coroutine
         m = _RETURNS.search(func.signature)
         if m is None:
             return self._inferred_return(func, receiver, depth)
@@ -419,7 +440,7 @@ class Resolver:
         return type, a class bound in the class body, or what methods assign to
         ``self.attr`` (the alias ``Cls.attr`` -> ``Foo()``), through the bases."""
         owner, attr = held.rsplit(".", 1)
-        cls = self._instance_class(owner, 0, False)  # a class, or what a function returns
+        cls = self._instance_class(owner, 0, False, fam)  # a class, or what a function returns
         if cls is None or family(cls.language) != fam:
             return None
         found = self._member(cls, attr, True, 0)
@@ -441,7 +462,7 @@ class Resolver:
             return None
         alias = self._alias_of(f"{cls.fqn}.{attr}")
         if alias is not None and alias[0].endswith("()"):
-            return self._instance_class(alias[0][:-2], depth + 1, alias[1])
+            return self._instance_class(alias[0][:-2], depth + 1, alias[1], family(cls.language))
         for base in self._bases_of(cls, depth):
             if base.key != cls.key:
                 found = self._held_in(base, attr, depth + 1)
@@ -468,7 +489,7 @@ class Resolver:
             return self._self_class(func, receiver) if func.kind == "method" else None
         if not alias[0].endswith("()"):
             return None
-        return self._instance_class(alias[0][:-2], depth + 1, alias[1])
+        return self._instance_class(alias[0][:-2], depth + 1, alias[1], family(func.language))
 
     def _subclasses_agree(self, body: str, fam: str, near: str) -> Entity | None:
         """``attr|Sub1|Sub2…``: the member every subclass that has one finds (a mixin's
@@ -527,7 +548,11 @@ class Resolver:
 
     def _own(self, cls: Entity, attr: str, depth: int) -> Entity | None:
         """``attr`` as ``cls`` itself defines it: a member, or a class-body rename."""
-        own = [e for e in self._entities(f"{cls.fqn}.{attr}") if e.parent == cls.key]
+        own = [
+            e
+            for e in self._entities(f"{cls.fqn}.{attr}")
+            if e.parent == cls.key or _outside_its_type(e)
+        ]
         if own:
             return own[0]
         # `select_set = selection_set` in the class body (fetched with the entities)
@@ -560,12 +585,8 @@ class Resolver:
         cached = self._bases.get(cls.key)
         if cached is not None:
             return cached
-        edges = self._inherits.get(cls.key)
-        if edges is None:
-            self._need_inherits.add(cls.key)
-            raise _Need
         bases: list[Entity] = []
-        for edge in edges:
+        for edge in self._inherits_of(cls.key):
             if not edge.candidates and edge.dst is not None:  # decided at extraction
                 base_ent = self._entity_by_key(edge.dst)
                 if base_ent is not None:
@@ -583,7 +604,8 @@ class Resolver:
         self._bases[cls.key] = bases
         return bases
 
-    # -- cache lookups (raise _NEED on a miss) ------------------------------------------------
+    # -- lookups: what the rules above read (here from caches, raising _NEED on a miss; a
+    # `symbols.TableResolver` answers them from an in-memory table instead) -----------------
     def _entities(self, fqn: str) -> list[Entity]:
         hit = self._ents.get(fqn)
         if hit is None:
@@ -610,6 +632,14 @@ class Resolver:
             self._need_named.add(name)
             raise _Need
         return hit
+
+    def _inherits_of(self, key: str) -> list[Edge]:
+        """The ``inherits`` edges of a class, in source order."""
+        edges = self._inherits.get(key)
+        if edges is None:
+            self._need_inherits.add(key)
+            raise _Need
+        return edges
 
     def _fetch(self) -> None:
         if self._need_fqn:
@@ -673,6 +703,13 @@ class Resolver:
                 cache.clear()
 
 
+def _outside_its_type(ent: Entity) -> bool:
+    """A method defined outside its type, in another file than the type (a Go method in
+    another file of the package, C++ ``void A::m() {…}``): its parent is that file's module,
+    its fqn the type's plus its name."""
+    return ent.kind == "method" and (ent.parent or "").split(":", 2)[1:2] == ["module"]
+
+
 def _in_family(ents: list[Entity], fam: str) -> list[Entity]:
     if all(family(e.language) == fam for e in ents):  # the common case: no copy
         return ents
@@ -728,10 +765,13 @@ def resolve_paths(
     paths: Iterable[str],
     batch_files: int = BATCH_FILES,
     spool: EdgeSpool | None = None,
+    resolver: Resolver | None = None,
 ) -> Iterable[BatchOutcome]:
     """Resolve every edge of ``paths`` (in batches): the stored ones, and those held in
-    ``spool`` for these paths. Yields one outcome per batch."""
-    resolver = Resolver(store)
+    ``spool`` for these paths. Yields one outcome per batch. ``resolver``: one that reads
+    something other than the store's caches (`symbols.TableResolver`)."""
+    if resolver is None:
+        resolver = Resolver(store)
     batch: list[str] = []
     for path in paths:
         batch.append(path)
