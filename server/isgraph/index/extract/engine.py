@@ -44,7 +44,13 @@ from pathlib import Path
 from tree_sitter import Node, QueryCursor
 
 from isgraph.index.extract.base import Extraction, name_site
-from isgraph.index.extract.definitions import Span, first_error_line, module_entity, sweep
+from isgraph.index.extract.definitions import (
+    Named,
+    Span,
+    first_error_line,
+    module_entity,
+    sweep,
+)
 from isgraph.index.parse import get_parser, get_query
 from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, Site
 
@@ -81,6 +87,13 @@ class Import:
     export: bool = False
     # other targets to try, in order; guesses (C include directories), so ``inferred``
     alts: tuple[str, ...] = ()
+    # what the bound name is when called or constructed, if not ``target`` itself: CommonJS
+    # ``const Hash = require("./hash")`` is the module's ``module.exports = Hash``, which
+    # the module publishes as its ``default`` (``lang/es5.py``)
+    called: str = ""
+    # whether ``local`` becomes a name of this file (not for CommonJS ``exports.x = y``, which
+    # publishes ``x`` without binding it here)
+    bind: bool = True
 
 
 @dataclass(slots=True, frozen=True)
@@ -120,6 +133,7 @@ class Context:
     depth: int = 0  # nesting of variable type lookups (see LangSpec.owner_types)
     namespace: str = ""
     bindings: dict[str, str] = field(default_factory=dict)  # imported name -> target fqn
+    called: dict[str, str] = field(default_factory=dict)  # imported name -> `Import.called`
     stars: list[str] = field(default_factory=list)  # wildcard-imported namespaces
     top: dict[str, str] = field(default_factory=dict)  # top-level name here -> its fqn
     local: dict[str, Entity] = field(default_factory=dict)  # fqn -> first entity here
@@ -180,9 +194,15 @@ class LangSpec:
         """The source as the grammar should see it; the same length, so offsets hold."""
         return source
 
-    def refine(self, node: Node, kind: str) -> str | None:
-        """Adjust a definition's kind, or drop it (None). See ``definitions.sweep``."""
-        return kind
+    def guessable(self, name: str) -> bool:
+        """Whether a call of method ``name`` on a receiver of unknown type may be guessed as
+        the workspace's one method of that name (``?name``; see ``guess_by_name``)."""
+        return self.guess_by_name
+
+    def refine(self, node: Node, kind: str) -> Named | None:
+        """Adjust a definition's kind, name or owner, or drop it (None). See
+        ``definitions.sweep``."""
+        return Named(kind)
 
     def self_names(self, span: Span) -> frozenset[str]:
         """Extra names that mean the instance inside this definition (a Go receiver)."""
@@ -264,7 +284,8 @@ class LangSpec:
             return (*(f"*{fqn}.{rest[0]}.{rest[1]}" for fqn, _ in own), f"?{rest[1]}")
         target = ctx.bindings.get(head)
         if target is not None:
-            return (f"={target}{tail}",)
+            called = ctx.called.get(head) if not rest else None
+            return (f"={called}", f"={target}") if called else (f"={target}{tail}",)
         target = ctx.top.get(head)
         if target is not None:
             return (f"={target}{tail}",)
@@ -360,7 +381,9 @@ def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extra
             continue
         out.entities.append(ent)
         ctx.local.setdefault(ent.fqn, ent)
-        if ent.parent == module_ent.key:
+        # (a member of a type or object defined elsewhere, `Promise.prototype.m`, is not a
+        # bare name of the file)
+        if ent.parent == module_ent.key and ent.qualname == ent.name:
             ctx.top.setdefault(ent.name, ent.fqn)
     ctx.local.setdefault(module_ent.fqn, module_ent)
     emitter = _Emitter(spec, ctx, out, module_ent)
@@ -411,6 +434,11 @@ class _Frames:
         self.i = 0
         self.ctx = ctx
         self.stack: list[tuple[int, Frame]] = [(1 << 62, Frame(module, scope=ctx.namespace))]
+        # Functions that own methods (an ES5 constructor `function Foo` of `Foo.prototype.m
+        # = …`): `this` in them is an instance, as in a class.
+        self.constructors = {
+            s.entity.parent for s in spans if s.entity.kind == "method" and s.entity.key
+        }
 
     def at(self, offset: int) -> Frame:
         spans, stack = self.spans, self.stack
@@ -421,8 +449,8 @@ class _Frames:
             self.i += 1
             while stack[-1][0] <= span.node.start_byte and len(stack) > 1:
                 stack.pop()
-            if span.node.end_byte <= offset:
-                continue  # a definition wholly before the offset
+            if span.node.end_byte <= offset or not span.scope:
+                continue  # a definition wholly before the offset, or not a scope
             stack.append((span.node.end_byte, self._frame(span, stack[-1][1])))
         return stack[-1][1]
 
@@ -433,7 +461,9 @@ class _Frames:
         if ent.kind in ("module", "namespace"):
             return Frame(ent, None, frozenset(), ent.fqn)
         self_type = outer.self_type
-        if ent.kind == "method" and self_type is None and "." in ent.qualname:
+        if ent.kind == "function" and ent.key in self.constructors:
+            self_type = ent.fqn
+        elif ent.kind == "method" and self_type is None and "." in ent.qualname:
             # defined outside its type (Go receiver, C++ `A::m`): the type is its prefix
             self_type = ent.fqn.rsplit(".", 1)[0]
         names = outer.self_names | self.spec.self_names(span)
@@ -469,7 +499,10 @@ class _Emitter:
                         Alias(ctx.path, f"{self.module.fqn}.*", " ".join(self.star_aliases))
                     )
             elif imp.local:
-                ctx.bindings[imp.local] = imp.target
+                if imp.bind:
+                    ctx.bindings[imp.local] = imp.target
+                if imp.called:
+                    ctx.called[imp.local] = imp.called
                 if imp.export or spec.alias_all_imports:
                     self.out.aliases.append(
                         Alias(ctx.path, f"{self.module.fqn}.{imp.local}", imp.target)
@@ -640,8 +673,8 @@ class _Emitter:
         if seen is not None:
             seen.add_site(site)
             return
-        if not self.spec.guess_by_name:
-            cands = tuple(c for c in cands if not c.startswith("?"))
+        if any(c.startswith("?") for c in cands):
+            cands = tuple(c for c in cands if not c.startswith("?") or self.spec.guessable(c[1:]))
         edge = Edge(src.key, kind, target, self.ctx.path, site[0], candidates=cands, sites=(site,))
         self.seen[ident] = edge
         if local:

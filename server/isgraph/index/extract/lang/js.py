@@ -14,8 +14,9 @@ import posixpath
 
 from tree_sitter import Node
 
-from isgraph.index.extract.definitions import Span
+from isgraph.index.extract.definitions import Named, Span
 from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text, unquote
+from isgraph.index.extract.lang import es5
 from isgraph.index.extract.lang.tsconfig import map_specifier
 
 # Globals of the JS platform (ECMAScript and the DOM): their members are lib.d.ts's.
@@ -61,10 +62,23 @@ _PLATFORM_GLOBALS = frozenset(
     ]
 )
 _FUNCTION_METHODS = frozenset({"call", "apply", "bind"})
+# Methods every array, string, function or object has (ECMAScript's prototypes; not Map's and
+# Set's `get`/`set`/`has`, which workspace classes define as often): `list.push(x)` on a
+# receiver of unknown type is the platform's, not the workspace's one `Queue.push`
+# (bluebird: 50 of the guesses ES5 methods added were such calls; all but ~3 were wrong).
+# fmt: off
+_BUILTIN_METHODS = _FUNCTION_METHODS | frozenset((
+    "push", "pop", "shift", "unshift", "slice", "splice", "concat", "join", "reverse", "sort",
+    "indexOf", "lastIndexOf", "forEach", "map", "filter", "reduce", "reduceRight", "some", "every",
+    "find", "findIndex", "findLast", "includes", "fill", "flat", "flatMap", "charAt", "charCodeAt",
+    "codePointAt", "split", "substring", "substr", "toLowerCase", "toUpperCase", "trim",
+    "trimStart", "trimEnd", "replace", "replaceAll", "match", "matchAll", "search", "startsWith",
+    "endsWith", "padStart", "padEnd", "repeat", "localeCompare", "normalize", "hasOwnProperty",
+    "isPrototypeOf", "propertyIsEnumerable", "toString", "toLocaleString", "valueOf", "toFixed",
+    "toPrecision",
+))
+# fmt: on
 _EXTENSIONS = (".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
-_FUNCTION_VALUES = frozenset(
-    {"arrow_function", "function_expression", "function", "generator_function"}
-)
 
 
 def module_path(path: str) -> str:
@@ -83,17 +97,25 @@ class JsSpec(LangSpec):
     def namespace(self, ctx: Context, package: str) -> str:
         return module_path(ctx.path)
 
-    def refine(self, node: Node, kind: str) -> str | None:
-        if node.type in ("variable_declarator", "assignment_expression"):
-            # `const f = () => …`, `X.prototype.m = function…`: functions; other values not
-            value = node.child_by_field_name("value") or node.child_by_field_name("right")
-            if value is not None and value.type in _FUNCTION_VALUES:
-                return "function"
+    def refine(self, node: Node, kind: str) -> Named | None:
+        if node.type == "variable_declarator":
+            # `const f = () => …`: a function; other values not
+            value = node.child_by_field_name("value")
+            if value is not None and (
+                value.type in es5.FUNCTION_VALUES or es5.iife_returns_function(value)
+            ):
+                return Named("function")
             # an object literal bound to a name (`const config = {…}`): ctags tags these
-            if value is not None and value.type == "object" and node.type == "variable_declarator":
-                return "constant"
+            if value is not None and value.type == "object":
+                return Named("constant")
             return None
-        return kind
+        if node.type == "assignment_expression":  # `Foo.prototype.m = …`, `exports.x = …`
+            return es5.assignment(node)
+        if node.type in ("pair", "method_definition"):  # `{ m: function… }`, `{ m() {} }`
+            return es5.object_member(node)
+        if node.type == "function_expression" and es5.names_its_binding(node):
+            return None  # `Foo.prototype.m = function m() {…}`: one definition, not two
+        return Named(kind)
 
     def resolve(self, ctx: Context, spec: str) -> str:
         if not spec.startswith("."):
@@ -104,6 +126,8 @@ class JsSpec(LangSpec):
         return module_path(joined)
 
     def imports(self, node: Node, ctx: Context) -> list[Import]:
+        if node.type == "assignment_expression":  # exports.x = y, module.exports = Y
+            return es5.exports(node, {**ctx.top, **ctx.bindings})
         if node.type == "variable_declarator":  # const x = require("./m")
             call = node.child_by_field_name("value")
             args = call.child_by_field_name("arguments") if call is not None else None
@@ -124,7 +148,7 @@ class JsSpec(LangSpec):
                         out.append(Import(text(value), f"{target}.{text(key)}"))
                 return out or [Import(None, target)]
             local = text(name) if name is not None and name.type == "identifier" else None
-            return [Import(local, target)]
+            return [Import(local, target, called=f"{target}.default")]
         source = node.child_by_field_name("source")
         mod = self.resolve(ctx, unquote(text(source))) if source is not None else ""
         if node.type == "import_statement":
@@ -176,6 +200,9 @@ class JsSpec(LangSpec):
                 return [Import("default", f"{own}.{text(named)}", export=True)]
         return []
 
+    def guessable(self, name: str) -> bool:
+        return name not in _BUILTIN_METHODS
+
     def unbound(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
         # A bare name no import or definition binds is a global (or a local variable). A
         # member of a platform global (`Object.create`, `document.addEventListener`) or a
@@ -183,6 +210,10 @@ class JsSpec(LangSpec):
         # workspace's one method of that name would be a wrong guess (resolution_check).
         if len(parts) < 2 or parts[0] in _PLATFORM_GLOBALS or parts[-1] in _FUNCTION_METHODS:
             return ()
+        if len(parts) == 2 and parts[0] == "exports":  # CommonJS: the module's own name
+            return (f"={ctx.namespace}.{parts[1]}",)
+        if len(parts) == 3 and parts[:2] == ["module", "exports"]:
+            return (f"={ctx.namespace}.{parts[2]}",)
         return (f"?{parts[-1]}",)
 
     def candidates(self, parts: list[str], ctx: Context, frame: Frame) -> tuple[str, ...]:
