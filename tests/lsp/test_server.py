@@ -138,7 +138,7 @@ async def test_document_symbols_hover_and_query(client: LanguageClient, project:
     hover = await client.text_document_hover_async(
         types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=8, character=5),  # inside `def helper`
+            position=types.Position(line=7, character=5),  # on the name in `def helper`
         )
     )
     assert hover is not None
@@ -187,7 +187,7 @@ async def test_bad_requests_get_errors_and_the_server_goes_on(client: LanguageCl
 async def test_references_and_call_hierarchy(client: LanguageClient, project: Path) -> None:
     assert await fresh(client)
     core = types.TextDocumentIdentifier(uri=(project / "pkg/core.py").as_uri())
-    at_helper = types.Position(line=8, character=5)
+    at_helper = types.Position(line=7, character=5)  # the name in `def helper():`
     refs = await client.text_document_references_async(
         types.ReferenceParams(
             text_document=core,
