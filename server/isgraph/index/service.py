@@ -314,6 +314,7 @@ class IndexService:
                 changed_paths=list(report.changed_paths),
                 removed_paths=list(report.removed_paths),
                 old_surfaces=dict(report.old_surfaces),
+                unlinked_paths=set(report.unlinked_paths),
             )
         else:
             merged = owed
@@ -322,6 +323,7 @@ class IndexService:
                 if path not in seen:
                     merged.old_surfaces[path] = surface
             changed, removed = set(owed.changed_paths), set(owed.removed_paths)
+            merged.unlinked_paths |= report.unlinked_paths
             merged.changed_paths += [p for p in report.changed_paths if p not in changed]
             merged.removed_paths += [p for p in report.removed_paths if p not in removed]
         cut = self._owed_cut_short or cut_short
@@ -405,6 +407,9 @@ class IndexService:
         if not unneeded:
             return
         surfaces = await asyncio.to_thread(lambda: {p: surface_of(self.store, p) for p in unneeded})
+        keys = {k for surface in surfaces.values() for k, _ in surface.entities}
+        into = await asyncio.to_thread(self.store.edges_to, keys)
+        report.unlinked_paths.update(e.path for e in into)
         await (await self.writer.remove_files(unneeded))
         for path in unneeded:
             report.old_surfaces.setdefault(path, surfaces[path])
@@ -459,7 +464,7 @@ class IndexService:
             dependents = (
                 await asyncio.to_thread(self.store.edge_paths_to_recheck, names) if names else set()
             )
-            paths = sorted((set(changed) | dependents) & states.keys())
+            paths = sorted((set(changed) | dependents | report.unlinked_paths) & states.keys())
         spool = self._spool
         if spool is not None:  # every file with calls held back, whatever the selection
             paths = sorted(set(paths) | (set(spool.paths()) & states.keys()))
