@@ -22,7 +22,7 @@ ENTITY_KEYS = {
     "signature",
     "parent",
 }
-EDGE_KEYS = {"from", "to", "target_name", "kind", "resolution", "path", "line"}
+EDGE_KEYS = {"from", "to", "target_name", "kind", "resolution", "path", "line", "col", "sites"}
 
 
 @pytest.fixture(scope="module")
