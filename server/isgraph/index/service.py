@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from isgraph.config import Config
 from isgraph.index.discover import Found
@@ -34,6 +33,7 @@ from isgraph.index.resolve import (
     resolve_paths,
 )
 from isgraph.index.spool import EdgeSpool
+from isgraph.index.stage import EnrichReport, WrittenStage
 from isgraph.index.stubs import (
     is_external,
     module_prefixes,
@@ -44,9 +44,6 @@ from isgraph.index.stubs import (
 from isgraph.index.writer import Writer
 from isgraph.model import EdgeKind, Resolution
 from isgraph.store.base import Store
-
-if TYPE_CHECKING:
-    from isgraph.proxy.enrich import Enricher, EnrichReport
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +119,7 @@ class IndexService:
         self._lock = asyncio.Lock()  # one index run at a time per service
         self._spool: EdgeSpool | None = None  # the current run's deferred calls
         # The enrichment stage (`proxy.enrich`), set by the CLI's --enrich or the server.
-        self.enricher: Enricher | None = None
+        self.enricher: WrittenStage | None = None  # `proxy.enrich.Enricher`
         # Written by runs with resolve=False and not resolved yet (merged, see `_owe`), and
         # whether a run was cut short meanwhile (then everything is resolved).
         self._owed: PipelineReport | None = None
