@@ -56,10 +56,14 @@ DEFINED = ["JSONDecoder", "HTTPConnection", "ThreadPoolExecutor", "urlsplit", "S
 CONTEXT = ["email.message.Message.get_payload", "http.client.HTTPConnection.request"]
 
 
-def grep_lines(root: Path, word: str) -> list[tuple[str, int, str]]:
-    """(path, line, text) of every whole-word match, as `rg -n -w` prints them."""
+def grep_lines(root: Path, *words: str) -> list[tuple[str, int, str]]:
+    """(path, line, text) of every whole-word match of any of ``words``, as `rg -n -w` (or
+    `grep -rn -w`) prints them: one run for many words, as an agent's alternation would."""
+    if not words:
+        return []
+    pats = [a for w in words for a in ("-e", w)]
     rg = shutil.which("rg")
-    cmd = [rg, "-n", "-w", "--no-heading", word, "."] if rg else ["grep", "-rn", "-w", word, "."]
+    cmd = [rg, "-n", "-w", "--no-heading", *pats, "."] if rg else ["grep", "-rn", "-w", *pats, "."]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, errors="replace")
     out = []
     for line in proc.stdout.splitlines():
@@ -162,8 +166,8 @@ async def run(root: Path, rounds: int) -> None:
             # grep, two levels: the name, then the names of what encloses each match
             hits = grep_lines(root, target.name)
             first = enclosing(store, hits)
-            names = {store.get_entity(k).name for k in first if store.get_entity(k)}  # type: ignore[union-attr]
-            second = [h for n in sorted(names) for h in grep_lines(root, n)]
+            names = {e.name for e in store.get_entities(first).values()}
+            second = grep_lines(root, *sorted(names))
             found = first | enclosing(store, second)
             r_g, p_g = score(found, truth)
             r_m, p_m = score(mine, truth)
