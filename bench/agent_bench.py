@@ -85,12 +85,16 @@ def grep_cost(root: Path, hits: list[tuple[str, int, str]], read_files: bool) ->
     return tokens
 
 
+_FILE_ENTITIES: dict[str, list[Any]] = {}  # the bench's own reads, cached across questions
+
+
 def enclosing(store: Store, hits: list[tuple[str, int, str]]) -> set[str]:
     """The innermost entity around each match: what a grep agent takes for 'the caller'."""
-    by_path: dict[str, list[Any]] = {}
     out = set()
     for path, line, _ in hits:
-        ents = by_path.setdefault(path, store.find_entities(path=path))
+        ents = _FILE_ENTITIES.get(path)
+        if ents is None:
+            ents = _FILE_ENTITIES[path] = store.find_entities(path=path)
         e = lookup.innermost(ents, line)
         if e is not None:
             out.add(e.key)
