@@ -1,16 +1,16 @@
 """Definitions recall against universal-ctags (Pygments' lexer for Swift, which Debian's ctags
 cannot parse), and the share of call edges resolved.
 
-    python bench/recall_ctags.py [CORPUS] [--language L ...] [--db CONN] [--jobs N]
+    python bench/recall_ctags.py [CORPUS] [--language L ...] [--db CONN] [--jobs N] [--misses N]
 
 Indexes CORPUS (a copy of it, without site-packages/__pycache__) into a fresh store unless
 --db names an existing one for the same copy, runs `ctags -R` on the same files, and matches,
 per language, ctags' definition tags of the kinds in ``CTAGS_KINDS`` (class / function /
 member for Python; func / struct / interface / methodSpec for Go; ...) to isgraph's entities
 of the mapped kinds on (path, line, name). Prints recall per language and kind (and how many
-isgraph entities of those kinds ctags lacks), up to 20 misses per language, the lost-entity
-check (entities in the store == entities listed), and per language the share of `calls`
-edges that are exact, inferred and unresolved. Languages default to those present in the
+isgraph entities of those kinds ctags lacks), up to 20 misses per language (``--misses N``),
+the lost-entity check (entities in the store == entities listed), and per language the share
+of `calls` edges that are exact, inferred and unresolved. Languages default to those present in the
 corpus. Figures, not assertions: exit code 0 unless a tool fails to run.
 """
 
@@ -205,7 +205,10 @@ def ctags_defs(root: Path, languages: list[str]) -> set[tuple[str, str, int, str
         check=True,
     )
     out = set()
-    for line in proc.stdout.splitlines():
+    # one tag per "\n"-terminated line; not splitlines(): a name may hold U+2028 (lodash)
+    for line in proc.stdout.split("\n"):
+        if not line:
+            continue
         tag = json.loads(line)
         if tag.get("_type") != "tag":
             continue
@@ -230,6 +233,7 @@ def main() -> None:
     ap.add_argument("--language", action="append", choices=sorted(KINDS))
     ap.add_argument("--db", help="an existing store of the same corpus copy")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--misses", type=int, default=20, help="misses listed per language")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="isgraph-recall-") as tmp:
         root = prepare_corpus(args.corpus, Path(tmp)) / "copy_1"
@@ -257,7 +261,8 @@ def main() -> None:
         f"corpus {args.corpus}: reference definitions {len(theirs)}, isgraph entities {len(ents)}"
     )
     for lang in languages:
-        report(lang, ents, theirs, [c for c in calls if c.src.split(":", 1)[0] == lang])
+        lang_calls = [c for c in calls if c.src.split(":", 1)[0] == lang]
+        report(lang, ents, theirs, lang_calls, args.misses)
     print(f"lost entities: {extracted - stored} (extracted {extracted}, stored {stored})")
     if "python" in languages:
         builtins = (
@@ -272,7 +277,7 @@ def main() -> None:
         )
 
 
-def report(lang: str, ents: list, theirs: set, calls: list) -> None:  # type: ignore[type-arg]
+def report(lang: str, ents: list, theirs: set, calls: list, show: int = 20) -> None:  # type: ignore[type-arg]
     ckinds = KINDS[lang][1]
     reference = "ctags" if lang in CTAGS_KINDS else "pygments"
     # ctags gives the line of the name; an entity starts at its first modifier or annotation:
@@ -304,7 +309,7 @@ def report(lang: str, ents: list, theirs: set, calls: list) -> None:  # type: ig
         recall = 100 * hit / len(want)
         print(f"  {ckind:<15} {reference} {len(want):6d}  matched {hit:6d}  recall {recall:6.2f}%")
     print(f"  {lang} overall recall {100 * total_hit / max(1, total):.2f}%")
-    for m in misses[:20]:
+    for m in misses[:show]:
         print(f"    missed {m[3]} {m[2]} at {m[0]}:{m[1]}")
     by = Counter(e.resolution for e in calls)
     n = max(1, len(calls))

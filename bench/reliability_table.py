@@ -29,6 +29,8 @@ TESTS = [
     "tests/lsp/test_abuse.py",
     "tests/lsp/test_trust.py",
     "tests/lsp/test_server_crash.py",
+    "tests/pipeline/test_signals.py",
+    "tests/pipeline/test_incremental.py",
 ]
 
 
@@ -74,12 +76,13 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{e['failures']} raised; keys unique, ranges in the file",
             )
         )
-    for backend in ("sqlite", "postgres"):
+    for backend in ("sqlite", "sqlite_table", "postgres"):
         c = d.get(f"crash_{backend}")
         if c:
+            what = backend.replace("sqlite_table", "sqlite, symbol-table resolution")
             out.append(
                 (
-                    f"kill -9 at seeded store writes ({backend}; before/during/after, and "
+                    f"kill -9 at seeded store writes ({what}; before/during/after, and "
                     "again during recovery)",
                     f"{c['kill_points']} kill points ({c['killed']} landed, "
                     f"{c['finished_first']} runs ended first)",
@@ -143,6 +146,42 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "the re-index ran",
             )
         )
+    if "no_orphans" in d:
+        n = d["no_orphans"]
+        ends = sorted({k.split()[1] for k in n})
+        fronts = sorted({k.split()[0] for k in n})
+        out.append(
+            (
+                f"ending `isgraph {'`, `isgraph '.join(fronts)}` mid-index by "
+                f"{', '.join(ends)} (stdin: serve only)",
+                f"{len(n)} runs, {sum(n.values())} pool processes watched",
+                "every one ended: none alive 3 s after the front (10 s after a SIGKILL); "
+                "store consistent",
+            )
+        )
+    diff = {k.split(" ", 1)[1]: v for k, v in d.items() if k.startswith("differential ")}
+    if diff:
+        steps = sum(v["steps"] for v in diff.values())
+        differing = sum(v["differing"] for v in diff.values())
+        out.append(
+            (
+                "incremental = clean: seeded random edits (files, definitions, imports, "
+                "`__all__`, bases, return annotations, Go packages, tsconfig paths, C headers, "
+                f"syntax errors, branch switches) through {', '.join(sorted(diff))}",
+                f"{steps} steps",
+                f"{differing} steps where the store differed from a clean index",
+            )
+        )
+    if "incremental_bench" in d:
+        b = d["incremental_bench"]
+        out.append(
+            (
+                f"incremental = clean, long mode (`bench/incremental_check.py`, seed "
+                f"{b['seed']}, {', '.join(b['routes'])}, commit {b.get('commit', '?')})",
+                f"{b['steps']} steps",
+                f"{b['steps_with_differences']} steps where the store differed from a clean index",
+            )
+        )
     if "security" in d:
         s = d["security"]
         out.append(
@@ -159,12 +198,14 @@ EXPECTED = {
     "bad_input",
     "extractor_properties",
     "crash_sqlite",
+    "crash_sqlite_table",
     "crash_postgres",
     "crash_server",
     "faults",
     "lsp_abuse",
     "lsp_load",
     "security",
+    "no_orphans",
 }
 
 

@@ -6,15 +6,16 @@
                                      [--examples K] [--json]
 
 Indexes CORPUS into a fresh store (Python: a copy without site-packages/__pycache__; other
-languages in place, as their servers need the project where it is; or ``--db`` an existing
-store of CORPUS), samples `calls` edges of workspace files — seeded and stratified: N uniform
-over all calls (for recall), topped up to N `exact` and N `inferred` ones (for precision) —
-finds the callee's name on the edge's line, asks the reference server `textDocument/definition`
-there over a real LSP client (`isgraph.proxy`'s `Downstream`: same start-up, document
-mirroring, time-outs; after a warm-up until its answers settle, and once more where it
-disagrees with isgraph), maps each answer to an isgraph entity (the entity of that file named
-at the answer whose lines contain it; typeshed stubs to isgraph's ``@typeshed/…`` entities),
-and prints, with counts and 95 % Wilson intervals:
+languages in place, as their servers need the project where it is; or ``--db`` an existing store
+of CORPUS), samples call *sites* of workspace files (every site an edge carries, see
+``model.Edge.sites``) — seeded and stratified: N uniform over all sites (for recall), topped up
+to N sites of `exact` and N of `inferred` edges (for precision) — finds the callee's name at the
+site (or, for a store without sites, on the edge's line), asks the reference server
+`textDocument/definition` there over a real LSP client (`isgraph.proxy`'s `Downstream`: same
+start-up, document mirroring, time-outs; after a warm-up until its answers settle, and once more
+where it disagrees with isgraph), maps each answer to an isgraph entity (the entity of that file
+named at the answer whose lines contain it; typeshed stubs to isgraph's ``@typeshed/…``
+entities), and prints, with counts and 95 % Wilson intervals:
 
 - precision per label: of the `exact` / `inferred` edges where the reference answers with an
   entity of the workspace, the share whose target is that entity (and the precision of all
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import random
@@ -99,10 +101,11 @@ CONSTRUCTORS = frozenset({"__init__", "__new__", "constructor", "new"})
 # -- sampling -------------------------------------------------------------------------------
 @dataclass(slots=True)
 class Site:
-    """One sampled call edge, where the reference is asked, and what it said."""
+    """One sampled call site (an edge's site), where the reference is asked, what it said."""
 
     edge: Edge
     uniform: bool = False  # in the uniform sample (recall)
+    at: tuple[int, int] | None = None  # (line, UTF-8 byte column of the name); None: line only
     col: int | None = None  # UTF-16 column of the callee's name; None: not located
     before: str = ""  # the text before the callee's name: its line and up to 10 above
     locate: str = ""  # why it was not located
@@ -114,17 +117,37 @@ class Site:
     def label(self) -> str:
         return str(self.edge.resolution)
 
+    @property
+    def line(self) -> int:
+        return self.at[0] if self.at is not None else self.edge.line
+
 
 def sample_sites(edges: Sequence[Edge], n: int, seed: int) -> list[Site]:
-    """N uniform over ``edges`` plus enough `exact` and `inferred` ones to have N of each."""
+    """N uniform over the call *sites* of ``edges`` (an edge with three sites is three call
+    sites; a site is found when the edge carrying it has the reference's target) plus enough
+    sites of `exact` and `inferred` edges to have N of each."""
     rng = random.Random(seed)
-    uniform = set(rng.sample(range(len(edges)), min(n, len(edges))))
+    pop = [(i, at) for i, e in enumerate(edges) for at in e.occurrences()]
+    uniform = set(rng.sample(range(len(pop)), min(n, len(pop))))
     chosen = set(uniform)
     for label in ("exact", "inferred"):
-        have = sum(1 for i in uniform if edges[i].resolution == label)
-        rest = [i for i, e in enumerate(edges) if e.resolution == label and i not in uniform]
+        have = sum(1 for j in uniform if edges[pop[j][0]].resolution == label)
+        rest = [j for j, (i, _) in enumerate(pop) if edges[i].resolution == label]
+        rest = [j for j in rest if j not in uniform]
         chosen |= set(rng.sample(rest, max(0, min(n - have, len(rest)))))
-    return [Site(edges[i], uniform=i in uniform) for i in sorted(chosen)]
+    return [
+        Site(edges[pop[j][0]], uniform=j in uniform, at=pop[j][1] if pop[j][1][1] else None)
+        for j in sorted(chosen)
+    ]
+
+
+def site_column(line: str, byte_col: int, target_name: str) -> int | None:
+    """The UTF-16 column of the name at a site's byte column, if the name there is the
+    callee's (the last part of ``target_name``)."""
+    raw = line.encode("utf-8")
+    before = raw[:byte_col].decode("utf-8", "replace")
+    name = _last_part(target_name)
+    return utf16_len(before) if name and line[len(before) :].startswith(name) else None
 
 
 def call_column(line: str, target_name: str) -> tuple[int | None, str]:
@@ -457,7 +480,7 @@ async def _ask_file(
         for s in group:
             params = types.DefinitionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=s.edge.line - 1, character=s.col or 0),
+                position=types.Position(line=s.line - 1, character=s.col or 0),
             )
             try:
                 answer = await server.request(types.TEXT_DOCUMENT_DEFINITION, params, timeout)
@@ -496,7 +519,7 @@ async def _warm_up(
     uri = (root / path).as_uri()
     params = types.DefinitionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
-        position=types.Position(line=group[0].edge.line - 1, character=group[0].col or 0),
+        position=types.Position(line=group[0].line - 1, character=group[0].col or 0),
     )
     last: Any = object()
     async with manager.holding(server, uri, None, group[0].edge.src.split(":", 1)[0]):
@@ -528,7 +551,7 @@ async def _fell_back(
         return False
     params = types.HoverParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
-        position=types.Position(line=site.edge.line - 1, character=site.col or 0),
+        position=types.Position(line=site.line - 1, character=site.col or 0),
     )
     try:
         hover = markdown_of(await server.request(types.TEXT_DOCUMENT_HOVER, params, timeout))
@@ -714,7 +737,7 @@ def _example(s: Site, ents: dict[str, Entity]) -> dict[str, str]:
     theirs = sorted(_describe(k, ents) for k in s.ref_keys) or [s.ref_where]
     return {
         "kind": s.ref,
-        "site": f"{s.edge.path}:{s.edge.line}",
+        "site": f"{s.edge.path}:{s.line}",
         "target_name": s.edge.target_name,
         "label": s.label,
         "isgraph": _describe(s.edge.dst, ents),
@@ -761,11 +784,14 @@ def _miss_category(s: Site, ents: dict[str, Entity]) -> str:
 
 # -- the run ------------------------------------------------------------------------------
 def workspace_calls(store: Store, language: str) -> list[Edge]:
+    """One item per call *site*: an edge with three sites counts three times (as a user
+    meets them: each is a reference), each copy's ``line`` that site's."""
     langs = LANGUAGES[language]
     return [
-        e
+        dataclasses.replace(e, line=line) if line != e.line else e
         for e in store.edges(kind="calls")
         if not e.path.startswith("@") and e.src.split(":", 1)[0] in langs
+        for line, _ in e.occurrences()
     ]
 
 
@@ -779,9 +805,10 @@ def locate_all(sites: Iterable[Site], root: Path) -> None:
                 text = ""
             cache[s.edge.path] = text.splitlines()
         lines = cache[s.edge.path]
-        line = lines[s.edge.line - 1] if 0 < s.edge.line <= len(lines) else ""
-        s.col, s.locate = call_column(line, s.edge.target_name)
-        above = lines[max(0, s.edge.line - 11) : max(0, s.edge.line - 1)]
+        line = lines[s.line - 1] if 0 < s.line <= len(lines) else ""
+        col = site_column(line, s.at[1], s.edge.target_name) if s.at is not None else None
+        s.col, s.locate = (col, "") if col is not None else call_column(line, s.edge.target_name)
+        above = lines[max(0, s.line - 11) : max(0, s.line - 1)]
         s.before = "\n".join([*above, line[: char_index(line, s.col or 0)]])
 
 
@@ -847,11 +874,15 @@ def collect(args: argparse.Namespace, tmp: Path) -> Run:
         "corpus": str(corpus),
         "reference": ref_note,
         "calls": len(calls),
+        "call_sites": sum(len(e.occurrences()) for e in calls),
         "sample": args.sample,
         "seed": args.seed,
         "timing": timing,
     }
-    return Run(sites, entities, dict(Counter(str(e.resolution) for e in calls)), facts)
+    by_label = Counter({str(e.resolution): 0 for e in calls})
+    for e in calls:  # sites, not edges: the samples are of sites
+        by_label[str(e.resolution)] += len(e.occurrences())
+    return Run(sites, entities, dict(by_label), facts)
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
@@ -875,7 +906,7 @@ def pct(d: dict[str, Any]) -> str:
 def render(r: dict[str, Any]) -> str:
     out = [
         f"{r['language']}: {r['corpus']}; reference: {r['reference']}",
-        f"calls edges {r['calls']} ({', '.join(f'{k} {v}' for k, v in sorted(r['calls_by_label'].items()))}); "  # noqa: E501
+        f"call sites {r['calls']} ({', '.join(f'{k} {v}' for k, v in sorted(r['calls_by_label'].items()))}); "  # noqa: E501
         f"sampled {r['sites']} sites (seed {r['seed']}, N={r['sample']}: uniform + per label)",
         f"not located on their line: {sum(r['not_located'].values())} {r['not_located']}",
         f"reference asked at {r['timing']['answers']} sites in {r['timing']['files']} files, "

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +26,11 @@ from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.partition import ShardError, parse_shard
 from isgraph.index.pipeline import INDEX_DIR_NAME
-from isgraph.index.service import IndexService, IndexSummary
+from isgraph.index.service import PHASE_WORDS, ROOT_META, IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
+from isgraph.index.verify import VerifyReport
+from isgraph.index.verify import verify as run_verify
+from isgraph.lifeline import EndedBySignal, Ending
 from isgraph.model import Entity
 from isgraph.queries import detail, graph, lookup
 from isgraph.store.base import Store, StoreError
@@ -98,8 +102,9 @@ def _config(root: Path, **overrides: Any) -> Config:
 
 
 @contextmanager
-def _query_store(db: str | None, root: Path | None) -> Iterator[Store]:
-    """Open an existing store for queries; never create an empty default one."""
+def _query_store(db: str | None, root: Path | None, as_json: bool = False) -> Iterator[Store]:
+    """Open an existing store for queries; never create an empty default one. A store that
+    does not hold the asked workspace is an error (exit 2), never an empty answer."""
     base = (root or _find_root(Path.cwd())).resolve()
     url = db or _config(base).db
     if url is None:
@@ -111,11 +116,52 @@ def _query_store(db: str | None, root: Path | None) -> Iterator[Store]:
     except StoreError as exc:
         _fail(str(exc))
     try:
+        # The embedded default under BASE is BASE's, even if the tree was moved since.
+        own = url == default_store_url(base)
+        _check_workspace(store, base, root is not None and not own, as_json)
         yield store
     except StoreError as exc:
         _fail(str(exc))
     finally:
         store.close()
+
+
+def _check_workspace(store: Store, base: Path, root_given: bool, as_json: bool) -> None:
+    """Fail (exit 2) when ``store`` holds no index of the asked workspace: a shared store
+    without that repository (naming the ones it has), or an embedded store of another root
+    (``root_given``: asked explicitly, of a store not under it). Queries would otherwise
+    answer nothing, as if the code had nothing."""
+    if getattr(store, "spans_all", False):  # PostgreSQL `?repo=*`: every repository
+        return
+    indexed = store.get_meta(ROOT_META)
+    if indexed is not None and root_given and Path(indexed) != base:
+        _refuse(
+            f"{store.url} indexes {indexed}, not {base} (index it, or drop --root)",
+            {"root": str(base), "store_root": indexed},
+            as_json,
+        )
+    if indexed is not None or store.counts()[0]:
+        return
+    repos = store.known_repos()
+    if repos is None:
+        _refuse(
+            f"{store.url} holds no index; run `isgraph index {base}` first",
+            {"root": str(base)},
+            as_json,
+        )
+    repo = str(getattr(store, "repo", ""))
+    _refuse(
+        f"{store.url} holds no repository {repo!r} (it holds: {', '.join(repos) or 'none'});"
+        " name one with ?repo=NAME, or run from that repository's directory",
+        {"repo": repo, "known_repos": repos},
+        as_json,
+    )
+
+
+def _refuse(message: str, details: dict[str, object], as_json: bool) -> NoReturn:
+    if as_json:
+        _print_json({"error": message, **details})
+    _fail(message)
 
 
 def _print_json(data: object) -> None:
@@ -158,7 +204,7 @@ def _reach_command(
     root: Path | None,
     walk: str,
 ) -> None:
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         found = graph.reach(store, _resolve_targets(store, name_or_key), walk, depth)
         records = [r.record() for r in found.items]
         if as_json:
@@ -267,6 +313,9 @@ def index(
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: files written so far are complete; rerun to finish.")
         raise typer.Exit(130) from None
+    except EndedBySignal as exc:
+        err.print(f"[yellow]ended by {exc}[/]: files written so far are complete; rerun to finish.")
+        raise typer.Exit(exc.exit_code) from None
     except StoreError as exc:
         _fail(str(exc))
     finally:
@@ -287,6 +336,23 @@ async def _run_index(
     shard_run: str = "",
     *,
     enrich: bool = False,
+) -> IndexSummary:
+    # SIGTERM / SIGHUP end the run as Ctrl-C does (asyncio's runner handles SIGINT): the
+    # service's `finally` flushes the writer and stops the pool.
+    task = asyncio.current_task()
+    assert task is not None
+    ending = Ending(task, (signal.SIGTERM, signal.SIGHUP))
+    try:
+        return await _index_service_run(root, store, cfg, show_progress, shard_run, enrich)
+    except asyncio.CancelledError:
+        ending.check()
+        raise
+    finally:
+        ending.remove()
+
+
+async def _index_service_run(
+    root: Path, store: Store, cfg: Config, show_progress: bool, shard_run: str, enrich: bool
 ) -> IndexSummary:
     service = (
         IndexService(root, store, cfg)
@@ -316,8 +382,9 @@ async def _run_index(
             def on_progress(done: int, seen: int, finished: bool) -> None:
                 bar.update(files, completed=done, total=seen if finished else None)
 
-            def on_phase(_name: str, done: int, total: int) -> None:
-                bar.update(resolve, completed=done, total=total, visible=True)
+            def on_phase(name: str, done: int, total: int) -> None:
+                words = PHASE_WORDS.get(name, name)
+                bar.update(resolve, description=words, completed=done, total=total, visible=True)
 
             return await service.index(progress=on_progress, phase=on_phase)
     finally:
@@ -371,7 +438,7 @@ def symbols(
     root: RootOpt = None,
 ) -> None:
     """List entities (definitions), filtered by name substring, kind and file."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         page = lookup.symbols(
             store, name_contains=name, kind=kind, path=file, limit=limit, stubs=stubs
         )
@@ -392,7 +459,7 @@ def edges(
     root: RootOpt = None,
 ) -> None:
     """List edges, with how each target was decided (exact, inferred, unresolved)."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         found = graph.edges(store, kind=kind, path=file, resolution=resolution, stubs=stubs)
         rows = [e.record() for e in found.items]
     if as_json:
@@ -421,7 +488,7 @@ def show(
     root: RootOpt = None,
 ) -> None:
     """Show one entity with its outgoing and incoming edges."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         records = []
         for ent in _resolve_targets(store, key):
             rec: dict[str, Any] = {
@@ -497,7 +564,7 @@ def cycles(
     root: RootOpt = None,
 ) -> None:
     """Cycles (strongly connected components) among resolved edges of one kind."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         try:
             found = graph.cycles(store, kind, limit).items
         except ValueError as exc:
@@ -520,7 +587,7 @@ def search(
     root: RootOpt = None,
 ) -> None:
     """Ranked fuzzy search over entity names."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         rows = [e.record() for e in lookup.search(store, query, limit).items]
     _print_json(rows) if as_json else _entity_table(rows)
 
@@ -531,7 +598,7 @@ def stats(
 ) -> None:
     """Counts of files, entities and edges (by kind, language and resolution) of the workspace
     (with --stubs, also of the typeshed stubs indexed for stdlib calls)."""
-    with _query_store(db, root) as store:
+    with _query_store(db, root, as_json) as store:
         rec = graph.stats(store, stubs).record()
     if as_json:
         _print_json(rec)
@@ -546,6 +613,48 @@ def stats(
         items = rec[label]
         assert isinstance(items, dict)
         out.print(f"  {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(items.items())))
+
+
+@app.command()
+def verify(
+    root: Annotated[Path, typer.Argument(help="The indexed directory.")] = Path("."),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rewrite each drifted file with its clean rows.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Differences shown.")] = 50,
+) -> None:
+    """Compare the stored index with a clean index of ROOT (built in a temporary in-memory
+    store; the stored index is not touched unless --repair): exit 0 when they agree, 1 on
+    drift (entities, edges with their targets, labels and sites, aliases, file rows)."""
+    root = root.resolve()
+    if not root.is_dir():
+        _fail(f"not a directory: {root}")
+    cfg = _config(root, db=db)
+    with _query_store(db, root, as_json) as store:
+
+        async def go() -> VerifyReport:
+            async with IndexService(root, store, cfg) as service:
+                return await run_verify(service, repair=repair)
+
+        report = asyncio.run(go())
+    if as_json:
+        _print_json(report.record(limit))
+    else:
+        for d in report.differences[:limit]:
+            out.print(d.describe(), markup=False, highlight=False)
+        if len(report.differences) > limit:
+            out.print(f"… and {len(report.differences) - limit} more (--limit, --json)")
+        counts = ", ".join(f"{n} {c}" for c, n in report.by_category().items() if n)
+        if not report.differences:
+            out.print(f"[green]no drift[/]: the index equals a clean index of {root}")
+        else:
+            out.print(f"[yellow]drift[/]: {len(report.differences)} rows differ ({counts})")
+        if report.repaired:
+            left = len(report.remaining)
+            out.print(f"repaired {report.repaired} files; {left} differences remain")
+    raise typer.Exit(1 if report.drift else 0)
 
 
 @app.command()

@@ -7,6 +7,7 @@ process-pool boundary (pickled), so they are slotted dataclasses with primitive 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -168,8 +169,10 @@ class Edge:
     # Resolution candidates, tried in order by the cross-file resolver. Each is a prefixed
     # string: ``=fqn`` (exact name, following import aliases), ``^classfqn.attr`` (attribute
     # looked up through the class's bases; when the owner is a function, in the class of
-    # what it returns), ``>classfqn.attr`` (the bases only: super()), ``&attr|Sub1|Sub2``
-    # (what every listed subclass finds), ``*classfqn.held.attr`` (attribute of what the
+    # what it returns), ``>classfqn.attr`` (the bases only: super(); ``>classfqn.attr|Mid``:
+    # the class's method resolution order after Mid, super(Mid, self)), ``&attr|Sub1|Sub2``
+    # (what every listed class, or the instance a listed function returns, finds),
+    # ``*classfqn.held.attr`` (attribute of what the
     # class's instances hold in ``held``), ``?name`` (method name unique in the repo:
     # inferred), ``%typefqn.name`` (in place of ``?name`` where the extractor knows the likelier
     # type of an untyped receiver, as Python's ``str`` for ``line.strip()``: that type's
@@ -229,14 +232,43 @@ def _last_part(name: str) -> str:
     return name if "/" in last else last
 
 
+# Candidate forms that name an owner before their last part (``=pkg.mod.f``, ``^pkg.make.ping``,
+# ``>Base.m``, ``*Class.held.attr``, ``%str.strip``): how the edge resolves also depends on
+# that owner (what the module binds, what ``make`` returns, what ``shared`` was assigned).
+# Not ``?name`` (a bare name) nor ``&attr|Sub…``.
+OWNED_PREFIXES = frozenset("=^>*%")
+
+
+def may_change_elsewhere(resolution: str, candidates: Iterable[str]) -> bool:
+    """Whether another file's change can alter how this edge resolves, so that a change
+    naming it (``edge_match_names``) re-resolves it: every edge not ``exact``, and an exact
+    one decided through an owner (``x = make(); x.ping()`` follows ``make``'s return
+    annotation, ``shared.ping()`` what ``shared`` was assigned, ``pkg.mod.f`` what ``mod``
+    binds — all of which another file may change; found by the differential tester)."""
+    if resolution != Resolution.EXACT:
+        return True
+    return any(_owner(c) for c in candidates)
+
+
+def _owner(candidate: str) -> str | None:
+    """The last part of a candidate's owner (``make`` of ``^pkg.make.ping``), if it has one."""
+    body = candidate.lstrip("~")
+    if body[:1] not in OWNED_PREFIXES:
+        return None
+    owner = body[1:].rpartition(".")[0]
+    return _last_part(owner) if owner else None
+
+
 def edge_match_names(edge: Edge) -> set[str]:
     """The names under which an entity could satisfy one of ``edge``'s candidates: each
     candidate's last dotted part (a class member, a function of a package, a Ruby constant
     ``Foo`` of ``Foo.new``), the whole of a path-like import candidate (a header
-    ``include/x.h``, a Go import path, a JS module), and the target as written. A change
-    that defines or removes an entity with one of these names (``entity_match_names``) may
-    change how the edge resolves: the store indexes them to find such edges
-    (``Store.edge_paths_to_recheck``) without scanning."""
+    ``include/x.h``, a Go import path, a JS module), the target as written, and a
+    candidate's owner (``make`` of ``^pkg.make.ping``: the call goes where what ``make``
+    returns says, so a new return annotation of ``make`` must reach it).
+    A change that defines or removes an entity with one of these names, or changes its
+    signature (``entity_match_names``), may change how the edge resolves: the store indexes
+    them to find such edges (``Store.edge_paths_to_recheck``) without scanning."""
     names = {_last_part(edge.target_name)}
     imports = edge.kind == EdgeKind.IMPORTS
     for cand in edge.candidates:
@@ -244,6 +276,9 @@ def edge_match_names(edge: Edge) -> set[str]:
         names.add(_last_part(body))
         if imports and "/" in body:
             names.add(body)
+        owner = _owner(cand)
+        if owner:
+            names.add(owner)
     return names
 
 
@@ -261,7 +296,10 @@ def entity_match_names(entity: Entity) -> set[str]:
 class Alias:
     """A name bound at module level (an import, or a single assignment; also a class body's):
     ``fqn`` (``pkg.mod.name``) -> ``target``; a target ``Foo()`` is an instance of Foo, and
-    ``pkg.mod.f()`` -> ``Foo()`` / ``Self`` says what calling ``f`` returns."""
+    ``pkg.mod.f()`` -> ``Foo()`` / ``Self`` says what calling ``f`` returns. Declared types
+    (Go, TypeScript: ``LangSpec.declared_types``) add ``pkg.Type.field`` -> ``Foo()`` (what
+    the field holds) and ``pkg.f.(0).(1)`` -> ``Foo`` (the type of parameter 1 of the
+    callback passed as argument 0)."""
 
     path: str
     fqn: str

@@ -275,6 +275,19 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     s.close()
 
 
+async def index_calls(tmp_path: Path, files: dict[str, str]) -> dict[tuple[str, str], Edge]:
+    """Index ``files`` into a fresh store: its calls by (source's qualified name, target)."""
+    store = open_store(f"sqlite:{tmp_path / 'calls-db' / 'index.db'}")
+    try:
+        root = write_tree(tmp_path / "calls-proj", files)
+        async with IndexService(root, store, Config(jobs=1)) as service:
+            summary = await service.index()
+        assert summary.errors == []
+        return {(e.src.rsplit(":", 1)[1], e.target_name): e for e in store.edges(kind="calls")}
+    finally:
+        store.close()
+
+
 def _short(edge: Edge) -> tuple[str | None, str]:
     if edge.dst is None:
         return None, edge.resolution

@@ -9,9 +9,11 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
+from isgraph.model import Edge
 from tests.pipeline.conftest import write_tree
 from tests.proxy.conftest import tool
 
@@ -66,6 +68,11 @@ PROJECT = {
 
         def total() -> int:
             return len(lines("a")) + go()
+
+
+        def twice() -> int:
+            go()
+            return go()  # one edge, two call sites: each one is sampled
         """,
 }
 
@@ -110,6 +117,23 @@ def test_call_column(rc: ModuleType) -> None:
     assert col("foo(bar)", "bar") == (4, "")  # a name passed, not called: alone on the line
 
 
+def test_site_column(rc: ModuleType) -> None:
+    # a site's UTF-8 byte column, as extraction records it, becomes the server's UTF-16 one
+    assert rc.site_column("é = f(1)", 5, "f") == 4
+    assert rc.site_column("    return self.load(x)", 16, "self.load") == 16
+    assert rc.site_column("    return self.load(x)", 11, "self.load") is None  # not the name
+
+
+def test_sample_sites_samples_call_sites(rc: ModuleType) -> None:
+    edges = [
+        Edge("python:function:a.py:f", "calls", "g", "a.py", 2, sites=((2, 4), (3, 4), (5, 8))),
+        Edge("python:function:a.py:f", "calls", "h", "a.py", 4, sites=((4, 4),)),
+    ]
+    got = rc.sample_sites(edges, 10, seed=1)
+    assert sorted(s.at for s in got) == [(2, 4), (3, 4), (4, 4), (5, 8)]
+    assert [s.line for s in got if s.edge.target_name == "g"] == [2, 3, 5]
+
+
 def test_wilson(rc: ModuleType) -> None:
     lo, hi = rc.wilson(5, 10)
     assert (round(lo, 4), round(hi, 4)) == (0.2366, 0.7634)
@@ -136,32 +160,37 @@ def test_against_basedpyright(rc: ModuleType, tmp_path: Path) -> None:
         examples=10,
     )
     got = rc.collect(args, tmp_path / "work")
-    by_name = {s.edge.target_name: s for s in got.sites}
-    assert set(by_name) == set(TRUTH)
+    names = [s.edge.target_name for s in got.sites]
+    assert set(names) == set(TRUTH)
+    # every call site is sampled: `go` is called from `total` once and from `twice` twice
+    assert len(names) == len(TRUTH) + 2 and names.count("go") == 3
+    twice = sorted(s.line for s in got.sites if s.edge.src.endswith(":twice"))
+    assert len(twice) == 2 and twice[0] != twice[1]
     assert all(s.uniform for s in got.sites)
-    for name, (path, qualname) in TRUTH.items():
-        site = by_name[name]
-        assert site.col is not None, name
+    for site in got.sites:
+        path, qualname = TRUTH[site.edge.target_name]
+        assert site.col is not None, site
         theirs = {(got.entities[k].path, got.entities[k].qualname) for k in site.ref_keys}
-        assert theirs == {(path, qualname)}, name
-        assert site.ref == ("stub" if path.startswith("@") else "workspace"), name
+        assert theirs == {(path, qualname)}, site
+        assert site.ref == ("stub" if path.startswith("@") else "workspace"), site
 
-    # The figures count exactly the agreements with the truth, label by label.
-    def right(name: str) -> bool:
-        dst = got.entities.get(by_name[name].edge.dst or "")
-        return dst is not None and (dst.path, dst.qualname) == TRUTH[name]
+    # The figures count exactly the agreements with the truth, label by label, per site.
+    def right(site: Any) -> bool:
+        dst = got.entities.get(site.edge.dst or "")
+        return dst is not None and (dst.path, dst.qualname) == TRUTH[site.edge.target_name]
 
     result = rc.compare(got.sites, got.entities, got.population, examples=10)
     for label in ("exact", "inferred"):
-        mine = [n for n, s in by_name.items() if s.label == label]
+        mine = [s for s in got.sites if s.label == label]
         prec = result["all"]["precision"][label]
         assert (prec["k"], prec["n"]) == (sum(map(right, mine)), len(mine)), label
         wrong = {ex["target_name"] for ex in prec["disagreements"]}
-        assert wrong == {n for n in mine if not right(n)}, label
+        assert wrong == {s.edge.target_name for s in mine if not right(s)}, label
     recall = result["all"]["recall"]
-    assert (recall["k"], recall["n"]) == (sum(map(right, TRUTH)), len(TRUTH))
-    assert {ex["target_name"] for ex in recall["misses"]} == {n for n in TRUTH if not right(n)}
-    workspace = [n for n, (p, _) in TRUTH.items() if not p.startswith("@")]
+    assert (recall["k"], recall["n"]) == (sum(map(right, got.sites)), len(got.sites))
+    missed = {s.edge.target_name for s in got.sites if not right(s)}
+    assert {ex["target_name"] for ex in recall["misses"]} == missed
+    workspace = [s for s in got.sites if not TRUTH[s.edge.target_name][0].startswith("@")]
     assert result["workspace"]["recall"]["n"] == len(workspace)
     text = rc.render({**result, **got.facts, "calls_by_label": got.population})
     assert "precision exact" in text and "recall" in text

@@ -30,6 +30,7 @@ from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
+from isgraph.lifeline import exit_with, start_pool_helpers
 from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
 from isgraph.store.base import Store
 
@@ -70,12 +71,20 @@ class PipelineReport:
     # What the replaced or removed files looked like to other files before this run (see
     # `Surface`): the resolver re-checks other files only for what changed in it.
     old_surfaces: dict[str, Surface] = field(default_factory=dict)
+    # Files with edges into entities this run removed: the write unlinks those edges, and
+    # they must be decided again even when they name the target only through an alias chain
+    # (`plus` re-exported as `add` by a barrel file), which match names cannot see.
+    unlinked_paths: set[str] = field(default_factory=set)
     seconds: float = 0.0
 
 
-def _worker_init() -> None:
-    # Ctrl-C belongs to the parent, which flushes the writer and stops the pool itself.
+def _worker_init(front: int) -> None:
+    # Ctrl-C and a terminal's hang-up reach the whole process group but belong to the front,
+    # which flushes the writer and stops the pool itself; a front that dies without doing so
+    # (SIGKILL) must not leave the worker behind.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    exit_with(front)
 
 
 def make_pool(jobs: int) -> ProcessPoolExecutor:
@@ -87,7 +96,10 @@ def make_pool(jobs: int) -> ProcessPoolExecutor:
         ctx = fs
     except ValueError:  # platforms without forkserver
         ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+    start_pool_helpers(forkserver=ctx is not multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
 
 async def _in_thread_batches(it: Iterator[T], size: int) -> AsyncIterator[T]:
@@ -145,10 +157,17 @@ async def run_pipeline(
     marked: list[bool] = []  # the pending flag is queued once, before the first write
     failures_before = len(writer.stats.failures)
 
-    async def _note_old_surfaces(paths: list[str]) -> None:
+    async def _note_old_surfaces(paths: list[str], new: Sequence[FileResult] = ()) -> None:
+        """Before ``paths`` are replaced by ``new`` (or removed): their surfaces, and the
+        files whose edges point into the entities that will vanish."""
         if paths:
             old = await asyncio.to_thread(lambda: {p: surface_of(store, p) for p in paths})
             report.old_surfaces.update(old)
+            kept = {e.key for r in new for e in r.entities}
+            vanishing = {k for s in old.values() for k, _ in s.entities} - kept
+            if vanishing:
+                into = await asyncio.to_thread(store.edges_to, vanishing)
+                report.unlinked_paths.update(e.path for e in into)
 
     def tick(n: int, finished: bool = False) -> None:
         nonlocal done
@@ -221,7 +240,7 @@ async def run_pipeline(
             else:
                 report.errors.append({"path": r.path, "error": r.error or "error"})
         if to_write:
-            await _note_old_surfaces([r.path for r in to_write if r.path in states])
+            await _note_old_surfaces([r.path for r in to_write if r.path in states], to_write)
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")  # queued ahead of the rows
@@ -329,6 +348,10 @@ class Surface:
     bases: frozenset[tuple[str, str]]
     imports: frozenset[str]
     aliases: frozenset[tuple[str, str]] = frozenset()
+    # (key, fqn, signature): what an entity is known as and what it returns, even when its
+    # key stays (a new return annotation moves `make().ping()`; a PHP namespace changed in
+    # place moves every `extends Shape` of other files)
+    shapes: frozenset[tuple[str, str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -338,6 +361,8 @@ class Surface:
         if self.bases != new.bases:  # inherited methods may now come from elsewhere
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
+        reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
+        names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
         return names
@@ -345,13 +370,13 @@ class Surface:
 
 def surface_of(store: Store, path: str) -> Surface:
     edges = store.edges(path=path)
+    entities = store.find_entities(path=path)
     return Surface(
-        frozenset(
-            (e.key, name) for e in store.find_entities(path=path) for name in entity_match_names(e)
-        ),
+        frozenset((e.key, name) for e in entities for name in entity_match_names(e)),
         frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
         frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
+        frozenset((e.key, e.fqn, e.signature) for e in entities),
     )
 
 

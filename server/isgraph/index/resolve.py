@@ -106,6 +106,7 @@ class Resolver:
         self._named: dict[str, list[Entity]] = {}
         self._inherits: dict[str, list[Edge]] = {}
         self._bases: dict[str, list[Entity]] = {}
+        self._mros: dict[str, list[Entity]] = {}
         self._need_fqn: set[str] = set()
         self._need_named: set[str] = set()
         self._need_inherits: set[str] = set()
@@ -165,11 +166,20 @@ class Resolver:
             if op == "=":
                 target = _pick(_in_family(self._name(body, 0), fam), edge.path)
             elif op in ("^", ">") and "." in body:
+                body, _, after = body.partition("|")  # `>Class.attr|Mid`: super(Mid, self)
                 owner, attr = body.rsplit(".", 1)
                 owners = _in_family(self._name(owner, 0), fam)
                 cls = _pick([e for e in owners if e.kind in CLASS_KINDS], edge.path)
-                if cls is not None:
+                if cls is not None and after:
+                    target = self._member_after(cls, after, attr, fam, edge.path)
+                elif cls is not None:
                     target = self._member(cls, attr, op == "^", 0)
+                elif op == "^" and not owners and owner.endswith(".__enter__"):
+                    target, sure = self._entered_member(owner[: -len(".__enter__")], attr)
+                    if not sure:
+                        label = Resolution.INFERRED
+                elif op == "^" and (owned := self._owned_method(owners, attr, edge.path)):
+                    target = owned
                 elif op == "^":
                     target, sure = self._returned_member(owners, attr, edge.path, owner)
                     if not sure:
@@ -196,6 +206,19 @@ class Resolver:
             if target is not None and (edge.kind == EdgeKind.CALLS or target.key != edge.src):
                 return target, label
         return None, Resolution.UNRESOLVED
+
+    def _owned_method(self, owners: list[Entity], attr: str, near: str) -> Entity | None:
+        """A method ``attr`` that is a child of a function or a value rather than a class: an
+        ES5 constructor's (``Foo.prototype.m = …``), an object literal's (``var o = {m:
+        function…}``). Only methods: a function nested in a function is no member of what
+        it returns."""
+        for owner in sorted(owners, key=lambda e: e.path != near):
+            if owner.kind in CLASS_KINDS or owner.kind == "module":
+                continue
+            for member in self._entities(f"{owner.fqn}.{attr}"):
+                if member.parent == owner.key and member.kind == "method":
+                    return member
+        return None
 
     def _probe(self, edge: Edge) -> None:
         """Try each candidate of ``edge`` on its own, for the misses it records (what the
@@ -243,9 +266,13 @@ class Resolver:
         if "." not in fqn:
             return []
         prefix, attr = fqn.rsplit(".", 1)
-        held = self._alias_of(prefix)
-        if held is not None and held[0].endswith("()"):  # a module's `x = Foo()`: x.attr
+        held = self._instance_alias(prefix)
+        if held is not None:  # a module's `x = Foo()` (or a re-export of it): x.attr
             cls = self._instance_class(held[0][:-2], depth + 1, held[1])
+            if cls is not None and "." in prefix and self._descriptor(cls):
+                holder = prefix.rsplit(".", 1)[0]
+                if any(e.kind in CLASS_KINDS for e in self._entities(holder)):
+                    return []  # a class attribute read gives what its `__get__` returns
             member = self._member(cls, attr, True, depth + 1) if cls is not None else None
             return [member] if member is not None else []
         owner = _pick(self._name(prefix, depth + 1, stubs), "")
@@ -265,10 +292,60 @@ class Resolver:
             return self._name(f"{owner.fqn}.{attr}", depth + 1, is_external(owner.path))
         return []
 
-    def _instance_class(self, fqn: str, depth: int, stubs: bool) -> Entity | None:
+    def _instance_alias(self, fqn: str) -> tuple[str, bool] | None:
+        """The alias ``Foo()`` (an instance) ``fqn`` stands for, through re-exports
+        (``pkg/__init__.py``: ``from .impl import registry``, where ``registry = Foo()``)."""
+        alias = self._alias_of(fqn)
+        for _ in range(MAX_DEPTH):
+            if alias is None or alias[0].endswith("()"):
+                return alias
+            if alias[0] == fqn:
+                return None
+            fqn = alias[0]
+            alias = self._alias_of(fqn)
+        return None
+
+    def _entered_member(self, made: str, attr: str) -> tuple[Entity | None, bool]:
+        """``attr`` of ``v`` in ``with made(...) as v`` where ``made.__enter__`` names nothing
+        (``made`` a function, or a class whose ``__enter__`` the index does not hold): what
+        the instance's ``__enter__`` returns, or (a guess: most return ``self``) the instance.
+        A function's overloads (``open()``: text or binary files) must all agree."""
+        named = _in_family(self._name(made, 0), "python")
+        cls = _pick([e for e in named if e.kind in CLASS_KINDS], "")
+        funcs = [e for e in named if e.kind in FUNCTION_KINDS]
+        first = funcs[0] if funcs else None
+        if cls is not None:
+            made_classes: list[Entity | None] = [cls]
+        elif first is not None:
+            same = [f for f in funcs if (f.path, f.fqn) == (first.path, first.fqn)]
+            made_classes = [self._return_class(f) for f in same]
+        else:
+            return None, False
+        found: Entity | None = None
+        sure = True
+        for made_cls in made_classes:
+            if made_cls is None:
+                sure = False
+                continue
+            enter = self._member(made_cls, "__enter__", True, 0)
+            if enter is None:
+                member, sure = self._member(made_cls, attr, True, 0), False
+            else:
+                entered = (
+                    self._return_class(enter, made_cls) if enter.kind in FUNCTION_KINDS else None
+                )
+                member = self._member(entered, attr, True, 0) if entered is not None else None
+            if member is None or (found is not None and member.key != found.key):
+                return None, False
+            found = member
+        return found, sure
+
+    def _instance_class(
+        self, fqn: str, depth: int, stubs: bool, fam: str = "python"
+    ) -> Entity | None:
         """The class of ``fqn()``: the class itself, or what the function is declared to
         return."""
-        named = _in_family(self._name(fqn, depth, stubs), "python")
+        named = _in_family(self._name(fqn, depth, stubs), fam)
         cls = _pick([e for e in named if e.kind in CLASS_KINDS], "")
         if cls is not None:
             return cls
@@ -295,7 +372,7 @@ class Resolver:
         annotation names a class must all lead to the same member; when some name none (a
         TypeVar, ``Any``), it is only a guess. ``owner`` is the name the function was reached
         by: for ``Foo.__enter__``, ``Self`` is Foo even where a base defines the method."""
-        funcs = [e for e in owners if e.kind in FUNCTION_KINDS and e.language == "python"]
+        funcs = [e for e in owners if e.kind in FUNCTION_KINDS]
         first = _pick(funcs, near)
         if first is None:
             return None, False
@@ -323,8 +400,12 @@ class Resolver:
     ) -> Entity | None:
         """The class a Python function's return annotation names, looked up in its module
         (then builtins), as the function's own module would read it."""
-        if func.signature.startswith("async ") or depth > MAX_DEPTH:
-            return None  # calling it makes a coroutine; or a chain of calls given up on
+        if depth > MAX_DEPTH:
+            return None  # a chain of calls given up on
+        if func.language != "python":  # the extractor's alias `f()` -> `T()` (static types)
+            return self._inferred_return(func, receiver, depth)
+        if func.signature.startswith("async "):
+            return None  # calling it makes a coroutine
         m = _RETURNS.search(func.signature)
         if m is None:
             return self._inferred_return(func, receiver, depth)
@@ -359,7 +440,7 @@ class Resolver:
         return type, a class bound in the class body, or what methods assign to
         ``self.attr`` (the alias ``Cls.attr`` -> ``Foo()``), through the bases."""
         owner, attr = held.rsplit(".", 1)
-        cls = self._instance_class(owner, 0, False)  # a class, or what a function returns
+        cls = self._instance_class(owner, 0, False, fam)  # a class, or what a function returns
         if cls is None or family(cls.language) != fam:
             return None
         found = self._member(cls, attr, True, 0)
@@ -367,7 +448,13 @@ class Resolver:
             if found.kind == "property":
                 return self._return_class(found, cls)
             return found if found.kind in CLASS_KINDS else None
-        return self._held_in(cls, attr, 0)
+        held_cls = self._held_in(cls, attr, 0)
+        return held_cls if held_cls is not None and not self._descriptor(held_cls) else None
+
+    def _descriptor(self, cls: Entity) -> bool:
+        """Whether instances of ``cls`` are descriptors (``property``, a model field): held
+        in a class, reading them gives what ``__get__`` returns, not the instance."""
+        return self._member(cls, "__get__", True, 1) is not None
 
     def _held_in(self, cls: Entity, attr: str, depth: int) -> Entity | None:
         """What ``self.attr = Foo()`` in ``cls`` or its bases (depth-first) makes it hold."""
@@ -375,7 +462,7 @@ class Resolver:
             return None
         alias = self._alias_of(f"{cls.fqn}.{attr}")
         if alias is not None and alias[0].endswith("()"):
-            return self._instance_class(alias[0][:-2], depth + 1, alias[1])
+            return self._instance_class(alias[0][:-2], depth + 1, alias[1], family(cls.language))
         for base in self._bases_of(cls, depth):
             if base.key != cls.key:
                 found = self._held_in(base, attr, depth + 1)
@@ -402,16 +489,19 @@ class Resolver:
             return self._self_class(func, receiver) if func.kind == "method" else None
         if not alias[0].endswith("()"):
             return None
-        return self._instance_class(alias[0][:-2], depth + 1, alias[1])
+        return self._instance_class(alias[0][:-2], depth + 1, alias[1], family(func.language))
 
     def _subclasses_agree(self, body: str, fam: str, near: str) -> Entity | None:
         """``attr|Sub1|Sub2…``: the member every subclass that has one finds (a mixin's
-        ``self.m()`` where ``m`` comes from a sibling base)."""
+        ``self.m()`` where ``m`` comes from a sibling base; Python's ``B() if c else f()``,
+        where a listed function stands for the class of what it returns)."""
         attr, _, rest = body.partition("|")
         found: Entity | None = None
         for sub in rest.split("|")[:MAX_SUBCLASSES]:
-            classes = [e for e in self._name(sub, 0) if e.kind in CLASS_KINDS]
-            cls = _pick(_in_family(classes, fam), near)
+            named = _in_family(self._name(sub, 0), fam)
+            cls = _pick([e for e in named if e.kind in CLASS_KINDS], near)
+            if cls is None and any(e.kind in FUNCTION_KINDS for e in named):
+                cls = self._instance_class(sub, 0, False)
             member = self._member(cls, attr, True, 0) if cls is not None else None
             if member is None:
                 continue  # an abstract intermediate: its own subclasses are listed too
@@ -421,37 +511,82 @@ class Resolver:
         return found
 
     def _member(self, cls: Entity, attr: str, include_self: bool, depth: int) -> Entity | None:
-        """``attr`` looked up in ``cls`` (if include_self) then its bases, depth-first in order."""
+        """``attr`` looked up in ``cls`` (if include_self) then its bases, in the method
+        resolution order (C3: ``class C(Left, Right)`` with a common base looks in Right
+        before that base)."""
         if depth > MAX_DEPTH:
             return None
         if include_self:
-            own = [e for e in self._entities(f"{cls.fqn}.{attr}") if e.parent == cls.key]
-            if own:
-                return own[0]
-            # `select_set = selection_set` in the class body (fetched with the entities)
-            alias = self._alias_of(f"{cls.fqn}.{attr}")
-            if alias is not None and not alias[0].endswith("()"):
-                found = _pick(self._name(alias[0], depth + 1, alias[1]), cls.path)
-                if found is not None:
-                    return found
-        for base in self._bases_of(cls, depth):
-            if base.key == cls.key:
-                continue
-            found = self._member(base, attr, True, depth + 1)
+            found = self._own(cls, attr, depth)
+            if found is not None:
+                return found
+        for base in self._mro(cls, depth)[1:]:
+            found = self._own(base, attr, depth + 1)
             if found is not None:
                 return found
         return None
+
+    def _member_after(
+        self, cls: Entity, after: str, attr: str, fam: str, near: str
+    ) -> Entity | None:
+        """``super(After, self).attr`` in a method of ``cls``: ``attr`` in ``cls``'s method
+        resolution order after the class ``after`` (``after``'s own bases when ``cls`` does
+        not inherit it)."""
+        named = [e for e in _in_family(self._name(after, 0), fam) if e.kind in CLASS_KINDS]
+        start = _pick(named, near)
+        if start is None:
+            return None
+        mro = self._mro(cls, 0)
+        keys = [e.key for e in mro]
+        if start.key not in keys:
+            return self._member(start, attr, False, 0)
+        for base in mro[keys.index(start.key) + 1 :]:
+            found = self._own(base, attr, 1)
+            if found is not None:
+                return found
+        return None
+
+    def _own(self, cls: Entity, attr: str, depth: int) -> Entity | None:
+        """``attr`` as ``cls`` itself defines it: a member, or a class-body rename."""
+        own = [
+            e
+            for e in self._entities(f"{cls.fqn}.{attr}")
+            if e.parent == cls.key or _outside_its_type(e)
+        ]
+        if own:
+            return own[0]
+        # `select_set = selection_set` in the class body (fetched with the entities)
+        alias = self._alias_of(f"{cls.fqn}.{attr}")
+        if alias is not None and not alias[0].endswith("()"):
+            return _pick(self._name(alias[0], depth + 1, alias[1]), cls.path)
+        return None
+
+    def _mro(self, cls: Entity, depth: int, visiting: frozenset[str] = frozenset()) -> list[Entity]:
+        """``cls`` and its ancestors in C3 order (depth-first where C3 finds no order, as for
+        a hierarchy the index sees only part of). Cycles (a class named like its base in
+        another module, misread) and chains deeper than MAX_DEPTH are cut. Where the
+        hierarchy is a tree, C3 is the old depth-first order."""
+        cached = self._mros.get(cls.key)
+        if cached is not None:
+            return cached
+        if depth > MAX_DEPTH or cls.key in visiting:
+            return [cls]
+        inner = visiting | {cls.key}
+        bases = [b for b in self._bases_of(cls, depth) if b.key not in inner]
+        seqs = [self._mro(b, depth + 1, inner) for b in bases]
+        merged = _c3_merge([*seqs, bases])
+        if merged is None:
+            merged = list({e.key: e for seq in seqs for e in seq}.values())
+        mro = [cls, *merged]
+        self._mros[cls.key] = mro
+        return mro
 
     def _bases_of(self, cls: Entity, depth: int) -> list[Entity]:
         cached = self._bases.get(cls.key)
         if cached is not None:
             return cached
-        edges = self._inherits.get(cls.key)
-        if edges is None:
-            self._need_inherits.add(cls.key)
-            raise _Need
         bases: list[Entity] = []
-        for edge in edges:
+        for edge in self._inherits_of(cls.key):
             if not edge.candidates and edge.dst is not None:  # decided at extraction
                 base_ent = self._entity_by_key(edge.dst)
                 if base_ent is not None:
@@ -469,7 +604,8 @@ class Resolver:
         self._bases[cls.key] = bases
         return bases
 
-    # -- cache lookups (raise _NEED on a miss) ------------------------------------------------
+    # -- lookups: what the rules above read (here from caches, raising _NEED on a miss; a
+    # `symbols.TableResolver` answers them from an in-memory table instead) -----------------
     def _entities(self, fqn: str) -> list[Entity]:
         hit = self._ents.get(fqn)
         if hit is None:
@@ -496,6 +632,14 @@ class Resolver:
             self._need_named.add(name)
             raise _Need
         return hit
+
+    def _inherits_of(self, key: str) -> list[Edge]:
+        """The ``inherits`` edges of a class, in source order."""
+        edges = self._inherits.get(key)
+        if edges is None:
+            self._need_inherits.add(key)
+            raise _Need
+        return edges
 
     def _fetch(self) -> None:
         if self._need_fqn:
@@ -540,7 +684,8 @@ class Resolver:
             for edge in self.store.edges_from_srcs(self._need_inherits, EdgeKind.INHERITS):
                 by_src[edge.src].append(edge)
             for edges in by_src.values():
-                edges.sort(key=lambda e: e.line)  # base order matters for lookups
+                # base order matters for lookups: bases share a line, so by (line, column)
+                edges.sort(key=lambda e: e.occurrences()[0])
             self._inherits.update(by_src)
             self._need_inherits.clear()
 
@@ -551,16 +696,41 @@ class Resolver:
             self._named,
             self._inherits,
             self._bases,
+            self._mros,
             self._by_key,
         ):
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
 
 
+def _outside_its_type(ent: Entity) -> bool:
+    """A method defined outside its type, in another file than the type (a Go method in
+    another file of the package, C++ ``void A::m() {…}``): its parent is that file's module,
+    its fqn the type's plus its name."""
+    return ent.kind == "method" and (ent.parent or "").split(":", 2)[1:2] == ["module"]
+
+
 def _in_family(ents: list[Entity], fam: str) -> list[Entity]:
     if all(family(e.language) == fam for e in ents):  # the common case: no copy
         return ents
     return [e for e in ents if family(e.language) == fam]
+
+
+def _c3_merge(seqs: list[list[Entity]]) -> list[Entity] | None:
+    """C3 linearization's merge (Python's MRO): repeatedly take the first head that is in no
+    other sequence's tail. None when there is no such order."""
+    todo = [list(seq) for seq in seqs if seq]
+    out: list[Entity] = []
+    while todo:
+        for seq in todo:
+            head = seq[0].key
+            if not any(head == e.key for other in todo for e in other[1:]):
+                break
+        else:
+            return None
+        out.append(seq[0])
+        todo = [rest for rest in ([e for e in t if e.key != head] for t in todo) if rest]
+    return out
 
 
 def _pick(ents: Iterable[Entity], near: str) -> Entity | None:
@@ -595,10 +765,13 @@ def resolve_paths(
     paths: Iterable[str],
     batch_files: int = BATCH_FILES,
     spool: EdgeSpool | None = None,
+    resolver: Resolver | None = None,
 ) -> Iterable[BatchOutcome]:
     """Resolve every edge of ``paths`` (in batches): the stored ones, and those held in
-    ``spool`` for these paths. Yields one outcome per batch."""
-    resolver = Resolver(store)
+    ``spool`` for these paths. Yields one outcome per batch. ``resolver``: one that reads
+    something other than the store's caches (`symbols.TableResolver`)."""
+    if resolver is None:
+        resolver = Resolver(store)
     batch: list[str] = []
     for path in paths:
         batch.append(path)

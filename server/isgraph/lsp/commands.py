@@ -1,5 +1,5 @@
-"""`workspace/executeCommand` commands (`isgraph.reindex`, `.stats`, `.impact`) and the custom
-requests `isgraph/query` and `isgraph/confirmEdges`."""
+"""`workspace/executeCommand` commands (`isgraph.reindex`, `.stats`, `.impact`, `.verify`) and
+the custom requests `isgraph/query` and `isgraph/confirmEdges`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+from isgraph.index.verify import verify
 from isgraph.lsp.server import IsgraphServer, as_dict, server
 from isgraph.proxy import lsp as proxy
 from isgraph.queries import graph, lookup
@@ -15,6 +16,8 @@ from isgraph.store.base import Store
 log = logging.getLogger(__name__)
 
 QUERIES = ("callers", "callees", "impact", "cycles", "search")
+FRESH_POLL_S = 0.05
+VERIFY_ROWS = 200  # differing rows listed per folder (all are counted)
 
 
 @server.command("isgraph.reindex")
@@ -36,6 +39,22 @@ async def cmd_stats(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
     for folder in ls.selected(args):
         stats = await asyncio.to_thread(graph.stats, folder.store)
         records.append({"root": str(folder.root), **stats.record()})
+    return _summed(records)
+
+
+@server.command("isgraph.verify")
+async def cmd_verify(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
+    """`isgraph verify --json` for the folders (or ``{"folder": URI}``), each once it is fresh:
+    the index against a clean index of the tree with the editor's unsaved buffers;
+    ``{"repair": true}`` rewrites drifted files with their clean rows."""
+    repair = any(as_dict(a).get("repair") is True for a in args if isinstance(a, dict))
+    records = []
+    for folder in ls.selected(args):
+        await folder.ready.wait()
+        while not folder.fresh:  # a run or an owed resolution would show as drift
+            await asyncio.sleep(FRESH_POLL_S)
+        report = await verify(folder.service, repair=repair, overrides=dict(folder.buffers))
+        records.append({"root": str(folder.root), **report.record(VERIFY_ROWS)})
     return _summed(records)
 
 

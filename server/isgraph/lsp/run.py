@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sys
 import threading
+from collections.abc import Awaitable
+from typing import Any
 
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
+from isgraph.lifeline import ENDING_SIGNALS, Ending
 from isgraph.lsp.server import server
 
 log = logging.getLogger(__name__)
@@ -17,19 +22,49 @@ log = logging.getLogger(__name__)
 def serve(tcp: tuple[str, int] | None = None) -> None:
     """Run the server on stdio, or for one client on TCP ``(host, port)`` (debugging)."""
     code: str | int | None = 0
+    signum: int | None = None
     try:
-        asyncio.run(_serve_stdio() if tcp is None else _serve_tcp(*tcp))
+        signum = asyncio.run(_serve_stdio() if tcp is None else _serve_tcp(*tcp))
     except SystemExit as exc:  # `exit`: 0 after `shutdown`, else 1 (pygls follows the spec)
         code = exc.code
     except (KeyboardInterrupt, BrokenPipeError):
         pass
-    finally:
-        server.shutdown()  # type: ignore[no-untyped-call]
+    if signum is not None:
+        # Everything is flushed and stopped, but the thread reading stdin may still block in
+        # `read` (the client did not hang up): waiting for it, as `server.shutdown()` and the
+        # interpreter's exit would, never ends. Nothing is left to lose.
+        server.thread_pool.shutdown(wait=False, cancel_futures=True)
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # closed by the client
+                stream.flush()
+        os._exit(128 + signum)
+    server.shutdown()  # type: ignore[no-untyped-call]
     if code:
         sys.exit(code)
 
 
-async def _serve_tcp(host: str, port: int) -> None:
+async def _until_ended(work: Awaitable[Any]) -> int | None:
+    """Run ``work`` until it ends or SIGTERM / SIGINT / SIGHUP comes; then flush every folder's
+    writer, stop its pool and the downstream servers. Returns the signal that ended it."""
+    task = asyncio.ensure_future(work)
+    ending = Ending(task, ENDING_SIGNALS)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if ending.signal is None:
+            raise
+    finally:
+        try:
+            await server.close_folders()
+            if server.proxy is not None:  # bounded: every step has a timeout, then a kill
+                await server.proxy.shutdown()
+        finally:
+            ending.remove()  # only now: a second signal must not cut the flush short
+    return ending.signal
+
+
+async def _serve_tcp(host: str, port: int) -> int | None:
     """One client over TCP. When it disconnects (or sends `exit`), the folders are closed as
     on stdio and the process ends: pygls's own `start_tcp` would leave writers unflushed and
     the parser pools running."""
@@ -58,21 +93,21 @@ async def _serve_tcp(host: str, port: int) -> None:
     addrs = ", ".join(str(sock.getsockname()) for sock in listener.sockets)
     print(f"isgraph: listening on {addrs}", file=sys.stderr, flush=True)
     async with listener:
-        await done.wait()
+        return await _until_ended(done.wait())
 
 
-async def _serve_stdio() -> None:
+async def _serve_stdio() -> int | None:
     """pygls's stdio loop, plus what its `start_io` lacks: when the client goes away (stdin
-    closed) without `shutdown`/`exit`, the writers are flushed and the pools stopped before
-    the event loop ends (cancelled instead, queued writes would be lost)."""
+    closed) without `shutdown`/`exit`, or a signal ends the server, the writers are flushed
+    and the pools stopped before the event loop ends (cancelled instead, queued writes would
+    be lost and the pool's processes left running)."""
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    try:
-        await run_async(
+    return await _until_ended(
+        run_async(
             stop_event=threading.Event(),
             reader=StdinAsyncReader(sys.stdin.buffer, server.thread_pool),
             protocol=server.protocol,
             logger=log,
             error_handler=server.report_server_error,
         )
-    finally:
-        await server.close_folders()
+    )

@@ -31,14 +31,27 @@ def find_targets(store: Store, name_or_key: str) -> list[Entity]:
     return found
 
 
+NEAREST = 5  # names suggested for a symbol that matches nothing
+
+
 def require_targets(store: Store, name_or_key: str) -> list[Entity]:
-    """`find_targets`, or a `QueryError` that says what to try instead."""
+    """`find_targets`, or a `QueryError` ("no such symbol") naming the nearest names."""
     found = find_targets(store, name_or_key)
     if not found:
-        raise QueryError(
-            f"no entity named or keyed {name_or_key!r} (try `isgraph search {name_or_key}`)"
-        )
+        near = nearest_names(store, name_or_key.rsplit(".", 1)[-1])
+        hint = f"; nearest: {', '.join(near)}" if near else ""
+        raise QueryError(f"no such symbol {name_or_key!r} (no entity has that name or key){hint}")
     return found
+
+
+def nearest_names(store: Store, name: str, limit: int = NEAREST) -> list[str]:
+    """Qualified names close to ``name``: ranked search on ever shorter prefixes of it, until
+    one answers (``Engin`` finds ``Engine``; ``dumpz`` finds ``dump``, ``dumps``)."""
+    for end in range(len(name), 1, -1):
+        found = store.search(name[:end], limit)
+        if found:
+            return list(dict.fromkeys(e.qualname for e in found))
+    return []
 
 
 def innermost(ents: Collection[Entity], line: int, kinds: Collection[str] = ()) -> Entity | None:

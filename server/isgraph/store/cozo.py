@@ -49,6 +49,7 @@ from isgraph.model import (
     decode_sites,
     edge_match_names,
     is_external,
+    may_change_elsewhere,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -58,6 +59,7 @@ from isgraph.store.base import (
     Stats,
     StoreError,
     StoreLockedError,
+    SymbolRows,
     edge_row,
     fold_stats,
 )
@@ -231,6 +233,22 @@ _EDGES_TO_DSTS = (
     f"?[{_G}] := k[src, kind, target_name], *edge{{{_G}}}"
 )
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
+_FILE_PATHS = "?[path] := *file{path}"
+SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
+# What `symbol_rows` reads of some files: the columns resolution needs (index seeks by path).
+_SYM_COLS = "key, language, kind, name, qualname, path, start_line, signature, parent, fqn"
+_SYM_ENTITIES = (
+    f"k[key] := path in $paths, *entity:by_path{{path, key}}\n"
+    f"?[{_SYM_COLS}] := k[key], *entity{{{_SYM_COLS}}}"
+)
+_SYM_ALIASES = (
+    "k[fqn, path] := path in $paths, *alias:by_path{path, fqn}\n"
+    "?[fqn, path, target] := k[fqn, path], *alias{fqn, path, target}"
+)
+_SYM_INHERITS = (
+    "k[src] := path in $paths, *entity:by_path{path, key: src}\n"
+    f"?[{_G}] := k[src], *edge{{{_G}}}, kind = 'inherits'"
+)
 _COUNTS = "?[count(path), sum(entities), sum(edges)] := *file{path, entities, edges}"
 
 # Traversals: seeded with the start key inside the rule body, joined with the STORED relation
@@ -274,10 +292,12 @@ size[c, count(node)] := comp[node, c]
 # the stdlib and held up snapshot reads; an index on the edges' last part cost 20 % of a
 # cold index, resolution updates maintaining it: the match names are never updated.)
 _PATHS_MATCHING = "?[path] := name in $names, *edge_match:by_name{name, path}"
-_NON_EXACT_OF_PATHS = """
+# Edges of these paths that another file's change may alter (`model.may_change_elsewhere`
+# filters: not exact, or exact through a type).
+_RECHECKABLE_OF_PATHS = """
 k[src] := path in $paths, *entity:by_path{path, key: src}
-?[path, kind, target_name, candidates] := k[src], *edge{src, kind, target_name, path,
-                                          resolution, candidates}, resolution != 'exact'
+?[path, kind, target_name, candidates, resolution] := k[src], *edge{src, kind, target_name,
+                                          path, resolution, candidates}, length(candidates) > 0
 """
 RECHECK_CHUNK = 16  # files whose edges one read of `edge_paths_to_recheck` reads
 _NAME_COUNTS = "?[name, count(key)] := *entity:by_name{name, key}"
@@ -633,6 +653,9 @@ class CozoStore:
             self._run(_SET_METADATA, {"rows": [[k, m] for k, m in rows]}, write=True)
 
     # -- reads --------------------------------------------------------------------------------
+    def known_repos(self) -> list[str] | None:
+        return None  # one workspace per embedded store (its root: meta "root")
+
     def get_meta(self, key: str) -> str | None:
         rows = self._run(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None
@@ -777,6 +800,23 @@ class CozoStore:
         wanted = list(set(paths))
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
+    def symbol_rows(self) -> Iterator[SymbolRows]:
+        paths = sorted(r[0] for r in self._run(_FILE_PATHS))
+        for i in range(0, len(paths), SYMBOL_CHUNK_FILES):
+            yield self._symbol_rows(paths[i : i + SYMBOL_CHUNK_FILES])
+
+    def _symbol_rows(self, paths: list[str]) -> SymbolRows:
+        params = {"paths": paths}
+        entities = [
+            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._read(
+                _SYM_ENTITIES, params
+            )
+        ]
+        aliases = [Alias(p, f, t) for f, p, t in self._read(_SYM_ALIASES, params)]
+        inherits = [_edge(r) for r in self._read(_SYM_INHERITS, params)]
+        return SymbolRows(entities, aliases, inherits)
+
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)
         if not wanted:
@@ -786,8 +826,12 @@ class CozoStore:
         paths = sorted(str(r[0]) for r in self._run(_PATHS_MATCHING, {"names": sorted(wanted)}))
         found: set[str] = set()
         for i in range(0, len(paths), RECHECK_CHUNK):
-            rows = self._run(_NON_EXACT_OF_PATHS, {"paths": paths[i : i + RECHECK_CHUNK]})
-            found.update(str(r[0]) for r in rows if _edge_matches(wanted, *r[1:]))
+            rows = self._run(_RECHECKABLE_OF_PATHS, {"paths": paths[i : i + RECHECK_CHUNK]})
+            found.update(
+                str(r[0])
+                for r in rows
+                if may_change_elsewhere(r[4], r[3]) and _edge_matches(wanted, *r[1:4])
+            )
         return found
 
     def _reach(self, script: str, key: str, depth: int) -> list[Reach]:
@@ -1021,6 +1065,9 @@ class _ReadWriteLock:
                 self._cond.notify_all()
 
 
+_COZO_TABLE = "CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID"
+
+
 def _create_wal_database(path: Path) -> None:
     """Create a new SQLite store in WAL mode (the mode is kept in the file).
 
@@ -1028,6 +1075,13 @@ def _create_wal_database(path: Path) -> None:
     a file that does not exist yet is touched: this uses Python's own SQLite library, and two
     SQLite libraries with the same file open in one process can drop each other's POSIX locks
     when one closes it (sqlite.org/howtocorrupt.html, 2.2.1).
+
+    Cozo keeps every relation in one key-value table, created ``if not exists`` as
+    ``cozo (k BLOB primary key, v BLOB)``: a rowid table, so SQLite stores every key twice
+    (in the table and in the primary key's index), and keys are ~2/3 of the bytes (long
+    entity keys, index rows that are all key). Created here first ``WITHOUT ROWID`` (Cozo's
+    statements name only ``k`` and ``v``), each key is stored once: the stdlib's store
+    shrinks by ~45 % (measured on rows of its shape: 90 -> 51 MB).
     """
     if path.exists():
         return
@@ -1035,6 +1089,7 @@ def _create_wal_database(path: Path) -> None:
         conn = sqlite3.connect(path)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_COZO_TABLE)
         finally:
             conn.close()
     except sqlite3.Error as exc:

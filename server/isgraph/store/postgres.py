@@ -53,6 +53,7 @@ from isgraph.model import (
     decode_sites,
     edge_match_names,
     is_external,
+    may_change_elsewhere,
 )
 from isgraph.store import ranking
 from isgraph.store.base import (
@@ -61,6 +62,7 @@ from isgraph.store.base import (
     SchemaMismatchError,
     Stats,
     StoreError,
+    SymbolRows,
     edge_row,
     fold_stats,
 )
@@ -279,13 +281,23 @@ AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
 _EDGES_TO_DSTS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND dst = ANY(%(dsts)s)
 ORDER BY path, line, src, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
+_FILE_PATHS = "SELECT path FROM file WHERE repo = %(repo)s"
+SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
+# What `symbol_rows` reads of some files: the columns resolution needs.
+_SYM_ENTITIES = """SELECT key, language, kind, name, qualname, path, start_line, signature, parent,
+fqn FROM entity WHERE repo = %(repo)s AND path = ANY(%(paths)s)"""
+_SYM_ALIASES = "SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND path = ANY(%(paths)s)"
+_SYM_INHERITS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)
+AND kind = 'inherits'"""
+_KNOWN_REPOS = "SELECT DISTINCT repo FROM file"
 _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0)
 FROM file WHERE repo = %(repo)s"""
 # Files whose edges have one of the names among their match names (an index seek), then their
 # non-exact edges, whose own match names are checked in Python (as in CozoStore).
-_NON_EXACT_MATCHING = """SELECT e.path, e.kind, e.target_name, e.candidates FROM edge e
-WHERE e.repo = %(repo)s AND e.resolution <> 'exact' AND e.path IN (SELECT m.path
-FROM edge_match m WHERE m.repo = %(repo)s AND m.name = ANY(%(names)s))"""
+# Edges of the files naming these names, for `model.may_change_elsewhere` to filter.
+_RECHECKABLE_MATCHING = """SELECT e.path, e.kind, e.target_name, e.candidates, e.resolution
+FROM edge e WHERE e.repo = %(repo)s AND cardinality(e.candidates) > 0 AND e.path IN
+(SELECT m.path FROM edge_match m WHERE m.repo = %(repo)s AND m.name = ANY(%(names)s))"""
 _STATS_FILES = """SELECT path LIKE '@%%', count(*) FROM file WHERE repo = %(repo)s GROUP BY 1"""
 _STATS_ENTITIES = """SELECT kind, language, path LIKE '@%%', count(*) FROM entity
 WHERE repo = %(repo)s GROUP BY 1, 2, 3"""
@@ -795,6 +807,9 @@ class PostgresStore:
         self._write(f"metadata of {len(keys)} entities", txn)
 
     # -- reads --------------------------------------------------------------------------------
+    def known_repos(self) -> list[str] | None:
+        return sorted(str(r[0]) for r in self._rows(_KNOWN_REPOS))
+
     def get_meta(self, key: str) -> str | None:
         rows = self._rows(_GET_META, {"k": key})
         return str(rows[0][0]) if rows else None
@@ -913,6 +928,23 @@ class PostgresStore:
         wanted = list(set(paths))
         return [_edge(r) for r in self._rows(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
+    def symbol_rows(self) -> Iterator[SymbolRows]:
+        paths = sorted(r[0] for r in self._rows(_FILE_PATHS))
+        for i in range(0, len(paths), SYMBOL_CHUNK_FILES):
+            yield self._symbol_rows(paths[i : i + SYMBOL_CHUNK_FILES])
+
+    def _symbol_rows(self, paths: list[str]) -> SymbolRows:
+        params = {"paths": paths}
+        entities = [
+            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._rows(
+                _SYM_ENTITIES, params
+            )
+        ]
+        aliases = [Alias(p, f, t) for f, p, t in self._rows(_SYM_ALIASES, params)]
+        inherits = [_edge(r) for r in self._rows(_SYM_INHERITS, params)]
+        return SymbolRows(entities, aliases, inherits)
+
     def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
         wanted = list(set(dsts))
         if not wanted:
@@ -929,8 +961,12 @@ class PostgresStore:
         wanted = set(names)
         if not wanted:
             return set()
-        rows = self._rows(_NON_EXACT_MATCHING, {"names": sorted(wanted)})
-        return {str(r[0]) for r in rows if _edge_matches(wanted, *r[1:])}
+        rows = self._rows(_RECHECKABLE_MATCHING, {"names": sorted(wanted)})
+        return {
+            str(r[0])
+            for r in rows
+            if may_change_elsewhere(r[4], r[3]) and _edge_matches(wanted, *r[1:4])
+        }
 
     def _reach(self, query: str, key: str, depth: int) -> list[Reach]:
         if depth < 1:

@@ -28,7 +28,8 @@ from isgraph.model import Entity, make_key
 _JS = {
     "function_declaration": "function",
     "variable_declarator": "function",  # only when its value is a function (JsSpec.refine)
-    "assignment_expression": "function",  # `X.prototype.m = function…` (JsSpec.refine)
+    "assignment_expression": "function",  # `X.prototype.m = function…` (lang/es5.py)
+    "pair": "method",  # `{ m: function… }` in an object literal bound to a name (lang/es5.py)
     "function_expression": "function",  # only a named one: `return function piped(x) {…}`
     "generator_function": "function",
     "generator_function_declaration": "function",
@@ -226,10 +227,25 @@ def module_entity(language: str, path: str, root: Node, qualname: str, fqn: str)
 @dataclass(slots=True)
 class Span:
     """A definition found by the sweep, with its node. ``entity.key`` is "" for an impl block
-    (Rust ``impl``, Swift ``extension``): not an entity, but the type its methods belong to."""
+    (Rust ``impl``, Swift ``extension``): not an entity, but the type its methods belong to.
+    ``scope`` False: the references inside the node are not the entity's but its enclosing
+    definition's (JS ``Foo.prototype.m = make()``: the enclosing code calls ``make``)."""
 
     node: Node
     entity: Entity
+    scope: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A language spec's reading of a definition node (``LangSpec.refine``): its kind and,
+    where the node's own shape does not say it, its name and the owner it is a member of
+    (JS ``Foo.prototype.m = …`` is method ``m`` of ``Foo``; ``""``: the enclosing scope)."""
+
+    kind: str
+    name: str = ""  # "" = the node's own name (``_name``)
+    owner: str = ""  # dotted, relative to the enclosing scope, like C++'s ``A::m``
+    scope: bool = True  # see ``Span.scope``
 
 
 def sweep(
@@ -238,13 +254,14 @@ def sweep(
     root: Node,
     module: Entity,
     namespace: str,
-    refine: Callable[[Node, str], str | None] | None = None,
+    refine: Callable[[Node, str], Named | None] | None = None,
 ) -> list[Span]:
     """Definitions of ``root`` in source order, with kinds, qualified names and parents.
 
     ``namespace`` prefixes qualified names to make fqns (a Java package, a Go import path, a
     JS module path; "" where names are global, as in C). ``refine(node, kind)`` may change a
-    kind or drop a node (None): a JS ``const f = () => ...`` is a function, other consts not.
+    kind, name the node and its owner, or drop it (None): a JS ``const f = () => ...`` is a
+    function, other consts not; ``Foo.prototype.m = f`` is method ``m`` of ``Foo``.
     """
     nodes = QueryCursor(get_query(language, _query_source(language))).captures(root).get("def", [])
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
@@ -254,19 +271,22 @@ def sweep(
     stack: list[tuple[int, Entity, str]] = [(1 << 62, module, _FILE)]
     ordinals: dict[tuple[str, str], int] = {("module", module.qualname): 1}  # keys stay unique
     types: dict[str, Entity] = {}  # qualname -> type defined here (impl blocks' owners)
+    # qualname -> function or constant defined here: an owner where no type is (an ES5
+    # constructor `function Foo` of `Foo.prototype.m`, an object literal `var o = {m: …}`)
+    values: dict[str, Entity] = {}
     owners: dict[int, Entity] = {}  # id(impl pseudo-entity) -> its methods' parent
     pending: list[tuple[str, Entity]] = []  # (owner qualname, method defined outside it)
     for node in nodes:
         while len(stack) > 1 and node.start_byte >= stack[-1][0]:
             stack.pop()
-        kind: str | None = kinds[node.type]
+        kind = kinds[node.type]
         if language == "swift" and node.type == "class_declaration":
             kind = _swift_kind(node)
-        if refine is not None and kind is not None:
-            kind = refine(node, kind)
-        if kind is None:
+        named = Named(kind) if refine is None else refine(node, kind)
+        if named is None:
             continue
-        name, owner = _name(language, node)
+        kind = named.kind
+        name, owner = (named.name, named.owner) if named.name else _name(language, node)
         if node.type == "type_spec":  # Go: `type P struct {...}`
             kind = _GO_TYPE_KINDS.get(_type_of(node), "type")
         if not name or (node.type.endswith("_specifier") and not _has_body(node)):
@@ -321,17 +341,19 @@ def sweep(
             parent=real_parent.key,
             fqn=f"{namespace}.{qual}" if namespace else qual,
         )
-        spans.append(Span(node, entity))
+        spans.append(Span(node, entity, named.scope))
         if owner:
             pending.append((base, entity))
         if kind in _TYPES:
             types.setdefault(qual, entity)
+        elif kind in ("function", "constant"):
+            values.setdefault(qual, entity)
         if kind in _CONTAINERS:
             stack.append((node.end_byte, entity, kind))
     # A method defined outside its type (Go receiver, C++ `A::m`) is the type's child when
     # this file defines the type, before or after the method.
     for owner_qual, entity in pending:
-        owner_ent = types.get(owner_qual)
+        owner_ent = types.get(owner_qual) or values.get(owner_qual)
         if owner_ent is not None:
             entity.parent = owner_ent.key
     return spans
@@ -380,6 +402,7 @@ def _name(language: str, node: Node) -> tuple[str, str]:
     return text, ""
 
 
+_BINDINGS = frozenset({"assignment_expression", "variable_declarator", "pair"})
 _FIELDLESS_DECLARATORS = frozenset({"parenthesized_declarator", "reference_declarator"})
 _GO_TYPE_KINDS = {"struct_type": "struct", "interface_type": "interface"}
 
@@ -400,6 +423,10 @@ def _has_body(node: Node) -> bool:
 
 
 def _signature(node: Node) -> str:
+    # JS `f = function (a) {…}`, `{ m: (a) => … }`: the parameters of the function assigned
+    value = node.child_by_field_name("right") or node.child_by_field_name("value")
+    if node.type in _BINDINGS and value is not None:
+        node = value
     params = node.child_by_field_name("parameters")
     if params is None:
         declarator = node.child_by_field_name("declarator")

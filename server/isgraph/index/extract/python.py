@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import datetime
 import functools
 import operator
 import re
@@ -39,6 +40,8 @@ QUERY = """
 (return_statement) @ret
 (yield) @ret
 (assignment left: (attribute object: (identifier) attribute: (identifier)) @sattr right: (_))
+(decorator (identifier) @deco)
+(decorator (attribute) @deco)
 """
 
 # Names Python resolves in the builtins module when no scope binds them.
@@ -57,7 +60,6 @@ _LITERAL_TYPES = {
     "float": "float",
     "tuple": "tuple",
 }
-_LITERAL_START = frozenset("\"'[{0123456789bBrRuUfF")
 # Where an identifier is bound: the parent's type (any child), or (type, field) pairs.
 _BINDING_PARENTS = frozenset(
     {
@@ -89,7 +91,8 @@ _BINDING_FIELDS = {
 }
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
-_SUPER = re.compile(r"super\([^()]*\)\.([A-Za-z_]\w*)")
+# super().m / super(Mid, self).m (text without whitespace): Mid, m
+_SUPER = re.compile(r"super\((?:([A-Za-z_][\w.]*),[A-Za-z_]\w*)?\)\.([A-Za-z_]\w*)")
 _WS = re.compile(rb"\s+")
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _PROPERTY_SUFFIXES = (".setter", ".getter", ".deleter")
@@ -120,6 +123,8 @@ class _Scope:
     names: dict[str, Binding] = field(default_factory=dict)
     stars: list[str] = field(default_factory=list)  # `from m import *` modules
     typed: dict[str, int] = field(default_factory=dict)  # local -> assignments giving its type
+    # locals whose one assignment makes one of several classes (`B() if c else C()`)
+    unions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # module and class bodies: `name = other.name` -> (what it names, "" if several; count)
     renames: dict[str, tuple[str, int]] = field(default_factory=dict)
     # functions: what each `return <value>` gives ("Self" for the method's own `self`,
@@ -192,6 +197,16 @@ class _Extractor:
         self.subclasses: dict[str, list[str]] | None = None  # class fqn -> same-file subclasses
         self.class_scopes: list[_Scope] = []
         self.functions: list[_Scope] = []
+        # module-level `def` / `class` names -> fqn, known before the sweep reaches them
+        self.later: dict[str, str] = {}
+        self.narrows = b"isinstance(" in source  # whether isinstance narrowing is worth a look
+        for child in root.named_children:
+            if child.type == "decorated_definition":
+                child = child.child_by_field_name("definition") or child
+            if child.type in ("function_definition", "class_definition"):
+                name = _text(child.child_by_field_name("name"))
+                if name:
+                    self.later.setdefault(name, f"{module}.{name}")
 
     # -- the sweep ------------------------------------------------------------------------
     def run(self, captures: dict[str, list[Node]]) -> None:
@@ -205,16 +220,17 @@ class _Extractor:
             "withvar": 3,
             "ret": 3,
             "call": 4,
+            "deco": 4,
         }
         events: list[tuple[int, int, str, Node]] = []
-        for name in ("def", "import", "call", "param", "var", "sattr", "withvar", "ret"):
+        for name in ("def", "import", "call", "deco", "param", "var", "sattr", "withvar", "ret"):
             for node in captures.get(name, ()):
                 events.append((node.start_byte, order[name], name, node))
         events.sort(key=_event_order)
         # First pass: definitions and bindings (a call may use a name bound later in the file,
         # e.g. a function defined below the one calling it).
         stack: list[_Scope] = [self.module_scope]
-        calls: list[tuple[Node, _Scope, list[_Scope]]] = []
+        calls: list[tuple[Node, _Scope, list[_Scope]]] = []  # call, or a bare decorator's name
         # One copy of the stack per change of the stack, shared by the calls made under it
         # (a copy per call was ~330k list copies on the stdlib). Only read after the loop.
         chain: list[_Scope] = list(stack)
@@ -248,7 +264,9 @@ class _Extractor:
                 if scope.kind == "function":  # a generator returns a generator: "" then
                     ret = self._returned(node, stack) if node.type == "return_statement" else ""
                     scope.returns.append(ret)
-            else:
+            elif what != "deco" or not _text(node).endswith(_PROPERTY_SUFFIXES):
+                # (a bare `@name` / `@obj.attr` calls what it names with the function;
+                # `@size.setter` calls the getter's `property.setter`, not the getter)
                 calls.append((node, scope, chain))
         for node, scope, chain in calls:
             self._call(node, scope, chain)
@@ -267,9 +285,17 @@ class _Extractor:
             for name, (target, count) in scope.renames.items():
                 if target and self._single_binding(scope, name, count):
                     self.out.aliases.append(Alias(self.path, f"{prefix}.{name}", target))
-        for (cls, attr), held in self.attr_types.items():
-            if held is not None:  # methods' `self.attr = Foo()`, all of one type
-                self.out.aliases.append(Alias(self.path, f"{cls}.{attr}", f"{held}()"))
+        # What instances hold: methods' `self.attr = Foo()`, all of one type, and the class
+        # body's `attr = Foo()` / `attr: Foo` (`M.objects.get()`); both, when they agree.
+        held: dict[tuple[str, str], str | None] = dict(self.attr_types)
+        for cscope in self.class_scopes:
+            for name, (how, value) in cscope.names.items():
+                if how == "local" and value and self._single_typed(cscope, name):
+                    key = (cscope.entity.fqn, name)
+                    held[key] = value if held.get(key, value) == value else None
+        for (cls, attr), made in held.items():
+            if made is not None:
+                self.out.aliases.append(Alias(self.path, f"{cls}.{attr}", f"{made}()"))
         scope = self.module_scope
         for name, (how, value) in scope.names.items() if module else ():
             if how == "local" and value and self._single_typed(scope, name):
@@ -299,6 +325,8 @@ class _Extractor:
             # `self` is counted as a binding below)
             return "Self" if self._single_binding(scope, scope.self_name, 1) else ""
         if value.type == "call":
+            if self._copies_self(value, stack) is not None:
+                return "Self"  # `return copy.copy(self)`: the receiver's class, as `self`
             return self._value_type(value, stack) or ""
         return ""
 
@@ -374,6 +402,8 @@ class _Extractor:
             # Parameters shadow outer and builtin names (typed ones get their class later).
             for pname in _param_names(node):
                 scope.names[pname] = ("param", "")
+            for pname, held in _splat_params(node):  # *args: a tuple, **kwargs: a dict
+                scope.names[pname] = ("annot", held)
             if parent.kind == "class" and "staticmethod" not in decorators:
                 scope.self_name = _first_param(node)
                 scope.class_fqn = parent.entity.fqn
@@ -451,12 +481,23 @@ class _Extractor:
         right = target.parent.child_by_field_name("right") if target.parent else None
         if method is None or obj is None or attr is None or right is None:
             return
-        if right.type != "call" and right.type not in _LITERAL_TYPES:
-            return  # `self.x = None`, `self.x = arg`: says nothing either way
         if _text(obj) != method.self_name or method.class_fqn is None:
             return
+        if right.type == "identifier":  # `self.x = arg`: what arg is known to be, if anything
+            found = self._lookup(_text(right), stack)
+            if found is None or found[0] not in ("annot", "local") or not found[1]:
+                return  # `self.x = None`, an untyped parameter: says nothing either way
+            cls: str | None = found[1]
+        elif right.type in ("boolean_operator", "conditional_expression"):
+            made, _ = self._value_types(right, stack)  # `self.x = x or {}`: one class, or none
+            if not made:
+                return
+            cls = made[0] if len(made) == 1 else None
+        elif right.type != "call" and right.type not in _LITERAL_TYPES:
+            return
+        else:
+            cls = self._value_type(right, stack)
         key = (method.class_fqn, _text(attr))
-        cls = self._value_type(right, stack)
         if key in self.attr_types and self.attr_types[key] != cls:
             self.attr_types[key] = None  # assigned different things: no guess
         else:
@@ -492,19 +533,30 @@ class _Extractor:
                 old, count = scope.renames.get(name, (target, 0))
                 scope.renames[name] = (target if old == target else "", count + 1)
             return
-        if scope.kind == "class":
-            return
+        if scope.kind == "class" and (
+            (ann is None and (right is None or right.type != "call")) or _is_enum(scope)
+        ):
+            return  # a class constant (`x = 0`), or an enum's member: not an instance held
+        sure = True
         if ann is not None:
             cls = self._annotation_type(_text(ann), stack)
         else:
-            cls = self._value_type(right, stack)
+            made, sure = self._value_types(right, stack)
+            if len(made) > 1 and sure and prev is None:
+                # `B() if c else C()`: one of these (what they all find is certain)
+                scope.names[name] = ("local", "")
+                scope.unions[name] = made
+                scope.typed[name] = scope.typed.get(name, 0) + 1
+                return
+            cls = made[0] if len(made) == 1 else None
         if cls is None:
             return
         if prev is not None and prev[0] in ("local", "rename") and prev != ("local", cls):
             scope.names[name] = ("local", "")  # assigned different things: no type
             return
         scope.names[name] = ("local", cls)
-        scope.typed[name] = scope.typed.get(name, 0) + 1
+        if sure:  # (`a or B()`: a B unless `a` is something else; a guess, not counted)
+            scope.typed[name] = scope.typed.get(name, 0) + 1
 
     def _renamed(self, dotted: str, stack: list[_Scope]) -> str | None:
         """The fqn a dotted name read in a module or class body stands for, if known."""
@@ -547,10 +599,63 @@ class _Extractor:
         if lit is not None:
             return f"builtins.{'bytes' if lit == 'str' and _is_bytes(node) else lit}"
         if node.type == "call":
+            own = self._copies_self(node, stack)
+            if own is not None:
+                return own
             fn = node.child_by_field_name("function")
             if fn is not None and fn.type in ("identifier", "attribute") and _text(fn) != "super":
                 return self._type_name(_text(fn), stack) or self._method_of(_text(fn), stack)
         return None
+
+    def _copies_self(self, call: Node, stack: list[_Scope]) -> str | None:
+        """The method's class when ``call`` makes another instance of the receiver's class:
+        ``type(self)(...)``, ``self.__class__(...)``, ``copy.copy(self)``,
+        ``copy.deepcopy(self)``."""
+        method = self._enclosing_method(stack)
+        if method is None or method.binds_class or not method.self_name:
+            return None
+        fn = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if fn is None:
+            return None
+        me = method.self_name
+        if fn.type == "call" and _WS.sub(b"", fn.text or b"") == f"type({me})".encode():
+            return method.class_fqn
+        if _text(fn) == f"{me}.__class__":
+            return method.class_fqn
+        if args is None or args.named_child_count != 1 or _text(args.named_children[0]) != me:
+            return None
+        if fn.type in ("identifier", "attribute") and self._class_candidate(_text(fn), stack) in (
+            "copy.copy",
+            "copy.deepcopy",
+        ):
+            return method.class_fqn
+        return None
+
+    def _value_types(self, node: Node | None, stack: list[_Scope]) -> tuple[tuple[str, ...], bool]:
+        """The classes a value may be an instance of, through ``a if c else b`` and
+        ``a or b`` (each distinct class once), and whether every branch's class is known."""
+        if node is None:
+            return (), False
+        parts: list[Node | None]
+        if node.type == "conditional_expression" and node.named_child_count == 3:
+            parts = [node.named_children[0], node.named_children[2]]
+        elif (
+            node.type == "boolean_operator" and _text(node.child_by_field_name("operator")) == "or"
+        ):
+            parts = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+        elif node.type == "parenthesized_expression" and node.named_child_count == 1:
+            return self._value_types(node.named_children[0], stack)
+        else:
+            one = self._value_type(node, stack)
+            return ((one,) if one is not None else ()), one is not None
+        classes: list[str] = []
+        sure = True
+        for part in parts:
+            got, known = self._value_types(part, stack)
+            sure = sure and known
+            classes.extend(c for c in got if c not in classes)
+        return tuple(classes), sure
 
     def _method_of(self, dotted: str, stack: list[_Scope]) -> str | None:
         """``self.m`` / ``x.m`` (x of a known class): ``Class.m``, whose return type the
@@ -594,17 +699,22 @@ class _Extractor:
         key = (scope.start_byte, name, expected)
         hit = self.single.get(key)
         if hit is None:
-            src = self.source
-            end = min(scope.end_byte, len(src))
-            n = 0
-            for m in _occurrence(name).finditer(src, scope.start_byte, end):
-                i = m.start()
-                if i and (_word_byte(src[i - 1]) or src[i - 1] == 46):  # 46: "."
-                    continue
-                if _binds(self.root.descendant_for_byte_range(i, m.end())):
-                    n += 1
-            hit = self.single[key] = n == expected
+            hit = self.single[key] = (
+                self._bindings(name, scope.start_byte, scope.end_byte) == expected
+            )
         return hit
+
+    def _bindings(self, name: str, start: int, end: int) -> int:
+        """How many times ``name`` is bound between two byte offsets."""
+        src = self.source
+        n = 0
+        for m in _occurrence(name).finditer(src, start, min(end, len(src))):
+            i = m.start()
+            if i and (_word_byte(src[i - 1]) or src[i - 1] == 46):  # 46: "."
+                continue
+            if _binds(self.root.descendant_for_byte_range(i, m.end())):
+                n += 1
+        return n
 
     def _class_candidate(self, dotted: str, stack: list[_Scope], depth: int = 0) -> str | None:
         """The fqn a (possibly dotted) class name denotes here, if the binding is known."""
@@ -638,11 +748,17 @@ class _Extractor:
             hit = scope.names.get(name)
             if hit is not None:
                 return hit, scope
+        later = self.later.get(name)
+        if later is not None and innermost is not self.module_scope:
+            # A function runs after the module body: a class or function the module defines
+            # further down is what the name means there (`x = Later()` above `class Later`).
+            return ("def", later), self.module_scope
         return None
 
     # -- calls and candidates -------------------------------------------------------------
     def _call(self, node: Node, scope: _Scope, stack: list[_Scope]) -> None:
-        callee = node.child_by_field_name("function")
+        """One call (or a bare decorator, ``node`` then being its name) as an edge."""
+        callee = node if node.type != "call" else node.child_by_field_name("function")
         if callee is None or callee.text is None:
             return
         raw = callee.text
@@ -656,33 +772,116 @@ class _Extractor:
             seen.add_site(name_site(callee))
             return
         cands = self._call_candidates(text, stack)
-        if callee.type == "attribute" and text[:1] not in _LITERAL_START:
-            obj = callee.child_by_field_name("object")
-            attr = callee.child_by_field_name("attribute")
-            if obj is not None and attr is not None and obj.type == "call":
-                # `Foo(...).m()`: an instance of the class, or of what the function returns
-                made = self._value_type(obj, stack)
-                if made is not None:
-                    cands = (f"^{made}.{_text(attr)}", f"?{_text(attr)}")
-        elif text[:1] in _LITERAL_START and callee.type == "attribute":
-            obj = callee.child_by_field_name("object")
-            lit = _LITERAL_TYPES.get(obj.type) if obj is not None else None
-            attr = callee.child_by_field_name("attribute")
-            if lit is not None and attr is not None:
-                if lit == "str" and obj is not None and _is_bytes(obj):
-                    lit = "bytes"
-                cands = (f"=builtins.{lit}.{_text(attr)}",)
+        obj = callee.child_by_field_name("object") if callee.type == "attribute" else None
+        attr = callee.child_by_field_name("attribute") if obj is not None else None
+        # The receiver's node type, not its first letter, tells a literal: `b"x".hex()` is
+        # bytes, `fetch().m()` and `BigThing().m()` are calls.
+        lit = _LITERAL_TYPES.get(obj.type) if obj is not None else None
+        if obj is not None and attr is not None and lit is not None:
+            if lit == "str" and _is_bytes(obj):
+                lit = "bytes"
+            cands = (f"=builtins.{lit}.{_text(attr)}",)
+        elif obj is not None and attr is not None and obj.type == "call":
+            # `Foo(...).m()`: an instance of the class, or of what the function returns
+            made = self._value_type(obj, stack)
+            if made is not None:
+                cands = (f"^{made}.{_text(attr)}", f"?{_text(attr)}")
+        elif obj is not None and attr is not None and obj.type == "identifier" and self.narrows:
+            narrowed = self._narrowed(node, _text(obj), stack)
+            if narrowed is not None:
+                cands = (f"^{narrowed}.{_text(attr)}", f"?{_text(attr)}")
         self._edge(scope.entity, EdgeKind.CALLS, text, callee, cands)
+
+    def _narrowed(self, node: Node, name: str, stack: list[_Scope]) -> str | None:
+        """The class ``isinstance(name, C)`` narrows ``name`` to where ``node`` is: in the
+        block an ``if`` / ``elif`` (or one side of its ``and``) enters when it holds, and
+        after ``assert isinstance(name, C)`` or ``if not isinstance(name, C): raise`` (or
+        return, continue, break) earlier in an enclosing block — unless the name is bound
+        again in between."""
+        child, up = node, node.parent
+        while up is not None and up.type not in _SCOPE_NODES:
+            if up.type in ("if_statement", "elif_clause") and child.type == "block":
+                cond = up.child_by_field_name("condition")
+                if up.child_by_field_name("consequence") == child and cond is not None:
+                    cls = self._isinstance_class(cond, name, stack)
+                    if cls is not None:
+                        if self._bindings(name, child.start_byte, child.end_byte):
+                            return None
+                        return cls
+            elif up.type == "block":
+                prev = child.prev_named_sibling
+                for _ in range(_GUARD_LOOKBACK):
+                    if prev is None:
+                        break
+                    cls = self._guard_class(prev, name, stack)
+                    if cls is not None:
+                        return None if self._bindings(name, prev.end_byte, node.start_byte) else cls
+                    prev = prev.prev_named_sibling
+            child, up = up, up.parent
+        return None
+
+    def _guard_class(self, stmt: Node, name: str, stack: list[_Scope]) -> str | None:
+        """``C`` when the statement lets only an instance of C past: ``assert
+        isinstance(name, C)``, or ``if not isinstance(name, C):`` whose body (with no else)
+        ends in raise / return / continue / break."""
+        if stmt.type == "assert_statement" and stmt.named_child_count:
+            return self._isinstance_class(stmt.named_children[0], name, stack)
+        if stmt.type != "if_statement" or stmt.child_by_field_name("alternative") is not None:
+            return None
+        cond = stmt.child_by_field_name("condition")
+        body = stmt.child_by_field_name("consequence")
+        if cond is None or cond.type != "not_operator" or body is None or not body.named_children:
+            return None
+        if body.named_children[-1].type not in _EXITS:
+            return None
+        arg = cond.child_by_field_name("argument")
+        return self._isinstance_class(arg, name, stack) if arg is not None else None
+
+    def _isinstance_class(self, cond: Node, name: str, stack: list[_Scope]) -> str | None:
+        """``C`` when ``cond`` is ``isinstance(name, C)`` or an ``and`` holding one."""
+        if cond.type == "parenthesized_expression" and cond.named_child_count == 1:
+            return self._isinstance_class(cond.named_children[0], name, stack)
+        if cond.type == "boolean_operator" and _text(cond.child_by_field_name("operator")) == "and":
+            for side in ("left", "right"):
+                part = cond.child_by_field_name(side)
+                found = self._isinstance_class(part, name, stack) if part is not None else None
+                if found is not None:
+                    return found
+            return None
+        fn = cond.child_by_field_name("function") if cond.type == "call" else None
+        args = cond.child_by_field_name("arguments") if fn is not None else None
+        if fn is None or args is None or _text(fn) != "isinstance" or args.named_child_count != 2:
+            return None
+        subject, cls = args.named_children
+        if _text(subject) != name or cls.type not in ("identifier", "attribute"):
+            return None
+        if self._lookup("isinstance", stack) is not None:
+            return None  # not the builtin
+        return self._type_name(_text(cls), stack)
 
     def _call_candidates(self, text: str, stack: list[_Scope]) -> tuple[str, ...]:
         if _DOTTED.fullmatch(text):
             return self._name_candidates(text, stack, checked=True)
+        if text.startswith("type("):
+            # `type(self)(...)`, `type(self).m(...)`: the method's class (the receiver's)
+            method = self._enclosing_method(stack)
+            if method is not None and method.class_fqn and not method.binds_class:
+                head = f"type({method.self_name})"
+                attr = text[len(head) + 1 :] if text.startswith(f"{head}.") else ""
+                if text == head:
+                    return (f"={method.class_fqn}",)
+                if attr.isidentifier():
+                    return (f"^{method.class_fqn}.{attr}", f"?{attr}")
         sup = _SUPER.fullmatch(text)
         if sup is not None:
             method = self._enclosing_method(stack)
+            mid = self._class_candidate(sup.group(1), stack) if sup.group(1) else None
             if method is not None and method.class_fqn:
-                return (f">{method.class_fqn}.{sup.group(1)}",)
-            return ()
+                # super(Mid, self): the method resolution order of the method's class, after
+                # Mid (the class's own name, or none, means right after the class)
+                after = f"|{mid}" if mid is not None and mid != method.class_fqn else ""
+                return (f">{method.class_fqn}.{sup.group(2)}{after}",)
+            return (f">{mid}.{sup.group(2)}",) if mid is not None else ()
         tail = re.search(r"\.([A-Za-z_]\w*)$", text)
         return (f"?{tail.group(1)}",) if tail else ()
 
@@ -738,6 +937,10 @@ class _Extractor:
                     upto = next(i for i, sc in enumerate(stack) if sc is where)
                     return self._name_candidates(value + tail, stack[: upto + 1], True, depth + 1)
                 return (f"?{rest[-1]}",) if rest else ()
+            made = where.unions.get(head) if how == "local" and not value else None
+            if made and len(rest) == 1 and self._single_typed(where, head):
+                # one assignment of one of several classes: what each of them finds
+                return (f"&{rest[0]}|{'|'.join(made)}", f"?{rest[0]}")
             if len(rest) == 1 and value:
                 # annotated, or every binding of the local gives the type: decided
                 sure = how == "annot" or (how == "local" and self._single_typed(where, head))
@@ -806,7 +1009,9 @@ class _Extractor:
             seen.add_site(site)
             return
         if kind == EdgeKind.CALLS:
-            candidates = tuple(_str_default(c) for c in candidates)
+            candidates = tuple(
+                d for d in (_untyped_default(c) for c in candidates) if d is not None
+            )
         edge = Edge(
             src=src.key,
             kind=kind,
@@ -844,6 +1049,9 @@ class _Extractor:
 
 # -- node helpers -------------------------------------------------------------------------
 _event_order = operator.itemgetter(0, 1)  # (start byte, kind order): C-speed sort key
+_SCOPE_NODES = frozenset({"function_definition", "class_definition", "lambda", "module"})
+_EXITS = frozenset({"raise_statement", "return_statement", "continue_statement", "break_statement"})
+_GUARD_LOOKBACK = 20  # statements looked back at for an isinstance guard
 
 
 @functools.cache
@@ -897,6 +1105,11 @@ def _decorators(node: Node) -> list[str]:
     return out
 
 
+def _is_enum(scope: _Scope) -> bool:
+    """Whether a class's bases look like an enum's (its body's values become members)."""
+    return any(b.rstrip(")").endswith(("Enum", "Flag")) for b in scope.entity.signature.split(","))
+
+
 def _is_property(decorators: list[str]) -> bool:
     return any(d in _PROPERTY_DECORATORS or d.endswith(_PROPERTY_SUFFIXES) for d in decorators)
 
@@ -933,6 +1146,21 @@ def _param_names(node: Node) -> list[str]:
         if ident is not None and ident.type == "identifier" and ident.text is not None:
             names.append(ident.text.decode("utf-8", "replace"))
     return names
+
+
+def _splat_params(node: Node) -> list[tuple[str, str]]:
+    """``*args`` / ``**kwargs`` parameters (annotated or not) with the class they hold."""
+    params = node.child_by_field_name("parameters")
+    out = []
+    for child in params.named_children if params is not None else ():
+        if child.type == "typed_parameter" and child.named_child_count:
+            child = child.named_children[0]
+        held = {"list_splat_pattern": "builtins.tuple", "dictionary_splat_pattern": "builtins.dict"}
+        if child.type in held and child.named_child_count:
+            name = child.named_children[0]
+            if name.type == "identifier":
+                out.append((_text(name), held[child.type]))
+    return out
 
 
 def _first_param(node: Node) -> str | None:
@@ -999,11 +1227,44 @@ STR_METHOD_GUESSES = frozenset(
 )
 
 
-def _str_default(cand: str) -> str:
-    """A receiver of unknown type called with a str method's name is a str more often than an
-    instance of the repo's one class with such a method (`line.strip()` is not
-    `UserString.strip`: 19 of 20 such guesses were wrong against basedpyright): the guess
-    ``?name`` becomes ``%builtins.str.name`` (typeshed's; see model.Edge)."""
-    if cand.startswith("?") and cand[1:] in STR_METHOD_GUESSES:
-        return f"%builtins.str.{cand[1:]}"
+# Method names of the other built-in types, and of datetime's, that a receiver of unknown
+# type is more likely to be (`errors.extend()`, `d.timestamp()`) than the repo's one class
+# with such a method: no unique-name guess is made for them.
+BUILTIN_METHOD_NAMES = (
+    frozenset(
+        n
+        for t in (
+            list,
+            dict,
+            set,
+            frozenset,
+            tuple,
+            bytes,
+            bytearray,
+            int,
+            float,
+            complex,
+            datetime.datetime,
+            datetime.date,
+            datetime.time,
+            datetime.timedelta,
+        )
+        for n in dir(t)
+        if not n.startswith("_")
+    )
+    - STR_METHOD_GUESSES
+)
+
+
+def _untyped_default(cand: str) -> str | None:
+    """What the guess ``?name`` for a receiver of unknown type becomes. Called with a str
+    method's name it is a str more often than an instance of the repo's one class with such a
+    method (`line.strip()` is not `UserString.strip`: 19 of 20 such guesses were wrong against
+    basedpyright): ``%builtins.str.name`` (typeshed's; see model.Edge). Called with another
+    built-in type's method name (``BUILTIN_METHOD_NAMES``): no guess (None)."""
+    if cand.startswith("?"):
+        if cand[1:] in STR_METHOD_GUESSES:
+            return f"%builtins.str.{cand[1:]}"
+        if cand[1:] in BUILTIN_METHOD_NAMES:
+            return None
     return cand

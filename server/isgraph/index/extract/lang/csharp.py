@@ -9,6 +9,7 @@ import re
 
 from tree_sitter import Node
 
+from isgraph.index.extract.definitions import Named
 from isgraph.index.extract.engine import Context, Frame, Import, LangSpec, text
 
 _DIRECTIVE = re.compile(rb"[ \t]*#[ \t]*([a-z]+)")
@@ -52,9 +53,9 @@ class CSharpSpec(LangSpec):
     def module_fqn(self, ctx: Context) -> str:
         return ctx.path.removesuffix(".cs")
 
-    def refine(self, node: Node, kind: str) -> str | None:
+    def refine(self, node: Node, kind: str) -> Named | None:
         # `namespace N.M;` names the rest of the file (the namespace), contains nothing
-        return None if node.type == "file_scoped_namespace_declaration" else kind
+        return None if node.type == "file_scoped_namespace_declaration" else Named(kind)
 
     def imports(self, node: Node, ctx: Context) -> list[Import]:
         alias = node.child_by_field_name("name")

@@ -11,3 +11,8 @@
 (class_heritage (identifier) @callee) @inherit
 (class_heritage (member_expression) @callee) @inherit
 (variable_declarator name: (identifier) @var value: (new_expression constructor: (_) @ctor)) @local
+; CommonJS `exports.x = …`, `module.exports = …`, `module.exports.x = …` (lang/es5.py picks
+; them out: a text predicate would decode invalid UTF-8 and raise)
+(assignment_expression left: (member_expression object: (identifier))) @import
+(assignment_expression
+  left: (member_expression object: (member_expression object: (identifier)))) @import

@@ -1,0 +1,261 @@
+"""Incremental equals clean: compare a store with a clean index of the same tree.
+
+An incremental run re-parses what changed and re-resolves what the change can have affected;
+a clean run parses and resolves everything. They must agree row for row: the same files, the
+same entities, the same edges with the same targets, labels and sites, the same aliases.
+`isgraph verify` (and the server's `isgraph.verify` command) and the differential tester
+(`tests/pipeline/test_incremental.py`, `bench/incremental_check.py`) all compare through
+`compare`; the clean side is indexed into a temporary in-memory store, so the store being
+verified is never disturbed (`--repair` then writes the clean rows of each drifted file
+through the service's writer, one atomic file replacement each, as any run does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from concurrent.futures import Executor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from isgraph.config import Config
+from isgraph.model import Alias, Edge, Entity, FileResult
+from isgraph.store.base import Store
+from isgraph.store.connect import open_store
+
+if TYPE_CHECKING:
+    from isgraph.index.service import IndexService
+
+# What is compared of each row. Left out: a file's mtime (an editor's buffer is stored with
+# mtime 0, and a copy of the tree has other mtimes) and an entity's enrichment metadata (it
+# comes from a downstream server, not from the tree).
+FILE_FIELDS = ("language", "status", "content_hash", "size", "error", "entities", "edges")
+ENTITY_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Entity) if f.name not in ("key", "metadata")
+)
+EDGE_FIELDS = ("path", "dst", "resolution", "line", "sites", "candidates")
+CATEGORIES = ("file", "entity", "edge", "alias")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every compared row of a store, keyed as the store keys them."""
+
+    files: dict[str, tuple[Any, ...]]
+    entities: dict[str, tuple[Any, ...]]
+    edges: dict[tuple[str, str, str], tuple[Any, ...]]  # (src, kind, target_name) -> fields
+    aliases: dict[tuple[str, str], str]  # (path, fqn) -> target
+
+
+def snapshot(store: Store) -> Snapshot:
+    """Read every row of ``store`` (typeshed stubs included: they are part of the index)."""
+    states = store.file_states()
+    files = {p: tuple(getattr(s, f) for f in FILE_FIELDS) for p, s in states.items()}
+    entities = {e.key: tuple(getattr(e, f) for f in ENTITY_FIELDS) for e in store.find_entities()}
+    edges = {(e.src, str(e.kind), e.target_name): _edge_fields(e) for e in store.edges()}
+    aliases = {(a.path, a.fqn): a.target for p in states for a in store.aliases_of(p)}
+    return Snapshot(files, entities, edges, aliases)
+
+
+def _edge_fields(e: Edge) -> tuple[Any, ...]:
+    return (e.path, e.dst, str(e.resolution), e.line, tuple(e.sites), tuple(e.candidates))
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One row that differs: ``stored`` or ``clean`` is None where that side lacks it."""
+
+    category: str  # one of CATEGORIES
+    key: tuple[str, ...]
+    path: str  # the file the row belongs to
+    stored: dict[str, Any] | None
+    clean: dict[str, Any] | None
+
+    def record(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "key": list(self.key),
+            "path": self.path,
+            "stored": self.stored,
+            "clean": self.clean,
+        }
+
+    def describe(self) -> str:
+        """One line for people: what differs, stored → clean."""
+        what = " ".join(self.key)
+        if self.stored is None:
+            return f"{self.category} missing: {what} (clean: {_brief(self.clean)})"
+        if self.clean is None:
+            return f"{self.category} extra: {what} (stored: {_brief(self.stored)})"
+        changed = {k for k in self.clean if self.stored.get(k) != self.clean[k]}
+        parts = [f"{k} {self.stored.get(k)!r} → {self.clean[k]!r}" for k in sorted(changed)]
+        return f"{self.category} differs: {what}: " + "; ".join(parts)
+
+
+def _brief(row: dict[str, Any] | None) -> str:
+    row = row or {}
+    return ", ".join(f"{k}={v!r}" for k, v in row.items() if k not in ("sites", "candidates"))
+
+
+def compare(stored: Snapshot, clean: Snapshot) -> list[Difference]:
+    """Every row that differs between the two snapshots, in a stable order."""
+    out: list[Difference] = []
+
+    def diff(
+        category: str,
+        a: Mapping[Any, Any],
+        b: Mapping[Any, Any],
+        names: tuple[str, ...],
+        path_of: Any,
+    ) -> None:
+        for key in sorted(a.keys() | b.keys(), key=repr):
+            x, y = a.get(key), b.get(key)
+            if x == y:
+                continue
+            rx = None if x is None else dict(zip(names, _tuple(x), strict=True))
+            ry = None if y is None else dict(zip(names, _tuple(y), strict=True))
+            k = key if isinstance(key, tuple) else (key,)
+            out.append(Difference(category, k, path_of(key, rx or ry), rx, ry))
+
+    diff("file", stored.files, clean.files, FILE_FIELDS, lambda k, _r: k)
+    diff("entity", stored.entities, clean.entities, ENTITY_FIELDS, lambda _k, r: r["path"])
+    diff("edge", stored.edges, clean.edges, EDGE_FIELDS, lambda _k, r: r["path"])
+    diff("alias", stored.aliases, clean.aliases, ("target",), lambda k, _r: k[0])
+    return out
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """What `isgraph verify` found (and repaired)."""
+
+    root: str
+    differences: list[Difference] = field(default_factory=list)
+    repaired: int = 0  # files rewritten with their clean rows
+    remaining: list[Difference] = field(default_factory=list)  # after repair
+    stored_counts: tuple[int, int, int] = (0, 0, 0)  # files, entities, edges
+    clean_counts: tuple[int, int, int] = (0, 0, 0)
+    seconds: float = 0.0
+
+    @property
+    def drift(self) -> bool:
+        """The store differs from a clean index (after repair, if one was asked)."""
+        return bool(self.remaining if self.repaired else self.differences)
+
+    def by_category(self) -> dict[str, int]:
+        return {c: sum(1 for d in self.differences if d.category == c) for c in CATEGORIES}
+
+    def record(self, limit: int | None = None) -> dict[str, object]:
+        shown = self.differences if limit is None else self.differences[:limit]
+        return {
+            "root": self.root,
+            "drift": self.drift,
+            "differences": len(self.differences),
+            "by_category": self.by_category(),
+            "files_affected": sorted({d.path for d in self.differences}),
+            "rows": [d.record() for d in shown],
+            "repaired_files": self.repaired,
+            "remaining": len(self.remaining),
+            "stored": dict(zip(("files", "entities", "edges"), self.stored_counts, strict=True)),
+            "clean": dict(zip(("files", "entities", "edges"), self.clean_counts, strict=True)),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@asynccontextmanager
+async def clean_index(
+    root: Path,
+    config: Config,
+    overrides: Mapping[str, bytes] | None = None,
+    pool: Executor | None = None,
+) -> AsyncIterator[Store]:
+    """A clean index of ``root`` (with ``overrides``: an editor's unsaved buffers) in a
+    temporary in-memory store, open for the block; ``pool``: parse in this one."""
+    from isgraph.index.service import IndexService
+
+    store = open_store("mem")
+    try:
+        async with IndexService(root, store, config, pool) as service:
+            await service.index(overrides=overrides)
+        yield store
+    finally:
+        store.close()
+
+
+def _counts(s: Snapshot) -> tuple[int, int, int]:
+    return (len(s.files), len(s.entities), len(s.edges))
+
+
+async def verify(
+    service: IndexService,
+    *,
+    repair: bool = False,
+    overrides: Mapping[str, bytes] | None = None,
+) -> VerifyReport:
+    """Compare ``service``'s store with a clean index of its root; with ``repair``, rewrite
+    each drifted file with its clean rows and compare again."""
+    t0 = time.perf_counter()
+    report = VerifyReport(root=str(service.root))
+    # The service's own pool parses the clean side too (no second pool to start).
+    async with clean_index(service.root, service.config, overrides, service.pool) as clean:
+        want = await asyncio.to_thread(snapshot, clean)
+        async with service.idle():  # no run of the service writes while it is read
+            have = await asyncio.to_thread(snapshot, service.store)
+            report.differences = compare(have, want)
+            report.stored_counts, report.clean_counts = _counts(have), _counts(want)
+            if repair and report.differences:
+                paths = sorted({d.path for d in report.differences})
+                results, removed = await asyncio.to_thread(_clean_rows, clean, service.store, paths)
+                await service.replace_rows(results, removed)
+                report.repaired = len(paths)
+                have = await asyncio.to_thread(snapshot, service.store)
+                report.remaining = compare(have, want)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _clean_rows(
+    clean: Store, stored: Store, paths: Iterable[str]
+) -> tuple[list[FileResult], list[str]]:
+    """Each path's rows as the clean index holds them (a whole file, for one atomic
+    replacement), or the path to remove where the clean index has no such file. Stored
+    enrichment metadata is kept for entities that stay."""
+    states = clean.file_states()
+    results: list[FileResult] = []
+    removed: list[str] = []
+    for path in paths:
+        state = states.get(path)
+        if state is None:
+            removed.append(path)
+            continue
+        entities = clean.find_entities(path=path)
+        kept = stored.get_entities(e.key for e in entities)
+        entities = [
+            dataclasses.replace(e, metadata=kept[e.key].metadata) if e.key in kept else e
+            for e in entities
+        ]
+        edges = clean.edges(path=path)
+        aliases = [Alias(a.path, a.fqn, a.target) for a in clean.aliases_of(path)]
+        results.append(
+            FileResult(
+                path=path,
+                language=state.language,
+                status=state.status,
+                content_hash=state.content_hash,
+                size=state.size,
+                mtime_ns=state.mtime_ns,
+                error=state.error,
+                entities=entities,
+                edges=edges,
+                aliases=aliases,
+                deferred_count=max(0, state.edges - len(edges)),
+            )
+        )
+    return results, removed

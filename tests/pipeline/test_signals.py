@@ -1,0 +1,173 @@
+"""No orphan processes, whatever ends isgraph: SIGTERM (a process manager, to the process),
+SIGINT and SIGHUP (a terminal, to the process group), stdin closing (an editor going away)
+and SIGKILL, each sent mid-index to `isgraph index` and to `isgraph serve`. Afterwards no
+descendant is alive (3 s after the front exits; 10 s after a SIGKILL, which the workers must
+notice by themselves), and the store holds every file either as it was or as it is now."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from isgraph.store.base import Store, StoreError
+from isgraph.store.connect import open_store
+from tests.lsp.rawclient import RawClient
+from tests.reliability import record
+
+from .test_crash import assert_consistent, corpus, files_written, reference, start_and_wait
+
+__all__ = ["corpus", "reference"]  # module-scoped fixtures shared with test_crash
+
+# (signal, sent to the whole process group as a terminal does)
+ENDINGS = {
+    "SIGTERM": (signal.SIGTERM, False),
+    "SIGINT": (signal.SIGINT, True),
+    "SIGHUP": (signal.SIGHUP, True),
+}
+
+
+FAMILIES: list[Family] = []
+
+
+class Family:
+    """Every descendant of ``pid`` seen while it lives (a pool renewed during shutdown would
+    start new ones), polled by the test's loop."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.seen: dict[int, psutil.Process] = {}
+        FAMILIES.append(self)
+
+    def poll(self) -> None:
+        with contextlib.suppress(psutil.Error):
+            for p in self.root.children(recursive=True):
+                self.seen.setdefault(p.pid, p)
+
+    def alive(self) -> list[str]:
+        out = []
+        for p in self.seen.values():
+            with contextlib.suppress(psutil.Error):
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    out.append(f"{p.pid} {' '.join(p.cmdline())[:80]}")
+        return out
+
+    def assert_gone_within(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while alive := self.alive():
+            assert time.monotonic() < deadline, f"still running {seconds} s later: {alive}"
+            time.sleep(0.05)
+
+
+def send(pid: int, sig: int, group: bool) -> None:
+    if group:
+        os.killpg(pid, sig)
+    else:
+        os.kill(pid, sig)
+
+
+def consistent(db: Path, reference: Store) -> None:
+    """The store left behind holds each file as a clean index does, but for calls still held
+    for resolution (test_crash.py shows that a rerun completes such a store)."""
+    store = open_store(f"sqlite:{db}")
+    try:
+        assert_consistent(store, reference, settled=False)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("how", [*ENDINGS, "SIGKILL"])
+def test_index_ends_without_orphans(
+    how: str, corpus: Path, reference: Store, tmp_path: Path
+) -> None:
+    db = tmp_path / "i.db"
+    proc = start_and_wait(corpus, db, files_written(30))
+    family = Family(proc.pid)
+    family.poll()
+    assert family.seen, "the pool should be running by now"
+    if how == "SIGKILL":
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only: the workers must notice
+        proc.wait()
+        family.assert_gone_within(10)
+    else:
+        sig, group = ENDINGS[how]
+        send(proc.pid, sig, group)
+        while proc.poll() is None:
+            family.poll()
+            time.sleep(0.02)
+        _, stderr = proc.communicate()
+        assert proc.returncode == 128 + sig, stderr
+        assert "Traceback" not in stderr, stderr
+        family.assert_gone_within(3)
+    consistent(db, reference)
+    record("no_orphans", **{f"index {how}": len(family.seen)})
+
+
+async def _serve_mid_index(corpus: Path, db: Path) -> RawClient:
+    observer = open_store(f"sqlite:{db}")  # opened first: it only reads
+    try:
+        client = await RawClient.start(corpus, f"sqlite:{db}")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(StoreError):
+                if len(observer.file_states()) >= 30:
+                    return client
+            await asyncio.sleep(0.02)
+    finally:
+        observer.close()
+    pytest.fail("the server did not index 30 files in 60 s")
+
+
+@pytest.mark.parametrize("how", [*ENDINGS, "stdin", "SIGKILL"])
+async def test_serve_ends_without_orphans(
+    how: str, corpus: Path, reference: Store, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.db"
+    client = await _serve_mid_index(corpus, db)
+    proc = client.proc
+    family = Family(proc.pid)
+    family.poll()
+    try:
+        assert family.seen, "the pool should be running by now"
+        if how == "SIGKILL":
+            os.kill(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            family.assert_gone_within(10)
+        else:
+            if how == "stdin":
+                client.inp.close()
+            else:
+                send(proc.pid, *ENDINGS[how])
+            deadline = time.monotonic() + 60
+            while proc.returncode is None:
+                assert time.monotonic() < deadline, "the server did not end"
+                family.poll()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 0.02)
+            if how != "stdin":
+                assert proc.returncode == 128 + ENDINGS[how][0]
+            family.assert_gone_within(3)
+    finally:
+        client.reader.cancel()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    consistent(db, reference)
+    record("no_orphans", **{f"serve {how}": len(family.seen)})
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers() -> Iterator[None]:
+    """A failing case must not leave its processes to the next one."""
+    yield
+    while FAMILIES:
+        for p in FAMILIES.pop().seen.values():
+            with contextlib.suppress(psutil.Error):
+                p.kill()
