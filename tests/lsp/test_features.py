@@ -122,6 +122,7 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
         "isgraph.reindex",
         "isgraph.impact",
         "isgraph.stats",
+        "isgraph.verify",
     }
     # The CLI reads the store the server holds open (embedded SQLite), as a user would.
     stats = await command(client, "isgraph.stats")
