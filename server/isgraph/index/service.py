@@ -19,7 +19,6 @@ from pathlib import Path
 from isgraph.config import Config
 from isgraph.index.discover import Found
 from isgraph.index.pipeline import (
-    RESOLVE_PENDING,
     PipelineReport,
     ProgressFn,
     WrittenFn,
@@ -45,12 +44,11 @@ from isgraph.index.stubs import (
 from isgraph.index.symbols import SymbolTable, TableResolver
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import EdgeKind, FileResult, Resolution
-from isgraph.store.base import Store, StoreError
+from isgraph.store.base import RESOLVE_PENDING, ROOT_META, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 # Store meta: the root directory the store indexes (queries about another root are refused).
-ROOT_META = "root"
 # Above this share of changed files a full resolution is cheaper than working out dependents.
 FULL_RESOLVE_SHARE = 0.25
 # A resolution of at least this many files reads the store's symbols into memory first

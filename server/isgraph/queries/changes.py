@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from isgraph.index.pipeline import INDEX_DIR_NAME
 from isgraph.model import Entity
 from isgraph.queries import impact as impacts
 from isgraph.queries.detail import brief
@@ -21,6 +20,7 @@ from isgraph.queries.graph import Reached
 from isgraph.queries.lookup import QueryError, innermost
 from isgraph.queries.page import Page, paginate
 from isgraph.store.base import Store
+from isgraph.store.connect import INDEX_DIR_NAME
 
 GIT_TIMEOUT_S = 30
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
