@@ -76,12 +76,13 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{e['failures']} raised; keys unique, ranges in the file",
             )
         )
-    for backend in ("sqlite", "postgres"):
+    for backend in ("sqlite", "sqlite_table", "postgres"):
         c = d.get(f"crash_{backend}")
         if c:
+            what = backend.replace("sqlite_table", "sqlite, symbol-table resolution")
             out.append(
                 (
-                    f"kill -9 at seeded store writes ({backend}; before/during/after, and "
+                    f"kill -9 at seeded store writes ({what}; before/during/after, and "
                     "again during recovery)",
                     f"{c['kill_points']} kill points ({c['killed']} landed, "
                     f"{c['finished_first']} runs ended first)",
@@ -201,6 +202,7 @@ EXPECTED = {
     "bad_input",
     "extractor_properties",
     "crash_sqlite",
+    "crash_sqlite_table",
     "crash_postgres",
     "crash_server",
     "faults",

@@ -26,7 +26,7 @@ from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.partition import ShardError, parse_shard
 from isgraph.index.pipeline import INDEX_DIR_NAME
-from isgraph.index.service import ROOT_META, IndexService, IndexSummary
+from isgraph.index.service import PHASE_WORDS, ROOT_META, IndexService, IndexSummary
 from isgraph.index.shard import ShardedIndexService
 from isgraph.index.verify import VerifyReport
 from isgraph.index.verify import verify as run_verify
@@ -382,8 +382,9 @@ async def _index_service_run(
             def on_progress(done: int, seen: int, finished: bool) -> None:
                 bar.update(files, completed=done, total=seen if finished else None)
 
-            def on_phase(_name: str, done: int, total: int) -> None:
-                bar.update(resolve, completed=done, total=total, visible=True)
+            def on_phase(name: str, done: int, total: int) -> None:
+                words = PHASE_WORDS.get(name, name)
+                bar.update(resolve, description=words, completed=done, total=total, visible=True)
 
             return await service.index(progress=on_progress, phase=on_phase)
     finally:

@@ -23,7 +23,7 @@ from watchfiles import Change, awatch
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.discover import IgnoreRules
 from isgraph.index.pipeline import INDEX_DIR_NAME, ProgressFn
-from isgraph.index.service import IndexService, IndexSummary
+from isgraph.index.service import IndexService, IndexSummary, PhaseFn
 from isgraph.model import FileStatus, is_external
 from isgraph.store.base import Store, StoreError, StoreLockedError
 from isgraph.store.connect import open_store
@@ -111,12 +111,16 @@ class Folder:
         return open_store("mem")
 
     def start(
-        self, progress: ProgressFn | None = None, done: Callable[[], None] | None = None
+        self,
+        progress: ProgressFn | None = None,
+        done: Callable[[], None] | None = None,
+        phase: PhaseFn | None = None,
     ) -> None:
         """Index in the background (``done`` is called when that run, resolution included,
-        is over, whatever its outcome), watch the folder, re-index changes."""
+        is over, whatever its outcome; ``phase`` reports resolution's progress), watch the
+        folder, re-index changes."""
         self.ready.clear()
-        self._tasks.append(asyncio.create_task(self._first_index(progress, done)))
+        self._tasks.append(asyncio.create_task(self._first_index(progress, done, phase)))
         self._tasks.append(asyncio.create_task(self._watch()))
         self._tasks.append(asyncio.create_task(self._reindex_loop()))
 
@@ -185,7 +189,11 @@ class Folder:
 
     # -- runs ---------------------------------------------------------------------------------
     async def _index(
-        self, only: list[str] | None, progress: ProgressFn | None = None, resolve: bool = True
+        self,
+        only: list[str] | None,
+        progress: ProgressFn | None = None,
+        resolve: bool = True,
+        phase: PhaseFn | None = None,
     ) -> IndexSummary:
         """One run through the service, with the editor's unsaved buffers (and files read
         again for a new size limit) as overrides."""
@@ -197,7 +205,7 @@ class Folder:
         t0 = time.perf_counter()
         try:
             summary = await self.service.index(
-                only=only, progress=progress, overrides=wanted, resolve=resolve
+                only=only, progress=progress, overrides=wanted, resolve=resolve, phase=phase
             )
         finally:
             self._runs -= 1
@@ -221,10 +229,13 @@ class Folder:
         return summary
 
     async def _first_index(
-        self, progress: ProgressFn | None, done: Callable[[], None] | None = None
+        self,
+        progress: ProgressFn | None,
+        done: Callable[[], None] | None = None,
+        phase: PhaseFn | None = None,
     ) -> None:
         try:
-            await self._index(None, progress)
+            await self._index(None, progress, phase=phase)
         except StoreError as exc:
             self.notify(f"isgraph: indexing {self.root} failed: {exc}")
         finally:

@@ -585,12 +585,8 @@ class Resolver:
         cached = self._bases.get(cls.key)
         if cached is not None:
             return cached
-        edges = self._inherits.get(cls.key)
-        if edges is None:
-            self._need_inherits.add(cls.key)
-            raise _Need
         bases: list[Entity] = []
-        for edge in edges:
+        for edge in self._inherits_of(cls.key):
             if not edge.candidates and edge.dst is not None:  # decided at extraction
                 base_ent = self._entity_by_key(edge.dst)
                 if base_ent is not None:
@@ -608,7 +604,8 @@ class Resolver:
         self._bases[cls.key] = bases
         return bases
 
-    # -- cache lookups (raise _NEED on a miss) ------------------------------------------------
+    # -- lookups: what the rules above read (here from caches, raising _NEED on a miss; a
+    # `symbols.TableResolver` answers them from an in-memory table instead) -----------------
     def _entities(self, fqn: str) -> list[Entity]:
         hit = self._ents.get(fqn)
         if hit is None:
@@ -635,6 +632,14 @@ class Resolver:
             self._need_named.add(name)
             raise _Need
         return hit
+
+    def _inherits_of(self, key: str) -> list[Edge]:
+        """The ``inherits`` edges of a class, in source order."""
+        edges = self._inherits.get(key)
+        if edges is None:
+            self._need_inherits.add(key)
+            raise _Need
+        return edges
 
     def _fetch(self) -> None:
         if self._need_fqn:
@@ -760,10 +765,13 @@ def resolve_paths(
     paths: Iterable[str],
     batch_files: int = BATCH_FILES,
     spool: EdgeSpool | None = None,
+    resolver: Resolver | None = None,
 ) -> Iterable[BatchOutcome]:
     """Resolve every edge of ``paths`` (in batches): the stored ones, and those held in
-    ``spool`` for these paths. Yields one outcome per batch."""
-    resolver = Resolver(store)
+    ``spool`` for these paths. Yields one outcome per batch. ``resolver``: one that reads
+    something other than the store's caches (`symbols.TableResolver`)."""
+    if resolver is None:
+        resolver = Resolver(store)
     batch: list[str] = []
     for path in paths:
         batch.append(path)

@@ -42,7 +42,8 @@ from isgraph.index.stubs import (
     stubs_wanted,
     typeshed_stdlib,
 )
-from isgraph.index.writer import Writer
+from isgraph.index.symbols import SymbolTable, TableResolver
+from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import EdgeKind, FileResult, Resolution
 from isgraph.store.base import Store, StoreError
 
@@ -55,9 +56,17 @@ log = logging.getLogger(__name__)
 ROOT_META = "root"
 # Above this share of changed files a full resolution is cheaper than working out dependents.
 FULL_RESOLVE_SHARE = 0.25
+# A resolution of at least this many files reads the store's symbols into memory first
+# (`symbols.SymbolTable`: 2.3 CPU-s on the stdlib) instead of fetching what each
+# batch misses in rounds of small queries (~5 ms a round): a cold build, a large change.
+TABLE_MIN_FILES = 200
+# Resolution batches whose writes may be queued while the next batch is resolved.
+WRITES_AHEAD = 2
 
-# phase callback: ("resolve", done_files, total_files)
+# phase callback: (phase name, done_files, total_files), after the pipeline's file progress
 PhaseFn = Callable[[str, int, int], None]
+# Phases a run reports through PhaseFn, and how progress displays name them (CLI, $/progress).
+PHASE_WORDS = {"resolve": "resolving edges"}
 
 
 @dataclass(slots=True)
@@ -475,16 +484,34 @@ class IndexService:
             if phase is not None:
                 phase("resolve", done, len(paths))
 
-        batches: Iterator[BatchOutcome] = iter(resolve_paths(self.store, paths, spool=spool))
+        if phase is not None:
+            phase("resolve", 0, len(paths))  # shown before the symbol table loads
+        resolver = None
+        if len(paths) >= TABLE_MIN_FILES:
+            table = await asyncio.to_thread(SymbolTable.load, self.store)
+            resolver = TableResolver(self.store, table)
+        # Batches stay BATCH_FILES with the table too: 200-file batches (one ~25k-row write
+        # each) took the parent's peak RSS from ~290 to 519 MB on the stdlib, in Cozo's writes.
+        batches: Iterator[BatchOutcome] = iter(
+            resolve_paths(self.store, paths, spool=spool, resolver=resolver)
+        )
+        # Writes of earlier batches not yet committed. The writer's queue is bounded in
+        # commands, not rows: a resolver faster than the store would queue every batch's
+        # edges at once (measured with the table: parent peak RSS 176 -> 504 MB), so the
+        # next batch is resolved while at most WRITES_AHEAD batches are being written.
+        writing: list[asyncio.Future[WriteOutcome]] = []
         while True:
             item = await asyncio.to_thread(next, batches, None)
             if item is None:
                 break
             if item.updates:
-                await self.writer.update_edges(item.updates)
+                writing.append(await self.writer.update_edges(item.updates))
             if item.hashes:
-                await self.writer.add_edges(item.added, item.hashes)
+                writing.append(await self.writer.add_edges(item.added, item.hashes))
+            del item.updates, item.added  # held by the queued commands only
             count(item.report, BATCH_FILES)
+            while len(writing) > 2 * WRITES_AHEAD:
+                await writing.pop(0)
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total

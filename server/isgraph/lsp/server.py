@@ -31,6 +31,7 @@ from pygls.uris import to_fs_path
 
 from isgraph import __version__
 from isgraph.config import SETTING_KEYS, ConfigError, DownstreamSpec, validate_settings
+from isgraph.index.service import PHASE_WORDS
 from isgraph.proxy import lsp as proxy
 from isgraph.proxy.manager import DownstreamManager
 from isgraph.workspace import Folder
@@ -123,7 +124,7 @@ class IsgraphServer(LanguageServer):
             await folder.open()
             self.folders.append(folder)  # only now: requests read its store
             proxy.enrich(self.proxy, folder)  # before the first index: it feeds enrichment
-            folder.start(*(await _progress(self, folder) if progress else (None, None)))
+            folder.start(*(await _progress(self, folder) if progress else (None, None, None)))
         finally:
             self.opening -= 1
 
@@ -244,17 +245,18 @@ async def _pull_settings(ls: IsgraphServer) -> bool:
     return ls.apply_settings({SETTINGS_SECTION: got[0]}, "workspace/configuration")
 
 
-async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any]:
-    """Callbacks reporting `$/progress` (files done of found, then the end once the run,
-    resolution included, is over), if the client supports it; else (None, None)."""
+async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
+    """Callbacks reporting `$/progress` (files done of found, then files whose edges are
+    resolved, then the end once the run, resolution included, is over), if the client
+    supports it; else (None, None, None)."""
     window = ls.client_capabilities.window
     if window is None or not window.work_done_progress:
-        return None, None
+        return None, None, None
     token = f"isgraph-index-{uuid.uuid4().hex[:8]}"
     try:
         await ls.work_done_progress.create_async(token)
     except Exception:  # the client refused the token: index without progress
-        return None, None
+        return None, None, None
     ls.work_done_progress.begin(
         token, types.WorkDoneProgressBegin(title=f"isgraph: indexing {folder.root.name}")
     )
@@ -270,12 +272,23 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any]:
             token, types.WorkDoneProgressReport(message=f"{done}/{seen} files", percentage=pct)
         )
 
+    def phase(name: str, done: int, total: int) -> None:
+        if state["ended"]:
+            return
+        pct = int(100 * done / total) if total else 0
+        ls.work_done_progress.report(
+            token,
+            types.WorkDoneProgressReport(
+                message=f"{PHASE_WORDS.get(name, name)}: {done}/{total} files", percentage=pct
+            ),
+        )
+
     def end() -> None:
         if not state["ended"]:
             state["ended"] = True
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
 
-    return progress, end
+    return progress, end, phase
 
 
 @server.feature(types.SHUTDOWN)

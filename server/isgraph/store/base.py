@@ -7,7 +7,7 @@ anywhere. Every write method is one transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,6 +36,17 @@ class EdgeUpdate:
     target_name: str
     dst: str | None
     resolution: str
+
+
+@dataclass(slots=True)
+class SymbolRows:
+    """What a resolution of the whole store reads of some files (`index.symbols.SymbolTable`),
+    instead of many rounds of small lookups: their entities without what resolution never
+    reads (``doc``, ``metadata``, columns: 0), their aliases, their ``inherits`` edges."""
+
+    entities: list[Entity]
+    aliases: list[Alias]
+    inherits: list[Edge]
 
 
 @dataclass(slots=True, frozen=True)
@@ -216,6 +227,12 @@ class Store(Protocol):
 
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         """Edges of one kind leaving any of ``srcs`` (one query for many entities)."""
+        ...
+
+    def symbol_rows(self) -> Iterator[SymbolRows]:
+        """The entities (slim), aliases and ``inherits`` edges of every file (see
+        ``SymbolRows``), a few hundred files per chunk: one read of the whole store would
+        hold every row at once (~250 MB more peak RSS on the stdlib)."""
         ...
 
     def callers(self, key: str, depth: int = 1) -> list[Reach]:
