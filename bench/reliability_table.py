@@ -183,7 +183,12 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{b['seed']}, {', '.join(b['routes'])}, commit {b.get('commit', '?')})",
                 f"{b['steps']} steps",
                 f"{b['steps_with_differences']} steps where the store differed from a clean "
-                f"index; {b.get('known_limit_steps', 0)} more where only the known limit did",
+                "index"
+                + (
+                    f"; {b['known_limit_steps']} more where only the known limit did"
+                    if "known_limit_steps" in b
+                    else " (before the known limit was counted apart)"
+                ),
             )
         )
     if "security" in d:
