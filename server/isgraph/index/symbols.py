@@ -105,8 +105,9 @@ class _Builder:
         # One alias per name: the workspace's before a stub's, then by path (`Store.aliases`).
         aliases = {fqn: (min(found)[2], min(found)[0]) for fqn, found in self.aliases.items()}
         for edges in self.inherits.values():
-            # As `Store.edges_from_srcs` gives them (by target), then in source order.
-            edges.sort(key=lambda e: (e.line, e.target_name))
+            # In source order, as `Resolver._fetch` sorts them: by (line, column) of the
+            # base, which matters for the method resolution order (`class C(Zed, Ant)`).
+            edges.sort(key=lambda e: e.occurrences()[0])
         return SymbolTable(self.by_fqn, by_key, aliases, named, self.inherits)
 
 
