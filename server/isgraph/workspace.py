@@ -22,11 +22,11 @@ from watchfiles import Change, awatch
 
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.discover import IgnoreRules
-from isgraph.index.pipeline import INDEX_DIR_NAME, ProgressFn
+from isgraph.index.pipeline import ProgressFn
 from isgraph.index.service import IndexService, IndexSummary, PhaseFn
 from isgraph.model import FileStatus, is_external
 from isgraph.store.base import Store, StoreError, StoreLockedError
-from isgraph.store.connect import open_store
+from isgraph.store.connect import INDEX_DIR_NAME, open_store
 
 log = logging.getLogger(__name__)
 

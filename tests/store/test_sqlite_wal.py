@@ -68,6 +68,36 @@ def test_wal_is_checkpointed_while_the_store_is_open(
         reopened.close()
 
 
+def test_ctrl_c_belongs_to_the_store_process_not_the_checkpoint_helper(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in a terminal signals the whole process group: the helper must neither die with
+    a traceback nor leave the store's next checkpoint failing with an empty reason."""
+    import signal
+    import sqlite3
+
+    from isgraph.store.sqlite_checkpoint import Checkpointer
+
+    db = tmp_path / "x.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (x)")
+    helper = Checkpointer(str(db))
+    try:
+        helper.run()
+        proc = helper._proc
+        assert proc is not None and proc.pid is not None
+        os.kill(proc.pid, signal.SIGINT)
+        proc.join(timeout=1.0)  # a helper that takes the signal is dead well within this
+        assert proc.is_alive()
+        with caplog.at_level("WARNING"):
+            helper.run()
+        assert helper._proc is proc and not caplog.records
+    finally:
+        helper.close()
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_new_store_keeps_each_key_once(tmp_path: Path) -> None:
     """A new SQLite store holds Cozo's table WITHOUT ROWID (each key stored once, not also in
     a primary-key index): it reads and writes as before, in about half the bytes."""

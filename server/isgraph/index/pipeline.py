@@ -31,17 +31,14 @@ from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.lifeline import exit_with, start_pool_helpers
-from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
-from isgraph.store.base import Store
+from isgraph.model import EdgeKind, FileResult, FileState, FileStatus, entity_match_names
+from isgraph.store.base import RESOLVE_PENDING, Store
+from isgraph.store.connect import INDEX_DIR_NAME
 
 log = logging.getLogger(__name__)
 
-# Store meta flag: "1" from the first write of a run until its resolution is done, so a run
-# killed in between (even before resolution starts) is resolved in full by the next one.
-RESOLVE_PENDING = "resolve_pending"
 CHUNK_FILES = 8  # files per pool task: amortizes IPC, small enough to keep workers balanced
 DISCOVERY_BATCH = 256
-INDEX_DIR_NAME = ".isgraph"
 
 T = TypeVar("T")
 
@@ -169,11 +166,14 @@ async def run_pipeline(
                 into = await asyncio.to_thread(store.edges_to, vanishing)
                 report.unlinked_paths.update(e.path for e in into)
 
+    found_all = False  # discovery is over: the total is known from here on
+
     def tick(n: int, finished: bool = False) -> None:
-        nonlocal done
+        nonlocal done, found_all
         done += n
+        found_all = found_all or finished
         if progress is not None:
-            progress(done, report.discovered, finished)
+            progress(done, report.discovered, found_all)
 
     async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
         nonlocal pool
@@ -218,6 +218,7 @@ async def run_pipeline(
         for r in results:
             if r.status == FileStatus.UNCHANGED:
                 report.unchanged += 1
+                _report_kept(report, states.get(r.path))
                 continue
             to_write.append(r)
             path = relpaths.get(r.path, r.path)
@@ -292,6 +293,7 @@ async def run_pipeline(
                 and _same_stat(item.abspath, state.size, state.mtime_ns)
             ):
                 report.unchanged += 1
+                _report_kept(report, state)
                 tick(1)
                 continue
             chunk.append(
@@ -308,6 +310,7 @@ async def run_pipeline(
                 chunk = []
         if chunk:
             await submit(chunk)
+        tick(0, finished=True)  # every file is found: progress can say "k of N" from here
         if handlers:
             await asyncio.gather(*list(handlers))
         gone = sorted(
@@ -334,6 +337,19 @@ async def run_pipeline(
         spool.discard(p for p, _ in failed)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _report_kept(report: PipelineReport, state: FileState | None) -> None:
+    """An unchanged file still has the problem the store remembers (a syntax error, a skip
+    reason): every run reports it, not only the one that parsed the file."""
+    if state is None or not state.error:
+        return
+    if state.status == FileStatus.SKIPPED:
+        report.skipped.append({"path": state.path, "reason": state.error})
+    elif state.status == FileStatus.INDEXED:
+        report.errors.append({"path": state.path, "error": f"{state.error} (indexed what parsed)"})
+    else:
+        report.errors.append({"path": state.path, "error": state.error})
 
 
 @dataclass(slots=True, frozen=True)

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from isgraph.config import Config
 from isgraph.index.partition import ShardError, in_shard
-from isgraph.index.pipeline import RESOLVE_PENDING, PipelineReport, ProgressFn
+from isgraph.index.pipeline import PipelineReport, ProgressFn
 from isgraph.index.resolve import ResolveReport
 from isgraph.index.service import IndexService, IndexSummary, PhaseFn
 from isgraph.model import Alias, Edge, Entity, FileResult, FileState, is_external
-from isgraph.store.base import EdgeUpdate, Reach, Stats, Store, SymbolRows
+from isgraph.store.base import RESOLVE_PENDING, EdgeUpdate, Reach, Stats, Store, SymbolRows
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isgraph.index.resolve import Resolver, family
+from isgraph.index.resolve import Resolver, base_order, family
 from isgraph.index.stubs import is_external
 from isgraph.memory import release_memory
 from isgraph.model import Edge, Entity
@@ -105,9 +105,7 @@ class _Builder:
         # One alias per name: the workspace's before a stub's, then by path (`Store.aliases`).
         aliases = {fqn: (min(found)[2], min(found)[0]) for fqn, found in self.aliases.items()}
         for edges in self.inherits.values():
-            # In source order, as `Resolver._fetch` sorts them: by (line, column) of the
-            # base, which matters for the method resolution order (`class C(Zed, Ant)`).
-            edges.sort(key=lambda e: e.occurrences()[0])
+            edges.sort(key=base_order)  # as `Resolver._fetch` orders them
         return SymbolTable(self.by_fqn, by_key, aliases, named, self.inherits)
 
 

@@ -260,17 +260,34 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
     ls.work_done_progress.begin(
         token, types.WorkDoneProgressBegin(title=f"isgraph: indexing {folder.root.name}")
     )
-    state = {"ended": False}
+    state = {"ended": False, "total": -1, "pct": -1, "found": 0, "done": 0}
+
+    def report(message: str, pct: int | None = None) -> None:
+        ls.work_done_progress.report(
+            token, types.WorkDoneProgressReport(message=message, percentage=pct)
+        )
 
     def progress(done: int, seen: int, discovered_all: bool) -> None:
+        """Reports that mean something: while files are still being found, one per thousand
+        found (the total is not known yet); once it is, "checking N files" once, then one
+        per 5 % done. A warm start that parses nothing says "checking N files" once."""
         # The pipeline's last call comes before stubs and resolution: not the end yet (an
         # editor that waits for the end must see callers and impact resolved).
         if state["ended"]:
             return
-        pct = int(100 * done / seen) if seen else 0
-        ls.work_done_progress.report(
-            token, types.WorkDoneProgressReport(message=f"{done}/{seen} files", percentage=pct)
-        )
+        state["done"] = done
+        if not discovered_all:
+            if seen // 1000 > state["found"]:
+                state["found"] = seen // 1000
+                report(f"checking: {seen} files found")
+            return
+        pct = int(100 * done / seen) if seen else 100
+        if state["total"] != seen:
+            state["total"], state["pct"] = seen, pct
+            report(f"checking {seen} files", pct)
+        elif pct >= state["pct"] + 5 or (done == seen and pct != state["pct"]):
+            state["pct"] = pct
+            report(f"{done}/{seen} files", pct)
 
     def phase(name: str, done: int, total: int) -> None:
         if state["ended"]:
@@ -286,7 +303,10 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
     def end() -> None:
         if not state["ended"]:
             state["ended"] = True
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
+            total = state["total"] if state["total"] >= 0 else state["done"]
+            ls.work_done_progress.end(
+                token, types.WorkDoneProgressEnd(message=f"indexed {total} files")
+            )
 
     return progress, end, phase
 

@@ -13,6 +13,13 @@ from typing import Any, Protocol
 
 from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution, encode_sites
 
+# Store meta flag: "1" from the first write of an index run until its resolution is done, so
+# a run cut short (even before resolution starts) is resolved in full by the next one, and
+# queries can say that the index they answer from is incomplete.
+RESOLVE_PENDING = "resolve_pending"
+# Store meta: the root directory an embedded store indexes (queries refuse another root's).
+ROOT_META = "root"
+
 
 class StoreError(Exception):
     """A store failure with a message fit for a user (one line)."""
