@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -104,6 +105,10 @@ def bench_scale(corpus: Path, work: Path, k: int, jobs: int, db_kind: str) -> di
         warm_s, _, again = index_once(root, db, jobs)
         row["warm_s"] = warm_s
         row["warm_parsed"] = again["parsed"]
+        # On disk after the runs (the WAL, if any is left, included).
+        row["store_bytes"] = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
+    row["source_bytes"] = sum(Path(f).stat().st_size for f in _files(root, LANGUAGE))
+    row["load"] = os.getloadavg()[0]
     return row
 
 
@@ -202,6 +207,13 @@ def main() -> None:
         if "warm_s" in r:
             print(f"  isgraph unchanged  {float(r['warm_s']):7.2f} s   (parsed {r['warm_parsed']})")
         print(f"  peak RSS (tree)    {mb(int(r['peak_rss']))}")
+        if "store_bytes" in r:
+            store_b, source_b = int(r["store_bytes"]), int(r["source_bytes"])
+            print(
+                f"  store on disk      {mb(store_b)}   x{store_b / source_b:.1f} of the "
+                f"{mb(source_b)} of source"
+            )
+        print(f"  load average       {float(r['load']):.1f} (1 min, at the end; 2 cores)")
         print(
             "  calls+imports+inherits resolved: "
             + ", ".join(f"{k} {100 * v / edges:.1f}%" for k, v in res.items())

@@ -23,16 +23,34 @@ vim.lsp.config("isgraph", {
 })
 vim.lsp.enable("isgraph")
 
--- Indexing progress ($/progress) in the message area; `:lua print(vim.lsp.status())` any time.
+-- Indexing progress ($/progress) in the message area, as a summary: the start, "checking N
+-- files", every quarter of the way, and the end; `:lua print(vim.lsp.status())` any time.
 if vim.g.isgraph_progress ~= false then
+  local shown = {} -- token -> the last quarter echoed
   vim.api.nvim_create_autocmd("LspProgress", {
     group = vim.api.nvim_create_augroup("isgraph_progress", { clear = true }),
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
       local value = ev.data.params.value
-      if client and client.name == "isgraph" and type(value) == "table" then
-        local text = value.kind == "end" and "isgraph: indexed"
-          or ("%s %s"):format(value.title or "isgraph", value.message or "")
+      if not (client and client.name == "isgraph" and type(value) == "table") then
+        return
+      end
+      local token, text = ev.data.params.token, nil
+      if value.kind == "begin" then
+        shown[token] = -1
+        text = value.title or "isgraph: indexing"
+      elseif value.kind == "end" then
+        shown[token] = nil
+        text = "isgraph: " .. (value.message or "indexed")
+      else
+        local quarter = math.floor((value.percentage or 0) / 25)
+        local first = (value.message or ""):match("^checking %d+ files$")
+        if first or quarter > (shown[token] or -1) then
+          shown[token] = quarter
+          text = ("isgraph: %s"):format(value.message or "")
+        end
+      end
+      if text then
         vim.api.nvim_echo({ { text } }, false, {})
       end
     end,

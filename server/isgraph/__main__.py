@@ -1,6 +1,6 @@
 """`python -m isgraph` runs the CLI."""
 
-from isgraph.cli import main
+from isgraph.entry import main
 
 if __name__ == "__main__":
     main()

@@ -6,35 +6,37 @@ store errors (one line on stderr); 130 interrupted (the store is left consistent
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from isgraph import __version__
 from isgraph.config import Config, ConfigError, load_config
-from isgraph.index.partition import ShardError, parse_shard
-from isgraph.index.pipeline import INDEX_DIR_NAME
-from isgraph.index.service import ROOT_META, IndexService, IndexSummary
-from isgraph.index.shard import ShardedIndexService
-from isgraph.index.verify import VerifyReport
-from isgraph.index.verify import verify as run_verify
-from isgraph.lifeline import EndedBySignal, Ending
-from isgraph.model import Entity
+from isgraph.model import ENTITY_KINDS, Edge, EdgeKind, Entity, Resolution
 from isgraph.queries import detail, graph, lookup
-from isgraph.store.base import Store, StoreError
-from isgraph.store.connect import default_store_url, open_store
+from isgraph.queries.page import Page, paginate
+from isgraph.store.base import ROOT_META, Store, StoreError
+from isgraph.store.connect import INDEX_DIR_NAME, default_store_url, open_store
+
+log = logging.getLogger("isgraph.cli")
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from isgraph.index.service import IndexSummary
+
+# A query must feel instant (docs/cli.md): this module imports only what every command needs.
+# The pipeline, asyncio and rich (~0.3 s of imports on the stdlib's machine) are imported by
+# the commands that use them.
 
 app = typer.Typer(
     name="isgraph",
@@ -48,8 +50,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich ``Console`` created on first use: a ``--json`` answer never imports rich."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 DbOpt = Annotated[
     str | None,
@@ -76,12 +98,34 @@ StubsOpt = Annotated[
         "--stubs", help="Include typeshed stubs (@typeshed/…), indexed so stdlib calls resolve."
     ),
 ]
+
+
+def _one_of(allowed: Iterable[str]) -> Callable[[str | None], str | None]:
+    """An option callback: a value outside ``allowed`` is a usage error naming the valid
+    ones (exit 2), not an empty answer."""
+    valid = sorted(allowed)
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in valid:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(valid)}")
+        return value
+
+    return check
+
+
 DepthOpt = Annotated[int, typer.Option("--depth", "-d", min=1, max=50, help="Levels to follow.")]
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]isgraph:[/] {message}")
+    """One line on stderr, verbatim: not through rich, whose markup would eat a
+    ``[tool.isgraph]`` in a configuration error."""
+    sys.stderr.write("isgraph: " + " ".join(message.split()) + "\n")
     raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    """A warning on stderr, verbatim (see `_fail`)."""
+    sys.stderr.write(f"isgraph: warning: {message}\n")
 
 
 def _find_root(start: Path) -> Path:
@@ -97,7 +141,7 @@ def _config(root: Path, **overrides: Any) -> Config:
     except ConfigError as exc:
         _fail(str(exc))
     for warning in cfg.ignored:  # untrusted workspace: see docs/security.md
-        err.print(f"[yellow]warning[/]: {warning}")
+        _warn(warning)
     return cfg
 
 
@@ -111,10 +155,13 @@ def _query_store(db: str | None, root: Path | None, as_json: bool = False) -> It
         url = default_store_url(base)
         if not Path(url.split(":", 1)[1]).exists():
             _fail(f"no index at {base / INDEX_DIR_NAME}; run `isgraph index {base}` first")
+    t0 = time.perf_counter()
     try:
         store = open_store(url, base)
     except StoreError as exc:
         _fail(str(exc))
+    t1 = time.perf_counter()
+    log.info("store %s (root %s) opened in %.1f ms", store.url, base, 1000 * (t1 - t0))
     try:
         # The embedded default under BASE is BASE's, even if the tree was moved since.
         own = url == default_store_url(base)
@@ -124,6 +171,7 @@ def _query_store(db: str | None, root: Path | None, as_json: bool = False) -> It
         _fail(str(exc))
     finally:
         store.close()
+        log.info("answered in %.1f ms", 1000 * (time.perf_counter() - t1))
 
 
 def _check_workspace(store: Store, base: Path, root_given: bool, as_json: bool) -> None:
@@ -168,9 +216,42 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _fresh(store: Store) -> bool:
+    """Whether the index is complete; when not, say so on stderr (answers may miss edges)."""
+    if graph.complete(store):
+        return True
+    _warn(
+        "the index is incomplete (an index run was interrupted or is running): answers may "
+        "miss edges; `isgraph index` completes it"
+    )
+    return False
+
+
+def _emit(
+    page: Page[Any],
+    record: Callable[[Any], Any],
+    *,
+    as_json: bool,
+    fresh: bool,
+    table: Callable[[list[Any]], None],
+    noun: str = "results",
+) -> None:
+    """A list answer: ``--json`` as ``{"items", "total", "truncated", "fresh"}`` (one shape
+    for every list command), else a table; a cut list says "N of M" on stderr either way."""
+    if as_json:
+        _print_json({**page.record(record), "fresh": fresh})
+    else:
+        table([record(x) for x in page.items])
+    if page.truncated:
+        more = "+" if not page.total_exact else ""
+        _warn(f"{len(page.items)} of {page.total}{more} {noun} shown (--limit N shows more)")
+
+
 def _entity_table(
     rows: list[dict[str, Any]], extra: tuple[str, ...] = (), after: tuple[str, ...] = ()
 ) -> None:
+    from rich.table import Table
+
     if not rows:
         out.print("[dim]no results[/]")
         return
@@ -205,17 +286,26 @@ def _reach_command(
     walk: str,
 ) -> None:
     with _query_store(db, root, as_json) as store:
-        found = graph.reach(store, _resolve_targets(store, name_or_key), walk, depth)
-        records = [r.record() for r in found.items]
-        if as_json:
-            _print_json(records)
-            return
-        if walk in graph.DIRECTIONS:
-            for r in records:  # every call site, not only the definition's line
-                r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in r["sites"])
-            _entity_table(records, extra=("depth",), after=("calls at",))
-        else:
-            _entity_table(records, extra=("depth",))
+        targets = _resolve_targets(store, name_or_key)
+        found = graph.reach(store, targets, walk, depth)
+        fresh = _fresh(store)
+    names = {t.key: f"{t.kind} {t.qualname} ({t.path}:{t.start_line})" for t in targets}
+
+    def table(records: list[dict[str, Any]]) -> None:
+        # An ambiguous name: the rows of each definition under its own heading.
+        for key, label in names.items():
+            rows = [r for r in records if r["target"] == key]
+            if len(names) > 1:
+                out.print(f"[bold]{walk} of {label}[/]", markup=True)
+            if walk in graph.DIRECTIONS:
+                for r in rows:  # every call site, not only the definition's line
+                    sites: list[dict[str, int]] = r["sites"]
+                    r["calls at"] = ", ".join(f"{s['line']}:{s['col'] + 1}" for s in sites)
+                _entity_table(rows, extra=("depth",), after=("calls at",))
+            else:
+                _entity_table(rows, extra=("depth",))
+
+    _emit(found, graph.Reached.record, as_json=as_json, fresh=fresh, table=table)
 
 
 @app.callback(invoke_without_command=True)
@@ -279,9 +369,18 @@ def index(
     ] = None,
 ) -> None:
     """Index ROOT (incrementally: only changed files are parsed again)."""
+    import asyncio
+
+    from isgraph.index.partition import ShardError, parse_shard
+    from isgraph.lifeline import EndedBySignal
+
     root = root.resolve()
+    if not root.exists():
+        _fail(f"no such directory: {root}")
     if not root.is_dir():
-        _fail(f"not a directory: {root}")
+        _fail(
+            f"{root} is a file: `isgraph index` takes the directory to index (e.g. {root.parent})"
+        )
     try:
         shard_spec = parse_shard(shard) if shard is not None else None
     except ShardError as exc:
@@ -337,6 +436,10 @@ async def _run_index(
     *,
     enrich: bool = False,
 ) -> IndexSummary:
+    import asyncio
+
+    from isgraph.lifeline import Ending
+
     # SIGTERM / SIGHUP end the run as Ctrl-C does (asyncio's runner handles SIGINT): the
     # service's `finally` flushes the writer and stops the pool.
     task = asyncio.current_task()
@@ -354,6 +457,9 @@ async def _run_index(
 async def _index_service_run(
     root: Path, store: Store, cfg: Config, show_progress: bool, shard_run: str, enrich: bool
 ) -> IndexSummary:
+    from isgraph.index.service import IndexService
+    from isgraph.index.shard import ShardedIndexService
+
     service = (
         IndexService(root, store, cfg)
         if cfg.shard is None
@@ -364,26 +470,37 @@ async def _index_service_run(
         from isgraph.proxy.enrich import Enricher
         from isgraph.proxy.manager import DownstreamManager
 
-        manager = DownstreamManager(cfg.downstream, [root], lambda m: err.print(f"[yellow]{m}[/]"))
+        manager = DownstreamManager(cfg.downstream, [root], _warn)
         service.enricher = Enricher(manager, service.store, service.writer, root)
     try:
         if not show_progress:
             return await service.index()
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=err, transient=True) as bar:
+        with Progress(*columns, console=err.get(), transient=True) as bar:
             files = bar.add_task("indexing", total=None)
             resolve = bar.add_task("resolving", total=None, visible=False)
 
             def on_progress(done: int, seen: int, finished: bool) -> None:
                 bar.update(files, completed=done, total=seen if finished else None)
 
-            def on_phase(_name: str, done: int, total: int) -> None:
-                bar.update(resolve, completed=done, total=total, visible=True)
+            from isgraph.index.service import PHASE_WORDS
+
+            def on_phase(name: str, done: int, total: int) -> None:
+                words = PHASE_WORDS.get(name, name)
+                bar.update(resolve, description=words, completed=done, total=total, visible=True)
 
             return await service.index(progress=on_progress, phase=on_phase)
     finally:
@@ -428,7 +545,10 @@ def _print_summary(s: IndexSummary, url: str) -> None:
 @app.command()
 def symbols(
     name: Annotated[str | None, typer.Option("--name", help="Name contains SUBSTR.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="class, function, method…")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="class, function, method…", callback=_one_of(ENTITY_KINDS)),
+    ] = None,
     file: Annotated[str | None, typer.Option("--file", help="Repo-relative path.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
     stubs: StubsOpt = False,
@@ -441,17 +561,24 @@ def symbols(
         page = lookup.symbols(
             store, name_contains=name, kind=kind, path=file, limit=limit, stubs=stubs
         )
-        rows = [e.record() for e in page.items]
-    _print_json(rows) if as_json else _entity_table(rows)
+        fresh = _fresh(store)
+    _emit(page, Entity.record, as_json=as_json, fresh=fresh, table=_entity_table, noun="symbols")
 
 
 @app.command()
 def edges(
-    kind: Annotated[str | None, typer.Option("--kind", help="calls | imports | inherits")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="calls | imports | inherits", callback=_one_of(EdgeKind)),
+    ] = None,
     file: Annotated[str | None, typer.Option("--file", help="Repo-relative path.")] = None,
     resolution: Annotated[
-        str | None, typer.Option("--resolution", help="exact | inferred | unresolved")
+        str | None,
+        typer.Option(
+            "--resolution", help="exact | inferred | unresolved", callback=_one_of(Resolution)
+        ),
     ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
     stubs: StubsOpt = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
@@ -459,11 +586,16 @@ def edges(
 ) -> None:
     """List edges, with how each target was decided (exact, inferred, unresolved)."""
     with _query_store(db, root, as_json) as store:
-        found = graph.edges(store, kind=kind, path=file, resolution=resolution, stubs=stubs)
-        rows = [e.record() for e in found.items]
-    if as_json:
-        _print_json(rows)
-        return
+        found = graph.edges(
+            store, kind=kind, path=file, resolution=resolution, stubs=stubs, limit=limit
+        )
+        fresh = _fresh(store)
+    _emit(found, Edge.record, as_json=as_json, fresh=fresh, table=_edge_table, noun="edges")
+
+
+def _edge_table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for col in ("kind", "from", "target_name", "to", "resolution", "line"):
         table.add_column(col, overflow="fold")
@@ -498,9 +630,11 @@ def show(
             rec["edges_out"] = [r.edge.record() for r in graph.outgoing(store, ent.key).items]
             rec["edges_in"] = [r.edge.record() for r in graph.references(store, ent.key).items]
             records.append(rec)
-    if as_json:
-        _print_json(records[0] if len(records) == 1 else records)
-        return
+        fresh = _fresh(store)
+    _emit(paginate(records), dict, as_json=as_json, fresh=fresh, table=_show_records)
+
+
+def _show_records(records: list[dict[str, Any]]) -> None:
     for rec in records:
         out.print(f"[bold]{rec['kind']} {rec['qualname']}[/]{rec['signature']}")
         out.print(
@@ -556,7 +690,9 @@ def impact(
 
 @app.command()
 def cycles(
-    kind: Annotated[str, typer.Option("--kind", help="Edge kind to follow.")] = "calls",
+    kind: Annotated[
+        str, typer.Option("--kind", help="Edge kind to follow.", callback=_one_of(EdgeKind))
+    ] = "calls",
     limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
     as_json: JsonOpt = False,
     db: DbOpt = None,
@@ -565,30 +701,41 @@ def cycles(
     """Cycles (strongly connected components) among resolved edges of one kind."""
     with _query_store(db, root, as_json) as store:
         try:
-            found = graph.cycles(store, kind, limit).items
+            found = graph.cycles(store, kind, limit)
         except ValueError as exc:
             _fail(str(exc))
-    if as_json:
-        _print_json(found)
-        return
-    if not found:
-        out.print("[dim]no cycles[/]")
-    for i, comp in enumerate(found, 1):
-        out.print(f"[bold]{i}.[/] ({len(comp)}) " + " → ".join(comp))
+        fresh = _fresh(store)
+
+    def table(comps: list[list[str]]) -> None:
+        if not comps:
+            out.print("[dim]no cycles[/]")
+        for i, comp in enumerate(comps, 1):
+            out.print(f"[bold]{i}.[/] ({len(comp)}) " + " → ".join(comp))
+
+    _emit(found, list, as_json=as_json, fresh=fresh, table=table, noun="cycles")
 
 
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Name or fuzzy fragment (e.g. 'jsdec').")],
     limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    stubs: StubsOpt = False,
+    vendored: Annotated[
+        bool,
+        typer.Option(
+            "--vendored", help="Include vendored and minified files (vendor/, *.min.js…)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
     root: RootOpt = None,
 ) -> None:
-    """Ranked fuzzy search over entity names."""
+    """Ranked fuzzy search over entity names; a dotted name (Class.method, module.function,
+    package.module.function) finds what it qualifies first."""
     with _query_store(db, root, as_json) as store:
-        rows = [e.record() for e in lookup.search(store, query, limit).items]
-    _print_json(rows) if as_json else _entity_table(rows)
+        found = lookup.search(store, query, limit, stubs=stubs, vendored=vendored)
+        fresh = _fresh(store)
+    _emit(found, Entity.record, as_json=as_json, fresh=fresh, table=_entity_table)
 
 
 @app.command()
@@ -599,6 +746,7 @@ def stats(
     (with --stubs, also of the typeshed stubs indexed for stdlib calls)."""
     with _query_store(db, root, as_json) as store:
         rec = graph.stats(store, stubs).record()
+        _fresh(store)
     if as_json:
         _print_json(rec)
         return
@@ -630,6 +778,12 @@ def verify(
     root = root.resolve()
     if not root.is_dir():
         _fail(f"not a directory: {root}")
+    import asyncio
+
+    from isgraph.index.service import IndexService
+    from isgraph.index.verify import VerifyReport
+    from isgraph.index.verify import verify as run_verify
+
     cfg = _config(root, db=db)
     with _query_store(db, root, as_json) as store:
 
@@ -704,7 +858,53 @@ def mcp(
     run_mcp(base)
 
 
+VERBOSE_FLAGS = ("-v", "--verbose")
+
+
+def _hoist_verbose(args: list[str]) -> list[str]:
+    """``-v`` is a global option that users also type after the command (``isgraph callers X
+    -v``): move it before the command, where the parser takes it (not past ``--``)."""
+    end = args.index("--") if "--" in args else len(args)
+    head, tail = args[:end], args[end:]
+    if not any(a in VERBOSE_FLAGS for a in head[1:]):
+        return args
+    return ["-v", *(a for a in head if a not in VERBOSE_FLAGS), *tail]
+
+
+def _register_only(name: str | None) -> None:
+    """Keep only the command the arguments name (when they name one): typer builds a pydantic
+    adapter for every parameter of every registered command, a cost paid on each run for
+    commands that will not run (``--help`` without a command still lists them all)."""
+    chosen = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None
+        and (c.name or typer.main.get_command_name(c.callback.__name__)) == name
+    ]
+    if chosen:
+        app.registered_commands = chosen
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Run the CLI. Usage errors are one line on stderr with exit code 2, like every other
+    exit-2 error (typer would draw a box of several lines)."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app()
+    args = _hoist_verbose(sys.argv[1:])
+    _register_only(next((a for a in args if not a.startswith("-")), None))
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="isgraph", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        code = exc.exit_code
+    except ClickException as exc:
+        where = getattr(getattr(exc, "ctx", None), "command_path", None) or "isgraph"
+        message = " ".join(exc.format_message().split())
+        sys.stderr.write(f"isgraph: {message} (see `{where} --help`)\n")
+        code = exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("isgraph: aborted\n")
+        code = 1
+    sys.exit(code or 0)

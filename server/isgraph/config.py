@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from isgraph.store.connect import anchored
+
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024  # bytes; larger files are reported as skipped
 DEFAULT_DOWNSTREAM_TIMEOUT_MS = 1000
 DEFAULT_DOWNSTREAM_CONCURRENCY = 2
@@ -238,6 +240,8 @@ def load_config(
 
     def take(table: dict[str, Any], source: str) -> None:
         values = _validate(table, source)
+        if "db" in values:  # relative to the file that says it, not to the current directory
+            values["db"] = anchored(values["db"], root.resolve())
         for key in sorted(TRUSTED_ONLY & values.keys()) if not trusted else ():
             del values[key]
             ignored.append(

@@ -28,6 +28,28 @@ class EdgeKind(StrEnum):
     INHERITS = "inherits"
 
 
+# Every kind of entity an extractor emits (tests/unit/test_entity_kinds.py keeps it complete):
+# what `isgraph symbols --kind` and the other fronts accept.
+ENTITY_KINDS = frozenset(
+    {
+        "class",
+        "constant",
+        "enum",
+        "function",
+        "impl",
+        "interface",
+        "macro",
+        "method",
+        "module",
+        "namespace",
+        "property",
+        "struct",
+        "trait",
+        "type",
+    }
+)
+
+
 class FileStatus(StrEnum):
     INDEXED = "indexed"  # parsed (possibly with syntax errors: `error` says so)
     SKIPPED = "skipped"  # deliberately not parsed (binary, too large, not UTF-8, ...)

@@ -22,11 +22,11 @@ from watchfiles import Change, awatch
 
 from isgraph.config import Config, ConfigError, load_config
 from isgraph.index.discover import IgnoreRules
-from isgraph.index.pipeline import INDEX_DIR_NAME, ProgressFn
-from isgraph.index.service import IndexService, IndexSummary
+from isgraph.index.pipeline import ProgressFn
+from isgraph.index.service import IndexService, IndexSummary, PhaseFn
 from isgraph.model import FileStatus, is_external
 from isgraph.store.base import Store, StoreError, StoreLockedError
-from isgraph.store.connect import open_store
+from isgraph.store.connect import INDEX_DIR_NAME, open_store
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +116,19 @@ class Folder:
         return open_store("mem")
 
     def start(
-        self, progress: ProgressFn | None = None, done: Callable[[], None] | None = None
+        self,
+        progress: ProgressFn | None = None,
+        done: Callable[[], None] | None = None,
+        phase: PhaseFn | None = None,
     ) -> None:
         """Index in the background (``done`` is called when that run, resolution included,
-        is over, whatever its outcome), watch the folder, re-index changes. Nothing once the
-        folder is closed: tasks started after close() would run on past the server's exit."""
+        is over, whatever its outcome; ``phase`` reports resolution's progress), watch the
+        folder, re-index changes. Nothing once the folder is closed: tasks started after
+        close() would run on past the server's exit."""
         if self._closed or not self._open:
             return
         self.ready.clear()
-        self._tasks.append(asyncio.create_task(self._first_index(progress, done)))
+        self._tasks.append(asyncio.create_task(self._first_index(progress, done, phase)))
         self._tasks.append(asyncio.create_task(self._watch()))
         self._tasks.append(asyncio.create_task(self._reindex_loop()))
 
@@ -193,7 +197,11 @@ class Folder:
 
     # -- runs ---------------------------------------------------------------------------------
     async def _index(
-        self, only: list[str] | None, progress: ProgressFn | None = None, resolve: bool = True
+        self,
+        only: list[str] | None,
+        progress: ProgressFn | None = None,
+        resolve: bool = True,
+        phase: PhaseFn | None = None,
     ) -> IndexSummary:
         """One run through the service, with the editor's unsaved buffers (and files read
         again for a new size limit) as overrides."""
@@ -205,7 +213,7 @@ class Folder:
         t0 = time.perf_counter()
         try:
             summary = await self.service.index(
-                only=only, progress=progress, overrides=wanted, resolve=resolve
+                only=only, progress=progress, overrides=wanted, resolve=resolve, phase=phase
             )
         finally:
             self._runs -= 1
@@ -229,10 +237,13 @@ class Folder:
         return summary
 
     async def _first_index(
-        self, progress: ProgressFn | None, done: Callable[[], None] | None = None
+        self,
+        progress: ProgressFn | None,
+        done: Callable[[], None] | None = None,
+        phase: PhaseFn | None = None,
     ) -> None:
         try:
-            await self._index(None, progress)
+            await self._index(None, progress, phase=phase)
         except StoreError as exc:
             self.notify(f"isgraph: indexing {self.root} failed: {exc}")
         finally:

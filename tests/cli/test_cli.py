@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from isgraph.store.connect import default_store_url, open_store
-from tests.pipeline.conftest import PROJECT, cli_json, run_cli, write_tree
+from tests.pipeline.conftest import PROJECT, cli_items, cli_json, run_cli, write_tree
 
 ENTITY_KEYS = {
     "key",
@@ -54,35 +54,37 @@ def test_help_explains_commands() -> None:
 
 
 def test_symbols_records(indexed: Path) -> None:
-    rows = cli_json("symbols", "--kind", "method", cwd=indexed)  # store found from the cwd
+    rows = cli_items("symbols", "--kind", "method", cwd=indexed)  # store found from the cwd
     assert rows and all(set(r) >= ENTITY_KEYS for r in rows)
     assert {r["qualname"] for r in rows} == {"Base.start", "Base.helper", "Engine.run"}
     run = next(r for r in rows if r["qualname"] == "Engine.run")
     assert run["signature"] == "(self) -> int"
     assert run["parent"] == "python:class:pkg/core.py:Engine"
-    assert cli_json("symbols", "--name", "mak", "--root", str(indexed))[0]["name"] == "make"
-    assert [r["name"] for r in cli_json("symbols", "--file", "app.py", "--root", str(indexed))] == [
+    assert cli_items("symbols", "--name", "mak", "--root", str(indexed))[0]["name"] == "make"
+    assert [
+        r["name"] for r in cli_items("symbols", "--file", "app.py", "--root", str(indexed))
+    ] == [
         "app",
         "main",
     ]
 
 
 def test_edges_show_and_stats(indexed: Path) -> None:
-    edges = cli_json("edges", "--kind", "inherits", "--root", str(indexed))
+    edges = cli_items("edges", "--kind", "inherits", "--root", str(indexed))
     assert edges and all(set(e) == EDGE_KEYS for e in edges)
     assert [(e["target_name"], e["resolution"]) for e in edges] == [("Base", "exact")]
-    unresolved = cli_json("edges", "--resolution", "unresolved", "--root", str(indexed))
+    unresolved = cli_items("edges", "--resolution", "unresolved", "--root", str(indexed))
     assert {e["target_name"] for e in unresolved} == {"pkg.extra.later"}
     # `len` resolves into typeshed's builtins stub; stub files' own edges are listed on request
     (len_call,) = [
-        e for e in cli_json("edges", "--root", str(indexed)) if e["target_name"] == "len"
+        e for e in cli_items("edges", "--root", str(indexed)) if e["target_name"] == "len"
     ]
     assert len_call["to"] == "python:function:@typeshed/stdlib/builtins.pyi:len"
-    assert not any(e["path"].startswith("@") for e in cli_json("edges", "--root", str(indexed)))
-    with_stubs = cli_json("edges", "--kind", "inherits", "--stubs", "--root", str(indexed))
+    assert not any(e["path"].startswith("@") for e in cli_items("edges", "--root", str(indexed)))
+    with_stubs = cli_items("edges", "--kind", "inherits", "--stubs", "--root", str(indexed))
     assert any(e["path"] == "@typeshed/stdlib/builtins.pyi" for e in with_stubs)
 
-    shown = cli_json("show", "python:function:pkg/core.py:make", "--root", str(indexed))
+    (shown,) = cli_items("show", "python:function:pkg/core.py:make", "--root", str(indexed))
     assert shown["name"] == "make"
     assert {e["from"] for e in shown["edges_in"]} >= {"python:method:pkg/core.py:Engine.run"}
 
@@ -101,20 +103,20 @@ def test_edges_show_and_stats(indexed: Path) -> None:
 
 
 def test_callers_callees_impact_by_name(indexed: Path) -> None:
-    callers = cli_json("callers", "make", "--depth", "2", "--root", str(indexed))
+    callers = cli_items("callers", "make", "--depth", "2", "--root", str(indexed))
     assert {(r["qualname"], r["depth"]) for r in callers} == {
         ("Engine.run", 1),
         ("go", 1),
         ("main", 2),
     }
-    callees = cli_json("callees", "go", "--root", str(indexed))
+    callees = cli_items("callees", "go", "--root", str(indexed))
     assert {r["qualname"] for r in callees} >= {"Engine", "make", "Engine.run"}
-    impact = cli_json("impact", "python:function:pkg/core.py:make", "--root", str(indexed))
+    impact = cli_items("impact", "python:function:pkg/core.py:make", "--root", str(indexed))
     assert {"go", "main", "Engine.run"} <= {r["qualname"] for r in impact}
 
 
 def test_search_ranks_exact_first(indexed: Path) -> None:
-    rows = cli_json("search", "engine", "--root", str(indexed))
+    rows = cli_items("search", "engine", "--root", str(indexed))
     assert rows[0]["name"] == "Engine"
 
 
@@ -137,7 +139,7 @@ def test_cycles(tmp_path: Path) -> None:
         {"m.py": "def a():\n    b()\n\n\ndef b():\n    a()\n\n\ndef c():\n    c()\n"},
     )
     run_cli("index", str(root), "--quiet")
-    found = cli_json("cycles", "--root", str(root))
+    found = cli_items("cycles", "--root", str(root))
     assert sorted(sorted(k.rsplit(":", 1)[1] for k in comp) for comp in found) == [
         ["a", "b"],
         ["c"],
@@ -164,5 +166,5 @@ def test_an_embedded_default_index_of_another_schema_is_rebuilt_by_index(tmp_pat
     assert "rebuilding" in done.stderr
     summary = json.loads(done.stdout)
     assert summary["parsed"] == summary["files"] > 0 and summary["errors"] == []
-    callers = cli_json("callers", "helper", "--root", str(root))
+    callers = cli_items("callers", "helper", "--root", str(root))
     assert [r["qualname"] for r in callers] == ["Base.start"]  # `return self.helper()`

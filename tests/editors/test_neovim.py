@@ -55,6 +55,10 @@ def _run(config: str, tmp_path: Path, file: str, line: int, col: int, query: str
         "ISGRAPH_NVIM_LINE": str(line),
         "ISGRAPH_NVIM_COL": str(col),
         "ISGRAPH_NVIM_QUERY": query,
+        # a call site: `apply_discount(` in basket_total (0-based line 7, column 15)
+        "ISGRAPH_NVIM_CALL_FILE": str(ws / "shop" / "checkout.py"),
+        "ISGRAPH_NVIM_CALL_LINE": "7",
+        "ISGRAPH_NVIM_CALL_COL": "17",
     }
     for xdg in ("CONFIG", "DATA", "STATE", "CACHE"):  # no user config, plugins or shada
         env[f"XDG_{xdg}_HOME"] = str(tmp_path / xdg.lower())
@@ -97,7 +101,7 @@ def test_neovim_hover_and_workspace_symbol(config: str, tmp_path: Path) -> None:
     assert "shop/pricing.py:4" in text
     # The graph facts: basket_total calls it, it calls round (typeshed), and basket_total,
     # receipt and the checkout module depend on it.
-    assert "callers 1 · callees 1 · impact 3 (depth 3)" in text
+    assert "callers 1 (1 calls) · callees 1 · impact 3 (depth 3)" in text
 
     # A name defined in another file than the one open.
     symbols = got["symbols"]
@@ -106,3 +110,29 @@ def test_neovim_hover_and_workspace_symbol(config: str, tmp_path: Path) -> None:
     first = symbols[0]
     assert first["location"]["uri"] == (tmp_path / "ws" / "shop" / "checkout.py").as_uri()
     assert first["location"]["range"]["start"]["line"] == 5
+
+
+@pytest.mark.parametrize("config", ["isgraph.lua", "isgraph-0.10.lua"])
+def test_neovim_acts_on_the_word_under_the_cursor(config: str, tmp_path: Path) -> None:
+    """Hover on a call answers for the callee, not the function holding the call; references
+    of that word are its call sites, ranged on the name (issue 17, point 1)."""
+    got = _run(config, tmp_path, "shop/pricing.py", 3, 6, "basket_total")
+    assert "error" not in got, got
+    text = got["call_hover"]["value"]
+    assert "**function** `apply_discount(price: float, percent: float) -> float`" in text
+    assert "basket_total" not in text.split("\n")[0]
+    checkout = (tmp_path / "ws" / "shop" / "checkout.py").as_uri()
+    refs = {
+        (
+            r["uri"],
+            r["range"]["start"]["line"],
+            r["range"]["start"]["character"],
+            r["range"]["end"]["character"],
+        )
+        for r in got["call_references"]
+    }
+    assert (checkout, 7, 15, 29) in refs  # the call's name, not its whole line
+    assert all(end - start == len("apply_discount") for _, _, start, end in refs)
+    if config == "isgraph.lua":  # the documented config echoes a summary of the progress
+        shown = [e for e in got["echoes"] if e.startswith("isgraph")]
+        assert shown[-1] == "isgraph: indexed 3 files" and len(shown) <= 7, shown

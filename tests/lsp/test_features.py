@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.pipeline.conftest import cli_json, write_tree
+from tests.pipeline.conftest import cli_items, cli_json, write_tree
 
 from .test_server import as_dict, fresh
 
@@ -122,6 +122,7 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
         "isgraph.reindex",
         "isgraph.impact",
         "isgraph.stats",
+        "isgraph.verify",
     }
     # The CLI reads the store the server holds open (embedded SQLite), as a user would.
     stats = await command(client, "isgraph.stats")
@@ -131,18 +132,18 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
     assert stats["entities_by_kind"]["class"] >= 3  # typeshed stubs are counted too
 
     impact = await command(client, "isgraph.impact", "side")
-    assert impact == cli_json("impact", "side", "--root", str(project))
+    assert impact == cli_items("impact", "side", "--root", str(project))
     assert {r["qualname"] for r in impact} >= {"Square.area", "main"}
     deep = await command(client, "isgraph.impact", {"target": "ping", "depth": 1})
     assert {r["qualname"] for r in deep} == {"pong", "side"}
-    callers = cli_json("callers", "pong", "--root", str(project))
+    callers = cli_items("callers", "pong", "--root", str(project))
     assert [r["qualname"] for r in callers] == ["ping"]
-    found = cli_json("search", "squ", "--root", str(project))
+    found = cli_items("search", "squ", "--root", str(project))
     assert found[0]["qualname"] == "Square"
 
     (project / "extra.py").write_text("def added_later():\n    return pong(1)\n")
     # ... while the server re-indexes it (its watcher saw the write), the CLI still answers.
-    callers = cli_json("callers", "pong", "--root", str(project))
+    callers = cli_items("callers", "pong", "--root", str(project))
     assert "ping" in [r["qualname"] for r in callers]
     summary = await command(client, "isgraph.reindex")
     assert summary["files"] == 4 and summary["folders"][0]["files"] == 4
@@ -162,7 +163,7 @@ async def test_cycles_query_and_code_lens(client: LanguageClient, project: Path)
     assert answer["results"] == [
         ["python:function:pkg/shapes.py:ping", "python:function:pkg/shapes.py:pong"]
     ]
-    assert answer["results"] == cli_json("cycles", "--root", str(project))
+    assert answer["results"] == cli_items("cycles", "--root", str(project))
     assert answer["fresh"] is True
     with pytest.raises(Exception, match="kind must be"):
         await client.protocol.send_request_async("isgraph/query", {"query": "cycles", "kind": "x"})

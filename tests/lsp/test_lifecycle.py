@@ -19,7 +19,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.pipeline.conftest import cli_json, write_tree
+from tests.pipeline.conftest import cli_items, cli_json, write_tree
 
 from .rawclient import RawClient
 from .test_server import until
@@ -86,7 +86,7 @@ async def ends_cleanly(client: LanguageClient, many: Path, hang_up: bool) -> int
     assert summary["files"] == FILES and summary["errors"] == []
     assert summary["unchanged"] > 0 and summary["unchanged"] + summary["parsed"] == FILES
     assert written >= summary["unchanged"]
-    callers = cli_json("callers", "g7", "--root", str(many))
+    callers = cli_items("callers", "g7", "--root", str(many))
     assert [r["qualname"] for r in callers] == ["f7"]  # resolved, though cut short before
     return code
 
@@ -139,7 +139,7 @@ async def test_tcp_client_disconnect_ends_the_server_cleanly(many: Path) -> None
             await proc.wait()
     summary = cli_json("index", str(many))
     assert summary["files"] == FILES and summary["errors"] == []
-    assert [r["qualname"] for r in cli_json("callers", "g7", "--root", str(many))] == ["f7"]
+    assert [r["qualname"] for r in cli_items("callers", "g7", "--root", str(many))] == ["f7"]
 
 
 def test_tcp_address_errors_are_clear() -> None:

@@ -99,6 +99,13 @@ async def test_indexes_on_startup_with_progress(client: LanguageClient) -> None:
     reports = await until(lambda: asyncio.sleep(0, ended()))
     kinds = [type(r).__name__ for r in reports]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+    # Files parsed, then edges resolved: no phase of the run goes without a report.
+    messages = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
+    assert f"{len(PROJECT)}/{len(PROJECT)} files" in messages
+    last = messages[-1]  # resolution covers the typeshed stubs indexed after the files too
+    assert last.startswith("resolving edges: "), messages
+    done, total = last.removeprefix("resolving edges: ").removesuffix(" files").split("/")
+    assert done == total and int(total) >= len(PROJECT)
     # The end comes once resolution is over: the index is fresh by then.
     answer = await client.protocol.send_request_async(
         "isgraph/query", {"query": "search", "target": "x"}

@@ -107,6 +107,18 @@ def cli_json(*args: str, cwd: Path | None = None) -> Any:
     return json.loads(run_cli(*args, "--json", cwd=cwd).stdout)
 
 
+LIST_KEYS = {"items", "total", "truncated", "fresh"}
+
+
+def cli_items(*args: str, cwd: Path | None = None) -> list[Any]:
+    """The items of a list command's ``--json`` answer (one shape for every list command)."""
+    answer = cli_json(*args, cwd=cwd)
+    assert isinstance(answer, dict) and set(answer) >= LIST_KEYS, answer
+    assert len(answer["items"]) <= answer["total"]
+    items: list[Any] = answer["items"]
+    return items
+
+
 def copy_stdlib(root: Path, packages: Iterable[str]) -> Path:
     """Real source: these packages of CPython's standard library, copied under ``root``."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])

@@ -5,7 +5,9 @@
 MODE ``before``: killed as the K-th write call starts (nothing of it sent); ``after``: once
 it has committed; ``during``: a thread kills the group while the K-th write runs (where in
 the transaction it lands is up to the scheduler: every outcome must be consistent).
-``count``: no kill; the number of write calls is written to REPORT at exit. Every write of
+``count``: no kill; the number of write calls is written to REPORT at exit.
+``KILL_AT_TABLE_MIN_FILES`` in the environment sets ``service.TABLE_MIN_FILES`` (0: resolve
+against the in-memory symbol table, as large runs do). Every write of
 both store backends goes through the patched methods (the writer is their only caller).
 """
 
@@ -62,6 +64,10 @@ if __name__ == "__main__":
     mode, k, report, sep, *rest = sys.argv[1:]
     assert sep == "--" and mode in ("before", "during", "after", "count"), sys.argv
     install(mode, int(k), Path(report))
+    if "KILL_AT_TABLE_MIN_FILES" in os.environ:  # put a small run on the symbol-table path
+        from isgraph.index import service
+
+        service.TABLE_MIN_FILES = int(os.environ["KILL_AT_TABLE_MIN_FILES"])
     from isgraph.cli import main
 
     sys.argv = ["isgraph", *rest]

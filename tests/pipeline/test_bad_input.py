@@ -15,7 +15,7 @@ from isgraph.index.worker import FileTask, process_file
 from isgraph.model import FileStatus
 from tests.reliability import record
 
-from .conftest import cli_json, run_cli, write_tree
+from .conftest import cli_items, cli_json, run_cli, write_tree
 
 GOOD = "def ok():\n    return 1\n"
 
@@ -151,13 +151,13 @@ def test_bad_inputs_are_reported_and_good_files_indexed(tmp_path: Path) -> None:
         assert hits, f"{path} not reported: {reports}"
         assert any(any(w in r for w in words.split("|")) for r in hits), (path, hits)
 
-    names = {r["name"] for r in cli_json("symbols", "--root", str(root), "--limit", "100000")}
+    names = {r["name"] for r in cli_items("symbols", "--root", str(root), "--limit", "100000")}
     # every good file, the parsable part of the broken one, odd encodings/endings included
     assert {"ok", "fine", "hello"} <= names
     assert {n for n in INDEXED_OK.values() if n} <= names
     assert "secret" not in names  # never read through a symlink out of the root
     assert "late_nul" in names or "late_nul.py" in reports
-    files = {r["path"] for r in cli_json("symbols", "--kind", "module", "--root", str(root))}
+    files = {r["path"] for r in cli_items("symbols", "--kind", "module", "--root", str(root))}
     assert {"good.py", "pkg/also_good.py", "web/app.js", *INDEXED_OK} <= files
     assert "fifo.py" not in files
     # nothing is silently lost: every entry of the tree is indexed or reported
@@ -234,7 +234,7 @@ def test_locked_rocksdb_store_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.strip().splitlines() if ln]
     assert len(lines) == 1 and "lock" in lines[0].lower(), proc.stderr
-    names = {r["name"] for r in cli_json("symbols", "--db", db)}
+    names = {r["name"] for r in cli_items("symbols", "--db", db)}
     assert "ok" in names and "later" not in names  # committed data intact, nothing half-done
     record("faults", rocksdb_second_process="exit 2, one line naming the lock, data kept")
 
@@ -275,7 +275,7 @@ def test_unlistable_directory_keeps_its_indexed_files(tmp_path: Path) -> None:
     summary = json.loads(proc.stdout)
     assert summary["removed"] == 0  # a transient permission error must not wipe the index
     assert any("cannot list" in s["reason"] for s in summary["skipped"])
-    files = {r["path"] for r in cli_json("symbols", "--kind", "module", "--db", db)}
+    files = {r["path"] for r in cli_items("symbols", "--kind", "module", "--db", db)}
     assert files == {"good.py", "pkg/inner.py"}
 
 

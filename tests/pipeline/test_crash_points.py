@@ -115,6 +115,20 @@ def test_sqlite_survives_seeded_kill_points(corpus: Path, reference: Store, tmp_
     record("crash_sqlite", **out, survived=len(points))
 
 
+def test_sqlite_table_path_survives_seeded_kill_points(
+    corpus: Path, reference: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same on the path of large runs: resolution against the in-memory symbol table
+    (`index.symbols`), with its larger write batches."""
+    monkeypatch.setenv("KILL_AT_TABLE_MIN_FILES", "0")
+    counting = f"sqlite:{tmp_path / 'count.db'}"
+    points = kill_points(corpus, counting, tmp_path, SQLITE_POINTS)
+    dbs = (f"sqlite:{tmp_path / f'i{n}.db'}" for n in range(len(points)))
+    out = crash_pairs(corpus, reference, tmp_path, lambda: next(dbs), points)
+    assert out["killed"] >= len(points) // 2 + 1, out
+    record("crash_sqlite_table", **out, survived=len(points))
+
+
 def test_postgres_survives_seeded_kill_points(
     corpus: Path, reference: Store, tmp_path: Path
 ) -> None:

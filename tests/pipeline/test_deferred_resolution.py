@@ -8,9 +8,8 @@ import contextlib
 from pathlib import Path
 
 from isgraph.config import Config
-from isgraph.index.pipeline import RESOLVE_PENDING
 from isgraph.index.service import IndexService
-from isgraph.store.base import Store
+from isgraph.store.base import RESOLVE_PENDING, Store
 from isgraph.store.connect import open_store
 
 from .conftest import write_tree

@@ -17,7 +17,7 @@ import pytest
 
 from isgraph.index.partition import shard_of
 from tests.pg import admin, drop_schema, pg_url, require_postgres, unique_schema
-from tests.pipeline.conftest import cli_json, write_tree
+from tests.pipeline.conftest import cli_items, cli_json, write_tree
 
 
 def corpus(modules: int = 36, tag: str = "") -> dict[str, str]:
@@ -175,7 +175,7 @@ def test_default_repo_is_the_directory_name(tmp_path: Path, schema: str) -> None
     summary = cli_json("index", str(root), "--db", url, "-j", "1", "--quiet")
     assert summary["files"] == 4
     assert len(snapshot(schema, "myproject")["files"]) == 4
-    rows = cli_json("search", "run1", "--db", url, cwd=root)  # queried from the root
+    rows = cli_items("search", "run1", "--db", url, cwd=root)  # queried from the root
     assert rows[0]["qualname"] == "C1.run1"  # (then subsequence matches in stubs)
 
 

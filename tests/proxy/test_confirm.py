@@ -77,7 +77,7 @@ def calls(project: Path) -> dict[str, tuple[Any, Any]]:
     import json
 
     out = json.loads(run_cli("edges", "--kind", "calls", "--json", "--root", str(project)).stdout)
-    return {e["target_name"]: (e["to"], e["resolution"]) for e in out}
+    return {e["target_name"]: (e["to"], e["resolution"]) for e in out["items"]}
 
 
 async def test_confirm_and_correct(client: LanguageClient, project: Path) -> None:

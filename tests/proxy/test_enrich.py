@@ -55,7 +55,7 @@ def proj(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def show(proj: Path, name: str) -> dict[str, object]:
-    rec = json.loads(run_cli("show", name, "--json", "--root", str(proj)).stdout)
+    (rec,) = json.loads(run_cli("show", name, "--json", "--root", str(proj)).stdout)["items"]
     assert isinstance(rec, dict)
     return rec
 

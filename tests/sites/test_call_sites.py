@@ -19,7 +19,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from isgraph.store.connect import open_store
 from tests.lsp.test_server import fresh
-from tests.pipeline.conftest import cli_json, copy_stdlib, run_cli, write_tree
+from tests.pipeline.conftest import cli_items, copy_stdlib, run_cli, write_tree
 
 # language -> (file, source); the callee is `help_<lang>`, the caller `run_<lang>`, and every
 # call of the callee sits inside the caller. Names differ per language because C/C++ and
@@ -117,13 +117,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("lang", LANGS)
 def test_callers_json_lists_every_site(workspace: Path, lang: str) -> None:
     path, _ = SOURCES[lang]
-    rows = cli_json("callers", f"help_{lang}", cwd=workspace)
+    rows = cli_items("callers", f"help_{lang}", cwd=workspace)
     assert [r["name"] for r in rows] == [f"run_{lang}"], rows
     got = [(s["line"], s["col"]) for s in rows[0]["sites"]]
     assert got == expected_sites(lang)
     assert {s["path"] for s in rows[0]["sites"]} == {path}
     # and the other way round: the callee, reached through the same three sites
-    down = cli_json("callees", f"run_{lang}", cwd=workspace)
+    down = cli_items("callees", f"run_{lang}", cwd=workspace)
     assert [(s["line"], s["col"]) for s in down[0]["sites"]] == expected_sites(lang)
 
 

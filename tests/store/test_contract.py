@@ -823,3 +823,39 @@ def test_aliases_of_a_file(store: Store) -> None:
     )
     assert store.aliases_of("m.py") == sorted(aliases, key=lambda a: a.fqn)
     assert store.aliases_of("gone.py") == []
+
+
+def test_symbol_rows_cover_every_file_in_chunks(store: Store) -> None:
+    """What a large resolution reads into memory (`index.symbols`): every file's entities
+    without doc/metadata/positions, aliases and inherits edges, in chunks of files."""
+    files = [f"p{i:03}.py" for i in range(450)]  # more than two chunks
+    base, sub = ent("p000.py", "Base", "class"), ent("p001.py", "Sub", "class", line=3)
+    results = [
+        FileResult(path, "python", "indexed", "h", 1, 1, None, [mod(path)], [], [])
+        for path in files
+    ]
+    results[0].entities.append(base)
+    results[1].entities.append(sub)
+    results[1].edges.append(
+        Edge(sub.key, "inherits", "p000.Base", "p001.py", 3, base.key, "exact", ("=p000.Base",))
+    )
+    results[1].aliases.append(Alias("p001.py", "p001.B", "p000.Base"))
+    store.write_files(results)
+    chunks = list(store.symbol_rows())
+    assert len(chunks) >= 2
+    entities = {e.key: e for c in chunks for e in c.entities}
+    assert set(entities) == {e.key for r in results for e in r.entities}
+    got = entities[sub.key]
+    assert (got.fqn, got.kind, got.path, got.start_line, got.signature) == (
+        "p001.Sub",
+        "class",
+        "p001.py",
+        3,
+        "",
+    )
+    assert (got.doc, got.metadata, got.end_line) == ("", None, 0)  # never read by resolution
+    assert [a for c in chunks for a in c.aliases] == [Alias("p001.py", "p001.B", "p000.Base")]
+    inherits = [e for c in chunks for e in c.inherits]
+    assert [(e.src, e.dst, e.candidates) for e in inherits] == [
+        (sub.key, base.key, ("=p000.Base",))
+    ]

@@ -25,7 +25,8 @@ def test_precedence_pyproject_dotfile_env_flags(tmp_path: Path) -> None:
     assert (cfg.db, cfg.excludes, cfg.max_file_size) == ("mem", ("gen/",), 10)
     (tmp_path / ".isgraph.toml").write_text('db = "sqlite:x.db"\njobs = 3\n')
     cfg = load_config(tmp_path, env=trust)
-    assert (cfg.db, cfg.jobs, cfg.excludes) == ("sqlite:x.db", 3, ("gen/",))
+    # a relative path in a file is relative to that file (the root), not to the cwd
+    assert (cfg.db, cfg.jobs, cfg.excludes) == (f"sqlite:{tmp_path.resolve()}/x.db", 3, ("gen/",))
     cfg = load_config(tmp_path, env={"ISGRAPH_DB": "rocksdb:r"})
     assert cfg.db == "rocksdb:r"
     assert cfg.with_overrides(db="mem", jobs=None).db == "mem"

@@ -31,17 +31,14 @@ from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.lifeline import exit_with, start_pool_helpers
-from isgraph.model import EdgeKind, FileResult, FileStatus, entity_match_names
-from isgraph.store.base import Store
+from isgraph.model import EdgeKind, FileResult, FileState, FileStatus, entity_match_names
+from isgraph.store.base import RESOLVE_PENDING, Store
+from isgraph.store.connect import INDEX_DIR_NAME
 
 log = logging.getLogger(__name__)
 
-# Store meta flag: "1" from the first write of a run until its resolution is done, so a run
-# killed in between (even before resolution starts) is resolved in full by the next one.
-RESOLVE_PENDING = "resolve_pending"
 CHUNK_FILES = 8  # files per pool task: amortizes IPC, small enough to keep workers balanced
 DISCOVERY_BATCH = 256
-INDEX_DIR_NAME = ".isgraph"
 
 T = TypeVar("T")
 
@@ -71,6 +68,10 @@ class PipelineReport:
     # What the replaced or removed files looked like to other files before this run (see
     # `Surface`): the resolver re-checks other files only for what changed in it.
     old_surfaces: dict[str, Surface] = field(default_factory=dict)
+    # Files with edges into entities this run removed: the write unlinks those edges, and
+    # they must be decided again even when they name the target only through an alias chain
+    # (`plus` re-exported as `add` by a barrel file), which match names cannot see.
+    unlinked_paths: set[str] = field(default_factory=set)
     seconds: float = 0.0
 
 
@@ -153,16 +154,26 @@ async def run_pipeline(
     marked: list[bool] = []  # the pending flag is queued once, before the first write
     failures_before = len(writer.stats.failures)
 
-    async def _note_old_surfaces(paths: list[str]) -> None:
+    async def _note_old_surfaces(paths: list[str], new: Sequence[FileResult] = ()) -> None:
+        """Before ``paths`` are replaced by ``new`` (or removed): their surfaces, and the
+        files whose edges point into the entities that will vanish."""
         if paths:
             old = await asyncio.to_thread(lambda: {p: surface_of(store, p) for p in paths})
             report.old_surfaces.update(old)
+            kept = {e.key for r in new for e in r.entities}
+            vanishing = {k for s in old.values() for k, _ in s.entities} - kept
+            if vanishing:
+                into = await asyncio.to_thread(store.edges_to, vanishing)
+                report.unlinked_paths.update(e.path for e in into)
+
+    found_all = False  # discovery is over: the total is known from here on
 
     def tick(n: int, finished: bool = False) -> None:
-        nonlocal done
+        nonlocal done, found_all
         done += n
+        found_all = found_all or finished
         if progress is not None:
-            progress(done, report.discovered, finished)
+            progress(done, report.discovered, found_all)
 
     async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
         nonlocal pool
@@ -207,6 +218,7 @@ async def run_pipeline(
         for r in results:
             if r.status == FileStatus.UNCHANGED:
                 report.unchanged += 1
+                _report_kept(report, states.get(r.path))
                 continue
             to_write.append(r)
             path = relpaths.get(r.path, r.path)
@@ -229,7 +241,7 @@ async def run_pipeline(
             else:
                 report.errors.append({"path": r.path, "error": r.error or "error"})
         if to_write:
-            await _note_old_surfaces([r.path for r in to_write if r.path in states])
+            await _note_old_surfaces([r.path for r in to_write if r.path in states], to_write)
             if not marked:
                 marked.append(True)
                 await writer.set_meta(RESOLVE_PENDING, "1")  # queued ahead of the rows
@@ -281,6 +293,7 @@ async def run_pipeline(
                 and _same_stat(item.abspath, state.size, state.mtime_ns)
             ):
                 report.unchanged += 1
+                _report_kept(report, state)
                 tick(1)
                 continue
             chunk.append(
@@ -297,6 +310,7 @@ async def run_pipeline(
                 chunk = []
         if chunk:
             await submit(chunk)
+        tick(0, finished=True)  # every file is found: progress can say "k of N" from here
         if handlers:
             await asyncio.gather(*list(handlers))
         gone = sorted(
@@ -325,6 +339,19 @@ async def run_pipeline(
     return report
 
 
+def _report_kept(report: PipelineReport, state: FileState | None) -> None:
+    """An unchanged file still has the problem the store remembers (a syntax error, a skip
+    reason): every run reports it, not only the one that parsed the file."""
+    if state is None or not state.error:
+        return
+    if state.status == FileStatus.SKIPPED:
+        report.skipped.append({"path": state.path, "reason": state.error})
+    elif state.status == FileStatus.INDEXED:
+        report.errors.append({"path": state.path, "error": f"{state.error} (indexed what parsed)"})
+    else:
+        report.errors.append({"path": state.path, "error": state.error})
+
+
 @dataclass(slots=True, frozen=True)
 class Surface:
     """What other files' edges can see of a file: its entities (key, each name others may
@@ -337,8 +364,10 @@ class Surface:
     bases: frozenset[tuple[str, str]]
     imports: frozenset[str]
     aliases: frozenset[tuple[str, str]] = frozenset()
-    # (key, signature): a new return annotation changes where `make().ping()` goes
-    signatures: frozenset[tuple[str, str]] = frozenset()
+    # (key, fqn, signature): what an entity is known as and what it returns, even when its
+    # key stays (a new return annotation moves `make().ping()`; a PHP namespace changed in
+    # place moves every `extends Shape` of other files)
+    shapes: frozenset[tuple[str, str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -348,8 +377,8 @@ class Surface:
         if self.bases != new.bases:  # inherited methods may now come from elsewhere
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
-        resigned = {key for key, _ in self.signatures ^ new.signatures}
-        names.update(name for key, name in self.entities | new.entities if key in resigned)
+        reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
+        names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
         return names
@@ -363,7 +392,7 @@ def surface_of(store: Store, path: str) -> Surface:
         frozenset((e.src, e.target_name) for e in edges if e.kind == EdgeKind.INHERITS),
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
         frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
-        frozenset((e.key, e.signature) for e in entities if e.signature),
+        frozenset((e.key, e.fqn, e.signature) for e in entities),
     )
 
 

@@ -585,12 +585,8 @@ class Resolver:
         cached = self._bases.get(cls.key)
         if cached is not None:
             return cached
-        edges = self._inherits.get(cls.key)
-        if edges is None:
-            self._need_inherits.add(cls.key)
-            raise _Need
         bases: list[Entity] = []
-        for edge in edges:
+        for edge in self._inherits_of(cls.key):
             if not edge.candidates and edge.dst is not None:  # decided at extraction
                 base_ent = self._entity_by_key(edge.dst)
                 if base_ent is not None:
@@ -608,7 +604,8 @@ class Resolver:
         self._bases[cls.key] = bases
         return bases
 
-    # -- cache lookups (raise _NEED on a miss) ------------------------------------------------
+    # -- lookups: what the rules above read (here from caches, raising _NEED on a miss; a
+    # `symbols.TableResolver` answers them from an in-memory table instead) -----------------
     def _entities(self, fqn: str) -> list[Entity]:
         hit = self._ents.get(fqn)
         if hit is None:
@@ -635,6 +632,14 @@ class Resolver:
             self._need_named.add(name)
             raise _Need
         return hit
+
+    def _inherits_of(self, key: str) -> list[Edge]:
+        """The ``inherits`` edges of a class, in source order."""
+        edges = self._inherits.get(key)
+        if edges is None:
+            self._need_inherits.add(key)
+            raise _Need
+        return edges
 
     def _fetch(self) -> None:
         if self._need_fqn:
@@ -679,8 +684,7 @@ class Resolver:
             for edge in self.store.edges_from_srcs(self._need_inherits, EdgeKind.INHERITS):
                 by_src[edge.src].append(edge)
             for edges in by_src.values():
-                # base order matters for lookups: bases share a line, so by (line, column)
-                edges.sort(key=lambda e: e.occurrences()[0])
+                edges.sort(key=base_order)
             self._inherits.update(by_src)
             self._need_inherits.clear()
 
@@ -703,6 +707,12 @@ def _outside_its_type(ent: Entity) -> bool:
     another file of the package, C++ ``void A::m() {…}``): its parent is that file's module,
     its fqn the type's plus its name."""
     return ent.kind == "method" and (ent.parent or "").split(":", 2)[1:2] == ["module"]
+
+
+def base_order(edge: Edge) -> tuple[int, int]:
+    """Where an ``inherits`` edge is written: base order matters for lookups, and bases
+    share a line, so by (line, column)."""
+    return edge.occurrences()[0]
 
 
 def _in_family(ents: list[Entity], fam: str) -> list[Entity]:
@@ -760,10 +770,13 @@ def resolve_paths(
     paths: Iterable[str],
     batch_files: int = BATCH_FILES,
     spool: EdgeSpool | None = None,
+    resolver: Resolver | None = None,
 ) -> Iterable[BatchOutcome]:
     """Resolve every edge of ``paths`` (in batches): the stored ones, and those held in
-    ``spool`` for these paths. Yields one outcome per batch."""
-    resolver = Resolver(store)
+    ``spool`` for these paths. Yields one outcome per batch. ``resolver``: one that reads
+    something other than the store's caches (`symbols.TableResolver`)."""
+    if resolver is None:
+        resolver = Resolver(store)
     batch: list[str] = []
     for path in paths:
         batch.append(path)

@@ -26,16 +26,16 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from isgraph.config import Config
 from isgraph.index.partition import ShardError, in_shard
-from isgraph.index.pipeline import RESOLVE_PENDING, PipelineReport, ProgressFn
+from isgraph.index.pipeline import PipelineReport, ProgressFn
 from isgraph.index.resolve import ResolveReport
 from isgraph.index.service import IndexService, IndexSummary, PhaseFn
 from isgraph.model import Alias, Edge, Entity, FileResult, FileState, is_external
-from isgraph.store.base import EdgeUpdate, Reach, Stats, Store
+from isgraph.store.base import RESOLVE_PENDING, EdgeUpdate, Reach, Stats, Store, SymbolRows
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,9 @@ class ShardStore:
 
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         return self.inner.edges_from_srcs(srcs, kind)
+
+    def symbol_rows(self) -> Iterator[SymbolRows]:
+        return self.inner.symbol_rows()  # every shard's: resolution reads the whole store
 
     def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
         return self.inner.edges_to(dsts)

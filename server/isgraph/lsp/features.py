@@ -13,7 +13,7 @@ from pygls.uris import from_fs_path
 from isgraph.lsp.server import IsgraphServer, as_dict, server
 from isgraph.model import Edge, Entity, Site, referenced_word
 from isgraph.proxy import lsp as proxy
-from isgraph.queries import graph, lookup
+from isgraph.queries import at, graph, lookup, source
 from isgraph.workspace import Folder
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,53 @@ def _range(e: Entity) -> types.Range:
         start=types.Position(line=max(0, e.start_line - 1), character=e.start_col),
         end=types.Position(line=max(0, e.end_line - 1), character=e.end_col),
     )
+
+
+def _lines(ls: IsgraphServer, folder: Folder, rel: str) -> list[str] | None:
+    """A file's text as the editor holds it (an open document), else as on disk in the
+    folder (`source.file_lines`: never outside it)."""
+    uri = from_fs_path(str(folder.root / rel)) or ""
+    doc = ls.workspace.text_documents.get(uri)
+    return list(doc.lines) if doc is not None else source.file_lines(folder.root, rel)
+
+
+def _symbol(ls: IsgraphServer, folder: Folder, rel: str, pos: types.Position) -> at.Symbol | None:
+    """What the word under the cursor means (`queries.at`); blocking, run in a thread."""
+    lines = _lines(ls, folder, rel)
+    text = lines[pos.line] if lines is not None and pos.line < len(lines) else None
+    index = source.char_index(text, pos.character) if text is not None else pos.character
+    return at.symbol_at(folder.store, rel, pos.line + 1, index, lines)
+
+
+def _span_range(span: at.Span, text: str | None) -> types.Range:
+    """An LSP range (UTF-16 units) of a word's span."""
+
+    def units(index: int) -> int:
+        return source.utf16_len(text[:index]) if text is not None else index
+
+    return types.Range(
+        start=types.Position(line=span.line - 1, character=units(span.start)),
+        end=types.Position(line=span.line - 1, character=units(span.end)),
+    )
+
+
+def _selection(ls: IsgraphServer, folder: Folder, e: Entity) -> types.Range:
+    """The range of an entity's name at its definition (LSP's selection range), or the
+    start of its whole range when the name is not found in the file's text."""
+    lines = _lines(ls, folder, e.path)
+    span = at.name_span(lines, e)
+    if span is None or lines is None:
+        start = _range(e).start
+        return types.Range(start=start, end=start)
+    return _span_range(span, lines[span.line - 1])
+
+
+def _name_location(ls: IsgraphServer, folder: Folder, e: Entity) -> types.Location:
+    uri = from_fs_path(str(folder.root / e.path)) or ""
+    return types.Location(uri=uri, range=_selection(ls, folder, e))
+
+
+_WHAT = {"calls": "call", "imports": "import", "inherits": "base class"}
 
 
 @server.feature(types.WORKSPACE_SYMBOL)
@@ -100,7 +147,8 @@ async def document_symbol(
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | None:
-    """Graph facts for the entity at the cursor, after what the downstream servers say."""
+    """Graph facts for the word under the cursor (`queries.at`: a call's callee, an imported
+    name, a base class, a definition's name), after what the downstream servers say."""
     uri, pos = params.text_document.uri, params.position
     found = ls.folder_of(uri)
     if found is None and ls.proxy is None:
@@ -111,9 +159,18 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
             return None, None
         folder, rel = found
         store = folder.store
-        e = lookup.entity_at(store, rel, pos.line + 1)
-        if e is None:
+        sym = _symbol(ls, folder, rel, pos)
+        if sym is None:
             return None, None
+        e = sym.entity
+        if e is None:  # say so, rather than answer for something else
+            what = _WHAT.get(str(sym.edge.kind), "reference") if sym.edge else "reference"
+            k = sym.candidates
+            return (
+                f"unresolved {what} to `{sym.word}`, {k} candidate{'' if k == 1 else 's'} "
+                f"by that name",
+                None,
+            )
         n = graph.facts(store, e.key)
         lines = [
             f"**{e.kind}** `{e.qualname}{e.signature}`",
@@ -140,27 +197,33 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 async def definition(ls: IsgraphServer, params: types.DefinitionParams) -> list[types.Location]:
+    """Where the word under the cursor is defined, ranged on the definition's name."""
     found = ls.folder_of(params.text_document.uri)
     if found is None:
         return []
     folder, rel = found
-    line = params.position.line + 1
 
-    char = params.position.character
-    ents = await asyncio.to_thread(graph.definitions_at, folder.store, rel, line, char)
-    return [location(folder, e) for e in ents]
+    def targets() -> list[types.Location]:
+        sym = _symbol(ls, folder, rel, params.position)
+        if sym is None or sym.entity is None:
+            return []
+        return [_name_location(ls, folder, sym.entity)]
+
+    return await asyncio.to_thread(targets)
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
 async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[types.Location]:
-    """Where the definition at the cursor is used: the lines of the resolved edges to it."""
+    """Where what the word under the cursor names is used: every site of the resolved edges
+    to it, ranged on the name."""
     found = ls.folder_of(params.text_document.uri)
     if found is None:
         return []
     folder, rel = found
 
     def uses() -> list[types.Location]:
-        target = lookup.entity_at(folder.store, rel, params.position.line + 1)
+        sym = _symbol(ls, folder, rel, params.position)
+        target = sym.entity if sym is not None else None
         if target is None:
             return []
         out = [
@@ -169,7 +232,7 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
             for rng in _site_ranges(r.edge)
         ]
         if params.context.include_declaration:
-            out.insert(0, location(folder, target))
+            out.insert(0, _name_location(ls, folder, target))
         return out
 
     return await asyncio.to_thread(uses)
@@ -177,12 +240,13 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
 
 def _item_fields(folder: Folder, e: Entity, default: types.SymbolKind) -> dict[str, Any]:
     """What call- and type-hierarchy items of an entity share."""
+    rng = _range(e)
     return {
         "name": e.name,
         "kind": _KINDS.get(e.kind, default),
         "uri": from_fs_path(str(folder.root / e.path)) or "",
-        "range": _range(e),
-        "selection_range": _range(e),
+        "range": rng,
+        "selection_range": types.Range(start=rng.start, end=rng.start),
         "detail": e.qualname,
         "data": e.key,
     }
@@ -200,7 +264,16 @@ async def prepare_call_hierarchy(
     if found is None:
         return []
     folder, rel = found
-    e = await asyncio.to_thread(lookup.entity_at, folder.store, rel, params.position.line + 1)
+
+    def item() -> Entity | None:
+        """The word under the cursor if it names a function (a call, a definition's name),
+        else the function the cursor is in."""
+        sym = _symbol(ls, folder, rel, params.position)
+        if sym is not None and sym.entity is not None and sym.entity.kind != "module":
+            return sym.entity
+        return lookup.entity_at(folder.store, rel, params.position.line + 1)
+
+    e = await asyncio.to_thread(item)
     return [] if e is None or e.kind == "module" else [_call_item(folder, e)]
 
 
@@ -259,14 +332,23 @@ def _type_item(folder: Folder, e: Entity) -> types.TypeHierarchyItem:
 async def prepare_type_hierarchy(
     ls: IsgraphServer, params: types.TypeHierarchyPrepareParams
 ) -> list[types.TypeHierarchyItem]:
-    """The innermost class (struct, interface, …) whose lines hold the cursor."""
+    """The type the word under the cursor names, else the innermost class (struct,
+    interface, …) whose lines hold the cursor."""
     found = ls.folder_of(params.text_document.uri)
     if found is None:
         return []
     folder, rel = found
     line = params.position.line + 1
 
-    e = await asyncio.to_thread(lookup.entity_at, folder.store, rel, line, lookup.TYPE_KINDS)
+    def item() -> Entity | None:
+        """The word under the cursor if it names a type (a base class, a class's name), else
+        the class the cursor is in."""
+        sym = _symbol(ls, folder, rel, params.position)
+        if sym is not None and sym.entity is not None and sym.entity.kind in lookup.TYPE_KINDS:
+            return sym.entity
+        return lookup.entity_at(folder.store, rel, line, lookup.TYPE_KINDS)
+
+    e = await asyncio.to_thread(item)
     return [] if e is None else [_type_item(folder, e)]
 
 

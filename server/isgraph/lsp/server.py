@@ -31,6 +31,7 @@ from pygls.uris import to_fs_path
 
 from isgraph import __version__
 from isgraph.config import SETTING_KEYS, ConfigError, DownstreamSpec, validate_settings
+from isgraph.index.service import PHASE_WORDS
 from isgraph.proxy import lsp as proxy
 from isgraph.proxy.manager import DownstreamManager
 from isgraph.workspace import Folder
@@ -128,7 +129,7 @@ class IsgraphServer(LanguageServer):
                 return
             self.folders.append(folder)  # only now: requests read its store
             proxy.enrich(self.proxy, folder)  # before the first index: it feeds enrichment
-            folder.start(*(await _progress(self, folder) if progress else (None, None)))
+            folder.start(*(await _progress(self, folder) if progress else (None, None, None)))
         finally:
             self.adding.discard(folder)
             self.opening -= 1
@@ -252,38 +253,70 @@ async def _pull_settings(ls: IsgraphServer) -> bool:
     return ls.apply_settings({SETTINGS_SECTION: got[0]}, "workspace/configuration")
 
 
-async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any]:
-    """Callbacks reporting `$/progress` (files done of found, then the end once the run,
-    resolution included, is over), if the client supports it; else (None, None)."""
+async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
+    """Callbacks reporting `$/progress` (files done of found, then files whose edges are
+    resolved, then the end once the run, resolution included, is over), if the client
+    supports it; else (None, None, None)."""
     window = ls.client_capabilities.window
     if window is None or not window.work_done_progress:
-        return None, None
+        return None, None, None
     token = f"isgraph-index-{uuid.uuid4().hex[:8]}"
     try:
         await ls.work_done_progress.create_async(token)
     except Exception:  # the client refused the token: index without progress
-        return None, None
+        return None, None, None
     ls.work_done_progress.begin(
         token, types.WorkDoneProgressBegin(title=f"isgraph: indexing {folder.root.name}")
     )
-    state = {"ended": False}
+    state = {"ended": False, "total": -1, "pct": -1, "found": 0, "done": 0}
+
+    def report(message: str, pct: int | None = None) -> None:
+        ls.work_done_progress.report(
+            token, types.WorkDoneProgressReport(message=message, percentage=pct)
+        )
 
     def progress(done: int, seen: int, discovered_all: bool) -> None:
+        """Reports that mean something: while files are still being found, one per thousand
+        found (the total is not known yet); once it is, "checking N files" once, then one
+        per 5 % done. A warm start that parses nothing says "checking N files" once."""
         # The pipeline's last call comes before stubs and resolution: not the end yet (an
         # editor that waits for the end must see callers and impact resolved).
         if state["ended"]:
             return
-        pct = int(100 * done / seen) if seen else 0
+        state["done"] = done
+        if not discovered_all:
+            if seen // 1000 > state["found"]:
+                state["found"] = seen // 1000
+                report(f"checking: {seen} files found")
+            return
+        pct = int(100 * done / seen) if seen else 100
+        if state["total"] != seen:
+            state["total"], state["pct"] = seen, pct
+            report(f"checking {seen} files", pct)
+        elif pct >= state["pct"] + 5 or (done == seen and pct != state["pct"]):
+            state["pct"] = pct
+            report(f"{done}/{seen} files", pct)
+
+    def phase(name: str, done: int, total: int) -> None:
+        if state["ended"]:
+            return
+        pct = int(100 * done / total) if total else 0
         ls.work_done_progress.report(
-            token, types.WorkDoneProgressReport(message=f"{done}/{seen} files", percentage=pct)
+            token,
+            types.WorkDoneProgressReport(
+                message=f"{PHASE_WORDS.get(name, name)}: {done}/{total} files", percentage=pct
+            ),
         )
 
     def end() -> None:
         if not state["ended"]:
             state["ended"] = True
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
+            total = state["total"] if state["total"] >= 0 else state["done"]
+            ls.work_done_progress.end(
+                token, types.WorkDoneProgressEnd(message=f"indexed {total} files")
+            )
 
-    return progress, end
+    return progress, end, phase
 
 
 @server.feature(types.SHUTDOWN)

@@ -10,7 +10,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from isgraph.model import Entity
+from isgraph.queries.source import char_index, name_position, utf16_len
+
+__all__ = ["char_index", "name_position", "utf16_len"]  # where proxy/ reads them
 
 SEPARATOR = "\n\n---\n\n"
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
@@ -97,36 +99,3 @@ def stored_hover(metadata: str | None) -> str | None:
         return None
     text = record.get("hover") if isinstance(record, dict) else None
     return text if isinstance(text, str) and text else None
-
-
-def name_position(lines: Sequence[str], e: Entity) -> tuple[int, int] | None:
-    """(0-based line, UTF-16 character) of the entity's name at its definition: the first
-    whole-word occurrence from the entity's start (``def NAME``, ``class NAME``, ``int NAME(``),
-    looking at most 5 lines down (a long decorator-free signature head)."""
-    if e.kind == "module" or not e.name or e.start_line < 1:
-        return None
-    word = re.compile(rf"(?<![\w$]){re.escape(e.name)}(?![\w$])")
-    for n in range(e.start_line - 1, min(len(lines), e.end_line, e.start_line + 4)):
-        line = lines[n]
-        start = 0
-        if n == e.start_line - 1:  # the column is in UTF-8 bytes, as tree-sitter counts
-            start = len(line.encode()[: e.start_col].decode(errors="ignore"))
-        found = word.search(line, start)
-        if found:
-            return n, utf16_len(line[: found.start()])
-    return None
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units (LSP's default position encoding)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def char_index(line: str, utf16: int) -> int:
-    """The ``str`` index of a UTF-16 position within a line."""
-    units = 0
-    for i, ch in enumerate(line):
-        if units >= utf16:
-            return i
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(line)

@@ -9,7 +9,7 @@ from typing import Any
 
 from isgraph.model import Edge, EdgeKind, Entity, is_external, referenced_word
 from isgraph.queries.page import Page, paginate
-from isgraph.store.base import Reach, Stats, Store
+from isgraph.store.base import RESOLVE_PENDING, Reach, Stats, Store
 
 Walk = Callable[[Store, str, int], list[Reach]]
 
@@ -233,6 +233,13 @@ def cycles(store: Store, kind: str = "calls", limit: int | None = 100) -> Page[l
     if kind not in set(EdgeKind):
         raise ValueError(f"kind must be one of {sorted(EdgeKind)}, got {kind!r}")
     return paginate(store.cycles(kind, 1 << 30), limit)
+
+
+def complete(store: Store) -> bool:
+    """Whether every index run that wrote the store also resolved its edges. False after a
+    run was cut short (Ctrl-C, a crash) or while one is running: answers may then miss
+    edges, and the next ``isgraph index`` completes the resolution."""
+    return store.get_meta(RESOLVE_PENDING) != "1"
 
 
 def stats(store: Store, stubs: bool = False) -> Stats:

@@ -67,15 +67,66 @@ def entity_at(store: Store, path: str, line: int, kinds: Collection[str] = ()) -
     return innermost(store.find_entities(path=path), line, kinds)
 
 
-def search(store: Store, query: str, limit: int = 20, *, stubs: bool = True) -> Page[Entity]:
-    """Ranked fuzzy search over names (``Store.search``'s tiers). ``stubs=False`` leaves out
-    typeshed's stub files. The total is a lower bound when the page is full: ranking stops
-    once it has more than a page."""
+# Path parts and file suffixes of code a project carries but did not write: left out of search
+# unless asked for (a minified bundle's thousand one-letter names would drown the answer).
+VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "node_modules", "bower_components"})
+MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", "-min.js", ".bundle.js")
+
+
+def is_vendored(path: str) -> bool:
+    """A vendored or minified file (``vendor/``, ``third_party/``, ``*.min.js``…)."""
+    parts = path.split("/")
+    return path.endswith(MINIFIED_SUFFIXES) or any(p in VENDORED_DIRS for p in parts[:-1])
+
+
+def qualified(store: Store, query: str) -> list[Entity]:
+    """The entities a dotted name means as people type it: ``Class.method``,
+    ``module.function``, ``package.module.function`` — a qualname, or a dotted suffix of the
+    fully qualified name (whole parts only); the qualifier's case is ignored when nothing
+    matches as typed (the last part is looked up by index, as typed)."""
+    q = query.strip()
+    last = q.rsplit(".", 1)[-1]
+    if "." not in q or not last:
+        return []
+    named = store.find_entities(name=last)  # an index lookup: the last part's case as typed
+
+    def means(e: Entity, fold: bool) -> bool:
+        qn, fqn, want = e.qualname, e.fqn, q
+        if fold:
+            qn, fqn, want = qn.lower(), fqn.lower(), want.lower()
+        return qn == want or fqn == want or fqn.endswith("." + want)
+
+    return [e for e in named if means(e, False)] or [e for e in named if means(e, True)]
+
+
+def search(
+    store: Store, query: str, limit: int = 20, *, stubs: bool = True, vendored: bool = True
+) -> Page[Entity]:
+    """Ranked fuzzy search over names (``Store.search``'s tiers); a dotted query
+    (``Class.method``, ``pkg.mod.func``) ranks what it qualifies first (`qualified`).
+    ``stubs=False`` leaves out typeshed's stub files, ``vendored=False`` vendored and
+    minified files (`is_vendored`). The total is a lower bound when the page is full:
+    ranking stops once it has more than a page."""
     if limit < 1:
         raise QueryError(f"limit must be >= 1, got {limit}")
-    found = store.search(query, limit + 1)
-    if not stubs:
-        found = [e for e in found if not is_external(e.path)]
+
+    def keep(e: Entity) -> bool:
+        return (stubs or not is_external(e.path)) and (vendored or not is_vendored(e.path))
+
+    exact = [e for e in qualified(store, query) if keep(e)]
+    wanted = limit + 1 - len(exact)
+    found: list[Entity] = []
+    if wanted > 0:
+        # Ranking cannot filter: ask for more while what it returns is filtered out.
+        asked = wanted
+        while True:
+            ranked = store.search(query, asked)
+            found = [e for e in ranked if keep(e)]
+            if len(found) >= wanted or len(ranked) < asked or asked >= 64 * wanted:
+                break
+            asked *= 4
+    seen = {e.key for e in exact}
+    found = [*exact, *(e for e in found if e.key not in seen)]
     more = len(found) > limit
     return Page(found[:limit], len(found), more, None, total_exact=not more)
 

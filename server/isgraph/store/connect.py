@@ -17,10 +17,25 @@ from isgraph.store.base import SchemaMismatchError, Store, StoreError
 log = logging.getLogger(__name__)
 
 ACCEPTED = "mem, sqlite:PATH, rocksdb:PATH or postgresql://…"
+EMBEDDED_ENGINES = ("sqlite", "rocksdb")  # CozoDB engines that live in a file
+# The workspace's own directory: the embedded store, and never indexed. Defined here (not in
+# the pipeline) so that a query finds its store without importing the indexing machinery.
+INDEX_DIR_NAME = ".isgraph"
 
 
 def default_store_url(root: Path) -> str:
-    return f"sqlite:{root / '.isgraph' / 'index.db'}"
+    return f"sqlite:{root / INDEX_DIR_NAME / 'index.db'}"
+
+
+def anchored(url: str, base: Path) -> str:
+    """``url`` with a relative embedded store path (``sqlite:PATH``, ``rocksdb:PATH``) made
+    absolute against ``base``: a path written in a configuration file means a place in that
+    file's project, wherever isgraph is started from. Other URLs are returned as they are."""
+    engine, sep, path = url.partition(":")
+    if not (sep and engine in EMBEDDED_ENGINES and path):
+        return url
+    resolved = Path(path).expanduser()
+    return url if resolved.is_absolute() else f"{engine}:{base / resolved}"
 
 
 def default_repo(root: Path | None) -> str:
@@ -56,6 +71,6 @@ def open_store(url: str | None, root: Path | None = None, *, rebuild: bool = Fal
     if url == "mem":
         return CozoStore("mem")
     engine, sep, path = url.partition(":")
-    if sep and engine in ("sqlite", "rocksdb") and path:
+    if sep and engine in EMBEDDED_ENGINES and path:
         return CozoStore(engine, str(Path(path).expanduser().resolve()))
     raise StoreError(f"unknown store {url!r}: expected {ACCEPTED}")

@@ -59,6 +59,7 @@ from isgraph.store.base import (
     Stats,
     StoreError,
     StoreLockedError,
+    SymbolRows,
     edge_row,
     fold_stats,
 )
@@ -232,6 +233,22 @@ _EDGES_TO_DSTS = (
     f"?[{_G}] := k[src, kind, target_name], *edge{{{_G}}}"
 )
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
+_FILE_PATHS = "?[path] := *file{path}"
+SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
+# What `symbol_rows` reads of some files: the columns resolution needs (index seeks by path).
+_SYM_COLS = "key, language, kind, name, qualname, path, start_line, signature, parent, fqn"
+_SYM_ENTITIES = (
+    f"k[key] := path in $paths, *entity:by_path{{path, key}}\n"
+    f"?[{_SYM_COLS}] := k[key], *entity{{{_SYM_COLS}}}"
+)
+_SYM_ALIASES = (
+    "k[fqn, path] := path in $paths, *alias:by_path{path, fqn}\n"
+    "?[fqn, path, target] := k[fqn, path], *alias{fqn, path, target}"
+)
+_SYM_INHERITS = (
+    "k[src] := path in $paths, *entity:by_path{path, key: src}\n"
+    f"?[{_G}] := k[src], *edge{{{_G}}}, kind = 'inherits'"
+)
 _COUNTS = "?[count(path), sum(entities), sum(edges)] := *file{path, entities, edges}"
 
 # Traversals: seeded with the start key inside the rule body, joined with the STORED relation
@@ -783,6 +800,23 @@ class CozoStore:
         wanted = list(set(paths))
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
+    def symbol_rows(self) -> Iterator[SymbolRows]:
+        paths = sorted(r[0] for r in self._run(_FILE_PATHS))
+        for i in range(0, len(paths), SYMBOL_CHUNK_FILES):
+            yield self._symbol_rows(paths[i : i + SYMBOL_CHUNK_FILES])
+
+    def _symbol_rows(self, paths: list[str]) -> SymbolRows:
+        params = {"paths": paths}
+        entities = [
+            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._read(
+                _SYM_ENTITIES, params
+            )
+        ]
+        aliases = [Alias(p, f, t) for f, p, t in self._read(_SYM_ALIASES, params)]
+        inherits = [_edge(r) for r in self._read(_SYM_INHERITS, params)]
+        return SymbolRows(entities, aliases, inherits)
+
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)
         if not wanted:
@@ -1031,6 +1065,9 @@ class _ReadWriteLock:
                 self._cond.notify_all()
 
 
+_COZO_TABLE = "CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID"
+
+
 def _create_wal_database(path: Path) -> None:
     """Create a new SQLite store in WAL mode (the mode is kept in the file).
 
@@ -1038,6 +1075,13 @@ def _create_wal_database(path: Path) -> None:
     a file that does not exist yet is touched: this uses Python's own SQLite library, and two
     SQLite libraries with the same file open in one process can drop each other's POSIX locks
     when one closes it (sqlite.org/howtocorrupt.html, 2.2.1).
+
+    Cozo keeps every relation in one key-value table, created ``if not exists`` as
+    ``cozo (k BLOB primary key, v BLOB)``: a rowid table, so SQLite stores every key twice
+    (in the table and in the primary key's index), and keys are ~2/3 of the bytes (long
+    entity keys, index rows that are all key). Created here first ``WITHOUT ROWID`` (Cozo's
+    statements name only ``k`` and ``v``), each key is stored once: the stdlib's store
+    shrinks by ~45 % (measured on rows of its shape: 90 -> 51 MB).
     """
     if path.exists():
         return
@@ -1045,6 +1089,7 @@ def _create_wal_database(path: Path) -> None:
         conn = sqlite3.connect(path)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_COZO_TABLE)
         finally:
             conn.close()
     except sqlite3.Error as exc:

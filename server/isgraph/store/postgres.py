@@ -62,6 +62,7 @@ from isgraph.store.base import (
     SchemaMismatchError,
     Stats,
     StoreError,
+    SymbolRows,
     edge_row,
     fold_stats,
 )
@@ -280,6 +281,14 @@ AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
 _EDGES_TO_DSTS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND dst = ANY(%(dsts)s)
 ORDER BY path, line, src, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
+_FILE_PATHS = "SELECT path FROM file WHERE repo = %(repo)s"
+SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
+# What `symbol_rows` reads of some files: the columns resolution needs.
+_SYM_ENTITIES = """SELECT key, language, kind, name, qualname, path, start_line, signature, parent,
+fqn FROM entity WHERE repo = %(repo)s AND path = ANY(%(paths)s)"""
+_SYM_ALIASES = "SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND path = ANY(%(paths)s)"
+_SYM_INHERITS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)
+AND kind = 'inherits'"""
 _KNOWN_REPOS = "SELECT DISTINCT repo FROM file"
 _COUNTS = """SELECT count(*), coalesce(sum(entities), 0), coalesce(sum(edges), 0)
 FROM file WHERE repo = %(repo)s"""
@@ -918,6 +927,23 @@ class PostgresStore:
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
         return [_edge(r) for r in self._rows(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
+
+    def symbol_rows(self) -> Iterator[SymbolRows]:
+        paths = sorted(r[0] for r in self._rows(_FILE_PATHS))
+        for i in range(0, len(paths), SYMBOL_CHUNK_FILES):
+            yield self._symbol_rows(paths[i : i + SYMBOL_CHUNK_FILES])
+
+    def _symbol_rows(self, paths: list[str]) -> SymbolRows:
+        params = {"paths": paths}
+        entities = [
+            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._rows(
+                _SYM_ENTITIES, params
+            )
+        ]
+        aliases = [Alias(p, f, t) for f, p, t in self._rows(_SYM_ALIASES, params)]
+        inherits = [_edge(r) for r in self._rows(_SYM_INHERITS, params)]
+        return SymbolRows(entities, aliases, inherits)
 
     def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
         wanted = list(set(dsts))

@@ -25,7 +25,13 @@ REPLY_TIMEOUT_S = 120.0
 
 
 def _serve(conn: Connection, path: str) -> None:
+    import signal
     import sqlite3
+
+    # Ctrl-C in a terminal reaches the whole process group: it is the store process's to
+    # handle (it closes the store, which ends this helper); here it would only print a
+    # traceback and make the store's next checkpoint fail.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     while True:
         try:
@@ -67,7 +73,8 @@ class Checkpointer:
                 if error:
                     log.info("WAL checkpoint of %s: %s", self.path, error)
             except (OSError, EOFError, TimeoutError) as exc:
-                log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
+                # EOFError (the helper is gone) has no message: name the exception's type
+                log.warning("WAL checkpoint of %s failed: %s", self.path, repr(exc))
                 self._stop()
 
     def close(self) -> None:

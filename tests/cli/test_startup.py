@@ -1,0 +1,65 @@
+"""A query process imports only what answering needs (issue 17, point 9): the indexing
+pipeline, asyncio and rich's progress machinery cost ~0.3 s at every start, and the answer
+itself takes milliseconds. Checked by the modules a real run imports (`python -X importtime`),
+not by wall-clock time; `bench/cli_bench.py` prints the times."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.conftest import PROJECT, run_cli, write_tree
+
+HEAVY = ("isgraph.index.pipeline", "isgraph.index.service", "asyncio", "rich.progress")
+
+
+def _imported(*args: str, cwd: Path | None = None) -> set[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("ISGRAPH_DB", None)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "isgraph", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_tree(tmp_path_factory.mktemp("startup") / "proj", PROJECT)
+    run_cli("index", str(root), "--quiet")
+    return root
+
+
+def test_version_imports_no_parser() -> None:
+    mods = _imported("--version")
+    assert "typer" not in mods and "isgraph.cli" not in mods
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("callers", "make", "--json"),
+        ("search", "engine", "--json"),
+        ("show", "Engine", "--json"),
+        ("symbols", "--kind", "class"),  # a table: rich's console and table, not its progress
+    ],
+)
+def test_a_query_imports_no_indexing_machinery(indexed: Path, args: tuple[str, ...]) -> None:
+    mods = _imported(*args, "--root", str(indexed))
+    assert "isgraph.store.cozo" in mods  # it did answer from the store
+    assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
+    if "--json" in args:
+        assert "rich.console" not in mods

@@ -1,0 +1,69 @@
+"""Progress that means something (issue 17, point 2), through a real LSP client: the total is
+stated once it is known and never grows; a warm start that parses nothing says "checking N
+files" once instead of 1/1 … N/N; at most one report per 5 %."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.pipeline.conftest import run_cli, write_tree
+
+from .test_server import until
+
+FILES = 60
+
+
+@pytest.fixture(params=["cold", "warm"])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str]:
+    files = {f"m{i}.py": f"def f{i}():\n    return f{(i + 1) % FILES}()\n" for i in range(FILES)}
+    root = write_tree(tmp_path / "proj", files)
+    if request.param == "warm":
+        run_cli("index", str(root), "--quiet")  # the server then parses nothing
+    return root, str(request.param)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "isgraph", "serve"])
+)
+async def client(
+    lsp_client: LanguageClient, project: tuple[Path, str]
+) -> AsyncIterator[LanguageClient]:
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                window=types.WindowClientCapabilities(work_done_progress=True)
+            ),
+            workspace_folders=[types.WorkspaceFolder(uri=project[0].as_uri(), name="proj")],
+        )
+    )
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+async def test_progress_reports(client: LanguageClient, project: tuple[Path, str]) -> None:
+    async def ended() -> list[Any]:
+        reports = [r for rs in client.progress_reports.values() for r in rs]
+        return reports if reports and isinstance(reports[-1], types.WorkDoneProgressEnd) else []
+
+    reports = await until(ended, timeout=120)
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert reports[-1].message == f"indexed {FILES} files"
+    messages = [r.message for r in reports[1:-1]]
+    assert messages[0] == f"checking {FILES} files", messages
+    assert all(
+        m == f"checking {FILES} files" or re.fullmatch(rf"\d+/{FILES} files", m or "")
+        for m in messages
+    ), messages
+    pcts = [r.percentage for r in reports[1:-1]]
+    assert pcts == sorted(pcts) and len(messages) <= 1 + 100 // 5 + 1
+    if project[1] == "warm":
+        assert messages == [f"checking {FILES} files"]

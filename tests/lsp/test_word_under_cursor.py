@@ -1,0 +1,172 @@
+"""The editor acts on the word under the cursor (issue 17, point 1), through a real LSP client
+against the real `isgraph serve`: hover, definition, references and the hierarchies' prepare
+answer for a call's callee, an imported name, a base class or a definition's own name — not
+for the function the cursor is in — and say so when a name is not resolved; ranges cover the
+name, not whole lines or a body's column 0."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.pipeline.conftest import write_tree
+
+from .test_server import fresh
+
+PROJECT = {
+    "lib.py": """
+        class Base:
+            pass
+
+
+        def helper(value):
+            return value
+
+
+        class A:
+            def ambig(self):
+                pass
+
+
+        class B:
+            def ambig(self):
+                pass
+        """,
+    "app.py": """
+        from lib import Base, helper
+
+
+        class Thing(Base):
+            pass
+
+
+        def render(value, obj):
+            helper(value)
+            obj.ambig()
+            return helper(value)
+        """,
+}
+# 0-based lines of app.py
+IMPORT, THING, RENDER, CALL1, AMBIG, CALL2 = 0, 3, 7, 8, 9, 10
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "proj", PROJECT)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "isgraph", "serve"])
+)
+async def client(lsp_client: LanguageClient, project: Path) -> AsyncIterator[LanguageClient]:
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name="proj")],
+        )
+    )
+    assert await fresh(lsp_client)
+    app = project / "app.py"
+    lsp_client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=app.as_uri(), language_id="python", version=1, text=app.read_text()
+            )
+        )
+    )
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def _doc(project: Path, rel: str = "app.py") -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=(project / rel).as_uri())
+
+
+async def _hover(client: LanguageClient, project: Path, line: int, char: int) -> str | None:
+    got = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=_doc(project), position=types.Position(line=line, character=char)
+        )
+    )
+    if got is None:
+        return None
+    assert isinstance(got.contents, types.MarkupContent)
+    return got.contents.value
+
+
+def _span(rng: types.Range) -> tuple[int, int, int]:
+    assert rng.start.line == rng.end.line
+    return rng.start.line, rng.start.character, rng.end.character
+
+
+async def test_hover_answers_for_the_word(client: LanguageClient, project: Path) -> None:
+    on_call = await _hover(client, project, CALL1, 6)  # helper(value) inside render()
+    assert on_call is not None and "**function** `helper(value)`" in on_call
+    assert "render" not in on_call
+    on_import = await _hover(client, project, IMPORT, 24)  # `helper` in the import
+    assert on_import is not None and "`helper(value)`" in on_import
+    on_base = await _hover(client, project, THING, 13)  # `Base` in Thing's bases
+    assert on_base is not None and "**class** `Base`" in on_base
+    on_name = await _hover(client, project, RENDER, 6)  # the definition's own name
+    assert on_name is not None and "**function** `render(value, obj)`" in on_name
+    unresolved = await _hover(client, project, AMBIG, 9)  # obj.ambig(): two methods so named
+    assert unresolved is not None
+    assert "unresolved call to `ambig`, 2 candidates" in unresolved
+    assert await _hover(client, project, CALL1, 2) is None  # indentation: nothing
+
+
+async def test_definition_targets_the_name(client: LanguageClient, project: Path) -> None:
+    got = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=_doc(project), position=types.Position(line=CALL2, character=14)
+        )
+    )
+    assert isinstance(got, list) and len(got) == 1
+    assert got[0].uri == (project / "lib.py").as_uri()
+    assert _span(got[0].range) == (4, 4, 10)  # `helper` in `def helper(value):`
+
+
+async def test_references_of_a_call_site_word(client: LanguageClient, project: Path) -> None:
+    async def refs(rel: str, line: int, char: int) -> set[tuple[str, tuple[int, int, int]]]:
+        got = await client.text_document_references_async(
+            types.ReferenceParams(
+                text_document=_doc(project, rel),
+                position=types.Position(line=line, character=char),
+                context=types.ReferenceContext(include_declaration=False),
+            )
+        )
+        return {(Path(loc.uri).name, _span(loc.range)) for loc in got or []}
+
+    from_call = await refs("app.py", CALL1, 5)
+    calls = {("app.py", (CALL1, 4, 10)), ("app.py", (CALL2, 11, 17))}
+    assert calls <= from_call  # each call's name, not the line, not render's references
+    assert all(end - start == len("helper") for _, (_, start, end) in from_call)
+    assert await refs("lib.py", 4, 6) == from_call  # from the definition's name: the same
+
+
+async def test_hierarchies_prepare_on_the_word(client: LanguageClient, project: Path) -> None:
+    items = await client.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(
+            text_document=_doc(project), position=types.Position(line=CALL1, character=6)
+        )
+    )
+    assert [i.name for i in items or []] == ["helper"]
+    assert items is not None
+    incoming = await client.call_hierarchy_incoming_calls_async(
+        types.CallHierarchyIncomingCallsParams(item=items[0])
+    )
+    assert [(c.from_.name, sorted(_span(r) for r in c.from_ranges)) for c in incoming or []] == [
+        ("render", [(CALL1, 4, 10), (CALL2, 11, 17)])
+    ]
+    types_ = await client.text_document_prepare_type_hierarchy_async(
+        types.TypeHierarchyPrepareParams(
+            text_document=_doc(project), position=types.Position(line=THING, character=13)
+        )
+    )
+    assert [t.name for t in types_ or []] == ["Base"]  # the base under the cursor, not Thing
