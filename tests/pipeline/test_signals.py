@@ -206,7 +206,7 @@ async def test_serve_ends_when_a_folder_comes_as_the_client_leaves(
             assert added.file_states() == {}
         finally:
             added.close()
-        record("no_orphans", **{"serve folder added as stdin closes": len(family.seen)})
+        record("no_orphans", **{"serve stdin-as-a-folder-is-added": len(family.seen)})
     finally:
         shutil.rmtree(db.parent)
 
