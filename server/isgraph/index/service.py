@@ -134,9 +134,12 @@ class IndexService:
         # whether a run was cut short meanwhile (then everything is resolved).
         self._owed: PipelineReport | None = None
         self._owed_cut_short = False
+        self._closed = False
 
     @property
     def pool(self) -> Executor:
+        if self._closed:  # a new pool now would outlive the front's exit (nobody stops it)
+            raise RuntimeError("index service is closed")
         if self._pool is None:
             self._pool = make_pool(self.config.jobs)
         return self._pool
@@ -149,11 +152,15 @@ class IndexService:
         return self.pool
 
     def _ensure_writer(self) -> None:
+        if self._closed:  # a run after close() (a command racing the server's exit)
+            raise RuntimeError("index service is closed")
         if self._writer_task is None or self._writer_task.done():
             self._writer_task = asyncio.create_task(self.writer.run(), name="isgraph-writer")
 
     async def close(self) -> None:
-        """Stop enrichment, flush and stop the writer, then the pool. Safe to call twice."""
+        """Stop enrichment, flush and stop the writer, then the pool. Safe to call twice;
+        afterwards no run starts (it would start a writer and a pool nobody stops)."""
+        self._closed = True
         if self.enricher is not None:
             await self.enricher.close()
         if self._writer_task is not None and not self._writer_task.done():
