@@ -47,8 +47,8 @@ async def test_mcp_beside_serve_and_cli(tmp_path: Path) -> None:
                 core = root / "pkg" / "core.py"
                 core.write_text(core.read_text() + f"\n\ndef extra{i}():\n    return {i}\n")
                 # the CLI reads while both servers write
-                rows = json.loads(run_cli("callers", "make", "--json", "--root", str(root)).stdout)
-                assert {"Engine.run", "go"} <= {r["qualname"] for r in rows}
+                page = json.loads(run_cli("callers", "make", "--json", "--root", str(root)).stdout)
+                assert {"Engine.run", "go"} <= {r["qualname"] for r in page["items"]}
                 await asyncio.sleep(0.3)
             # (no deletion here: see docs/agents.md, "Sharing the store", for the known race)
             await lsp.fresh()
