@@ -56,10 +56,14 @@ DEFINED = ["JSONDecoder", "HTTPConnection", "ThreadPoolExecutor", "urlsplit", "S
 CONTEXT = ["email.message.Message.get_payload", "http.client.HTTPConnection.request"]
 
 
-def grep_lines(root: Path, word: str) -> list[tuple[str, int, str]]:
-    """(path, line, text) of every whole-word match, as `rg -n -w` prints them."""
+def grep_lines(root: Path, *words: str) -> list[tuple[str, int, str]]:
+    """(path, line, text) of every whole-word match of any of ``words``, as `rg -n -w` (or
+    `grep -rn -w`) prints them: one run for many words, as an agent's alternation would."""
+    if not words:
+        return []
+    pats = [a for w in words for a in ("-e", w)]
     rg = shutil.which("rg")
-    cmd = [rg, "-n", "-w", "--no-heading", word, "."] if rg else ["grep", "-rn", "-w", word, "."]
+    cmd = [rg, "-n", "-w", "--no-heading", *pats, "."] if rg else ["grep", "-rn", "-w", *pats, "."]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, errors="replace")
     out = []
     for line in proc.stdout.splitlines():
@@ -81,12 +85,16 @@ def grep_cost(root: Path, hits: list[tuple[str, int, str]], read_files: bool) ->
     return tokens
 
 
+_FILE_ENTITIES: dict[str, list[Any]] = {}  # the bench's own reads, cached across questions
+
+
 def enclosing(store: Store, hits: list[tuple[str, int, str]]) -> set[str]:
     """The innermost entity around each match: what a grep agent takes for 'the caller'."""
-    by_path: dict[str, list[Any]] = {}
     out = set()
     for path, line, _ in hits:
-        ents = by_path.setdefault(path, store.find_entities(path=path))
+        ents = _FILE_ENTITIES.get(path)
+        if ents is None:
+            ents = _FILE_ENTITIES[path] = store.find_entities(path=path)
         e = lookup.innermost(ents, line)
         if e is not None:
             out.add(e.key)
@@ -162,8 +170,8 @@ async def run(root: Path, rounds: int) -> None:
             # grep, two levels: the name, then the names of what encloses each match
             hits = grep_lines(root, target.name)
             first = enclosing(store, hits)
-            names = {store.get_entity(k).name for k in first if store.get_entity(k)}  # type: ignore[union-attr]
-            second = [h for n in sorted(names) for h in grep_lines(root, n)]
+            names = {e.name for e in store.get_entities(first).values()}
+            second = grep_lines(root, *sorted(names))
             found = first | enclosing(store, second)
             r_g, p_g = score(found, truth)
             r_m, p_m = score(mine, truth)

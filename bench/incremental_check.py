@@ -95,7 +95,10 @@ def main() -> None:
             share = args.steps // len(routes) + (1 if i < args.steps % len(routes) else 0)
             asyncio.run(run_route(name, args.seed + i, share, tally, Path(tmp), args.json))
     seconds = time.perf_counter() - t0
-    print(f"\n{tally.total} steps, {tally.failed} with differences, {seconds:.0f} s")
+    print(
+        f"\n{tally.total} steps, {tally.failed} with differences, "
+        f"{sum(tally.known.values())} with known-limit rows only, {seconds:.0f} s"
+    )
     print(f"load average at start {load[0]:.2f}, at end {os.getloadavg()[0]:.2f}")
     print(f"{'route op':40} {'steps':>6} {'differing':>9}")
     for key in sorted(tally.steps):

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import math
 import random
@@ -784,14 +783,14 @@ def _miss_category(s: Site, ents: dict[str, Entity]) -> str:
 
 # -- the run ------------------------------------------------------------------------------
 def workspace_calls(store: Store, language: str) -> list[Edge]:
-    """One item per call *site*: an edge with three sites counts three times (as a user
-    meets them: each is a reference), each copy's ``line`` that site's."""
+    """The workspace's `calls` edges of ``language``. Each edge stands for all its sites:
+    ``sample_sites`` samples sites (an edge with three sites is three call sites), so the
+    edges are not expanded here too (that sampled an edge with k sites k² times)."""
     langs = LANGUAGES[language]
     return [
-        dataclasses.replace(e, line=line) if line != e.line else e
+        e
         for e in store.edges(kind="calls")
         if not e.path.startswith("@") and e.src.split(":", 1)[0] in langs
-        for line, _ in e.occurrences()
     ]
 
 

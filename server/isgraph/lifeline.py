@@ -29,6 +29,9 @@ from typing import Any
 # The signals that end a front; SIGINT is also what a terminal's Ctrl-C sends the group.
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 FRONT_POLL_S = 0.25
+# How long the tasks left once a front has flushed and stopped everything get to end when
+# cancelled; one that does not is a bug, and must not keep the process (and its pool) alive.
+LEFTOVER_GRACE_S = 1.0
 
 
 class EndedBySignal(Exception):
@@ -73,6 +76,20 @@ class Ending:
         """Raise `EndedBySignal` if a signal cancelled the task (call it on CancelledError)."""
         if self.signal is not None:
             raise EndedBySignal(self.signal)
+
+
+async def end_leftover_tasks(grace: float = LEFTOVER_GRACE_S) -> list[asyncio.Task[Any]]:
+    """Cancel every task but the caller's and wait up to ``grace`` for them to end; returns
+    those still running. `asyncio.run` would cancel them too, but then waits for them
+    without a bound: one that swallows its cancellation, or awaits what nobody will complete,
+    kept `isgraph serve` alive for good after its client went away."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in others:
+        task.cancel()
+    if not others:
+        return []
+    _, pending = await asyncio.wait(others, timeout=grace)
+    return sorted(pending, key=lambda t: t.get_name())
 
 
 def start_pool_helpers(forkserver: bool) -> None:

@@ -77,6 +77,7 @@ class Folder:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._open = False
+        self._closed = False  # close() was called: nothing starts any more
 
     # -- setup ------------------------------------------------------------------------------
     def _load_config(self) -> Config:
@@ -96,7 +97,11 @@ class Folder:
 
     async def open(self) -> None:
         """Open the store (off the event loop: opening may wait on another process's lock)."""
-        self.store = await asyncio.to_thread(self._open_store)
+        store = await asyncio.to_thread(self._open_store)
+        if self._closed:  # closed while the store was opening (the server is exiting)
+            await asyncio.to_thread(store.close)
+            return
+        self.store = store
         self.service = IndexService(self.root, self.store, self.config)
         self._open = True
 
@@ -118,7 +123,10 @@ class Folder:
     ) -> None:
         """Index in the background (``done`` is called when that run, resolution included,
         is over, whatever its outcome; ``phase`` reports resolution's progress), watch the
-        folder, re-index changes."""
+        folder, re-index changes. Nothing once the folder is closed: tasks started after
+        close() would run on past the server's exit."""
+        if self._closed or not self._open:
+            return
         self.ready.clear()
         self._tasks.append(asyncio.create_task(self._first_index(progress, done, phase)))
         self._tasks.append(asyncio.create_task(self._watch()))
@@ -380,7 +388,9 @@ class Folder:
             await asyncio.to_thread(self.store.close)
 
     async def close(self) -> None:
-        """Flush what is queued, stop the writer and the pool, close the store. Idempotent."""
+        """Flush what is queued, stop the writer and the pool, close the store. Idempotent;
+        a folder still opening closes its store once open, and never starts."""
+        self._closed = True
         if self._open:
             self._open = False
             await self._stop()

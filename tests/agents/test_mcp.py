@@ -170,7 +170,7 @@ async def test_budgets_bind_and_say_so(repo: Path) -> None:
 
 async def test_bad_arguments_are_tool_errors_and_the_server_lives(repo: Path) -> None:
     async with connect(repo) as s:
-        assert "no entity named or keyed 'nope'" in await error(s, "impact", name_or_key="nope")
+        assert "no such symbol 'nope'" in await error(s, "impact", name_or_key="nope")
         assert await error(s, "callers", name_or_key="make", limit=0)
         assert await error(s, "symbol", name_or_key=["not", "a", "string"])
         assert "give a query" in await error(s, "find_symbols")

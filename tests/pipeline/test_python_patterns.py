@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from isgraph.index import service
+
 from .test_python_resolution import STUB, _short, index_calls
 
 FILES = {
@@ -314,7 +318,12 @@ FILES = {
 }
 
 
-async def test_python_patterns_resolve(tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", [False, True], ids=["store", "symbol-table"])
+async def test_python_patterns_resolve(
+    tmp_path: Path, table: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the same rules whether resolution fetches from the store or reads the symbol table
+    monkeypatch.setattr(service, "TABLE_MIN_FILES", 0 if table else 10**9)
     calls = await index_calls(tmp_path, FILES)
     expect = {
         # a module-level instance re-exported by a package's __init__

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -17,11 +18,13 @@ from pathlib import Path
 import psutil
 import pytest
 
+from isgraph.index.pipeline import INDEX_DIR_NAME
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import open_store
 from tests.lsp.rawclient import RawClient
 from tests.reliability import record
 
+from .conftest import copy_stdlib
 from .test_crash import assert_consistent, corpus, files_written, reference, start_and_wait
 
 __all__ = ["corpus", "reference"]  # module-scoped fixtures shared with test_crash
@@ -110,10 +113,11 @@ def test_index_ends_without_orphans(
     record("no_orphans", **{f"index {how}": len(family.seen)})
 
 
-async def _serve_mid_index(corpus: Path, db: Path) -> RawClient:
+async def _serve_mid_index(corpus: Path, db: Path, option: bool = True) -> RawClient:
+    """The server indexing ``corpus`` into ``db`` (given as an option, else the default)."""
     observer = open_store(f"sqlite:{db}")  # opened first: it only reads
     try:
-        client = await RawClient.start(corpus, f"sqlite:{db}")
+        client = await RawClient.start(corpus, f"sqlite:{db}" if option else None)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with contextlib.suppress(StoreError):
@@ -161,6 +165,50 @@ async def test_serve_ends_without_orphans(
             await proc.wait()
     consistent(db, reference)
     record("no_orphans", **{f"serve {how}": len(family.seen)})
+
+
+async def test_serve_ends_when_a_folder_comes_as_the_client_leaves(
+    corpus: Path, reference: Store, tmp_path: Path
+) -> None:
+    """A folder added just before stdin closes was opened while the others were closing, then
+    started indexing past them: the event loop's teardown cancelled its run and its writer at
+    once, the run waited for good on a flush, and the server, its forkserver, resource
+    tracker and workers stayed alive (seen after a pytest run was killed)."""
+    other = copy_stdlib(tmp_path / "other", ("json", "email", "asyncio", "xml"))
+    db = corpus / INDEX_DIR_NAME / "index.db"  # the default: each folder has its own store
+    db.parent.mkdir(exist_ok=True)
+    try:
+        client = await _serve_mid_index(corpus, db, option=False)
+        proc = client.proc
+        family = Family(proc.pid)
+        family.poll()
+        try:
+            await client.notify(
+                "workspace/didChangeWorkspaceFolders",
+                {"event": {"added": [{"uri": other.as_uri(), "name": "other"}], "removed": []}},
+            )
+            client.inp.close()
+            deadline = time.monotonic() + 60
+            while proc.returncode is None:
+                assert time.monotonic() < deadline, "the server did not end"
+                family.poll()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 0.02)
+            family.assert_gone_within(3)
+        finally:
+            client.reader.cancel()
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        consistent(db, reference)
+        added = open_store(f"sqlite:{other / INDEX_DIR_NAME / 'index.db'}")
+        try:  # opened as the server was exiting: closed, never indexed
+            assert added.file_states() == {}
+        finally:
+            added.close()
+        record("no_orphans", **{"serve stdin-as-a-folder-is-added": len(family.seen)})
+    finally:
+        shutil.rmtree(db.parent)
 
 
 @pytest.fixture(autouse=True)

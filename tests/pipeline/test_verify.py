@@ -100,7 +100,7 @@ def test_drift_is_reported_untouched_then_repaired(project: Path, tmp_path: Path
     code, rec = verify_json(project, db)
     assert code == 0 and rec["differences"] == 0
     # The repaired store is a working index: the edit is there, and a rerun finds it current.
-    callers = cli_json("callers", "make", "--db", f"sqlite:{db}")
+    callers = cli_json("callers", "make", "--db", f"sqlite:{db}")["items"]
     assert {r["qualname"] for r in callers} == {"added", "Engine.run", "go"}
     summary = cli_json("index", str(project), "--db", f"sqlite:{db}")
     assert summary["parsed"] == 0 and summary["removed"] == 0

@@ -158,3 +158,31 @@ async def test_full_queue_makes_senders_wait(store: Store) -> None:
     await w.shutdown()
     await task
     assert len(store.file_states()) == 4
+
+
+async def test_cancelled_writer_fails_its_waiters(store: Store) -> None:
+    """The event loop's teardown cancels the writer and a run flushing into it at once: the
+    flush, the command being written, a sender waiting for room and any later sender get an
+    error, none waits for good (a wait here kept `isgraph serve` alive after its client left)."""
+    flaky = Flaky(store)
+    flaky.gate = threading.Event()
+    w = Writer(flaky, queue_size=1)  # type: ignore[arg-type]
+    task = await _run(w)
+    writing = await w.replace_files([_file("0.py")])
+    await asyncio.sleep(0.05)  # the writer is inside the store with command 0
+    flush = asyncio.create_task(w.flush())  # queued: the queue is full now
+    await asyncio.sleep(0.05)
+    blocked = asyncio.create_task(w.replace_files([_file("1.py")]))  # waits for room
+    await asyncio.sleep(0.05)
+    task.cancel()
+    flaky.gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(RuntimeError, match="shut down"):
+        await asyncio.wait_for(writing, 5)
+    with pytest.raises(RuntimeError, match="shut down"):
+        await asyncio.wait_for(flush, 5)
+    with pytest.raises(RuntimeError, match="shut down"):
+        await asyncio.wait_for(await asyncio.wait_for(blocked, 5), 5)
+    with pytest.raises(RuntimeError, match="shut down"):
+        await w.flush()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from isgraph.queries import changes, context, detail, lookup
+from isgraph.queries import changes, context, detail, lookup, tokens
 from isgraph.queries.lookup import QueryError
 from isgraph.queries.tokens import estimate_tokens, json_tokens
 from isgraph.store.base import Store
@@ -119,5 +119,27 @@ def test_changes_of_a_revision_range_and_bad_revisions(git_repo: Path) -> None:
     for bad in ("--output=/tmp/x", "", "a b", "no-such-rev"):
         with pytest.raises(QueryError):
             changes.git_changes(git_repo, bad)
+    # a workspace in a subdirectory of its repository: paths relative to it
+    (sub,) = changes.git_changes(git_repo / "pkg", "HEAD~1..HEAD")
+    assert sub.path == "util.py" and sub.lines == [(13, 16)]
     assert changes.is_test_path("tests/x.py") and changes.is_test_path("a/foo_test.go")
     assert changes.is_test_path("web/a.spec.ts") and not changes.is_test_path("pkg/core.py")
+
+
+def test_fit_cuts_innermost_lists_first_and_keeps_totals() -> None:
+    record = {
+        "targets": {
+            "items": [{"name": "t", "callers": {"items": [f"caller{i}" for i in range(500)],
+                                                "total": 500, "truncated": False}}],
+            "total": 1,
+            "truncated": False,
+        }
+    }  # fmt: skip
+    assert tokens.fit(record, 300)
+    inner = record["targets"]["items"][0]["callers"]  # type: ignore[index]
+    assert record["targets"]["items"] and record["targets"]["truncated"] is False  # type: ignore[index]
+    assert inner["truncated"] is True and inner["total"] == 500 and 0 < len(inner["items"]) < 500
+    assert json_tokens(record) <= 300
+    assert not tokens.fit(record, 300)  # already within: nothing cut
+    long = {"source": "x = 1\n" * 400, "items": [], "truncated": False}
+    assert tokens.fit(long, 200) and json_tokens(long) <= 200

@@ -41,6 +41,8 @@ def test_find_targets_by_key_name_and_qualname(store: Store) -> None:
     assert lookup.find_targets(store, "nothing_here") == []
     with pytest.raises(lookup.QueryError, match="no such symbol 'nothing_here'"):
         lookup.require_targets(store, "nothing_here")
+    with pytest.raises(lookup.QueryError, match="nearest: Engine"):
+        lookup.require_targets(store, "Engin")
 
 
 def test_entity_at_is_innermost(store: Store) -> None:

@@ -66,3 +66,21 @@ def test_the_query_layer_imports_no_front() -> None:
         if any(n == f or n.startswith(f + ".") for f in FRONTS)
     ]
     assert wrong == []
+
+
+def test_stages_depend_one_way() -> None:
+    """index/ and store/ (and the watched workspace) import no front and no downstream
+    stage: proxy/ writes through index/'s writer, index/ sees it as a protocol."""
+    above = ("isgraph.proxy", "isgraph.lsp", "isgraph.agents", "isgraph.cli", "isgraph.queries")
+    paths = [
+        *sorted((PACKAGE / "index").rglob("*.py")),
+        *sorted((PACKAGE / "store").rglob("*.py")),
+        PACKAGE / "workspace.py",
+    ]
+    wrong = [
+        f"{p.relative_to(PACKAGE)} imports {n}"
+        for p in paths
+        for n in imports(p)
+        if any(n == a or n.startswith(a + ".") for a in above)
+    ]
+    assert wrong == []

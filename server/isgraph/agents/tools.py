@@ -8,9 +8,11 @@ every list in it says its ``total`` and whether it was ``truncated``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from isgraph.model import Entity
 from isgraph.queries import changes, context, detail, graph, impact, lookup
 from isgraph.queries.lookup import QueryError
 from isgraph.queries.page import Page, paginate
@@ -20,6 +22,7 @@ from isgraph.store.base import Store
 DEFAULT_TOKENS = 6000
 MAX_TOKENS = 20000
 DEFAULT_LIMIT = 20
+MAX_TARGETS = 5  # a name meaning more entities than this: the first ones, and a total
 
 
 class Live(Protocol):
@@ -56,10 +59,19 @@ class Tools:
         record["tokens"] = json_tokens(record)
         return record
 
-    def _targets(self, name_or_key: str) -> list[Any]:
+    def _targets(self, name_or_key: str) -> list[Entity]:
         if not name_or_key.strip():
             raise QueryError("name_or_key is empty")
         return lookup.require_targets(self.live.store, name_or_key)
+
+    def _per_target(
+        self, name_or_key: str, answer: Callable[[Entity], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """``{"targets": page}``: each entity the name means (at most MAX_TARGETS) with its
+        brief and ``answer(entity)``."""
+        found = self._targets(name_or_key)
+        out = [{"target": detail.brief(t), **answer(t)} for t in found[:MAX_TARGETS]]
+        return {"targets": Page(out, len(found), len(found) > MAX_TARGETS).record(dict)}
 
     def find_symbols(
         self,
@@ -108,9 +120,9 @@ class Tools:
         found = self._targets(name_or_key)
         details = [
             detail.detail(self.live.store, self.live.root, e, limit=limit, max_lines=max_lines)
-            for e in found[:5]
+            for e in found[:MAX_TARGETS]
         ]
-        page = Page(details, len(found), len(found) > 5)
+        page = Page(details, len(found), len(found) > MAX_TARGETS)
         return self._answer({"matches": page.record(lambda d: d.record())}, max_tokens)
 
     def callers(
@@ -126,21 +138,15 @@ class Tools:
         _check("depth", depth, 1, 10)
         _check("limit", limit, 1, 500)
         store = self.live.store
-        targets = self._targets(name_or_key)
-        out: list[dict[str, Any]] = []
-        for t in targets[:5]:
-            rec: dict[str, Any] = {"target": detail.brief(t)}
+
+        def answer(t: Entity) -> dict[str, Any]:
             if depth == 1:
                 refs = graph.references(store, t.key, kind="calls", limit=limit, cursor=cursor)
-                rec["callers"] = refs.record(_call)
-            else:
-                reach = graph.reach(store, [t], "callers", depth)
-                rec["callers"] = paginate(reach.items, limit, cursor).record(_reached)
-            out.append(rec)
-        return self._answer(
-            {"targets": Page(out, len(targets), len(targets) > 5).record(dict)},
-            max_tokens,
-        )
+                return {"callers": refs.record(_call)}
+            reach = graph.reach(store, [t], "callers", depth)
+            return {"callers": paginate(reach.items, limit, cursor).record(_reached)}
+
+        return self._answer(self._per_target(name_or_key, answer), max_tokens)
 
     def impact(
         self,
@@ -151,23 +157,17 @@ class Tools:
     ) -> dict[str, Any]:
         _check("depth", depth, 1, 10)
         _check("limit", limit, 1, 1000)
-        targets = self._targets(name_or_key)
-        out = []
-        for t in targets[:5]:
+
+        def answer(t: Entity) -> dict[str, Any]:
             got = impact.impact(self.live.store, t, depth, limit)
-            out.append(
-                {
-                    "target": detail.brief(t),
-                    "depth": depth,
-                    "certain": got.certain.record(_reached),
-                    "possible": got.possible.record(_reached),
-                    "unresolved_frontier": got.frontier.record(_call),
-                }
-            )
-        return self._answer(
-            {"targets": Page(out, len(targets), len(targets) > 5).record(dict)},
-            max_tokens,
-        )
+            return {
+                "depth": depth,
+                "certain": got.certain.record(_reached),
+                "possible": got.possible.record(_reached),
+                "unresolved_frontier": got.frontier.record(_call),
+            }
+
+        return self._answer(self._per_target(name_or_key, answer), max_tokens)
 
     def context(
         self,
@@ -206,7 +206,7 @@ class Tools:
         return self._answer(rec, max_tokens)
 
 
-def _symbol(e: Any) -> dict[str, Any]:
+def _symbol(e: Entity) -> dict[str, Any]:
     out = detail.brief(e)
     if e.doc:
         out["doc"] = e.doc

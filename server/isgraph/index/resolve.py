@@ -684,8 +684,7 @@ class Resolver:
             for edge in self.store.edges_from_srcs(self._need_inherits, EdgeKind.INHERITS):
                 by_src[edge.src].append(edge)
             for edges in by_src.values():
-                # base order matters for lookups: bases share a line, so by (line, column)
-                edges.sort(key=lambda e: e.occurrences()[0])
+                edges.sort(key=base_order)
             self._inherits.update(by_src)
             self._need_inherits.clear()
 
@@ -708,6 +707,12 @@ def _outside_its_type(ent: Entity) -> bool:
     another file of the package, C++ ``void A::m() {…}``): its parent is that file's module,
     its fqn the type's plus its name."""
     return ent.kind == "method" and (ent.parent or "").split(":", 2)[1:2] == ["module"]
+
+
+def base_order(edge: Edge) -> tuple[int, int]:
+    """Where an ``inherits`` edge is written: base order matters for lookups, and bases
+    share a line, so by (line, column)."""
+    return edge.occurrences()[0]
 
 
 def _in_family(ents: list[Entity], fam: str) -> list[Entity]:

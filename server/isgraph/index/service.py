@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from isgraph.config import Config
 from isgraph.index.discover import Found
@@ -34,6 +33,7 @@ from isgraph.index.resolve import (
     resolve_paths,
 )
 from isgraph.index.spool import EdgeSpool
+from isgraph.index.stage import EnrichReport, WrittenStage
 from isgraph.index.stubs import (
     is_external,
     module_prefixes,
@@ -45,9 +45,6 @@ from isgraph.index.symbols import SymbolTable, TableResolver
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import EdgeKind, FileResult, Resolution
 from isgraph.store.base import RESOLVE_PENDING, ROOT_META, Store, StoreError
-
-if TYPE_CHECKING:
-    from isgraph.proxy.enrich import Enricher, EnrichReport
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +129,17 @@ class IndexService:
         self._lock = asyncio.Lock()  # one index run at a time per service
         self._spool: EdgeSpool | None = None  # the current run's deferred calls
         # The enrichment stage (`proxy.enrich`), set by the CLI's --enrich or the server.
-        self.enricher: Enricher | None = None
+        self.enricher: WrittenStage | None = None  # `proxy.enrich.Enricher`
         # Written by runs with resolve=False and not resolved yet (merged, see `_owe`), and
         # whether a run was cut short meanwhile (then everything is resolved).
         self._owed: PipelineReport | None = None
         self._owed_cut_short = False
+        self._closed = False
 
     @property
     def pool(self) -> Executor:
+        if self._closed:  # a new pool now would outlive the front's exit (nobody stops it)
+            raise RuntimeError("index service is closed")
         if self._pool is None:
             self._pool = make_pool(self.config.jobs)
         return self._pool
@@ -152,11 +152,15 @@ class IndexService:
         return self.pool
 
     def _ensure_writer(self) -> None:
+        if self._closed:  # a run after close() (a command racing the server's exit)
+            raise RuntimeError("index service is closed")
         if self._writer_task is None or self._writer_task.done():
             self._writer_task = asyncio.create_task(self.writer.run(), name="isgraph-writer")
 
     async def close(self) -> None:
-        """Stop enrichment, flush and stop the writer, then the pool. Safe to call twice."""
+        """Stop enrichment, flush and stop the writer, then the pool. Safe to call twice;
+        afterwards no run starts (it would start a writer and a pool nobody stops)."""
+        self._closed = True
         if self.enricher is not None:
             await self.enricher.close()
         if self._writer_task is not None and not self._writer_task.done():
@@ -245,7 +249,7 @@ class IndexService:
                         on_written=enricher.feed if enricher is not None else None,
                     )
                     await self._index_stubs(report, cut_short)
-                    await self._drop_unneeded_stubs(report)
+                    await self._sync_stubs(report)
                 except BaseException:
                     # Some of this run's files may be written and not in any report now.
                     if self._owed is not None:
@@ -377,12 +381,14 @@ class IndexService:
         report.changed_paths += sub.changed_paths
         report.errors += sub.errors
 
-    async def _drop_unneeded_stubs(self, report: PipelineReport) -> None:
-        """Remove the typeshed stubs no workspace import needs any more (the last `import
-        argparse` dropped, a module of the repo now shadowing the stdlib's), as a clean index
-        would not hold them; their dependents are re-checked like any removed file's. Only
-        after a run that can change the answer: a Python file removed or added, or its imports
-        changed."""
+    async def _sync_stubs(self, report: PipelineReport) -> None:
+        """Make the stored typeshed stubs the ones the workspace's imports need, as a clean
+        index would hold them: remove those no import needs any more (the last `import
+        argparse` dropped, a repo module now shadowing the stdlib's; their dependents are
+        re-checked like any removed file's), and index those a removal un-shadowed (the
+        repo's `json/__init__.py` deleted: `import json` now means typeshed's). Only after a
+        run that can change the answer: a Python file removed or added, or its imports
+        changed. (`_index_stubs` adds what the parsed files' own imports need.)"""
         if typeshed_stdlib() is None or self.config.shard is not None:
             return  # shards: the stubs are shared by every shard's run
         python = (".py", ".pyi")
@@ -401,7 +407,13 @@ class IndexService:
                     break
         if not maybe:
             return
-        unneeded = await asyncio.to_thread(self._unneeded_stubs)
+        unneeded, missing = await asyncio.to_thread(self._stub_changes)
+        if missing:
+            found = [Found(rel, stub_abspath(rel), "python") for rel in missing]
+            sub = await self._pipeline(external=found)
+            report.stubs += sub.parsed
+            report.changed_paths += sub.changed_paths
+            report.errors += sub.errors
         if not unneeded:
             return
         surfaces = await asyncio.to_thread(lambda: {p: surface_of(self.store, p) for p in unneeded})
@@ -415,16 +427,14 @@ class IndexService:
         report.changed_paths = [p for p in report.changed_paths if p not in changed]
         report.removed_paths = [*report.removed_paths, *unneeded]
 
-    def _unneeded_stubs(self) -> list[str]:
-        states = self.store.file_states()
-        stored = {p for p in states if is_external(p)}
-        if not stored:
-            return []
+    def _stub_changes(self) -> tuple[list[str], list[str]]:
+        """(stored stubs no import needs, needed stubs not stored), from every stored import."""
+        stored = {p for p in self.store.file_states() if is_external(p)}
         imports = self.store.edges(kind=EdgeKind.IMPORTS)
         targets = {e.target_name for e in imports if not is_external(e.path)}
         modules = module_prefixes(targets)
         wanted = set(stubs_wanted(modules, self._defined_modules(modules), set()))
-        return sorted(stored - wanted)
+        return sorted(stored - wanted), sorted(wanted - stored)
 
     def _defined_modules(self, modules: set[str]) -> set[str]:
         """Those of ``modules`` the workspace defines (its own module shadows the stub)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isgraph.index.resolve import Resolver, family
+from isgraph.index.resolve import Resolver, base_order, family
 from isgraph.index.stubs import is_external
 from isgraph.memory import release_memory
 from isgraph.model import Edge, Entity
@@ -105,8 +105,7 @@ class _Builder:
         # One alias per name: the workspace's before a stub's, then by path (`Store.aliases`).
         aliases = {fqn: (min(found)[2], min(found)[0]) for fqn, found in self.aliases.items()}
         for edges in self.inherits.values():
-            # As `Store.edges_from_srcs` gives them (by target), then in source order.
-            edges.sort(key=lambda e: (e.line, e.target_name))
+            edges.sort(key=base_order)  # as `Resolver._fetch` orders them
         return SymbolTable(self.by_fqn, by_key, aliases, named, self.inherits)
 
 

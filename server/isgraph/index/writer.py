@@ -116,6 +116,8 @@ class Writer:
         self.max_rows = max_rows
         self.stats = WriterStats()
         self._stopped = False
+        self._dead = False  # its task ended without a Shutdown (cancelled, or it failed)
+        self._batch: list[WriteCommand] = []  # the commands being executed
 
     # -- sender API --------------------------------------------------------------------------
     async def send(
@@ -126,6 +128,8 @@ class Writer:
             raise RuntimeError("writer is shut down")
         fut: asyncio.Future[WriteOutcome] = asyncio.get_running_loop().create_future()
         await self.queue.put(make(fut))
+        if self._dead:  # it died while this waited for room in the queue
+            self._fail_queued()
         return fut
 
     async def replace_files(self, results: list[FileResult]) -> asyncio.Future[WriteOutcome]:
@@ -161,8 +165,29 @@ class Writer:
 
     # -- the coroutine ----------------------------------------------------------------------
     async def run(self) -> None:
+        """Execute commands until a Shutdown. Ended otherwise (cancelled: the event loop's
+        teardown cancels every task at once), it fails what is queued and refuses more, so a
+        sender awaiting a flush gets an error instead of waiting forever (which kept `isgraph
+        serve` alive, with its pool, after its client went away)."""
+        try:
+            await self._loop()
+        except BaseException:
+            self._stopped = self._dead = True
+            for cmd in self._batch:
+                _failed(cmd)
+            self._fail_queued()
+            raise
+
+    def _fail_queued(self) -> None:
         while True:
-            batch = [await self.queue.get()]
+            try:
+                _failed(self.queue.get_nowait())
+            except asyncio.QueueEmpty:
+                return
+
+    async def _loop(self) -> None:
+        while True:
+            self._batch = batch = [await self.queue.get()]
             rows = self._cost(batch[0])
             # Drain what is already queued (no waiting) into one transaction, bounded in rows.
             while rows < self.max_rows and not isinstance(batch[-1], (Flush, Shutdown)):
@@ -299,6 +324,11 @@ class Writer:
             finally:
                 self.stats.write_seconds += time.perf_counter() - t0
         return "unreachable"
+
+
+def _failed(cmd: WriteCommand) -> None:
+    if not cmd.future.done():
+        cmd.future.set_exception(RuntimeError("writer is shut down"))
 
 
 def _done(cmd: WriteCommand, outcome: WriteOutcome) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
-from isgraph.lifeline import ENDING_SIGNALS, Ending
+from isgraph.lifeline import ENDING_SIGNALS, Ending, end_leftover_tasks
 from isgraph.lsp.server import server
 
 log = logging.getLogger(__name__)
@@ -33,20 +33,28 @@ def serve(tcp: tuple[str, int] | None = None) -> None:
         # Everything is flushed and stopped, but the thread reading stdin may still block in
         # `read` (the client did not hang up): waiting for it, as `server.shutdown()` and the
         # interpreter's exit would, never ends. Nothing is left to lose.
-        server.thread_pool.shutdown(wait=False, cancel_futures=True)
-        logging.shutdown()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):  # closed by the client
-                stream.flush()
-        os._exit(128 + signum)
+        _exit_now(128 + signum)
     server.shutdown()  # type: ignore[no-untyped-call]
     if code:
         sys.exit(code)
 
 
+def _exit_now(code: int) -> None:
+    """End the process without waiting for threads or tasks (the caller flushed the folders
+    and stopped the pools: nothing is left to lose)."""
+    server.thread_pool.shutdown(wait=False, cancel_futures=True)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed by the client
+            stream.flush()
+    os._exit(code)
+
+
 async def _until_ended(work: Awaitable[Any]) -> int | None:
     """Run ``work`` until it ends or SIGTERM / SIGINT / SIGHUP comes; then flush every folder's
-    writer, stop its pool and the downstream servers. Returns the signal that ended it."""
+    writer, stop its pool and the downstream servers, then end every task left (a request
+    handler, a folder added meanwhile), or, past a short grace, the process. Returns the
+    signal that ended it."""
     task = asyncio.ensure_future(work)
     ending = Ending(task, ENDING_SIGNALS)
     try:
@@ -61,6 +69,13 @@ async def _until_ended(work: Awaitable[Any]) -> int | None:
                 await server.proxy.shutdown()
         finally:
             ending.remove()  # only now: a second signal must not cut the flush short
+        stuck = await end_leftover_tasks()
+        if stuck:  # a bug: asyncio.run would wait for them for good
+            log.error("exiting with tasks that ignored cancellation: %s", stuck)
+            exc = sys.exc_info()[1]
+            if ending.signal is not None:
+                _exit_now(128 + ending.signal)
+            _exit_now(exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 0)
     return ending.signal
 
 

@@ -78,6 +78,8 @@ class IsgraphServer(LanguageServer):
         self.downstream_options: tuple[DownstreamSpec, ...] | None = None
         self.option_errors: list[str] = []
         self.trusted: bool | None = None  # initializationOptions.trustWorkspace
+        self.adding: set[Folder] = set()  # folders whose store is being opened
+        self.closing = False  # close_folders() was called: no folder is added any more
 
     def folder_of(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document and the document's repo-relative path; None for a
@@ -115,17 +117,21 @@ class IsgraphServer(LanguageServer):
         self, root: Path, progress: bool = True, folder: Folder | None = None
     ) -> None:
         """Open a folder's store and index it in the background (``folder``: made already)."""
-        if any(f.root == root.resolve() for f in self.folders):
+        if self.closing or any(f.root == root.resolve() for f in self.folders):
             return
         if folder is None:
             folder = Folder(root, self.settings, self.notify, self.trusted)
         self.opening += 1
+        self.adding.add(folder)
         try:
             await folder.open()
+            if self.closing:  # the server is exiting: close_folders() closed it
+                return
             self.folders.append(folder)  # only now: requests read its store
             proxy.enrich(self.proxy, folder)  # before the first index: it feeds enrichment
             folder.start(*(await _progress(self, folder) if progress else (None, None, None)))
         finally:
+            self.adding.discard(folder)
             self.opening -= 1
 
     @property
@@ -139,8 +145,10 @@ class IsgraphServer(LanguageServer):
             await folder.close()
 
     async def close_folders(self) -> None:
-        """Flush every folder's writer, stop its pool and close its store."""
-        folders, self.folders = self.folders, []
+        """Flush every folder's writer, stop its pool and close its store; a folder still
+        being added is closed too and never starts (it would index on past the exit)."""
+        self.closing = True
+        folders, self.folders = [*self.folders, *self.adding], []
         results = await asyncio.gather(*(f.close() for f in folders), return_exceptions=True)
         for folder, result in zip(folders, results, strict=True):
             if isinstance(result, BaseException):

@@ -17,12 +17,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
 
 from isgraph.index.languages import language_for
+from isgraph.index.stage import EnrichReport
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.model import Entity, is_external
 from isgraph.proxy.downstream import Downstream
@@ -33,35 +33,6 @@ from isgraph.store.base import Store
 log = logging.getLogger(__name__)
 
 FILE_WORKERS = 4  # files being enriched at once (requests are bounded per server anyway)
-
-
-@dataclass(slots=True)
-class EnrichReport:
-    """Counts of one enrichment (entities unless said otherwise)."""
-
-    files: int = 0  # files with entities to ask about
-    entities: int = 0  # asked about
-    enriched: int = 0  # a hover text stored
-    empty: int = 0  # the server answered with nothing (stored as such: not asked again)
-    timed_out: int = 0  # timeout, error or server down: metadata None (asked again next run)
-    seconds: float = 0.0
-
-    def add(self, other: EnrichReport) -> None:
-        self.files += other.files
-        self.entities += other.entities
-        self.enriched += other.enriched
-        self.empty += other.empty
-        self.timed_out += other.timed_out
-
-    def record(self) -> dict[str, object]:
-        return {
-            "files": self.files,
-            "entities": self.entities,
-            "enriched": self.enriched,
-            "empty": self.empty,
-            "timed_out": self.timed_out,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 _Item = tuple[str, "asyncio.Future[WriteOutcome] | None"]

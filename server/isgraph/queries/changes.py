@@ -68,7 +68,10 @@ def git_changes(root: Path, rev: str | None = None) -> list[FileChange]:
     ``HEAD~3..HEAD``)."""
     if rev is not None and (not rev or rev.startswith("-") or not _SAFE_REV.match(rev)):
         raise QueryError(f"not a revision or range: {rev!r}")
-    text = _git(root, "diff", "--unified=0", "--no-color", "--no-ext-diff", "-M", rev or "HEAD")
+    # --relative: paths relative to the root (a workspace may be a subdirectory of its
+    # repository), changes outside it left out, as the index leaves them out
+    args = ("diff", "--relative", "--unified=0", "--no-color", "--no-ext-diff", "-M")
+    text = _git(root, *args, rev or "HEAD")
     out: dict[str, FileChange] = {}
     path: str | None = None
     old: str | None = None

@@ -41,12 +41,16 @@ def fit(record: dict[str, Any], max_tokens: int) -> bool:
     was."""
     pages = list(_pages(record))
     cut = False
-    while json_tokens(record) > max_tokens:
+    while (size := json_tokens(record)) > max_tokens:
         full = [p for p in pages if p["items"]]
         if full:
             leaves = [p for p in full if not any(q["items"] for q in _pages(p["items"]))]
             page = max(leaves or full, key=lambda p: len(p["items"]))
-            page["items"].pop()
+            # drop about the excess at once (items estimated one by one), then measure again:
+            # a few passes, not one per item
+            excess, dropped = size - max_tokens, 0
+            while page["items"] and dropped < excess:
+                dropped += json_tokens(page["items"].pop()) + 1
             page["truncated"] = True
             page.pop("cursor", None)
             cut = True
