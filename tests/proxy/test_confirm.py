@@ -28,25 +28,26 @@ PROJECT = {
 
 
         class Seq:
-            def sort(self) -> None:
+            def rotate(self, n: int) -> None:
                 pass
         """,
     "app.py": """
+        import collections
+
         from pkg.a import Loader
 
 
-        def flip(flag: bool) -> list[int]:
-            s = [1] if flag else [2]  # (no rule of isgraph's types s: a unique name guesses)
-            s.sort()
-            return s
+        def flip() -> None:
+            s = [collections.deque([1, 2])][0]  # (no rule of isgraph's types a subscript:
+            s.rotate(1)  # the workspace's one `rotate` is guessed)
 
 
         def make() -> Loader:
             return Loader()
 
 
-        def run(flag: bool) -> list[int]:
-            y = make() if flag else Loader()
+        def run() -> list[int]:
+            y = [make()][0]
             return y.load_all()
         """,
 }
@@ -85,8 +86,9 @@ async def test_confirm_and_correct(client: LanguageClient, project: Path) -> Non
     before = calls(project)
     assert before.pop("Loader") == ("python:class:pkg/a.py:Loader", "exact")
     assert before.pop("make") == ("python:function:app.py:make", "exact")
+    before.pop("collections.deque")
     assert before == {
-        "s.sort": ("python:method:pkg/a.py:Seq.sort", "inferred"),  # wrong
+        "s.rotate": ("python:method:pkg/a.py:Seq.rotate", "inferred"),  # wrong
         "y.load_all": ("python:method:pkg/a.py:Loader.load_all", "inferred"),  # right
     }
     answer = await client.protocol.send_request_async(
@@ -100,8 +102,8 @@ async def test_confirm_and_correct(client: LanguageClient, project: Path) -> Non
         "unanswered": 0,
     }
     after = calls(project)
-    assert after["s.sort"] == (
-        "python:method:@typeshed/stdlib/builtins.pyi:list.sort",
+    assert after["s.rotate"] == (
+        "python:method:@typeshed/stdlib/collections/__init__.pyi:deque.rotate",
         "exact",
     )
     assert after["y.load_all"] == ("python:method:pkg/a.py:Loader.load_all", "exact")
