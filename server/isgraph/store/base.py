@@ -7,7 +7,7 @@ anywhere. Every write method is one transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,6 +54,33 @@ class SymbolRows:
     entities: list[Entity]
     aliases: list[Alias]
     inherits: list[Edge]
+
+
+SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
+
+# (query, params) -> rows, as a backend reads; the three symbol queries of a backend
+Read = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
+
+
+def read_symbol_rows(
+    paths: Iterable[str],
+    read: Read,
+    queries: tuple[str, str, str],
+    edge: Callable[[Sequence[Any]], Edge],
+) -> Iterator[SymbolRows]:
+    """`Store.symbol_rows` for a backend: its entity, alias and inherits queries (each taking
+    ``$paths`` / ``%(paths)s`` and giving the columns below) read ``SYMBOL_CHUNK_FILES`` files
+    at a time, so one read never holds every row of the store at once."""
+    ordered = sorted(paths)
+    ents_q, aliases_q, inherits_q = queries
+    for i in range(0, len(ordered), SYMBOL_CHUNK_FILES):
+        params: dict[str, Any] = {"paths": ordered[i : i + SYMBOL_CHUNK_FILES]}
+        entities = [
+            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
+            for k, lang, kind, name, qn, path, line, sig, parent, fqn in read(ents_q, params)
+        ]
+        aliases = [Alias(p, f, t) for f, p, t in read(aliases_q, params)]
+        yield SymbolRows(entities, aliases, [edge(r) for r in read(inherits_q, params)])
 
 
 @dataclass(slots=True, frozen=True)

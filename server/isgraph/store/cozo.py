@@ -62,6 +62,7 @@ from isgraph.store.base import (
     SymbolRows,
     edge_row,
     fold_stats,
+    read_symbol_rows,
 )
 from isgraph.store.names import NameIndex
 from isgraph.store.sqlite_checkpoint import Checkpointer
@@ -234,7 +235,6 @@ _EDGES_TO_DSTS = (
 )
 _FILE_STATES = f"?[{_F}] := *file{{{_F}}}"
 _FILE_PATHS = "?[path] := *file{path}"
-SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
 # What `symbol_rows` reads of some files: the columns resolution needs (index seeks by path).
 _SYM_COLS = "key, language, kind, name, qualname, path, start_line, signature, parent, fqn"
 _SYM_ENTITIES = (
@@ -801,21 +801,9 @@ class CozoStore:
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
     def symbol_rows(self) -> Iterator[SymbolRows]:
-        paths = sorted(r[0] for r in self._run(_FILE_PATHS))
-        for i in range(0, len(paths), SYMBOL_CHUNK_FILES):
-            yield self._symbol_rows(paths[i : i + SYMBOL_CHUNK_FILES])
-
-    def _symbol_rows(self, paths: list[str]) -> SymbolRows:
-        params = {"paths": paths}
-        entities = [
-            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
-            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._read(
-                _SYM_ENTITIES, params
-            )
-        ]
-        aliases = [Alias(p, f, t) for f, p, t in self._read(_SYM_ALIASES, params)]
-        inherits = [_edge(r) for r in self._read(_SYM_INHERITS, params)]
-        return SymbolRows(entities, aliases, inherits)
+        paths = [r[0] for r in self._run(_FILE_PATHS)]
+        queries = (_SYM_ENTITIES, _SYM_ALIASES, _SYM_INHERITS)
+        return read_symbol_rows(paths, self._read, queries, _edge)
 
     def edge_paths_to_recheck(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)

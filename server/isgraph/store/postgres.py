@@ -65,6 +65,7 @@ from isgraph.store.base import (
     SymbolRows,
     edge_row,
     fold_stats,
+    read_symbol_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,6 @@ _EDGES_TO_DSTS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND dst = ANY(%
 ORDER BY path, line, src, target_name"""
 _FILE_STATES = f"SELECT {_F} FROM file WHERE repo = %(repo)s"
 _FILE_PATHS = "SELECT path FROM file WHERE repo = %(repo)s"
-SYMBOL_CHUNK_FILES = 200  # files whose rows one read of `symbol_rows` brings in
 # What `symbol_rows` reads of some files: the columns resolution needs.
 _SYM_ENTITIES = """SELECT key, language, kind, name, qualname, path, start_line, signature, parent,
 fqn FROM entity WHERE repo = %(repo)s AND path = ANY(%(paths)s)"""
@@ -929,21 +929,9 @@ class PostgresStore:
         return [_edge(r) for r in self._rows(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
     def symbol_rows(self) -> Iterator[SymbolRows]:
-        paths = sorted(r[0] for r in self._rows(_FILE_PATHS))
-        for i in range(0, len(paths), SYMBOL_CHUNK_FILES):
-            yield self._symbol_rows(paths[i : i + SYMBOL_CHUNK_FILES])
-
-    def _symbol_rows(self, paths: list[str]) -> SymbolRows:
-        params = {"paths": paths}
-        entities = [
-            Entity(k, lang, kind, name, qn, path, line, 0, 0, 0, sig, "", parent, fqn)
-            for k, lang, kind, name, qn, path, line, sig, parent, fqn in self._rows(
-                _SYM_ENTITIES, params
-            )
-        ]
-        aliases = [Alias(p, f, t) for f, p, t in self._rows(_SYM_ALIASES, params)]
-        inherits = [_edge(r) for r in self._rows(_SYM_INHERITS, params)]
-        return SymbolRows(entities, aliases, inherits)
+        paths = [r[0] for r in self._rows(_FILE_PATHS)]
+        queries = (_SYM_ENTITIES, _SYM_ALIASES, _SYM_INHERITS)
+        return read_symbol_rows(paths, self._rows, queries, _edge)
 
     def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
         wanted = list(set(dsts))
