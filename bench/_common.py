@@ -9,6 +9,7 @@ import sys
 import sysconfig
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -51,6 +52,9 @@ class TreeMemory:
         self.interval = interval
         self.peak_rss = 0
         self.peak_procs = 0
+        # CPU-seconds (user + system) last seen per process: a process's figure is read up to
+        # its last sample before it exits (pool workers end with the run), so it is a floor.
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -73,6 +77,8 @@ class TreeMemory:
                 for p in [root, *root.children(recursive=True)]:
                     try:
                         total += p.memory_info().rss
+                        times = p.cpu_times()
+                        self.cpu[p.pid] = times.user + times.system
                         n += 1
                     except psutil.Error:
                         pass
@@ -83,8 +89,26 @@ class TreeMemory:
             time.sleep(self.interval)
 
 
+@dataclass(slots=True)
+class Measured:
+    """One measured run: wall seconds, peak RSS of the process tree (bytes), CPU-seconds of
+    the first process and of the whole tree, stdout."""
+
+    seconds: float
+    peak_rss: int
+    parent_cpu: float
+    tree_cpu: float
+    out: str
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Run ``cmd``; return (seconds, peak RSS of its process tree in bytes, stdout)."""
+    m = run_cpu_measured(cmd, env)
+    return m.seconds, m.peak_rss, m.out
+
+
+def run_cpu_measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd``; wall seconds, peak tree RSS and CPU-seconds (see `Measured`)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -98,7 +122,8 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     seconds = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}):\n{err}")
-    return seconds, mem.peak_rss, out
+    parent = mem.cpu.get(proc.pid, 0.0)
+    return Measured(seconds, mem.peak_rss, parent, sum(mem.cpu.values()), out)
 
 
 def mb(n: int) -> str:

@@ -57,6 +57,14 @@ FULL_RESOLVE_SHARE = 0.25
 TABLE_MIN_FILES = 200
 # Resolution batches whose writes may be queued while the next batch is resolved.
 WRITES_AHEAD = 2
+# The cold build path: a run that resolves, into a store with no file yet, asks the store for
+# bulk mode (`store.base.BulkLoad`: CozoDB builds its `BULK_DEFERRED` indices once at the end
+# and skips a replacement's deletes); the graph is the same (`tests/pipeline/test_bulk.py`).
+# Only an empty store: a large change to a full one replaces rows, whose deletes and unlinks
+# read the very indices bulk mode defers (it gets the symbol table, `TABLE_MIN_FILES`).
+# Runs that defer their resolution (the language server's) keep the usual path: queries
+# answered meanwhile would each wait for an index to be built.
+BULK_BUILD = True
 
 # phase callback: (phase name, done_files, total_files), after the pipeline's file progress
 PhaseFn = Callable[[str, int, int], None]
@@ -135,6 +143,8 @@ class IndexService:
         self._owed: PipelineReport | None = None
         self._owed_cut_short = False
         self._closed = False
+        self.bulk = BULK_BUILD  # may a cold build use the store's bulk mode (tests: both)
+        self._in_bulk = False  # this run's store is in bulk mode (`Writer.begin_bulk`)
 
     @property
     def pool(self) -> Executor:
@@ -234,6 +244,8 @@ class IndexService:
                 # Which tree this store indexes: a query asked about another says so.
                 await self.writer.set_meta(ROOT_META, str(self.root))
             cut_short = flag and self._owed is None
+            if resolve and self.bulk and self.config.shard is None and self._owed is None:
+                self._in_bulk = await self.writer.begin_bulk()
             # Cross-file calls are spooled only when this run resolves: a run that only writes
             # (resolve=False) writes them unresolved with their files, for the owed resolution.
             self._spool = EdgeSpool() if resolve else None
@@ -279,6 +291,9 @@ class IndexService:
                 if self._spool is not None:
                     self._spool.close()
                 self._spool = None
+                if self._in_bulk:  # cut short: the store is complete but for its indices
+                    self._in_bulk = False
+                    await asyncio.shield(self.writer.end_bulk())
             files, entities, edges = await asyncio.to_thread(self._workspace_counts)
             return IndexSummary(
                 files=files,
@@ -514,6 +529,9 @@ class IndexService:
             count(item.report, BATCH_FILES)
             while len(writing) > 2 * WRITES_AHEAD:
                 await writing.pop(0)
+        if self._in_bulk:  # the indices before the flag says the index is complete
+            self._in_bulk = False
+            await self.writer.end_bulk()
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total
