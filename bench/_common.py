@@ -101,12 +101,6 @@ class Measured:
     out: str
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run ``cmd``; return (seconds, peak RSS of its process tree in bytes, stdout)."""
-    m = run_cpu_measured(cmd, env)
-    return m.seconds, m.peak_rss, m.out
-
-
 def run_cpu_measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     """Run ``cmd``; wall seconds, peak tree RSS and CPU-seconds (see `Measured`)."""
     t0 = time.perf_counter()

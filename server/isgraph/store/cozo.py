@@ -195,15 +195,24 @@ r[src, kind, target_name, dst, resolution] <- $rows
 :update edge {src, kind, target_name => dst, resolution}
 """
 # Deferred calls (see `index.spool`): put only for files still waiting for them (empty hash)
-# and only from entities that exist, then the file gets its hash back.
+# and only from entities that exist, then the file gets its hash back. Each source and each
+# path is looked up once (rules `live`, `waiting`), not once per edge: 160k stdlib calls
+# have ~4x fewer distinct sources, and the per-edge seeks cost more than the put (measured:
+# 3.5 -> 2.5 CPU-s for the join, 1.5 without it).
 _ADD_EDGES = f"""{{
 r[{_G}] <- $edges
-?[{_G}] := r[{_G}], *file{{path, hash: ''}}, *entity{{key: src}}
+s[src] := r[{_G}]
+live[src] := s[src], *entity{{key: src}}
+p[path] := r[{_G}]
+waiting[path] := p[path], *file{{path, hash: ''}}
+?[{_G}] := r[{_G}], live[src], waiting[path]
 :put edge {{src, kind, target_name => path, dst, resolution, line, candidates, sites}}
 }}
 {{
 m[path, name] <- $matches
-?[path, name] := m[path, name], *file{{path, hash: ''}}
+p[path] := m[path, name]
+waiting[path] := p[path], *file{{path, hash: ''}}
+?[path, name] := m[path, name], waiting[path]
 :put edge_match {{path, name}}
 }}
 {{
