@@ -15,8 +15,8 @@ import pytest
 
 from isgraph.config import Config
 from isgraph.index import service
-from isgraph.store.cozo import SCHEMA, CozoStore
 from isgraph.store.connect import open_store
+from isgraph.store.cozo import SCHEMA, CozoStore
 
 # Real code that imports, subclasses and calls across files (and needs typeshed stubs).
 STDLIB_PACKAGES = ("asyncio", "email", "json", "collections", "importlib", "http", "logging")
