@@ -89,6 +89,10 @@ class IndexSummary:
     seconds: float = 0.0
     pipeline_seconds: float = 0.0
     resolve_seconds: float = 0.0
+    # CPU-seconds of this process (every thread: the writer's store writes run in Rust in
+    # threads of its own) in each phase; the parser processes' CPU is not in these.
+    pipeline_cpu: float = 0.0
+    resolve_cpu: float = 0.0
     enrichment: EnrichReport | None = None  # `index --enrich`: downstream hover per entity
 
     def record(self) -> dict[str, object]:
@@ -118,6 +122,8 @@ class IndexSummary:
             },
             "pipeline_seconds": round(self.pipeline_seconds, 3),
             "resolve_seconds": round(self.resolve_seconds, 3),
+            "pipeline_cpu_seconds": round(self.pipeline_cpu, 3),
+            "resolve_cpu_seconds": round(self.resolve_cpu, 3),
         }
 
 
@@ -245,7 +251,7 @@ class IndexService:
         next run that resolves or by ``resolve_owed()``."""
         async with self._lock:
             self._ensure_writer()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             # Left "1" by a run that was cut short (this run's own writes set it too), or on
             # purpose by a run of this service that deferred its resolution.
             flag = await asyncio.to_thread(self.store.get_meta, RESOLVE_PENDING) == "1"
@@ -276,7 +282,7 @@ class IndexService:
                     if self._owed is not None:
                         self._owed_cut_short = True
                     raise
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.process_time()
                 if self._own_pool and report.parsed >= TABLE_MIN_FILES and resolve:
                     await asyncio.to_thread(self._release_pool)
                 owed, cut = self._owe(report, cut_short)
@@ -285,7 +291,7 @@ class IndexService:
                     self._owed, self._owed_cut_short = None, False
                 else:
                     resolution = ResolveReport()
-                t2 = time.perf_counter()
+                t2, c2 = time.perf_counter(), time.process_time()
                 enrichment = await enricher.end_run() if enricher is not None else None
             except asyncio.CancelledError:
                 # Ctrl-C / shutdown / a newer change: what is queued is whole files; write it,
@@ -320,6 +326,8 @@ class IndexService:
                 seconds=time.perf_counter() - t0,
                 pipeline_seconds=t1 - t0,
                 resolve_seconds=t2 - t1,
+                pipeline_cpu=c1 - c0,
+                resolve_cpu=c2 - c1,
                 enrichment=enrichment,
             )
 
