@@ -62,6 +62,8 @@ async def build(root: Path, db: Path, bulk: bool, monkeypatch: pytest.MonkeyPatc
     async with service.IndexService(root, store, Config(jobs=2)) as svc:
         svc.bulk = bulk
         summary = await svc.index()
+        # The bulk path skips `_sync_stubs`: after it, there is nothing it would change.
+        assert svc._stub_changes() == ([], [])
     assert began == ([True] if bulk else [])  # the path under test is the one that ran
     assert summary.stubs > 0 and summary.parsed > 100
     return store
