@@ -69,7 +69,7 @@ BULK_BUILD = True
 # phase callback: (phase name, done_files, total_files), after the pipeline's file progress
 PhaseFn = Callable[[str, int, int], None]
 # Phases a run reports through PhaseFn, and how progress displays name them (CLI, $/progress).
-PHASE_WORDS = {"resolve": "resolving edges"}
+PHASE_WORDS = {"resolve": "resolving edges", "indices": "building the store's indices"}
 
 
 @dataclass(slots=True)
@@ -554,7 +554,11 @@ class IndexService:
                 await writing.pop(0)
         if self._in_bulk:  # the indices before the flag says the index is complete
             self._in_bulk = False
+            if phase is not None:
+                phase("indices", 0, 1)
             await self.writer.end_bulk()
+            if phase is not None:
+                phase("indices", 1, 1)
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total
