@@ -132,3 +132,21 @@ def test_a_store_killed_in_bulk_mode_gets_its_indices_on_open(tmp_path: Path) ->
         assert not again.begin_bulk() or again.file_states() == {}
     finally:
         again.close()
+
+
+def test_an_index_another_process_built_meanwhile_is_as_good(tmp_path: Path) -> None:
+    """Two processes opening a store a killed cold build left without its indices both build
+    them: the one that comes second finds them there, and opens (or ends bulk mode) anyway."""
+    db = tmp_path / "index.db"
+    store = CozoStore("sqlite", str(db))
+    try:
+        assert store.begin_bulk()
+        other = CozoStore("sqlite", str(db))  # builds them at open
+        other.close()
+        store.end_bulk()  # would create each again
+        assert indices(store) == {f"{n}:{i}" for n, _, idx in SCHEMA for i, _ in idx}
+        # Both saw them missing (`::relations`) before either created them.
+        store._create_indices(set())
+        assert indices(store) == {f"{n}:{i}" for n, _, idx in SCHEMA for i, _ in idx}
+    finally:
+        store.close()

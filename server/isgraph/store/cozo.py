@@ -588,7 +588,16 @@ class CozoStore:
         for name, _create, indices in SCHEMA:
             for index, spec in indices:
                 if f"{name}:{index}" not in relations:
-                    self._run(f"::index create {name}:{index} {spec}", write=True)
+                    self._create_index(f"{name}:{index}", spec)
+
+    def _create_index(self, name: str, spec: str) -> None:
+        """``::index create``; one that another process created meanwhile (two opening a
+        store a killed cold build left without it) is as good."""
+        try:
+            self._exec(f"::index create {name} {spec}")
+        except StoreError as exc:
+            if "already exists" not in str(exc):
+                raise
 
     # -- the cold build (`store.base.BulkLoad`) ------------------------------------------------
     def begin_bulk(self) -> bool:
@@ -617,17 +626,20 @@ class CozoStore:
         with self._bulk_lock:
             while self._deferred:
                 name, spec = next(iter(self._deferred.items()))
-                relations = {str(r[0]) for r in self._db.run("::relations", {})["rows"]}
-                if name not in relations:  # another process opening the store may have
-                    self._exec(f"::index create {name} {spec}")
+                self._create_index(name, spec)  # another process opening it may have
                 del self._deferred[name]
             release_memory(force=True)
             self._checkpoint_if_large()
 
     def _exec(self, script: str) -> None:
         """A schema statement, without `_run`'s check for deferred indices (it builds them)."""
+        rw = self._rw
         try:
-            _retry_busy(lambda: self._db.run(script, {}))
+            if rw is None:
+                _retry_busy(lambda: self._db.run(script, {}))
+            else:
+                with rw.write():
+                    _retry_busy(lambda: self._db.run(script, {}))
         except QueryException as exc:
             raise StoreError(f"store query failed: {_one_line(exc)}") from exc
         except Exception as exc:
