@@ -198,6 +198,11 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
         ]
         if e.doc:
             lines.insert(1, e.doc)
+        if sym.provisional:
+            lines.append(
+                "*inferred*: calls are still being resolved; this is the only definition "
+                f"of `{sym.word}` found so far"
+            )
         return "\n\n".join(lines), e
 
     text = await proxy.hover_text(
