@@ -21,9 +21,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from isgraph.index.gobuild import Platform, builds
 from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import BUILTIN_MODULES, is_external
-from isgraph.model import Edge, EdgeKind, Entity, Resolution
+from isgraph.model import Edge, EdgeKind, Entity, Resolution, make_key, module_qualname
 from isgraph.store.base import EdgeUpdate, Store
 
 MAX_DEPTH = 8  # alias / attribute chains longer than this are given up on (and cycles)
@@ -112,6 +113,12 @@ class Resolver:
         self._need_inherits: set[str] = set()
         self._by_key: dict[str, Entity | None] = {}
         self._need_keys: set[str] = set()
+        # Go: the platform calls are resolved for (build constraints, `_prefer_built`), the
+        # path of the edge being decided (whose file name may fix another), and per
+        # (file, platform) whether the file builds.
+        self._platform = Platform.current()
+        self._near = ""
+        self._built: dict[tuple[str, Platform], bool] = {}
 
     # -- public -----------------------------------------------------------------------------
     def resolve_edges(self, edges: Sequence[Edge]) -> list[EdgeUpdate]:
@@ -157,6 +164,7 @@ class Resolver:
     # -- one edge ---------------------------------------------------------------------------
     def _resolve(self, edge: Edge) -> tuple[Entity | None, str]:
         fam = _edge_family(edge)
+        self._near = edge.path
         for cand in edge.candidates:
             label = Resolution.EXACT
             if cand.startswith("~"):
@@ -164,11 +172,11 @@ class Resolver:
             op, body = cand[:1], cand[1:]
             target: Entity | None = None
             if op == "=":
-                target = _pick(_in_family(self._name(body, 0), fam), edge.path)
+                target = _pick(self._prefer_built(_in_family(self._name(body, 0), fam)), edge.path)
             elif op in ("^", ">") and "." in body:
                 body, _, after = body.partition("|")  # `>Class.attr|Mid`: super(Mid, self)
                 owner, attr = body.rsplit(".", 1)
-                owners = _in_family(self._name(owner, 0), fam)
+                owners = self._prefer_built(_in_family(self._name(owner, 0), fam))
                 cls = _pick([e for e in owners if e.kind in CLASS_KINDS], edge.path)
                 if cls is not None and after:
                     target = self._member_after(cls, after, attr, fam, edge.path)
@@ -219,6 +227,28 @@ class Resolver:
                 if member.parent == owner.key and member.kind == "method":
                     return member
         return None
+
+    def _prefer_built(self, ents: list[Entity]) -> list[Entity]:
+        """Go: of same-named definitions in several files (one per platform), those whose
+        file the toolchain compiles for the platform of the edge being decided
+        (``index.gobuild``: file-name suffix and ``//go:build``, kept as the signature of
+        the file's module entity) — as gopls answers for its one configuration. When none
+        or all of them build, all are kept (a definition for another platform is still
+        the only one there is)."""
+        if len(ents) < 2 or ents[0].language != "go" or len({e.path for e in ents}) < 2:
+            return ents
+        target = self._platform.for_file(self._near)
+        ok = {e.path: self._builds(e.path, target) for e in ents}
+        built = [e for e in ents if ok[e.path]]
+        return built if built and len(built) < len(ents) else ents
+
+    def _builds(self, path: str, target: Platform) -> bool:
+        hit = self._built.get((path, target))
+        if hit is None:
+            module = self._entity_by_key(make_key("go", "module", path, module_qualname(path)))
+            hit = builds(path, module.signature if module is not None else "", target)
+            self._built[(path, target)] = hit
+        return hit
 
     def _probe(self, edge: Edge) -> None:
         """Try each candidate of ``edge`` on its own, for the misses it records (what the
@@ -553,6 +583,7 @@ class Resolver:
             for e in self._entities(f"{cls.fqn}.{attr}")
             if e.parent == cls.key or _outside_its_type(e)
         ]
+        own = self._prefer_built(own)  # Go: `File.Close` in file_posix.go, not file_plan9.go
         if own:
             return own[0]
         # `select_set = selection_set` in the class body (fetched with the entities)
@@ -697,6 +728,7 @@ class Resolver:
             self._bases,
             self._mros,
             self._by_key,
+            self._built,
         ):
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
