@@ -57,6 +57,24 @@ FILES = {
 
         func unlock() {}
         """,
+    # a type declared per platform, reached through what a function returns
+    "os/fd_plan9.go": """
+        package os
+
+        type netFD struct{ n int }
+
+        func (fd *netFD) Close() error { return nil }
+        """,
+    "os/fd_posix.go": """
+        //go:build unix || windows
+
+        package os
+
+        type netFD struct{ fd int }
+
+        func (fd *netFD) Close() error { return nil }
+        """,
+    "os/fd.go": "package os\n\nfunc newFD() *netFD { return nil }\n",
     "os/use.go": """
         package os
 
@@ -64,6 +82,8 @@ FILES = {
             f := Open("x")
             f.Close()
             unlock()
+            fd := newFD()
+            fd.Close()
         }
         """,
     "os/use_windows.go": """
@@ -106,6 +126,7 @@ async def test_calls_resolve_to_the_platforms_definition(
     if goos == "linux":  # (on windows neither builds: both stay candidates)
         assert calls[("use", "Open")] == "os/file_unix.go"
     assert calls[("use", "f.Close")] == "os/file_posix.go"
+    assert calls[("use", "fd.Close")] == "os/fd_posix.go"
     assert calls[("use", "unlock")] == (
         "os/lock_futex.go" if goos == "linux" else "os/lock_sema.go"
     )
