@@ -75,6 +75,9 @@ class IndexSummary:
     unchanged: int = 0
     stubs: int = 0  # typeshed stub files indexed by this run (not counted in ``files``)
     removed: int = 0
+    # Files parsed again though unchanged: what they read of the tree changed (a go.mod, a
+    # tsconfig, an __init__.py: `index.context`); counted in ``parsed`` too.
+    reextracted: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     resolution: ResolveReport = field(default_factory=ResolveReport)
@@ -101,6 +104,7 @@ class IndexSummary:
             "unchanged": self.unchanged,
             "stubs": self.stubs,
             "removed": self.removed,
+            "reextracted": len(self.reextracted),
             # Edges (re-)resolved by this run, by outcome: all of them after a cold index.
             "resolution": {
                 "edges": self.resolution.edges,
@@ -288,6 +292,7 @@ class IndexService:
                 stubs=report.stubs,
                 unchanged=report.unchanged,
                 removed=report.removed,
+                reextracted=report.reextracted,
                 skipped=report.skipped,
                 errors=report.errors,
                 resolution=resolution,
