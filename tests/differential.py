@@ -523,7 +523,7 @@ class StoreRoute:
         async with IndexService(self.root, self.store, self.config, self.pool) as service:
             if self.index_after_edit:
                 await service.index()
-            report = await verify(service, repair=True)
+            report = await verify(service, repair=True, thorough=True)
         rows = [d.record() for d in report.differences]
         described = [d.describe() for d in report.differences]
         return StepResult(len(rows), _by_category(rows), described[:12], len(report.remaining))
@@ -566,7 +566,7 @@ class ServerRoute:
         await self._verify(repair=False)  # waits for the first index
 
     async def _verify(self, repair: bool) -> dict[str, Any]:
-        args = [{"repair": True}] if repair else []
+        args = [{"repair": True, "thorough": True} if repair else {"thorough": True}]
         answer = await self.client.request(
             "workspace/executeCommand", {"command": "isgraph.verify", "arguments": args}, 300
         )
