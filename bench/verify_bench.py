@@ -67,6 +67,7 @@ def main() -> None:
                     "verify_cpu_s": round(ver[1], 1),
                     "wall_ratio": round(ver[0] / cold[0], 2),
                     "cpu_ratio": round(ver[1] / cold[1], 2),
+                    "thorough": rec["thorough"],
                     "files": rec["stored"]["files"],
                     "edges": rec["stored"]["edges"],
                     "load_before": round(load, 1),

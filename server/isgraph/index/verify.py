@@ -195,6 +195,9 @@ class VerifyReport:
     stored_counts: tuple[int, int, int] = (0, 0, 0)  # files, entities, edges
     clean_counts: tuple[int, int, int] = (0, 0, 0)
     seconds: float = 0.0
+    # A resolved clean index was built (asked for, or the quick check found drift).
+    thorough: bool = False
+    quick_differences: int = 0  # rows the quick check found (before the full comparison)
 
     @property
     def drift(self) -> bool:
@@ -218,6 +221,8 @@ class VerifyReport:
             "stored": dict(zip(("files", "entities", "edges"), self.stored_counts, strict=True)),
             "clean": dict(zip(("files", "entities", "edges"), self.clean_counts, strict=True)),
             "seconds": round(self.seconds, 3),
+            "thorough": self.thorough,
+            "quick_differences": self.quick_differences,
         }
 
 
@@ -272,9 +277,11 @@ async def verify(
                 found = compare(have, want, resolved=False)
                 found += await asyncio.to_thread(resolution_drift, service.store, have)
         report.stored_counts, report.clean_counts = _counts(have), _counts(want)
+        report.quick_differences = len(found)
         if not found:
             report.seconds = time.perf_counter() - t0
             return report
+    report.thorough = True
     async with clean_index(service.root, service.config, overrides, service.pool) as clean:
         want = await asyncio.to_thread(snapshot, clean)
         async with service.idle():
