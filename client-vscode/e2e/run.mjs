@@ -61,7 +61,7 @@ try {
   mark('file open');
 
   // Hover the function's name: isgraph's hover shows kind, signature and the graph facts.
-  const facts = 'callers 1 · callees 1 · impact 3 (depth 3)';
+  const facts = 'callers 1 (1 calls) · callees 1 · impact 3 (depth 3)';
   const hover = page.locator('.monaco-hover .rendered-markdown', { hasText: 'impact' });
   let hoverText = '';
   for (let attempt = 0; attempt < 10 && !hoverText.includes(facts); attempt++) {
