@@ -159,6 +159,16 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "store consistent",
             )
         )
+    if "serve_end_seconds" in d:
+        e = d["serve_end_seconds"]
+        out.append(
+            (
+                "`isgraph serve` ended mid-index (stdin closed during the first resolution too): "
+                "seconds from the signal or stdin closing to the server's exit",
+                f"{len(e)} endings",
+                ", ".join(f"{k} {v} s" for k, v in sorted(e.items())),
+            )
+        )
     diff = {k.split(" ", 1)[1]: v for k, v in d.items() if k.startswith("differential ")}
     if diff:
         steps = sum(v["steps"] for v in diff.values())
