@@ -44,13 +44,16 @@ def isgraph_cmd(*args: str) -> list[str]:
 
 
 class TreeMemory:
-    """Samples the RSS of a process and all its descendants (summed) every ``interval`` s."""
+    """Samples the RSS of a process and all its descendants (summed) every ``interval`` s,
+    and the CPU time each of them used (``cpu_seconds``: user + system, summed over the tree;
+    what a process used after its last sample is missed, at most ``interval`` each)."""
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         self.pid = pid
         self.interval = interval
         self.peak_rss = 0
         self.peak_procs = 0
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -74,6 +77,8 @@ class TreeMemory:
                     try:
                         total += p.memory_info().rss
                         n += 1
+                        t = p.cpu_times()
+                        self._cpu[p.pid] = t.user + t.system
                     except psutil.Error:
                         pass
             except psutil.Error:
@@ -81,6 +86,10 @@ class TreeMemory:
             self.peak_rss = max(self.peak_rss, total)
             self.peak_procs = max(self.peak_procs, n)
             time.sleep(self.interval)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values())
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:

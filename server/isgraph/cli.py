@@ -771,6 +771,10 @@ def verify(
         bool, typer.Option("--repair", help="Rewrite each drifted file with its clean rows.")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Differences shown.")] = 50,
+    thorough: Annotated[
+        bool,
+        typer.Option("--thorough", help="Compare with a fully resolved clean index at once."),
+    ] = False,
 ) -> None:
     """Compare the stored index with a clean index of ROOT (built in a temporary in-memory
     store; the stored index is not touched unless --repair): exit 0 when they agree, 1 on
@@ -789,7 +793,7 @@ def verify(
 
         async def go() -> VerifyReport:
             async with IndexService(root, store, cfg) as service:
-                return await run_verify(service, repair=repair)
+                return await run_verify(service, repair=repair, thorough=thorough)
 
         report = asyncio.run(go())
     if as_json:
