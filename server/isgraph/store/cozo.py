@@ -64,6 +64,7 @@ from isgraph.store.base import (
     fold_stats,
     read_symbol_rows,
 )
+from isgraph.store.names import SUFFIX as NAMES_SUFFIX
 from isgraph.store.names import NameIndex
 from isgraph.store.sqlite_checkpoint import Checkpointer
 
@@ -908,14 +909,20 @@ class CozoStore:
         return keys
 
     def _name_index(self) -> NameIndex:
-        """The index of names, reloaded when another process changed the store."""
+        """The index of names, reloaded when another process changed the store: from the copy
+        saved beside an embedded store for this generation (a few ms), else from the store's
+        entities (~300 ms on the stdlib), saving it for the next process."""
         generation = self.get_meta("generation")
         index = self._names
         if index is not None and generation != self._names_generation:
             with self._names_patching:  # this process's write may be patching it for us
                 index = self._names
         if index is None or generation != self._names_generation:
-            index = NameIndex({str(n): int(c) for n, c in self._run(_NAME_COUNTS)})
+            saved = Path(self.path + NAMES_SUFFIX) if self.engine != "mem" else None
+            loaded = NameIndex.load(saved, generation) if saved and generation else None
+            index = loaded or NameIndex({str(n): int(c) for n, c in self._run(_NAME_COUNTS)})
+            if loaded is None and saved and generation:
+                index.save(saved, generation)
             with self._names_lock:
                 self._names, self._names_generation, self._heavy = index, generation, {}
         return index
