@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -606,7 +604,7 @@ class CozoStore:
         blocks = [_UNLINK_VANISHED, *_DELETE_PATHS, _BUMP_GENERATION]
         params: dict[str, Any] = {
             "paths": paths,
-            "generation": uuid.uuid4().hex,
+            "generation": os.urandom(16).hex(),  # a fresh token (uuid4's bytes, no uuid import)
             "keys": [[row[0]] for row in entities],
         }
         for block, name, rows in (
@@ -920,9 +918,12 @@ class CozoStore:
         if index is None or generation != self._names_generation:
             saved = Path(self.path + NAMES_SUFFIX) if self.engine != "mem" else None
             loaded = NameIndex.load(saved, generation) if saved and generation else None
-            index = loaded or NameIndex({str(n): int(c) for n, c in self._run(_NAME_COUNTS)})
-            if loaded is None and saved and generation:
-                index.save(saved, generation)
+            if loaded is not None:
+                index = loaded
+            else:
+                index = NameIndex({str(n): int(c) for n, c in self._run(_NAME_COUNTS)})
+                if saved and generation:
+                    index.save(saved, generation)
             with self._names_lock:
                 self._names, self._names_generation, self._heavy = index, generation, {}
         return index
@@ -1080,6 +1081,8 @@ def _create_wal_database(path: Path) -> None:
     """
     if path.exists():
         return
+    import sqlite3  # only here: a query process opening an existing store never needs it
+
     try:
         conn = sqlite3.connect(path)
         try:

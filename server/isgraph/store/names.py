@@ -149,22 +149,26 @@ class NameIndex:
     def _from_doc(cls, saved_buckets: Any, saved_spells: Any) -> NameIndex:
         buckets: dict[int, list[str]] = {}
         spells: dict[int, list[str]] = {}
+        joins: dict[int, str] = {}
         if set(saved_buckets) != set(saved_spells):
             raise ValueError("buckets and spellings differ")
         for key, joined in saved_buckets.items():
             length, text = int(key), saved_spells[key]
             lows, lines = joined.split("\n"), text.split("\n")
+            # every name of the bucket is `length` long: a newline after each, nothing between
             if (
                 length < 0
                 or len(joined) != len(lows) * (length + 1) - 1
-                or any(len(low) != length for low in lows)
+                or joined[length :: length + 1] != "\n" * (len(lows) - 1)
                 or len(lines) != len(lows)
                 or not _SPELLS.fullmatch(text)
             ):
                 raise ValueError(f"bucket {length} is malformed")
             buckets[length], spells[length] = lows, lines
+            joins[length] = joined + "\n"
         new = cls.__new__(cls)
         new._set(buckets, spells, None)
+        new._joined = joins  # as `_containing` joins them: the saved text is that already
         return new
 
     # -- updates -------------------------------------------------------------------------------
