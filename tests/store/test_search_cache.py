@@ -205,3 +205,40 @@ def test_a_malformed_saved_copy_is_rebuilt(tmp_path: Path) -> None:
         assert NameIndex.load(saved, store.get_meta("generation") or "") == store._names
     finally:
         store.close()
+
+
+def test_first_search_reads_only_its_heavy_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CLI query is one search: it reads the order keys of the heavy names it ranks, not
+    of every heavy name; a process that searches again reads the rest at once."""
+    monkeypatch.setattr(cozo, "HEAVY_NAME", 2)
+    store = open_store(url_for("sqlite", tmp_path))
+    assert isinstance(store, CozoStore)
+    try:
+        store.write_files(
+            [run_file(f"pkg/m{i}.py", [1, 5, 9]) for i in range(2)]  # `run` x6
+            + [t_file("walk", "walk_far"), s_file()]  # `parse`-like names: light
+            + [
+                FileResult(
+                    f"w{i}.py",
+                    "python",
+                    "indexed",
+                    "h",
+                    1,
+                    1,
+                    None,
+                    [mod(f"w{i}.py"), ent(f"w{i}.py", "walk"), ent(f"w{i}.py", "go", line=5)],
+                )
+                for i in range(3)
+            ]  # `walk` x4, `go` x3
+        )
+        assert [e.name for e in store.search("run", 2)] == ["run", "run"]
+        assert set(store._heavy) == {"run"}
+        assert [e.name for e in store.search("walk", 2)] == ["walk", "walk"]
+        assert set(store._heavy) == {"run", "walk", "go"}  # the rest at once
+        assert (
+            store._heavy["walk"] == sorted(store._heavy["walk"]) and len(store._heavy["walk"]) == 4
+        )
+    finally:
+        store.close()

@@ -89,9 +89,11 @@ class NameIndex:
     def counts(self) -> dict[str, int]:
         """Entity count per name (spelled as written)."""
         if self._counts is None:
-            self._counts = {
-                n: c for lines in self._spells.values() for line in lines for n, c in _spelled(line)
-            }
+            counts: dict[str, int] = {}
+            for lines in self._spells.values():  # name, count, name, count... in one split
+                parts = "\t".join(lines).split("\t")
+                counts.update(zip(parts[0::2], map(int, parts[1::2]), strict=True))
+            self._counts = counts
         return self._counts
 
     def __len__(self) -> int:
