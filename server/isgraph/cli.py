@@ -18,6 +18,7 @@ import typer
 
 from isgraph import __version__
 from isgraph.config import Config
+from isgraph.plain_args import VERBOSE_FLAGS
 from isgraph.query_commands import COMMANDS, Command, Param, config, find_root, query_store
 from isgraph.store.base import Store, StoreError
 from isgraph.store.connect import open_store
@@ -437,9 +438,6 @@ def mcp(
     if not base.is_dir():
         fail(f"not a directory: {base}")
     run_mcp(base)
-
-
-VERBOSE_FLAGS = ("-v", "--verbose")
 
 
 def _hoist_verbose(args: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from isgraph.query_commands import Command, Param
 
-VERBOSE_FLAGS = ("-v", "--verbose")
+VERBOSE_FLAGS = ("-v", "--verbose")  # the global option, also accepted after the command
 
 
 def parse(
