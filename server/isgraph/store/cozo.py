@@ -245,6 +245,11 @@ _ALIASES_OF = (
 _EDGES_OF_PATHS = (
     f"k[src] := path in $paths, *entity:by_path{{path, key: src}}\n?[{_G}] := k[src], *edge{{{_G}}}"
 )
+_UNRESOLVED_CALLS_NAMING = (
+    "p[path] := *edge_match:by_name{name: $name, path}\n"
+    "k[src] := p[path], *entity:by_path{path, key: src}\n"
+    f'?[{_G}] := k[src], *edge{{{_G}}}, kind = "calls", resolution = "unresolved"'
+)
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
 _EDGES_TO_DSTS = (
@@ -895,6 +900,9 @@ class CozoStore:
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
+
+    def unresolved_calls_naming(self, name: str) -> list[Edge]:
+        return [_edge(r) for r in self._read(_UNRESOLVED_CALLS_NAMING, {"name": name})]
 
     def symbol_rows(self) -> Iterator[SymbolRows]:
         paths = [r[0] for r in self._run(_FILE_PATHS)]
