@@ -80,6 +80,8 @@ async def _until_ended(work: Awaitable[Any]) -> int | None:
         exc = sys.exc_info()[1]
         if ending.signal is not None:
             _exit_now(128 + ending.signal)
+        if server.exit_code is not None:  # `exit` (its SystemExit may have become a cancel)
+            _exit_now(server.exit_code)
         _exit_now(exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 0)
     return ending.signal
 

@@ -81,6 +81,11 @@ class IsgraphServer(LanguageServer):
         self.trusted: bool | None = None  # initializationOptions.trustWorkspace
         self.adding: set[Folder] = set()  # folders whose store is being opened
         self.closing = False  # close_folders() was called: no folder is added any more
+        self.shut_down = False  # `shutdown` was received
+        # `exit` was received: the process's exit code (LSP: 0 after `shutdown`, else 1). Kept
+        # here because pygls raises its SystemExit from a callback, which the loop's teardown
+        # turns into a cancellation before `lsp.run` sees it.
+        self.exit_code: int | None = None
 
     def folder_of(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document and the document's repo-relative path; None for a
@@ -348,8 +353,14 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
     return progress, end, phase
 
 
+@server.feature(types.EXIT)
+def exit_(ls: IsgraphServer, params: None) -> None:
+    ls.exit_code = 0 if ls.shut_down else 1
+
+
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: IsgraphServer, params: None) -> None:
+    ls.shut_down = True
     await ls.close_folders()
     if ls.proxy is not None:  # bounded: every step has a timeout, then the process is killed
         await ls.proxy.shutdown()
