@@ -45,7 +45,9 @@ def isgraph_cmd(*args: str) -> list[str]:
 
 
 class TreeMemory:
-    """Samples the RSS of a process and all its descendants (summed) every ``interval`` s."""
+    """Samples the RSS of a process and all its descendants (summed) every ``interval`` s,
+    and the CPU time each of them used (``cpu_seconds``: user + system, summed over the tree;
+    what a process used after its last sample is missed, at most ``interval`` each)."""
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         self.pid = pid
@@ -87,6 +89,10 @@ class TreeMemory:
             self.peak_rss = max(self.peak_rss, total)
             self.peak_procs = max(self.peak_procs, n)
             time.sleep(self.interval)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
 
 
 @dataclass(slots=True)

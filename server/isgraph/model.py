@@ -75,6 +75,13 @@ def make_key(language: str, kind: str, path: str, qualname: str, ordinal: int = 
     return f"{key}#{ordinal}" if ordinal else key
 
 
+def module_qualname(path: str) -> str:
+    """The qualname of a file's module entity in the shared extractor's languages (Go, JS,
+    C…): its path without the extension, dots for slashes (``os/file_unix.go``:
+    ``os.file_unix``)."""
+    return path.rsplit(".", 1)[0].replace("/", ".")
+
+
 @dataclass(slots=True)
 class Entity:
     """A definition: module, class, function, method, property, ..."""

@@ -287,10 +287,21 @@ FILES = {
             def timestamp(self):
                 pass
 
+            def cast(self, fmt):
+                pass
+
 
         def builtin_names(errors, d, c):
             errors.extend([1])
             d.timestamp()
+            c.cast("B")
+
+
+        def bytes_like(out, s, line):
+            out.endswith(b"\n")
+            s.translate(bytes.maketrans(b"01", b"OI"))
+            out.split(line.encode())
+            line.strip()
 
 
         def splats(*args, **options):
@@ -377,6 +388,12 @@ async def test_python_patterns_resolve(
         # an untyped receiver called with a list / datetime method name: no unique-name guess
         ("builtin_names", "errors.extend"): (None, "unresolved"),
         ("builtin_names", "d.timestamp"): (None, "unresolved"),
+        ("builtin_names", "c.cast"): (None, "unresolved"),  # memoryview's
+        # a str method called with bytes: the receiver is bytes-like, not a str
+        ("bytes_like", "out.endswith"): (None, "unresolved"),
+        ("bytes_like", "s.translate"): (None, "unresolved"),
+        ("bytes_like", "out.split"): (None, "unresolved"),
+        ("bytes_like", "line.strip"): (f"{STUB}:str.strip", "inferred"),
         # *args is a tuple, **kwargs a dict; and what a method assigns from them or `x or {}`
         ("splats", "options.get"): (f"{STUB}:dict.get", "exact"),
         ("splats", "args.index"): (f"{STUB}:tuple.index", "exact"),

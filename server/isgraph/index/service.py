@@ -83,6 +83,9 @@ class IndexSummary:
     unchanged: int = 0
     stubs: int = 0  # typeshed stub files indexed by this run (not counted in ``files``)
     removed: int = 0
+    # Files parsed again though unchanged: what they read of the tree changed (a go.mod, a
+    # tsconfig, an __init__.py: `index.context`); counted in ``parsed`` too.
+    reextracted: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     resolution: ResolveReport = field(default_factory=ResolveReport)
@@ -113,6 +116,7 @@ class IndexSummary:
             "unchanged": self.unchanged,
             "stubs": self.stubs,
             "removed": self.removed,
+            "reextracted": len(self.reextracted),
             # Edges (re-)resolved by this run, by outcome: all of them after a cold index.
             "resolution": {
                 "edges": self.resolution.edges,
@@ -298,14 +302,12 @@ class IndexService:
                 t2, c2 = time.perf_counter(), time.process_time()
                 enrichment = await enricher.end_run() if enricher is not None else None
             except asyncio.CancelledError:
-                # Ctrl-C / shutdown / a newer change: what is queued is whole files; write it,
-                # and the calls still spooled as they are (unresolved, files complete; the
-                # pending flag makes the next run resolve everything), then stop. (Only a
-                # kill leaves files waiting for their calls: empty hash, re-parsed.)
-                spool = self._spool
-                if spool is not None and len(spool):
-                    held, hashes = spool.take(spool.paths())
-                    await asyncio.shield(self.writer.add_edges(held, hashes))
+                # Ctrl-C, a signal, the client gone: what is queued is whole files (and
+                # resolved batches); write it, then stop. The calls still spooled are left, as
+                # a kill leaves them: their files keep an empty hash, so the next run parses
+                # them again (the pending flag makes it resolve everything). Writing them
+                # instead took 7 s for 30k calls on a loaded machine, past the 3 s an ending
+                # front has to be gone in.
                 await asyncio.shield(self.writer.flush())
                 raise
             finally:
@@ -324,6 +326,7 @@ class IndexService:
                 stubs=report.stubs,
                 unchanged=report.unchanged,
                 removed=report.removed,
+                reextracted=report.reextracted,
                 skipped=report.skipped,
                 errors=report.errors,
                 resolution=resolution,

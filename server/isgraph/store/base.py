@@ -269,6 +269,13 @@ class Store(Protocol):
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]: ...
 
+    def unresolved_calls_naming(self, name: str) -> list[Edge]:
+        """Unresolved ``calls`` edges of the files whose edges may name ``name`` (the index of
+        match names), in one read that filters in the store: an impact's unresolved frontier
+        reads a few rows instead of every edge of those files. The caller keeps the edges
+        that do name it (`model.edge_match_names`)."""
+        ...
+
     def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
         """Edges (any kind, exact or inferred) whose ``dst`` is one of ``dsts``, ordered by
         path then line: one layer of a walk towards dependents in one query, for walks that

@@ -52,7 +52,7 @@ from isgraph.index.extract.definitions import (
     sweep,
 )
 from isgraph.index.parse import get_parser, get_query
-from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, Site
+from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, Site, module_qualname
 
 QUERIES = Path(__file__).parent / "queries"
 MAX_TARGET = 200
@@ -189,6 +189,11 @@ class LangSpec:
 
     def imports(self, node: Node, ctx: Context) -> list[Import]:
         return []
+
+    def module_signature(self, source: bytes) -> str:
+        """What the file's module entity records as its signature (Go: its build
+        constraint, see ``index.gobuild``)."""
+        return ""
 
     def preprocess(self, source: bytes) -> bytes:
         """The source as the grammar should see it; the same length, so offsets hold."""
@@ -371,8 +376,9 @@ def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extra
         elif role is not None:
             refs.append((role, caps))
     ctx.namespace = spec.namespace(ctx, spec.normalize(package) if package else "")
-    qual = path.rsplit(".", 1)[0].replace("/", ".")
+    qual = module_qualname(path)
     module_ent = module_entity(language, path, root, qual, spec.module_fqn(ctx))
+    module_ent.signature = spec.module_signature(source)
     out.entities.append(module_ent)
     spans = sweep(language, path, root, module_ent, ctx.namespace, spec.refine)
     for span in spans:
