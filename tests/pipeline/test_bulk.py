@@ -150,3 +150,18 @@ def test_an_index_another_process_built_meanwhile_is_as_good(tmp_path: Path) -> 
         assert indices(store) == {f"{n}:{i}" for n, _, idx in SCHEMA for i, _ in idx}
     finally:
         store.close()
+
+
+def test_a_build_cut_short_leaves_bulk_mode_without_building(tmp_path: Path) -> None:
+    """A cancelled cold build leaves bulk mode at once (its front must end in seconds): the
+    first script that needs a deferred index builds them, and writes replace files again."""
+    store = CozoStore("sqlite", str(tmp_path / "index.db"))
+    try:
+        assert store.begin_bulk()
+        store.end_bulk(build=False)
+        assert "edge:by_dst" not in indices(store)
+        assert store._bulk_paths is None  # a write of a known path deletes its old rows
+        assert store.edge_paths_to_recheck({"f"}) == set()  # reads edge_match:by_name
+        assert indices(store) == {f"{n}:{i}" for n, _, idx in SCHEMA for i, _ in idx}
+    finally:
+        store.close()

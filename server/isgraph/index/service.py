@@ -314,9 +314,9 @@ class IndexService:
                 if self._spool is not None:
                     self._spool.close()
                 self._spool = None
-                if self._in_bulk:  # cut short: the store is complete but for its indices
-                    self._in_bulk = False
-                    await asyncio.shield(self.writer.end_bulk())
+                if self._in_bulk:  # cut short: complete but for its indices, built later
+                    self._in_bulk = False  # (by the first read that needs one, or an open):
+                    await asyncio.shield(self.writer.end_bulk(build=False))  # ends in seconds
             files, entities, edges = await asyncio.to_thread(self._workspace_counts)
             return IndexSummary(
                 files=files,

@@ -84,6 +84,7 @@ class Bulk(WriteCommand):
     changes, so the writer runs them like any write. ``written`` is 1 when bulk mode began."""
 
     begin: bool
+    build: bool = True  # leaving: build the deferred indices now (`BulkLoad.end_bulk`)
 
 
 @dataclass(slots=True)
@@ -167,9 +168,10 @@ class Writer:
         outcome = await (await self.send(lambda f: Bulk(f, True)))
         return outcome.written == 1
 
-    async def end_bulk(self) -> None:
-        """Build what bulk mode deferred (a failure is logged: the next open builds it)."""
-        await (await self.send(lambda f: Bulk(f, False)))
+    async def end_bulk(self, build: bool = True) -> None:
+        """Leave bulk mode; build what it deferred unless ``build`` is False (a failure is
+        logged: the first read that needs an index, or the next open, builds it)."""
+        await (await self.send(lambda f: Bulk(f, False, build)))
 
     async def flush(self) -> None:
         await (await self.send(Flush))
@@ -332,7 +334,7 @@ class Writer:
                 began = False
             _done(cmd, WriteOutcome(written=int(began)))
             return
-        err = await self._attempt("deferred indices", store.end_bulk)
+        err = await self._attempt("deferred indices", partial(store.end_bulk, cmd.build))
         if err is not None:
             log.error("building the deferred indices failed (%s): the next open builds them", err)
         _done(cmd, WriteOutcome())

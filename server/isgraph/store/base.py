@@ -173,8 +173,10 @@ class BulkLoad(Protocol):
         """Enter bulk mode if the store holds no file yet (else do nothing); whether it did."""
         ...
 
-    def end_bulk(self) -> None:
-        """Build the deferred indices and leave bulk mode (nothing if not in it)."""
+    def end_bulk(self, build: bool = True) -> None:
+        """Leave bulk mode and build the deferred indices (nothing if not in it). With
+        ``build=False`` (a run cut short: its front must end in seconds) they stay deferred:
+        built by the first read or write that needs one, or when the store is next opened."""
         ...
 
 

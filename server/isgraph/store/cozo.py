@@ -620,11 +620,13 @@ class CozoStore:
             self._bulk_paths = set()
             return True
 
-    def end_bulk(self) -> None:
-        """Build the deferred indices (one pass over each relation) and leave bulk mode."""
+    def end_bulk(self, build: bool = True) -> None:
+        """Leave bulk mode and build the deferred indices, one pass over each relation
+        (``build=False``: left to the first script that names one, or the next open)."""
         with self._bulk_lock:
             self._bulk_paths = None
-            self._build_deferred()
+            if build:
+                self._build_deferred()
 
     def _build_deferred(self) -> None:
         with self._bulk_lock:
