@@ -103,6 +103,10 @@ class Folder:
             return
         self.store = store
         self.service = IndexService(self.root, self.store, self.config)
+        # A server answers queries while it indexes and indexes again on every edit: its
+        # first index keeps the usual writes (a query meanwhile would wait for a deferred
+        # index to be built) and its pool (`IndexService.one_shot`).
+        self.service.one_shot = False
         self._open = True
 
     def _open_store(self) -> Store:

@@ -62,8 +62,8 @@ WRITES_AHEAD = 2
 # and skips a replacement's deletes); the graph is the same (`tests/pipeline/test_bulk.py`).
 # Only an empty store: a large change to a full one replaces rows, whose deletes and unlinks
 # read the very indices bulk mode defers (it gets the symbol table, `TABLE_MIN_FILES`).
-# Runs that defer their resolution (the language server's) keep the usual path: queries
-# answered meanwhile would each wait for an index to be built.
+# The language server's runs keep the usual path (`IndexService.one_shot`): queries answered
+# meanwhile would wait for a deferred index to be built.
 BULK_BUILD = True
 
 # phase callback: (phase name, done_files, total_files), after the pipeline's file progress
@@ -154,6 +154,9 @@ class IndexService:
         self._owed_cut_short = False
         self._closed = False
         self.bulk = BULK_BUILD  # may a cold build use the store's bulk mode (tests: both)
+        # A front that runs one index and exits (the CLI): a cold build may use bulk mode and
+        # a large run may stop the pool before resolving. The language server sets False.
+        self.one_shot = True
         self._in_bulk = False  # this run's store is in bulk mode (`Writer.begin_bulk`)
 
     @property
@@ -263,7 +266,13 @@ class IndexService:
                 # Which tree this store indexes: a query asked about another says so.
                 await self.writer.set_meta(ROOT_META, str(self.root))
             cut_short = flag and self._owed is None
-            if resolve and self.bulk and self.config.shard is None and self._owed is None:
+            if (
+                resolve
+                and self.bulk
+                and self.one_shot
+                and self.config.shard is None
+                and self._owed is None
+            ):
                 self._in_bulk = await self.writer.begin_bulk()
             # Cross-file calls are spooled only when this run resolves: a run that only writes
             # (resolve=False) writes them unresolved with their files, for the owed resolution.
@@ -291,7 +300,7 @@ class IndexService:
                         self._owed_cut_short = True
                     raise
                 t1, c1 = time.perf_counter(), time.process_time()
-                if self._own_pool and report.parsed >= TABLE_MIN_FILES and resolve:
+                if self.one_shot and self._own_pool and report.parsed >= TABLE_MIN_FILES:
                     await asyncio.to_thread(self._release_pool)
                 owed, cut = self._owe(report, cut_short)
                 if resolve:
