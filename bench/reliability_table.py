@@ -76,10 +76,15 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{e['failures']} raised; keys unique, ranges in the file",
             )
         )
-    for backend in ("sqlite", "sqlite_table", "postgres"):
+    whats = {
+        "sqlite": "sqlite, cold builds in bulk mode",
+        "sqlite_usual": "sqlite, cold builds written as incremental runs write",
+        "sqlite_table": "sqlite, symbol-table resolution",
+        "postgres": "postgres",
+    }
+    for backend, what in whats.items():
         c = d.get(f"crash_{backend}")
         if c:
-            what = backend.replace("sqlite_table", "sqlite, symbol-table resolution")
             out.append(
                 (
                     f"kill -9 at seeded store writes ({what}; before/during/after, and "
@@ -90,6 +95,17 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                     "each recovery equal to a clean index",
                 )
             )
+    bulk = [m for m in ("before", "during", "after") if f"crash_sqlite_bulk_indices_{m}" in d]
+    if bulk:
+        out.append(
+            (
+                "kill -9 while a cold build builds the indices it deferred "
+                f"({'/'.join(bulk)} `end_bulk`)",
+                f"{len(bulk)} kills",
+                f"{len(bulk)} survived: the store opened with every index; the next run "
+                "equal to a clean index",
+            )
+        )
     if "crash_server" in d:
         c = d["crash_server"]
         out.append(
@@ -159,36 +175,41 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "store consistent",
             )
         )
+    if "serve_end_seconds" in d:
+        e = d["serve_end_seconds"]
+        out.append(
+            (
+                "`isgraph serve` ended mid-index (stdin closed during the first resolution too): "
+                "seconds from the signal or stdin closing to the server's exit",
+                f"{len(e)} endings",
+                ", ".join(f"{k} {v} s" for k, v in sorted(e.items())),
+            )
+        )
     diff = {k.split(" ", 1)[1]: v for k, v in d.items() if k.startswith("differential ")}
     if diff:
         steps = sum(v["steps"] for v in diff.values())
         differing = sum(v["differing"] for v in diff.values())
-        known = sum(v.get("known_limit", 0) for v in diff.values())
         out.append(
             (
                 "incremental = clean: seeded random edits (files, definitions, imports, "
                 "`__all__`, bases, return annotations, Go packages, tsconfig paths, C headers, "
                 f"syntax errors, branch switches) through {', '.join(sorted(diff))}",
                 f"{steps} steps",
-                f"{differing} steps where the store differed from a clean index; {known} "
-                "more where only the known limit did (a file not re-extracted when the tree "
-                "it reads changed: ARCHITECTURE.md)",
+                f"{differing} steps where the store differed from a clean index",
             )
         )
-    if "incremental_bench" in d:
-        b = d["incremental_bench"]
+    runs = d.get("incremental_bench", {}).get("runs", [])
+    if runs:
+        routes = sorted({r for run in runs for r in run["routes"]})
+        seeds = ", ".join(str(run["seed"]) for run in runs)
+        commits = ", ".join(sorted({run["commit"] for run in runs}))
         out.append(
             (
-                f"incremental = clean, long mode (`bench/incremental_check.py`, seed "
-                f"{b['seed']}, {', '.join(b['routes'])}, commit {b.get('commit', '?')})",
-                f"{b['steps']} steps",
-                f"{b['steps_with_differences']} steps where the store differed from a clean "
-                "index"
-                + (
-                    f"; {b['known_limit_steps']} more where only the known limit did"
-                    if "known_limit_steps" in b
-                    else " (before the known limit was counted apart)"
-                ),
+                f"incremental = clean, long mode (`bench/incremental_check.py`, "
+                f"{len(runs)} runs, seeds {seeds}, {', '.join(routes)}, commits {commits})",
+                f"{sum(run['steps'] for run in runs)} steps",
+                f"{sum(run['steps_with_differences'] for run in runs)} steps where the store "
+                "differed from a clean index",
             )
         )
     if "security" in d:
@@ -207,7 +228,11 @@ EXPECTED = {
     "bad_input",
     "extractor_properties",
     "crash_sqlite",
+    "crash_sqlite_usual",
     "crash_sqlite_table",
+    "crash_sqlite_bulk_indices_before",
+    "crash_sqlite_bulk_indices_during",
+    "crash_sqlite_bulk_indices_after",
     "crash_postgres",
     "crash_server",
     "faults",

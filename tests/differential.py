@@ -496,35 +496,10 @@ class Tree:
 # -- routes ------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class StepResult:
-    differences: int  # rows that differ and that no documented limit explains
+    differences: int  # rows where the store differs from a clean index
     by_category: dict[str, int]
     rows: list[str]
     remaining: int
-    known: int = 0  # rows explained by the known limit `tree_extraction`
-
-
-# Fields extraction decides (the rest, dst and resolution, the resolver decides).
-EXTRACTED_EDGE_FIELDS = ("path", "line", "sites", "candidates")
-
-
-def tree_extraction(row: dict[str, Any], edited: set[str]) -> bool:
-    """A differing row (`Difference.record()`) that the documented known limit explains:
-    extraction reads the tree as well as the file (a JS/TS import of a directory means its
-    index file, tsconfig `paths`, a Python package's `__init__.py` decides module names), and
-    a file whose own content did not change is not extracted again. So only rows of files
-    this step did not edit, and only what extraction decides: the file's rows and counts,
-    its entities, aliases, edges present on one side only or differing in extracted fields.
-    An edge that differs in its target or label alone is the resolver's: never explained."""
-    if row["path"] in edited:
-        return False
-    if row["category"] != "edge" or row["stored"] is None or row["clean"] is None:
-        return True
-    return any(row["stored"][f] != row["clean"][f] for f in EXTRACTED_EDGE_FIELDS)
-
-
-def _split(rows: list[dict[str, Any]], edited: set[str]) -> tuple[list[dict[str, Any]], int]:
-    unexplained = [r for r in rows if not tree_extraction(r, edited)]
-    return unexplained, len(rows) - len(unexplained)
 
 
 class StoreRoute:
@@ -548,16 +523,10 @@ class StoreRoute:
         async with IndexService(self.root, self.store, self.config, self.pool) as service:
             if self.index_after_edit:
                 await service.index()
-            report = await verify(service, repair=True)
-        unexplained, known = _split([d.record() for d in report.differences], set(changes))
-        described = [d.describe() for d in report.differences if d.record() in unexplained]
-        return StepResult(
-            len(unexplained),
-            _by_category(unexplained),
-            described[:12],
-            len(report.remaining),
-            known,
-        )
+            report = await verify(service, repair=True, thorough=True)
+        rows = [d.record() for d in report.differences]
+        described = [d.describe() for d in report.differences]
+        return StepResult(len(rows), _by_category(rows), described[:12], len(report.remaining))
 
     async def close(self) -> None:
         if self.pool is not None:
@@ -597,7 +566,7 @@ class ServerRoute:
         await self._verify(repair=False)  # waits for the first index
 
     async def _verify(self, repair: bool) -> dict[str, Any]:
-        args = [{"repair": True}] if repair else []
+        args = [{"repair": True, "thorough": True} if repair else {"thorough": True}]
         answer = await self.client.request(
             "workspace/executeCommand", {"command": "isgraph.verify", "arguments": args}, 300
         )
@@ -637,17 +606,12 @@ class ServerRoute:
             if not (await self._verify(repair=False))["drift"]:
                 return StepResult(0, first["by_category"], [], 0)
         second = await self._verify(repair=True)
-        unexplained, known = _split(second["rows"], set(changes))
-        if second["differences"] > len(second["rows"]):  # listed rows are capped
-            unexplained = second["rows"]
-            known = 0
+        listed = second["rows"]
         rows = [
             f"{r['category']} {' '.join(r['key'])}: {r['stored']} -> {r['clean']}"
-            for r in unexplained[:12]
+            for r in listed[:12]
         ]
-        return StepResult(
-            len(unexplained), _by_category(unexplained), rows, second["remaining"], known
-        )
+        return StepResult(second["differences"], _by_category(listed), rows, second["remaining"])
 
     async def close(self) -> None:
         if self.client is None:
@@ -669,7 +633,6 @@ class Tally:
     steps: Counter[str] = field(default_factory=Counter)  # "route op" -> steps
     failing: Counter[str] = field(default_factory=Counter)  # "route op" -> steps with a diff
     rows: Counter[str] = field(default_factory=Counter)  # "route category" -> rows
-    known: Counter[str] = field(default_factory=Counter)  # "route op" -> steps, known limit
     reproductions: list[str] = field(default_factory=list)
 
     @property
@@ -686,8 +649,6 @@ class Tally:
             "steps_with_differences": self.failed,
             "by_route_op": {k: [self.steps[k], self.failing[k]] for k in sorted(self.steps)},
             "rows_by_route_category": dict(sorted(self.rows.items())),
-            "known_limit_steps": sum(self.known.values()),
-            "known_limit_by_route_op": dict(sorted(self.known.items())),
             "reproductions": self.reproductions,
         }
 
@@ -708,8 +669,6 @@ async def run(
         result = await route.step(edit.changes)
         key = f"{route.name} {edit.op}"
         tally.steps[key] += 1
-        if result.known:
-            tally.known[key] += 1
         if result.differences:
             tally.failing[key] += 1
             for cat, n in result.by_category.items():

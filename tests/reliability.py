@@ -14,6 +14,15 @@ from pathlib import Path
 ENV = "ISGRAPH_RELIABILITY_JSON"
 
 
+def recorded(section: str) -> dict[str, object]:
+    """What ``section`` holds so far in $ISGRAPH_RELIABILITY_JSON (empty when unset), for
+    counts that add up over several runs (the differential bench's chunks)."""
+    target = os.environ.get(ENV)
+    if not target or not Path(target).exists():
+        return {}
+    return dict(json.loads(Path(target).read_text() or "{}").get(section, {}))
+
+
 def record(section: str, **counts: object) -> None:
     """Merge ``counts`` into ``section`` of the JSON file named by $ISGRAPH_RELIABILITY_JSON."""
     target = os.environ.get(ENV)

@@ -70,7 +70,8 @@ cat > "$TMP/user/User/settings.json" <<JSON
   "extensions.autoUpdate": false,
   "update.mode": "none",
   "editor.hover.delay": 200,
-  "chat.disableAIFeatures": true,
+  "chat.disableAIFeatures": false,
+  "chat.mcp.autostart": "never",
   "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
 JSON
@@ -88,6 +89,8 @@ echo "== e2e: start code-server on 127.0.0.1:$PORT"
 # The worktree's isgraph wins over an installed one: the extension host passes PYTHONPATH on.
 # E2E_SERVER_SRC runs another checkout's server code with this extension.
 export PYTHONPATH="${E2E_SERVER_SRC:-$REPO/server}${PYTHONPATH:+:$PYTHONPATH}"
+# Every process code-server starts inherits this: after VS Code closes, none may be isgraph.
+export E2E_RUN_MARK="$TMP"
 setsid "$CS" "${CS_ARGS[@]}" "$WS" >"$TMP/code-server.log" 2>&1 &
 CS_PID=$!
 for _ in $(seq 1 150); do
@@ -98,9 +101,43 @@ curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$TMP/code-server.
 
 echo "== e2e: drive it with Chromium"
 set +e
+export E2E_CS_PID="$CS_PID"
 E2E_URL="http://127.0.0.1:$PORT" E2E_PGID="$CS_PID" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" node "$HERE/e2e/run.mjs"
 rc=$?
 set -e
+
+echo "== e2e: close VS Code (SIGTERM to code-server), then no isgraph process may be left"
+kill -TERM "$CS_PID" 2>/dev/null || true
+"$PYTHON" - <<'PY' || rc=1
+import os, sys, time
+import psutil
+
+mark, pid = os.environ["E2E_RUN_MARK"], int(os.environ["E2E_CS_PID"])
+try:
+    psutil.Process(pid).wait(30)
+except psutil.NoSuchProcess:
+    pass
+except psutil.TimeoutExpired:
+    sys.exit("e2e: code-server did not end 30 s after SIGTERM")
+closed = time.monotonic()
+
+def isgraph_left() -> list[str]:
+    left = []
+    for p in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+            if p.environ().get("E2E_RUN_MARK") == mark and "isgraph" in cmd and p.status() != psutil.STATUS_ZOMBIE:
+                left.append(f"{p.pid} {cmd[:100]}")
+        except psutil.Error:
+            continue
+    return left
+
+while (left := isgraph_left()) and time.monotonic() < closed + 3:
+    time.sleep(0.1)
+if left:
+    sys.exit(f"e2e: isgraph processes left 3 s after VS Code closed: {left}")
+print(f"e2e: no isgraph process left after VS Code closed ({time.monotonic() - closed:.1f} s)")
+PY
 # The extension's output channel (server log, LSP trace) is worth keeping when it failed.
 rm -rf "$ARTIFACTS/logs"; cp -r "$TMP/user/logs" "$ARTIFACTS/logs" 2>/dev/null || true
 cp "$TMP/code-server.log" "$ARTIFACTS/logs/" 2>/dev/null || true

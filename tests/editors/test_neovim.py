@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.pg import in_ci
@@ -79,10 +80,31 @@ def _run(config: str, tmp_path: Path, file: str, line: int, col: int, query: str
         args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
     )
     assert out.exists(), f"nvim wrote no result (rc {proc.returncode}): {proc.stderr[-2000:]}"
+    # Quitting Neovim ends the server: no isgraph process (the server, its forkserver,
+    # resource tracker and pool workers all inherit this run's environment) 3 s later.
+    left = _gone_within(3, "ISGRAPH_NVIM_OUT", str(out))
+    assert not left, f"isgraph processes left after quitting Neovim: {left}"
     result: dict[str, Any] = json.loads(out.read_text())
     result["wall_s"] = round(time.monotonic() - started, 2)
     print(f"{config}: {result.get('events')} wall {result['wall_s']} s")
     return result
+
+
+def _gone_within(seconds: float, var: str, value: str) -> list[str]:
+    """The processes whose environment has ``var=value`` still running ``seconds`` from now
+    (empty once they are all gone)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = []
+        for p in psutil.process_iter(["pid", "cmdline"]):
+            try:
+                if p.environ().get(var) == value and p.status() != psutil.STATUS_ZOMBIE:
+                    left.append(f"{p.pid} {' '.join(p.info['cmdline'] or [])[:80]}")
+            except psutil.Error:
+                continue
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("config", ["isgraph.lua", "isgraph-0.10.lua"])
@@ -101,7 +123,7 @@ def test_neovim_hover_and_workspace_symbol(config: str, tmp_path: Path) -> None:
     assert "shop/pricing.py:4" in text
     # The graph facts: basket_total calls it, it calls round (typeshed), and basket_total,
     # receipt and the checkout module depend on it.
-    assert "callers 1 (1 calls) · callees 1 · impact 3 (depth 3)" in text
+    assert "callers 1 (1 call) · callees 1 · impact 3 (depth 3)" in text
 
     # A name defined in another file than the one open.
     symbols = got["symbols"]

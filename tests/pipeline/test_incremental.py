@@ -42,7 +42,6 @@ def _check(tally: Tally, route: str) -> None:
         f"differential {route}",
         steps=tally.total,
         differing=tally.failed,
-        known_limit=sum(tally.known.values()),
         ops=len({k.split()[1] for k in tally.steps}),
     )
     assert tally.failed == 0, "incremental != clean:\n" + "\n".join(tally.reproductions)

@@ -136,3 +136,58 @@ async def test_the_server_command_verifies_with_unsaved_buffers(
         await client.request("shutdown", None)
         await client.notify("exit", None)
         await asyncio.wait_for(client.proc.wait(), 30)
+
+
+async def test_the_quick_check_finds_resolution_and_extraction_drift(
+    project: Path, tmp_path: Path
+) -> None:
+    """`isgraph verify` first compares the store with a clean *extraction* and decides each
+    stored edge again against the stored symbols (no clean resolution): on a clean store it
+    finds nothing, and it finds a decision changed in the store (which only a resolution can
+    see) and a row extraction makes (an alias dropped)."""
+    from isgraph.config import Config
+    from isgraph.index.service import IndexService
+    from isgraph.index.verify import clean_index, compare, resolution_drift
+
+    store = open_store(f"sqlite:{tmp_path / 'i.db'}")
+    try:
+        async with IndexService(project, store, Config(jobs=1)) as service:
+            await service.index()
+
+        async def quick() -> list[str]:
+            async with clean_index(project, Config(jobs=1), resolve=False) as clean:
+                have, want = snapshot(store), snapshot(clean)
+                found = compare(have, want, resolved=False) + resolution_drift(store, have)
+            return [d.describe() for d in found]
+
+        assert await quick() == []
+        (edge,) = [e for e in store.edges(path="pkg/util.py") if e.target_name == "mk"]
+        store.update_edges(
+            [EdgeUpdate(edge.path, edge.src, edge.kind, edge.target_name, None, "unresolved")]
+        )
+        (found,) = await quick()
+        assert "mk" in found and "'unresolved' → 'exact'" in found
+        store.update_edges(
+            [EdgeUpdate(edge.path, edge.src, edge.kind, edge.target_name, edge.dst, "exact")]
+        )
+        assert await quick() == []
+        state = store.file_states()["pkg/__init__.py"]
+        store.write_files(
+            [
+                FileResult(
+                    path="pkg/__init__.py",
+                    language=state.language,
+                    status=state.status,
+                    content_hash=state.content_hash,
+                    size=state.size,
+                    mtime_ns=state.mtime_ns,
+                    entities=store.find_entities(path="pkg/__init__.py"),
+                    edges=store.edges(path="pkg/__init__.py"),
+                    aliases=[],
+                )
+            ]
+        )
+        found_rows = await quick()  # and what the stored symbols now decide differently
+        assert any(r.startswith("alias missing: pkg/__init__.py pkg.Engine") for r in found_rows)
+    finally:
+        store.close()

@@ -43,7 +43,7 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -72,6 +72,15 @@ class Found:
     relpath: str  # root-relative, POSIX separators
     abspath: str  # the root's real path joined with relpath
     language: str  # a tree-sitter-language-pack grammar name
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFile:
+    """A file other files' extraction reads (``go.mod``, ``tsconfig.json``: `index.context`),
+    yielded when ``discover(project_files=…)`` asks for them; not indexed itself."""
+
+    relpath: str
+    abspath: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +194,8 @@ def discover(
     excludes: Sequence[str] = (),
     index_dir: Path | None = None,
     languages: Collection[str] | None = None,
-) -> Iterator[Found | Skip]:
+    project_files: Callable[[str], bool] | None = None,
+) -> Iterator[Found | Skip | ProjectFile]:
     """Yield the source files under ``root`` (``Found``) and what was skipped and why.
 
     ``excludes`` are gitignore patterns relative to the root; ``index_dir`` (absolute, or
@@ -193,6 +203,8 @@ def discover(
     the languages yielded. Arguments and the root are checked at the call (``ValueError``,
     ``TypeError``, ``OSError``); the walk itself is lazy: nothing is listed before the first
     ``next()``, and each ``next()`` lists at most the directories it needs.
+    ``project_files(name)``: also yield the files it accepts as ``ProjectFile`` (in every
+    directory walked, ignored or not: extraction reads them whatever the ignore rules say).
     """
     wanted: frozenset[str] | None = None
     if languages is not None:
@@ -205,7 +217,7 @@ def discover(
     root_stat = os.stat(rules.root)
     if not stat.S_ISDIR(root_stat.st_mode):
         raise NotADirectoryError(f"not a directory: {root}")
-    return _Walk(rules, wanted).run(root_stat)
+    return _Walk(rules, wanted, project_files).run(root_stat)
 
 
 @dataclass(slots=True)
@@ -217,8 +229,14 @@ class _Frame:
 
 
 class _Walk:
-    def __init__(self, rules: IgnoreRules, languages: frozenset[str] | None) -> None:
+    def __init__(
+        self,
+        rules: IgnoreRules,
+        languages: frozenset[str] | None,
+        project_files: Callable[[str], bool] | None = None,
+    ) -> None:
         self.rules = rules
+        self.project_files = project_files
         self.root = rules._root
         self.languages = languages
         self.visited: dict[_Key, str] = {}  # every directory walked -> the path it was walked at
@@ -229,7 +247,10 @@ class _Walk:
             return None
         return language
 
-    def run(self, root_stat: os.stat_result) -> Iterator[Found | Skip]:
+    def _is_project_file(self, name: str) -> bool:
+        return self.project_files is not None and self.project_files(name)
+
+    def run(self, root_stat: os.stat_result) -> Iterator[Found | Skip | ProjectFile]:
         entries = _listdir(self.root)  # the root's errors propagate
         self.visited[_key(root_stat, self.root)] = ""
         stack = [_Frame("", self._chain((), "", self.root, entries), entries)]
@@ -259,7 +280,11 @@ class _Walk:
                         item = self._enter(rel, entry.path, st, frame)
                 else:
                     language = self.language(name)
-                    if language is None or decide(frame.chain, rel, False):
+                    if language is None:
+                        if self._is_project_file(name) and entry.is_file(follow_symlinks=False):
+                            yield ProjectFile(rel, entry.path)
+                        continue
+                    if decide(frame.chain, rel, False):
                         continue
                     if entry.is_file(follow_symlinks=False):
                         item = _found(rel, entry.path, language)

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from isgraph.config import Config
-from isgraph.index.discover import Found, Skip, discover
+from isgraph.index import context
+from isgraph.index.discover import Found, ProjectFile, Skip, discover
 from isgraph.index.extract import EXTRACTORS
 from isgraph.index.partition import in_shard
 from isgraph.index.spool import EdgeSpool
@@ -72,6 +73,9 @@ class PipelineReport:
     # they must be decided again even when they name the target only through an alias chain
     # (`plus` re-exported as `add` by a barrel file), which match names cannot see.
     unlinked_paths: set[str] = field(default_factory=set)
+    # Files extracted again though their content did not change: what their extraction
+    # reads of the tree changed (a go.mod, a tsconfig, an __init__.py: `index.context`).
+    reextracted: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -153,6 +157,8 @@ async def run_pipeline(
     root_s = str(root)
     marked: list[bool] = []  # the pending flag is queued once, before the first write
     failures_before = len(writer.stats.failures)
+    tree = time.time_ns()  # this run's tree: workers drop what they cached of another
+    project_files: list[str] = []  # found by discovery (a full run)
 
     async def _note_old_surfaces(paths: list[str], new: Sequence[FileResult] = ()) -> None:
         """Before ``paths`` are replaced by ``new`` (or removed): their surfaces, and the
@@ -173,14 +179,20 @@ async def run_pipeline(
         done += n
         found_all = found_all or finished
         if progress is not None:
-            progress(done, report.discovered, found_all)
+            progress(done, report.discovered + len(report.reextracted), found_all)
 
     async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
         nonlocal pool
         current = pool
         try:
             return await loop.run_in_executor(
-                current, process_chunk, root_s, chunk, config.max_file_size, spool is not None
+                current,
+                process_chunk,
+                root_s,
+                chunk,
+                config.max_file_size,
+                spool is not None,
+                tree,
             )
         except BrokenProcessPool:
             if renew_pool is None:
@@ -256,7 +268,7 @@ async def run_pipeline(
         handlers.add(task)
         task.add_done_callback(handlers.discard)
 
-    found_iter: Iterator[Found | Skip]
+    found_iter: Iterator[Found | Skip | ProjectFile]
     if external:
         found_iter = iter(external)
         only = []  # nothing under the root is listed, so nothing is removed
@@ -266,6 +278,7 @@ async def run_pipeline(
             excludes=config.excludes,
             index_dir=root / INDEX_DIR_NAME,
             languages=set(EXTRACTORS),
+            project_files=context.is_project_file,
         )
     else:
         found_iter = _explicit(root, only, config)
@@ -275,6 +288,9 @@ async def run_pipeline(
     try:
         chunk: list[FileTask] = []
         async for item in _in_thread_batches(found_iter, DISCOVERY_BATCH):
+            if isinstance(item, ProjectFile):
+                project_files.append(item.relpath)
+                continue
             if isinstance(item, Skip):
                 report.skipped.append({"path": item.relpath, "reason": item.reason})
                 if item.reason.startswith("cannot list directory"):
@@ -325,6 +341,22 @@ async def run_pipeline(
                 await writer.set_meta(RESOLVE_PENDING, "1")
             await writer.remove_files(gone)
             report.removed, report.removed_paths = len(gone), gone
+        if not external:
+            again = await _tree_dependents(
+                root_s, store, writer, states, report, only, project_files, gone
+            )
+            overrides = overrides or {}
+            for i in range(0, len(again), CHUNK_FILES):
+                await submit(
+                    [
+                        FileTask(
+                            p, os.path.join(root_s, p), states[p].language, None, overrides.get(p)
+                        )
+                        for p in again[i : i + CHUNK_FILES]
+                    ]
+                )
+            if handlers:
+                await asyncio.gather(*list(handlers))
         await writer.flush()
         tick(0, finished=True)
     except asyncio.CancelledError:
@@ -337,6 +369,42 @@ async def run_pipeline(
         spool.discard(p for p, _ in failed)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+async def _tree_dependents(
+    root: str,
+    store: Store,
+    writer: Writer,
+    states: Mapping[str, FileState],
+    report: PipelineReport,
+    only: list[str] | None,
+    found: list[str],
+    gone: list[str],
+) -> list[str]:
+    """Stored files this run did not extract whose extraction read what changed in the tree
+    (`index.context`); the project files' fingerprints are brought up to date in meta."""
+    stored = context.load(await asyncio.to_thread(store.get_meta, context.CONTEXT_META))
+    if only is None:
+        now = await asyncio.to_thread(context.fingerprints, root, found)
+    else:
+        listed = [p for p in only if context.is_project_file(p)]
+        now = {p: h for p, h in stored.items() if p not in listed}
+        now.update(await asyncio.to_thread(context.fingerprints, root, listed))
+    project_changed = context.changed(stored, now)
+    if project_changed:
+        await writer.set_meta(context.CONTEXT_META, context.dump(now))
+    created = [p for p in report.changed_paths if p not in states]
+
+    def find() -> set[str]:
+        context.forget_tree()  # what this process read of the tree before may be stale
+        return context.dependents(root, states, project_changed, created, gone, now.keys())
+
+    if not (project_changed or created or gone):
+        return []
+    skip = set(report.changed_paths) | set(gone)
+    again = sorted(p for p in await asyncio.to_thread(find) if p not in skip and not is_external(p))
+    report.reextracted = again
+    return again
 
 
 def _report_kept(report: PipelineReport, state: FileState | None) -> None:
@@ -455,12 +523,12 @@ class _Buffer(Found):
 
 
 def _overridden(
-    found: Iterator[Found | Skip],
+    found: Iterator[Found | Skip | ProjectFile],
     root: Path,
     only: list[str] | None,
     overrides: Mapping[str, bytes],
     config: Config,
-) -> Iterator[Found | Skip]:
+) -> Iterator[Found | Skip | ProjectFile]:
     """``found`` with the overridden paths carrying their content; with ``only``, an
     overridden path that is not on disk (a new file not saved yet) is indexed too."""
     from isgraph.index.languages import language_for

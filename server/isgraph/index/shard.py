@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from isgraph.config import Config
+from isgraph.index.context import CONTEXT_META
 from isgraph.index.partition import ShardError, in_shard
 from isgraph.index.pipeline import PipelineReport, ProgressFn
 from isgraph.index.resolve import ResolveReport
@@ -60,7 +61,9 @@ class ShardStore:
         self.url = store.url
 
     def _meta_key(self, key: str) -> str:
-        if key == RESOLVE_PENDING:
+        # Each shard's own: its pending resolution, and the project files as its last run
+        # saw them (a peer that saw a go.mod change first must not hide it from this one).
+        if key in (RESOLVE_PENDING, CONTEXT_META):
             return f"{key}:{marker_key(*self.shard)}"
         return key
 

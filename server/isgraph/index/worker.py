@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from isgraph.index.context import forget_tree
 from isgraph.index.extract import EXTRACTORS
 from isgraph.index.extract.lang import module_of
 from isgraph.index.spool import pack, should_defer
@@ -22,6 +23,7 @@ from isgraph.model import EdgeKind, FileResult, FileStatus
 _BINARY_SNIFF = 8192
 
 _package_dirs: dict[str, bool] = {}  # per-process cache: directory -> has __init__.py
+_tree_seen: list[int] = [0]  # the run whose tree the caches describe (see process_chunk)
 
 
 @dataclass(slots=True, frozen=True)
@@ -134,9 +136,15 @@ def process_file(root: str, task: FileTask, max_size: int, defer: bool = False) 
 
 
 def process_chunk(
-    root: str, tasks: list[FileTask], max_size: int, defer: bool = False
+    root: str, tasks: list[FileTask], max_size: int, defer: bool = False, tree: int = 0
 ) -> list[FileResult]:
-    """Process several files in one pool round trip (amortizes IPC per task)."""
+    """Process several files in one pool round trip (amortizes IPC per task). ``tree``
+    names the run: the tree facts this process cached (packages, project files) hold for one
+    run only, since a pool outlives runs and the tree changes between them."""
+    if tree != _tree_seen[0]:
+        _tree_seen[0] = tree
+        _package_dirs.clear()
+        forget_tree()
     return [process_file(root, t, max_size, defer) for t in tasks]
 
 

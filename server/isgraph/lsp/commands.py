@@ -46,14 +46,18 @@ async def cmd_stats(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
 async def cmd_verify(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
     """`isgraph verify --json` for the folders (or ``{"folder": URI}``), each once it is fresh:
     the index against a clean index of the tree with the editor's unsaved buffers;
-    ``{"repair": true}`` rewrites drifted files with their clean rows."""
+    ``{"repair": true}`` rewrites drifted files with their clean rows; ``{"thorough": true}``
+    compares with a resolved clean index at once (`index.verify`)."""
     repair = any(as_dict(a).get("repair") is True for a in args if isinstance(a, dict))
+    thorough = any(as_dict(a).get("thorough") is True for a in args if isinstance(a, dict))
     records = []
     for folder in ls.selected(args):
         await folder.ready.wait()
         while not folder.fresh:  # a run or an owed resolution would show as drift
             await asyncio.sleep(FRESH_POLL_S)
-        report = await verify(folder.service, repair=repair, overrides=dict(folder.buffers))
+        report = await verify(
+            folder.service, repair=repair, overrides=dict(folder.buffers), thorough=thorough
+        )
         records.append({"root": str(folder.root), **report.record(VERIFY_ROWS)})
     return _summed(records)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution, encode_sites
 
@@ -160,6 +160,22 @@ def fold_stats(
         edges_by_kind=dict(edge_kind),
         edges_by_resolution=by_res,
     )
+
+
+@runtime_checkable
+class BulkLoad(Protocol):
+    """A store that loads an empty store faster with some of its secondary indices built
+    once at the end (the cold build path, `index.service`). Only the writer's thread calls
+    these; reads stay correct meanwhile (a read that needs a deferred index builds it first).
+    A store that does not offer this (PostgreSQL, a shard's view) is written as always."""
+
+    def begin_bulk(self) -> bool:
+        """Enter bulk mode if the store holds no file yet (else do nothing); whether it did."""
+        ...
+
+    def end_bulk(self) -> None:
+        """Build the deferred indices and leave bulk mode (nothing if not in it)."""
+        ...
 
 
 class Store(Protocol):

@@ -43,6 +43,13 @@ def crate_name(root: str, cratedir: str) -> str:
     return name.replace("-", "_")
 
 
+def forget() -> None:
+    """Empty the per-process caches (a worker starting another run: `index.context`)."""
+    _exists.cache_clear()
+    go_module.cache_clear()
+    crate_name.cache_clear()
+
+
 def _read(path: str) -> bytes:
     try:
         with open(path, "rb") as fh:

@@ -144,12 +144,45 @@ def _load_cached(root: str, config: str, mtime_ns: int) -> PathMap | None:
     return PathMap(base_url if base_url is not None else paths_dir, base_url, paths or ())
 
 
-def _chain(root: str, config: str) -> list[tuple[str, dict[str, Any]]]:
+def chain_paths(root: str, config: str) -> set[str]:
+    """Every config ``config`` reads: itself and what it extends, those missing included
+    (creating one changes what ``config`` says: `index.context`)."""
+    seen: set[str] = set()
+    _chain(root, config, seen)
+    return seen
+
+
+def mapped_prefixes(root: str, config: str) -> tuple[str, ...]:
+    """Path prefixes under which ``config`` probes for files when it maps a specifier
+    (``baseUrl``, each ``paths`` target up to its ``*``): a file created or deleted there may
+    change what an import means (`index.context`). "" stands for the whole tree."""
+    pm = _load(root, config)
+    if pm is None:
+        return ()
+    starts = [] if pm.base_url is None else [pm.base_url]
+    starts += [posixpath.join(pm.base, t.split("*", 1)[0]) for _, ts in pm.paths for t in ts]
+    out: set[str] = set()
+    for rel in starts:
+        inside = _inside(rel or ".")
+        if inside is not None:
+            out.add("" if inside == "." else inside)
+    return tuple(sorted(out))
+
+
+def forget() -> None:
+    """Empty the per-process cache (a worker starting another run: `index.context`)."""
+    _load_cached.cache_clear()
+
+
+def _chain(
+    root: str, config: str, seen: set[str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(repo-relative path, compilerOptions) of the config and what it extends, nearest first
-    (``extends`` may be a list: later entries override earlier ones, so they come first)."""
+    (``extends`` may be a list: later entries override earlier ones, so they come first);
+    ``seen`` receives every config named, read or not."""
     out: list[tuple[str, dict[str, Any]]] = []
     todo = [config]
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     while todo and len(seen) < MAX_EXTENDS:
         rel = todo.pop(0)
         if rel in seen:
