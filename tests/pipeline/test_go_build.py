@@ -151,6 +151,8 @@ def test_constraint_expressions() -> None:
     assert builds("x.go", "//go:build !windows && go1.18", linux)
     assert not builds("x.go", "//go:build cgo && !osusergo", plan9)
     assert not builds("x.go", "//go:build ignore", linux)
+    assert builds("x.go", "//go:build goexperiment.regabiargs", linux)  # the default there
+    assert not builds("x.go", "//go:build goexperiment.regabiargs", plan9)
     assert not builds("x_windows.go", "", linux)
     assert builds("x_android.go", "", Platform("android", "arm64"))
     assert builds("x_linux.go", "", Platform("android", "arm64"))  # android implies linux

@@ -96,6 +96,9 @@ KNOWN_ARCH = frozenset(
 _ALSO = {"android": "linux", "illumos": "solaris", "ios": "darwin"}
 _MACHINES = {"x86_64": "amd64", "aarch64": "arm64", "i386": "386", "i686": "386"}
 _RELEASE = re.compile(r"go1\.\d+")
+# `goexperiment.*` tags on by default (Go 1.19+: the register ABI on these architectures)
+_REGABI = frozenset({"amd64", "arm64", "ppc64", "ppc64le", "riscv64"})
+_EXPERIMENTS = frozenset({"goexperiment.regabiargs", "goexperiment.regabiwrappers"})
 DIRECTIVE = "//go:build "  # the prefix of a Go module entity's signature that holds one
 
 
@@ -119,14 +122,17 @@ class Platform:
 
     def has(self, tag: str) -> bool:
         """Whether build tag ``tag`` is satisfied (go/build ``matchTag``): the GOOS (and the
-        GOOS it implies), the GOARCH, ``unix`` on Unix systems, ``gc``, ``cgo``, and every
-        release tag ``go1.N``; nothing else (custom tags are off by default)."""
+        GOOS it implies), the GOARCH, ``unix`` on Unix systems, ``gc``, ``cgo``, every
+        release tag ``go1.N``, and the register-ABI experiments where they are the default;
+        nothing else (custom tags are off by default)."""
         if tag in (self.goos, self.goarch, "gc") or _ALSO.get(self.goos) == tag:
             return True
         if tag == "unix":
             return self.goos in UNIX_OS
         if tag == "cgo":
             return self.cgo
+        if tag in _EXPERIMENTS:
+            return self.goarch in _REGABI
         return _RELEASE.fullmatch(tag) is not None
 
     def for_file(self, path: str) -> Platform:

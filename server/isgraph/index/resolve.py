@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from isgraph.index.gobuild import Platform, builds
 from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import BUILTIN_MODULES, is_external
-from isgraph.model import Edge, EdgeKind, Entity, Resolution, make_key, module_qualname
+from isgraph.model import (
+    Edge,
+    EdgeKind,
+    Entity,
+    Resolution,
+    is_test_file,
+    make_key,
+    module_qualname,
+)
 from isgraph.store.base import EdgeUpdate, Store
 
 MAX_DEPTH = 8  # alias / attribute chains longer than this are given up on (and cycles)
@@ -207,7 +215,7 @@ class Resolver:
                     label = Resolution.INFERRED
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
-                if len(found) == 1:
+                if len(found) == 1 and not _into_tests(found[0], edge):
                     target, label = found[0], Resolution.INFERRED
             # A class inheriting or a module importing itself is a shadowing artefact;
             # a function calling itself is recursion.
@@ -736,6 +744,17 @@ class Resolver:
         ):
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
+
+
+def _into_tests(target: Entity, edge: Edge) -> bool:
+    """Whether a unique-name guess would land in a test file (``test_*.py``,
+    ``*_test.go``…) from another file: code outside tests does not call into them (in Go it
+    cannot), and test modules do not import each other's classes (``tkinter/tix.py``'s
+    ``self.tk.splitlist()`` is no call of a test's ``MockTkApp``) — except Go's test files
+    of one package, which share their names."""
+    if target.path == edge.path or not is_test_file(target.path):
+        return False
+    return not (target.language == "go" and is_test_file(edge.path))
 
 
 def _outside_its_type(ent: Entity) -> bool:
