@@ -167,8 +167,8 @@ def main() -> None:
             q = ctx.Queue()
             p = ctx.Process(target=run_design, args=(design, rows_file, tmp, args.batch, q))
             p.start()
-            print(q.get(), flush=True)
-            p.join()
+            p.join()  # the child's one short line fits the pipe: no deadlock
+            print(q.get() if p.exitcode == 0 else f"{design:16s} failed ({p.exitcode})", flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     _ = sqlite3  # the files are SQLite databases the sqlite engine opens
 
