@@ -77,10 +77,9 @@ async def _until_ended(work: Awaitable[Any]) -> int | None:
         # default executor: a resolution batch or a symbol table load cancelled mid-way goes
         # on in its thread for seconds (measured: stdin closed during the first resolution,
         # the server ended 9.7 s later).
-        exc = sys.exc_info()[1]
         if ending.signal is not None:
             _exit_now(128 + ending.signal)
-        _exit_now(exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 0)
+        _exit_now(server.exit_code if server.exit_code is not None else 0)
     return ending.signal
 
 

@@ -80,6 +80,10 @@ class IsgraphServer(LanguageServer):
         self.trusted: bool | None = None  # initializationOptions.trustWorkspace
         self.adding: set[Folder] = set()  # folders whose store is being opened
         self.closing = False  # close_folders() was called: no folder is added any more
+        self.shut_down = False  # `shutdown` came
+        # The process's exit code once `exit` came (LSP: 0 after `shutdown`, else 1); None
+        # until then. The stdio loop exits with it itself (`run._until_ended`).
+        self.exit_code: int | None = None
 
     def folder_of(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document and the document's repo-relative path; None for a
@@ -321,9 +325,17 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
 
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: IsgraphServer, params: None) -> None:
+    ls.shut_down = True
     await ls.close_folders()
     if ls.proxy is not None:  # bounded: every step has a timeout, then the process is killed
         await ls.proxy.shutdown()
+
+
+@server.feature(types.EXIT)
+def exit_notification(ls: IsgraphServer, params: None) -> None:
+    """Runs before pygls's own `exit` (which raises SystemExit out of the event loop, where
+    the stdio loop cannot see its code)."""
+    ls.exit_code = 0 if ls.shut_down else 1
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
