@@ -212,3 +212,29 @@ async def test_a_file_extracted_again_is_read_from_its_unsaved_buffer(tmp_path: 
         await client.request("shutdown", None)
         await client.notify("exit", None)
         await asyncio.wait_for(client.proc.wait(), 30)
+
+
+async def test_a_barrels_star_reexport_retargeted(
+    tmp_path: Path, store: Store, pool: ProcessPoolExecutor
+) -> None:
+    """`export * from "./strings"` in a barrel renamed to another module: its importers'
+    `util.shout()` are decided again (they name the barrel's directory as their owner;
+    found by the differential tester, seed 2111)."""
+    root = tmp_path / "tree"
+    _write(
+        root,
+        {
+            "src/util/strings.ts": "export function shout(s: string) { return s; }\n",
+            "src/util/loud.ts": "export function whisper(s: string) { return s; }\n",
+            "src/util/index.ts": 'export * from "./strings";\n',
+            "src/app.ts": (
+                'import * as util from "./util";\n\n'
+                'export function run() { return util.shout("a"); }\n'
+            ),
+            # enough other files that one edit is re-resolved incrementally, not in full
+            **{f"src/other{i}.ts": f"export function f{i}() {{ return {i}; }}\n" for i in range(8)},
+        },
+    )
+    edit = lambda: _write(root, {"src/util/index.ts": 'export * from "./loud";\n'})  # noqa: E731
+    diffs, _ = await _drift_after(root, store, pool, edit)
+    assert diffs == []

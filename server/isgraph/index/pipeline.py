@@ -32,7 +32,14 @@ from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.lifeline import exit_with, start_pool_helpers
-from isgraph.model import EdgeKind, FileResult, FileState, FileStatus, entity_match_names
+from isgraph.model import (
+    EdgeKind,
+    FileResult,
+    FileState,
+    FileStatus,
+    alias_match_names,
+    entity_match_names,
+)
 from isgraph.store.base import RESOLVE_PENDING, Store
 from isgraph.store.connect import INDEX_DIR_NAME
 
@@ -448,7 +455,8 @@ class Surface:
         reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
         names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
-        names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
+        for fqn, _ in self.aliases ^ new.aliases:
+            names |= alias_match_names(fqn)
         return names
 
 
