@@ -238,3 +238,36 @@ async def test_a_barrels_star_reexport_retargeted(
     edit = lambda: _write(root, {"src/util/index.ts": 'export * from "./loud";\n'})  # noqa: E731
     diffs, _ = await _drift_after(root, store, pool, edit)
     assert diffs == []
+
+
+async def test_a_base_resolving_elsewhere_under_the_same_name(
+    tmp_path: Path, store: Store, pool: ProcessPoolExecutor
+) -> None:
+    """`import { Base } from "./base"` pointed at a module that does not exist: `Square`
+    no longer inherits `describe`, and `build().describe()` in another file is decided again
+    (found by the differential tester, cli seed 2131; then the way back)."""
+    root = tmp_path / "tree"
+    square = (
+        'import { Base } from "./base";\n\n'
+        "export class Square extends Base {\n  area(): number { return 1; }\n}\n"
+    )
+    _write(
+        root,
+        {
+            "src/base.ts": "export class Base {\n  describe(): string { return 'b'; }\n}\n",
+            "src/square.ts": square,
+            "src/typed.ts": (
+                'import { Square } from "./square";\n\n'
+                "export function build(): Square { return new Square(); }\n\n"
+                "export function run() { return build().describe(); }\n"
+            ),
+            **{f"src/other{i}.ts": f"export function f{i}() {{ return {i}; }}\n" for i in range(8)},
+        },
+    )
+    moved = square.replace('"./base"', '"./base_7"')
+    diffs, _ = await _drift_after(root, store, pool, lambda: _write(root, {"src/square.ts": moved}))
+    assert diffs == []
+    diffs, _ = await _drift_after(
+        root, store, pool, lambda: _write(root, {"src/square.ts": square})
+    )
+    assert diffs == []

@@ -443,6 +443,9 @@ class Surface:
     # key stays (a new return annotation moves `make().ping()`; a PHP namespace changed in
     # place moves every `extends Shape` of other files)
     shapes: frozenset[tuple[str, str, str]] = frozenset()
+    # (class key, base as written) -> the base it resolved to: not part of what names
+    # change (a rewritten file's edges are unresolved until resolution), compared after it
+    base_targets: frozenset[tuple[str, str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -469,6 +472,11 @@ def surface_of(store: Store, path: str) -> Surface:
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
         frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
         frozenset((e.key, e.fqn, e.signature) for e in entities),
+        frozenset(
+            (e.src, e.target_name, e.dst)
+            for e in edges
+            if e.kind == EdgeKind.INHERITS and e.dst is not None
+        ),
     )
 
 
