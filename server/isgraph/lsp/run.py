@@ -53,8 +53,8 @@ def _exit_now(code: int) -> None:
 async def _until_ended(work: Awaitable[Any]) -> int | None:
     """Run ``work`` until it ends or SIGTERM / SIGINT / SIGHUP comes; then flush every folder's
     writer, stop its pool and the downstream servers, then end every task left (a request
-    handler, a folder added meanwhile), or, past a short grace, the process. Returns the
-    signal that ended it."""
+    handler, a folder added meanwhile), then the process itself: 128 + the signal, the
+    code `exit` asked for, else 0 (the client went away)."""
     task = asyncio.ensure_future(work)
     ending = Ending(task, ENDING_SIGNALS)
     try:
