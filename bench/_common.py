@@ -9,6 +9,7 @@ import sys
 import sysconfig
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -53,7 +54,9 @@ class TreeMemory:
         self.interval = interval
         self.peak_rss = 0
         self.peak_procs = 0
-        self._cpu: dict[int, float] = {}
+        # CPU-seconds (user + system) last seen per process: a process's figure is read up to
+        # its last sample before it exits (pool workers end with the run), so it is a floor.
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -76,9 +79,9 @@ class TreeMemory:
                 for p in [root, *root.children(recursive=True)]:
                     try:
                         total += p.memory_info().rss
+                        times = p.cpu_times()
+                        self.cpu[p.pid] = times.user + times.system
                         n += 1
-                        t = p.cpu_times()
-                        self._cpu[p.pid] = t.user + t.system
                     except psutil.Error:
                         pass
             except psutil.Error:
@@ -89,11 +92,23 @@ class TreeMemory:
 
     @property
     def cpu_seconds(self) -> float:
-        return sum(self._cpu.values())
+        return sum(self.cpu.values())
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run ``cmd``; return (seconds, peak RSS of its process tree in bytes, stdout)."""
+@dataclass(slots=True)
+class Measured:
+    """One measured run: wall seconds, peak RSS of the process tree (bytes), CPU-seconds of
+    the first process and of the whole tree, stdout."""
+
+    seconds: float
+    peak_rss: int
+    parent_cpu: float
+    tree_cpu: float
+    out: str
+
+
+def run_cpu_measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd``; wall seconds, peak tree RSS and CPU-seconds (see `Measured`)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -107,7 +122,8 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     seconds = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}):\n{err}")
-    return seconds, mem.peak_rss, out
+    parent = mem.cpu.get(proc.pid, 0.0)
+    return Measured(seconds, mem.peak_rss, parent, sum(mem.cpu.values()), out)
 
 
 def mb(n: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +16,31 @@ from _common import isgraph_cmd
 async def start_server(root: Path, options: dict[str, Any] | None = None) -> LanguageClient:
     """`isgraph serve` as a subprocess, initialized on ``root`` (one workspace folder)."""
     client = LanguageClient("isgraph-bench", "0")
+    await launch(client, root, options)
+    return client
+
+
+async def launch(
+    client: LanguageClient, root: Path, options: dict[str, Any] | None = None
+) -> float:
+    """Start `isgraph serve` under ``client`` and initialize it on ``root``, with work-done
+    progress (a client without a `window/workDoneProgress/create` handler answers it with an
+    error, and the server then indexes without progress). Returns the `time.perf_counter()`
+    at which `initialized` was sent."""
     cmd = isgraph_cmd("serve")
     await client.start_io(cmd[0], *cmd[1:])
     await client.initialize_async(
         types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
+            capabilities=types.ClientCapabilities(
+                window=types.WindowClientCapabilities(work_done_progress=True)
+            ),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
             initialization_options=options,
         )
     )
+    t0 = time.perf_counter()
     client.initialized(types.InitializedParams())
-    return client
+    return t0
 
 
 async def fresh(client: LanguageClient) -> None:

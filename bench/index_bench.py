@@ -30,7 +30,15 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import count_files, default_corpus, isgraph_cmd, mb, prepare_corpus, run_measured
+from _common import (
+    Measured,
+    count_files,
+    default_corpus,
+    isgraph_cmd,
+    mb,
+    prepare_corpus,
+    run_cpu_measured,
+)
 
 LANGUAGE = "python"  # set from --language in main(); read by the helpers below
 
@@ -73,11 +81,11 @@ def ctags_time(root: Path, out: Path) -> float | None:
     return time.perf_counter() - t0
 
 
-def index_once(root: Path, db: str, jobs: int) -> tuple[float, int, dict[str, object]]:
-    seconds, rss, out = run_measured(
+def index_once(root: Path, db: str, jobs: int) -> tuple[Measured, dict[str, object]]:
+    m = run_cpu_measured(
         isgraph_cmd("index", str(root), "--db", db, "--jobs", str(jobs), "--json", "--quiet")
     )
-    return seconds, rss, json.loads(out)
+    return m, json.loads(m.out)
 
 
 def bench_scale(corpus: Path, work: Path, k: int, jobs: int, db_kind: str) -> dict[str, object]:
@@ -92,8 +100,15 @@ def bench_scale(corpus: Path, work: Path, k: int, jobs: int, db_kind: str) -> di
     row: dict[str, object] = {"copies": k, "files": files}
     row["ctags_s"] = ctags_time(root, work / "tags")
     row["floor_s"] = parse_floor(root, jobs)
-    cold_s, rss, summary = index_once(root, db, jobs)
-    row.update(cold_s=cold_s, peak_rss=rss, entities=summary["entities"], edges=summary["edges"])
+    cold, summary = index_once(root, db, jobs)
+    row.update(
+        cold_s=cold.seconds,
+        peak_rss=cold.peak_rss,
+        parent_cpu=cold.parent_cpu,
+        tree_cpu=cold.tree_cpu,
+        entities=summary["entities"],
+        edges=summary["edges"],
+    )
     res = summary["resolution"]
     assert isinstance(res, dict)
     row["edges_by_resolution"] = {k: res[k] for k in ("exact", "inferred", "unresolved")}
@@ -102,8 +117,8 @@ def bench_scale(corpus: Path, work: Path, k: int, jobs: int, db_kind: str) -> di
     row["errors"] = len(summary["errors"])
     row["skipped"] = len(summary["skipped"])
     if db_kind != "mem":
-        warm_s, _, again = index_once(root, db, jobs)
-        row["warm_s"] = warm_s
+        warm, again = index_once(root, db, jobs)
+        row["warm_s"] = warm.seconds
         row["warm_parsed"] = again["parsed"]
         # On disk after the runs (the WAL, if any is left, included).
         row["store_bytes"] = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
@@ -203,6 +218,10 @@ def main() -> None:
         )
         print(
             f"    of which pipeline {r['pipeline_s']} s, resolution {r['resolve_s']} s (in-process)"
+        )
+        print(
+            f"    CPU: isgraph process {float(r['parent_cpu']):.1f} s, whole tree "
+            f"{float(r['tree_cpu']):.1f} s (parser processes: the difference)"
         )
         if "warm_s" in r:
             print(f"  isgraph unchanged  {float(r['warm_s']):7.2f} s   (parsed {r['warm_parsed']})")

@@ -76,10 +76,15 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{e['failures']} raised; keys unique, ranges in the file",
             )
         )
-    for backend in ("sqlite", "sqlite_table", "postgres"):
+    whats = {
+        "sqlite": "sqlite, cold builds in bulk mode",
+        "sqlite_usual": "sqlite, cold builds written as incremental runs write",
+        "sqlite_table": "sqlite, symbol-table resolution",
+        "postgres": "postgres",
+    }
+    for backend, what in whats.items():
         c = d.get(f"crash_{backend}")
         if c:
-            what = backend.replace("sqlite_table", "sqlite, symbol-table resolution")
             out.append(
                 (
                     f"kill -9 at seeded store writes ({what}; before/during/after, and "
@@ -90,6 +95,17 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
                     "each recovery equal to a clean index",
                 )
             )
+    bulk = [m for m in ("before", "during", "after") if f"crash_sqlite_bulk_indices_{m}" in d]
+    if bulk:
+        out.append(
+            (
+                "kill -9 while a cold build builds the indices it deferred "
+                f"({'/'.join(bulk)} `end_bulk`)",
+                f"{len(bulk)} kills",
+                f"{len(bulk)} survived: the store opened with every index; the next run "
+                "equal to a clean index",
+            )
+        )
     if "crash_server" in d:
         c = d["crash_server"]
         out.append(
@@ -215,7 +231,11 @@ EXPECTED = {
     "bad_input",
     "extractor_properties",
     "crash_sqlite",
+    "crash_sqlite_usual",
     "crash_sqlite_table",
+    "crash_sqlite_bulk_indices_before",
+    "crash_sqlite_bulk_indices_during",
+    "crash_sqlite_bulk_indices_after",
     "crash_postgres",
     "crash_server",
     "faults",

@@ -352,7 +352,7 @@ class Mapper:
                 site.ref_where = site.ref_where or loc.uri[:100]
                 continue
             text = self.lines(fs_path)
-            ident = _ident_at(text[line0] if 0 <= line0 < len(text) else "", char)
+            ident = _declared_ident(text[line0] if 0 <= line0 < len(text) else "", char)
             stubbed = TYPESHED_STDLIB.search(fs_path)
             if stubbed:
                 path = STUB_PREFIX + stubbed.group(1).replace("\\", "/")
@@ -391,6 +391,25 @@ def _ident_at(line: str, utf16: int) -> str:
         if m.start() <= i < m.end() or m.start() == i:
             return m.group()
     return ""
+
+
+# Keywords a server may answer with instead of the name they declare: gopls 0.5 answers a
+# predeclared function (`len`, `append`) with the `func` of `func len(v Type) int` in
+# builtin.go.
+_DECL_KEYWORDS = frozenset({"func", "type"})
+
+
+def _declared_ident(line: str, utf16: int) -> str:
+    """The identifier at the answer, or — where the answer is a declaring keyword — the name
+    it declares (the first identifier after it; a Go method's receiver is skipped)."""
+    ident = _ident_at(line, utf16)
+    if ident not in _DECL_KEYWORDS:
+        return ident
+    rest = line[char_index(line, utf16) + len(ident) :].lstrip()
+    if rest.startswith("("):  # `func (r *T) Name(`
+        rest = rest[rest.find(")") + 1 :] if ")" in rest else ""
+    m = _IDENT.search(rest)
+    return m.group() if m else ident
 
 
 def entity_at(ents: Sequence[Entity], ident: str, line0: int) -> Entity | None:

@@ -27,6 +27,9 @@ let failed;
 let impactText;
 let toastText;
 let codeLens;
+let mcpListed;
+let mcpProcess;
+let mcpState;
 try {
   await page.goto(`${url}/?folder=${encodeURIComponent(ws)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -61,7 +64,7 @@ try {
   mark('file open');
 
   // Hover the function's name: isgraph's hover shows kind, signature and the graph facts.
-  const facts = 'callers 1 (1 calls) · callees 1 · impact 3 (depth 3)';
+  const facts = 'callers 1 (1 call) · callees 1 · impact 3 (depth 3)';
   const hover = page.locator('.monaco-hover .rendered-markdown', { hasText: 'impact' });
   let hoverText = '';
   for (let attempt = 0; attempt < 10 && !hoverText.includes(facts); attempt++) {
@@ -159,6 +162,45 @@ try {
   await page.locator('.monaco-editor .view-line', { hasText: 'def basket_total' }).first().waitFor();
   mark('workspace symbol opened checkout.py');
 
+  // isgraph's MCP server for the agent, contributed by the extension through VS Code's MCP
+  // server definition API (no mcp.json): "MCP: List Servers" lists it; starting it from there
+  // runs `isgraph mcp --root WORKSPACE`, which answers VS Code's initialize and tools/list.
+  await page.keyboard.press('F1');
+  await quick.waitFor();
+  await quick.fill('>MCP: List Servers');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'List Servers' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  const mcpRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'isgraph' }).first();
+  await mcpRow.waitFor({ timeout: 30_000 });
+  mcpListed = (await mcpRow.innerText()).replace(/\s+/g, ' ').trim();
+  console.log(`  MCP server listed: ${JSON.stringify(mcpListed)}`);
+  await page.screenshot({ path: join(artifacts, 'vscode-mcp-list.png') });
+  await mcpRow.click();
+  const startRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Start Server' }).first();
+  await startRow.waitFor({ timeout: 15_000 });
+  await startRow.click();
+  const mcpProcs = () => execFileSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' })
+    .split('\n').map((l) => l.trim()).filter((l) => l.includes(' isgraph mcp --root ') && l.endsWith(ws));
+  for (let i = 0; i < 100 && mcpProcs().length === 0; i++) await page.waitForTimeout(200);
+  mcpProcess = mcpProcs();
+  if (mcpProcess.length !== 1) {
+    throw new Error(`expected one "isgraph mcp --root ${ws}" process, found ${JSON.stringify(mcpProcess)}`);
+  }
+  console.log(`  MCP server process: ${mcpProcess[0]}`);
+  // VS Code's own view of it: starting opens the server's output channel, where VS Code logs
+  // the MCP handshake and the tools it discovered.
+  // (\s, not a space: the editor renders spaces as no-break spaces)
+  const discovered = page.locator('.view-line', { hasText: /Discovered\s\d+\stools/ }).first();
+  await discovered.waitFor({ timeout: 60_000 });
+  mcpState = (await discovered.innerText()).replace(/\s+/g, ' ').trim();
+  console.log(`  MCP output: ${JSON.stringify(mcpState)}`);
+  if (!mcpState.includes('Discovered 6 tools')) {
+    throw new Error(`VS Code did not discover isgraph's 6 MCP tools: ${JSON.stringify(mcpState)}`);
+  }
+  await page.screenshot({ path: join(artifacts, 'vscode-mcp-running.png') });
+  await page.locator('.monaco-editor .view-line', { hasText: 'def basket_total' }).first().click();
+  mark('MCP server listed and started by VS Code');
+
   // A settings change restarts the server (debounced): set isgraph.db to "mem" in the
   // Settings editor, as a user would; the item spins again while the new server indexes.
   await page.keyboard.press(`${mod}+Comma`);
@@ -184,7 +226,7 @@ try {
   await status.locator('.codicon-sync').waitFor({ timeout: 30_000 });
   await status.locator('.codicon-type-hierarchy').waitFor({ timeout: 90_000 });
   mark('server killed: restarted and re-indexed');
-  writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText, impactText, toastText, codeLens }, null, 2));
+  writeFileSync(join(artifacts, 'result.json'), JSON.stringify({ ok: true, timings, hoverText, rowText, statusText, impactText, toastText, codeLens, mcpListed, mcpProcess, mcpState }, null, 2));
 } catch (err) {
   failed = err;
   await page.screenshot({ path: join(artifacts, 'vscode-failure.png') }).catch(() => {});

@@ -70,7 +70,8 @@ cat > "$TMP/user/User/settings.json" <<JSON
   "extensions.autoUpdate": false,
   "update.mode": "none",
   "editor.hover.delay": 200,
-  "chat.disableAIFeatures": true,
+  "chat.disableAIFeatures": false,
+  "chat.mcp.autostart": "never",
   "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
 JSON

@@ -1,8 +1,9 @@
 """The console-script entry point (``isgraph``, ``python -m isgraph``).
 
-``isgraph --version`` answers from here, before the command-line parser is imported: typer (and
-the pydantic it builds its parameters with) costs more than the whole answer. Everything else
-goes to `isgraph.cli.main`.
+``isgraph --version`` answers from here, and a plain query (``isgraph callers NAME --json``)
+is answered by `query_commands.run_plain`, both before the command-line parser is imported:
+typer (and the pydantic it builds its parameters with) costs more than the whole answer.
+Everything else (help, usage errors, ``index``, ``serve``…) goes to `isgraph.cli.main`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from isgraph import __version__
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    args = sys.argv[1:]
+    if args == ["--version"]:
         sys.stdout.write(f"isgraph {__version__}\n")
+        return
+    from isgraph.query_commands import run_plain
+
+    if run_plain(args):
         return
     from isgraph.cli import main as cli_main
 

@@ -75,6 +75,27 @@ def make_key(language: str, kind: str, path: str, qualname: str, ordinal: int = 
     return f"{key}#{ordinal}" if ordinal else key
 
 
+# File names that hold tests by the common conventions (test_*.py, *_test.go, *.spec.ts,
+# FooTest.java, *_spec.rb…).
+_TEST_FILE = re.compile(
+    r"(^test_.*\.py$|_test\.(py|go)$|\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.(java|kt|cs|swift)$"
+    r"|_spec\.rb$|_test\.rb$|Test\.php$)"
+)
+
+
+def is_test_file(path: str) -> bool:
+    """Whether the file's name marks it as tests (see ``_TEST_FILE``): code that a test
+    runner loads, not code other modules import."""
+    return _TEST_FILE.search(path.rsplit("/", 1)[-1]) is not None
+
+
+def module_qualname(path: str) -> str:
+    """The qualname of a file's module entity in the shared extractor's languages (Go, JS,
+    C…): its path without the extension, dots for slashes (``os/file_unix.go``:
+    ``os.file_unix``)."""
+    return path.rsplit(".", 1)[0].replace("/", ".")
+
+
 @dataclass(slots=True)
 class Entity:
     """A definition: module, class, function, method, property, ..."""

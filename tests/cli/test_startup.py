@@ -15,6 +15,9 @@ import pytest
 from tests.pipeline.conftest import PROJECT, run_cli, write_tree
 
 HEAVY = ("isgraph.index.pipeline", "isgraph.index.service", "asyncio", "rich.progress")
+# A plain query is answered without the command-line parser (`query_commands.run_plain`), and
+# opening an existing store starts no helper process and loads no C library by hand.
+PARSER = ("typer", "pydantic", "isgraph.cli", "tree_sitter", "multiprocessing", "ctypes")
 
 
 def _imported(*args: str, cwd: Path | None = None) -> set[str]:
@@ -61,5 +64,6 @@ def test_a_query_imports_no_indexing_machinery(indexed: Path, args: tuple[str, .
     mods = _imported(*args, "--root", str(indexed))
     assert "isgraph.store.cozo" in mods  # it did answer from the store
     assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
+    assert not mods & set(PARSER), sorted(mods & set(PARSER))
     if "--json" in args:
         assert "rich.console" not in mods

@@ -123,7 +123,7 @@ def test_neovim_hover_and_workspace_symbol(config: str, tmp_path: Path) -> None:
     assert "shop/pricing.py:4" in text
     # The graph facts: basket_total calls it, it calls round (typeshed), and basket_total,
     # receipt and the checkout module depend on it.
-    assert "callers 1 (1 calls) · callees 1 · impact 3 (depth 3)" in text
+    assert "callers 1 (1 call) · callees 1 · impact 3 (depth 3)" in text
 
     # A name defined in another file than the one open.
     symbols = got["symbols"]

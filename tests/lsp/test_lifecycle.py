@@ -22,6 +22,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.pipeline.conftest import cli_items, cli_json, write_tree
 
 from .rawclient import RawClient
+from .test_progress_heartbeat import HEARTBEAT
 from .test_server import until
 
 FILES = 120
@@ -53,9 +54,13 @@ async def client(lsp_client: LanguageClient, many: Path) -> AsyncIterator[Langua
 
 
 async def indexing(client: LanguageClient) -> bool:
-    """The first index is under way (a progress report of some files done has come)."""
+    """The first index is under way (a progress report of some files done has come, not
+    only a heartbeat of the start)."""
     reports = [r for rs in client.progress_reports.values() for r in rs]
-    return any(isinstance(r, types.WorkDoneProgressReport) for r in reports)
+    return any(
+        isinstance(r, types.WorkDoneProgressReport) and not HEARTBEAT.match(r.message or "")
+        for r in reports
+    )
 
 
 def server_process(client: LanguageClient) -> asyncio.subprocess.Process:

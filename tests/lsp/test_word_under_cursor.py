@@ -170,3 +170,41 @@ async def test_hierarchies_prepare_on_the_word(client: LanguageClient, project: 
         )
     )
     assert [t.name for t in types_ or []] == ["Base"]  # the base under the cursor, not Thing
+
+
+async def test_items_select_the_name(client: LanguageClient, project: Path) -> None:
+    """Hierarchy items and document symbols carry the definition's name as their selection
+    range (what the editor highlights when it reveals an item), inside the whole range."""
+    items = await client.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(
+            text_document=_doc(project), position=types.Position(line=CALL1, character=6)
+        )
+    )
+    assert items is not None and len(items) == 1
+    assert _span(items[0].selection_range) == (4, 4, 10)  # `helper` in `def helper(value):`
+    incoming = await client.call_hierarchy_incoming_calls_async(
+        types.CallHierarchyIncomingCallsParams(item=items[0])
+    )
+    assert [_span(c.from_.selection_range) for c in incoming or []] == [(RENDER, 4, 10)]
+    bases = await client.text_document_prepare_type_hierarchy_async(
+        types.TypeHierarchyPrepareParams(
+            text_document=_doc(project), position=types.Position(line=THING, character=13)
+        )
+    )
+    assert bases is not None and _span(bases[0].selection_range) == (0, 6, 10)  # class Base
+    subs = await client.type_hierarchy_subtypes_async(
+        types.TypeHierarchySubtypesParams(item=bases[0])
+    )
+    assert [(t.name, _span(t.selection_range)) for t in subs or []] == [("Thing", (THING, 6, 11))]
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=_doc(project))
+    )
+    got = {
+        s.name: _span(s.selection_range)
+        for s in symbols or []
+        if isinstance(s, types.DocumentSymbol)
+    }
+    assert got == {"Thing": (THING, 6, 11), "render": (RENDER, 4, 10)}
+    for s in symbols or []:
+        assert isinstance(s, types.DocumentSymbol)
+        assert s.range.start.line <= s.selection_range.start.line <= s.range.end.line

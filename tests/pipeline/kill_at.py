@@ -7,7 +7,10 @@ it has committed; ``during``: a thread kills the group while the K-th write runs
 the transaction it lands is up to the scheduler: every outcome must be consistent).
 ``count``: no kill; the number of write calls is written to REPORT at exit.
 ``KILL_AT_TABLE_MIN_FILES`` in the environment sets ``service.TABLE_MIN_FILES`` (0: resolve
-against the in-memory symbol table, as large runs do). Every write of
+against the in-memory symbol table, as large runs do); ``KILL_AT_BULK=0`` makes a cold build
+take the incremental path's writes instead of the store's bulk mode (`service.BULK_BUILD`);
+``KILL_AT_ONLY=NAME`` counts only the calls of that write method (``end_bulk``: the deferred
+indices being built). Every write of
 both store backends goes through the patched methods (the writer is their only caller).
 """
 
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-WRITES = ("write_files", "update_edges", "add_edges", "set_meta")
+WRITES = ("write_files", "update_edges", "add_edges", "set_meta", "begin_bulk", "end_bulk")
 
 
 def _kill() -> None:
@@ -36,8 +39,12 @@ def install(mode: str, k: int, report: Path) -> None:
 
     lock = threading.Lock()
     calls = [0]
+    only = os.environ.get("KILL_AT_ONLY")
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        if only is not None and method.__name__ != only:
+            return method
+
         @functools.wraps(method)
         def write(*args: Any, **kw: Any) -> Any:
             with lock:
@@ -56,7 +63,8 @@ def install(mode: str, k: int, report: Path) -> None:
 
     for cls in (CozoStore, PostgresStore):
         for name in WRITES:
-            setattr(cls, name, wrap(getattr(cls, name)))
+            if hasattr(cls, name):  # bulk mode is CozoDB's only
+                setattr(cls, name, wrap(getattr(cls, name)))
     atexit.register(lambda: report.write_text(str(calls[0])))
 
 
@@ -64,10 +72,12 @@ if __name__ == "__main__":
     mode, k, report, sep, *rest = sys.argv[1:]
     assert sep == "--" and mode in ("before", "during", "after", "count"), sys.argv
     install(mode, int(k), Path(report))
-    if "KILL_AT_TABLE_MIN_FILES" in os.environ:  # put a small run on the symbol-table path
-        from isgraph.index import service
+    from isgraph.index import service
 
+    if "KILL_AT_TABLE_MIN_FILES" in os.environ:  # put a small run on the symbol-table path
         service.TABLE_MIN_FILES = int(os.environ["KILL_AT_TABLE_MIN_FILES"])
+    if os.environ.get("KILL_AT_BULK") == "0":  # a cold build without bulk mode
+        service.BULK_BUILD = False
     from isgraph.cli import main
 
     sys.argv = ["isgraph", *rest]

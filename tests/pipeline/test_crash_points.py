@@ -106,13 +106,35 @@ def crash_pairs(
     return {"kill_points": len(points), "killed": killed, "finished_first": finished}
 
 
-def test_sqlite_survives_seeded_kill_points(corpus: Path, reference: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "usual"])
+def test_sqlite_survives_seeded_kill_points(
+    corpus: Path, reference: Store, tmp_path: Path, bulk: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fresh runs take the cold build path (the store's bulk mode, `service.BULK_BUILD`) and,
+    with ``usual``, the incremental path's writes; the recovering runs take the latter."""
+    if not bulk:
+        monkeypatch.setenv("KILL_AT_BULK", "0")
     counting = f"sqlite:{tmp_path / 'count.db'}"
     points = kill_points(corpus, counting, tmp_path, SQLITE_POINTS)
     dbs = (f"sqlite:{tmp_path / f'i{n}.db'}" for n in range(len(points)))
     out = crash_pairs(corpus, reference, tmp_path, lambda: next(dbs), points)
     assert out["killed"] >= len(points) // 2 + 1, out
-    record("crash_sqlite", **out, survived=len(points))
+    record("crash_sqlite" if bulk else "crash_sqlite_usual", **out, survived=len(points))
+
+
+@pytest.mark.parametrize("mode", ["before", "during", "after"])
+def test_sqlite_killed_while_building_deferred_indices(
+    corpus: Path, reference: Store, tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9 as a cold build starts, runs or finishes building the indices it deferred
+    (`end_bulk`): the store opens with every index, and the next run completes it."""
+    monkeypatch.setenv("KILL_AT_ONLY", "end_bulk")
+    db = f"sqlite:{tmp_path / 'index.db'}"
+    assert run_killed(corpus, db, mode, 1, tmp_path / "count") == -9
+    check(db, reference, settled=False)
+    run_cli("index", str(corpus), "--db", db, "--quiet")
+    check(db, reference, settled=True)
+    record(f"crash_sqlite_bulk_indices_{mode}", killed=1, survived=1)
 
 
 def test_sqlite_table_path_survives_seeded_kill_points(

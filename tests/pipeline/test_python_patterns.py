@@ -16,6 +16,17 @@ from isgraph.index import service
 from .test_python_resolution import STUB, _short, index_calls
 
 FILES = {
+    # a test module's mock: a guess by its unique method name only from the module itself
+    "app/test_mocks.py": """
+        class MockTk:
+            def splitlist(self, text):
+                return text.split()
+
+
+        def use_mock(tk):
+            tk.splitlist("a b")
+        """,
+    "app/tkish.py": "def split_words(tk):\n    return tk.splitlist('a b')\n",
     "reg/__init__.py": "from .impl import registry\n",
     "reg/impl.py": """
         class Registry:
@@ -287,10 +298,21 @@ FILES = {
             def timestamp(self):
                 pass
 
+            def cast(self, fmt):
+                pass
+
 
         def builtin_names(errors, d, c):
             errors.extend([1])
             d.timestamp()
+            c.cast("B")
+
+
+        def bytes_like(out, s, line):
+            out.endswith(b"\n")
+            s.translate(bytes.maketrans(b"01", b"OI"))
+            out.split(line.encode())
+            line.strip()
 
 
         def splats(*args, **options):
@@ -377,6 +399,15 @@ async def test_python_patterns_resolve(
         # an untyped receiver called with a list / datetime method name: no unique-name guess
         ("builtin_names", "errors.extend"): (None, "unresolved"),
         ("builtin_names", "d.timestamp"): (None, "unresolved"),
+        ("builtin_names", "c.cast"): (None, "unresolved"),  # memoryview's
+        # a str method called with bytes: the receiver is bytes-like, not a str
+        ("bytes_like", "out.endswith"): (None, "unresolved"),
+        ("bytes_like", "s.translate"): (None, "unresolved"),
+        ("bytes_like", "out.split"): (None, "unresolved"),
+        ("bytes_like", "line.strip"): (f"{STUB}:str.strip", "inferred"),
+        # no unique-name guess into a test module from another file
+        ("split_words", "tk.splitlist"): (None, "unresolved"),
+        ("use_mock", "tk.splitlist"): ("MockTk.splitlist", "inferred"),
         # *args is a tuple, **kwargs a dict; and what a method assigns from them or `x or {}`
         ("splats", "options.get"): (f"{STUB}:dict.get", "exact"),
         ("splats", "args.index"): (f"{STUB}:tuple.index", "exact"),

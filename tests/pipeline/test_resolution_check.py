@@ -117,6 +117,15 @@ def test_call_column(rc: ModuleType) -> None:
     assert col("foo(bar)", "bar") == (4, "")  # a name passed, not called: alone on the line
 
 
+def test_declared_ident(rc: ModuleType) -> None:
+    # gopls answers `len(x)` with the `func` keyword of builtin.go's declaration
+    assert rc._declared_ident("func len(v Type) int", 0) == "len"
+    assert rc._declared_ident("func (f *File) Close() error {", 0) == "Close"
+    assert rc._declared_ident("type error interface {", 0) == "error"
+    assert rc._declared_ident("func len(v Type) int", 5) == "len"
+    assert rc._declared_ident("x := myfunc(1)", 5) == "myfunc"
+
+
 def test_site_column(rc: ModuleType) -> None:
     # a site's UTF-8 byte column, as extraction records it, becomes the server's UTF-16 one
     assert rc.site_column("é = f(1)", 5, "f") == 4

@@ -431,6 +431,20 @@ def test_recheck_paths(filled: Store) -> None:
     assert filled.edge_paths_to_recheck(["Util"]) == {"a.py"}
 
 
+def test_unresolved_calls_naming(filled: Store) -> None:
+    """One read for an impact's unresolved frontier: the unresolved calls of the files whose
+    edges may name the name, nothing resolved, nothing from files that do not name it."""
+    got = filled.unresolved_calls_naming("len")
+    assert [(e.src, e.target_name, e.resolution, e.sites) for e in got] == [
+        (A_MAIN.key, "len", "unresolved", ((5, 4), (5, 20), (6, 8)))
+    ]
+    # a file that may name `util` (a.py, by its inferred `self.util`): its unresolved calls
+    # only, for the caller to keep those that name it (none here)
+    assert [e.target_name for e in filled.unresolved_calls_naming("util")] in ([], ["len"])
+    assert filled.unresolved_calls_naming("recurse") == []  # b.py: no unresolved call
+    assert filled.unresolved_calls_naming("nothing") == []
+
+
 def test_recheck_paths_by_match_names(store: Store) -> None:
     """Edges are found by every candidate's match names (``model.edge_match_names``), written
     with the file or with its deferred calls, and gone with the file's next version."""

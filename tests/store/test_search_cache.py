@@ -1,9 +1,11 @@
 """Search after writes: every backend answers from the current names; CozoStore patches its
-cache of names for its own small writes and drops it when another process wrote between."""
+cache of names for its own small writes and drops it when another process wrote between; a
+new process reads the names saved beside an embedded store when they are of its generation."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from isgraph.store import cozo, ranking
 from isgraph.store.base import Store
 from isgraph.store.connect import open_store
 from isgraph.store.cozo import CozoStore
+from isgraph.store.names import SUFFIX as NAMES_SUFFIX
 from isgraph.store.names import NameIndex
 
 from .conftest import url_for
@@ -149,5 +152,93 @@ def test_heavy_names_rank_like_a_full_read(tmp_path: Path, monkeypatch: pytest.M
         store._names = None  # reload: the cache of keys is rebuilt from the store
         keys("run", 3)
         assert store._heavy == patched
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "rocksdb"])
+def test_a_new_process_searches_from_the_saved_names(tmp_path: Path, backend: str) -> None:
+    """The first search of a store (a CLI query's process) reads the names saved beside it for
+    the store's generation instead of every entity; a store written since builds them anew."""
+    url = url_for(backend, tmp_path)
+    first = open_store(url)
+    assert isinstance(first, CozoStore)
+    saved = Path(first.path + NAMES_SUFFIX)
+    try:
+        first.write_files([s_file()])
+        assert not saved.exists()
+        assert found(first, "parse_a") == ["parse_args"]  # built from the store, and saved
+    finally:
+        first.close()
+    assert saved.exists()
+    # Doctor the saved copy: a name only it has, so that an answer shows where names came from.
+    generation = json.loads(saved.read_text())["generation"]
+    NameIndex({**NameIndex.load(saved, generation).counts, "parse_alone": 1}).save(  # type: ignore[union-attr]
+        saved, generation
+    )
+    second = open_store(url)
+    try:
+        assert [r[2] for r in second._name_index().ranked("parse_al", 5)] == ["parse_alone"]
+        second.write_files([t_file("parse_again")])  # a new generation: the copy is stale
+        second._names = None
+        assert found(second, "parse_a") == ["parse_args", "parse_again"]  # no parse_alone
+        assert NameIndex.load(saved, second.get_meta("generation") or "") == second._names
+    finally:
+        second.close()
+    third = open_store(url)  # reads what the second saved for this generation
+    try:
+        assert found(third, "parse_a") == ["parse_args", "parse_again"]
+        assert NameIndex.load(saved, third.get_meta("generation") or "") == third._names
+    finally:
+        third.close()
+
+
+def test_a_malformed_saved_copy_is_rebuilt(tmp_path: Path) -> None:
+    store = open_store(url_for("sqlite", tmp_path))
+    assert isinstance(store, CozoStore)
+    try:
+        store.write_files([s_file()])
+        saved = Path(store.path + NAMES_SUFFIX)
+        bad = {"format": 1, "generation": store.get_meta("generation"), "buckets": {"3": "x"}}
+        saved.write_text(json.dumps(bad))
+        assert found(store, "parse_a") == ["parse_args"]
+        assert NameIndex.load(saved, store.get_meta("generation") or "") == store._names
+    finally:
+        store.close()
+
+
+def test_first_search_reads_only_its_heavy_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CLI query is one search: it reads the order keys of the heavy names it ranks, not
+    of every heavy name; a process that searches again reads the rest at once."""
+    monkeypatch.setattr(cozo, "HEAVY_NAME", 2)
+    store = open_store(url_for("sqlite", tmp_path))
+    assert isinstance(store, CozoStore)
+    try:
+        store.write_files(
+            [run_file(f"pkg/m{i}.py", [1, 5, 9]) for i in range(2)]  # `run` x6
+            + [t_file("walk", "walk_far"), s_file()]  # `parse`-like names: light
+            + [
+                FileResult(
+                    f"w{i}.py",
+                    "python",
+                    "indexed",
+                    "h",
+                    1,
+                    1,
+                    None,
+                    [mod(f"w{i}.py"), ent(f"w{i}.py", "walk"), ent(f"w{i}.py", "go", line=5)],
+                )
+                for i in range(3)
+            ]  # `walk` x4, `go` x3
+        )
+        assert [e.name for e in store.search("run", 2)] == ["run", "run"]
+        assert set(store._heavy) == {"run"}
+        assert [e.name for e in store.search("walk", 2)] == ["walk", "walk"]
+        assert set(store._heavy) == {"run", "walk", "go"}  # the rest at once
+        assert (
+            store._heavy["walk"] == sorted(store._heavy["walk"]) and len(store._heavy["walk"]) == 4
+        )
     finally:
         store.close()

@@ -67,11 +67,14 @@ def test_commonjs_exports_are_names_of_the_module() -> None:
         "exports.a = function () {};\n"
         "exports.b = impl;\n"
         "module.exports.c = function () {};\n"
+        "exports.d = (function (x) { return x; });\n"  # TypeScript's exported arrow function
+        "exports.e = (impl);\n"
     )
     assert [(e.kind, e.fqn) for e in out.entities[1:]] == [
         ("function", "m.impl"),
         ("function", "m.a"),
         ("function", "m.c"),
+        ("function", "m.d"),
     ]
     assert [(a.fqn, a.target) for a in out.aliases] == [("m.b", "m.impl")]
 

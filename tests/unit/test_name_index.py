@@ -1,10 +1,13 @@
-"""`NameIndex`: its ranked answer equals ranking every name by brute force, and a patched
-index equals one built from the new counts."""
+"""`NameIndex`: its ranked answer equals ranking every name by brute force, a patched
+index equals one built from the new counts, and a saved index loads back equal."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,3 +62,40 @@ def test_examples() -> None:
     assert index.ranked("pgsz", 5) == [(4, 8, "pagesize", 1)]
     assert index.ranked("", 5) == [] and index.ranked("a\nb", 5) == []
     assert index.ranked("p" * 100, 5) == []  # longer than every name: no regex at all
+
+
+@settings(max_examples=200, deadline=None)
+@given(counts, queries, st.integers(min_value=1, max_value=12))
+def test_saved_index_loads_equal(
+    tmp_path_factory: pytest.TempPathFactory, c: dict[str, int], query: str, limit: int
+) -> None:
+    """What `save` writes, `load` reads back equal, answering the same."""
+    path = tmp_path_factory.mktemp("names") / "index.db-names"
+    built = NameIndex(c)
+    built.save(path, "g1")
+    loaded = NameIndex.load(path, "g1")
+    assert loaded == built and loaded.counts == built.counts
+    q = query.lower()
+    assert loaded.ranked(q, limit) == built.ranked(q, limit)
+
+
+def test_saved_index_of_another_generation_or_malformed_is_not_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "index.db-names"
+    assert NameIndex.load(path, "g1") is None  # none saved
+    NameIndex({"parse": 2, "Parse": 1, "x": 1}).save(path, "g1")
+    assert NameIndex.load(path, "g2") is None
+    doc = json.loads(path.read_text())
+    assert NameIndex.load(path, "g1") is not None
+    bad_docs = [
+        {**doc, "format": 0},
+        {**doc, "buckets": {**doc["buckets"], "5": "parse\nshort"}},  # not fixed width
+        {**doc, "spells": {**doc["spells"], "5": "Parse\t1\nparse\t2"}},  # 2 lines for 1 name
+        {**doc, "spells": {**doc["spells"], "5": "Parse\tone\tparse\t2"}},  # not a count
+        {**doc, "spells": {"1": doc["spells"]["1"]}},  # a bucket without spellings
+        {**doc, "buckets": []},
+    ]
+    for bad in bad_docs:
+        path.write_text(json.dumps(bad))
+        assert NameIndex.load(path, "g1") is None, bad
+    path.write_text("{not json")
+    assert NameIndex.load(path, "g1") is None

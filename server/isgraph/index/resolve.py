@@ -21,9 +21,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from isgraph.index.gobuild import Platform, builds
 from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import BUILTIN_MODULES, is_external
-from isgraph.model import Edge, EdgeKind, Entity, Resolution
+from isgraph.model import (
+    Edge,
+    EdgeKind,
+    Entity,
+    Resolution,
+    is_test_file,
+    make_key,
+    module_qualname,
+)
 from isgraph.store.base import EdgeUpdate, Store
 
 MAX_DEPTH = 8  # alias / attribute chains longer than this are given up on (and cycles)
@@ -112,6 +121,12 @@ class Resolver:
         self._need_inherits: set[str] = set()
         self._by_key: dict[str, Entity | None] = {}
         self._need_keys: set[str] = set()
+        # Go: the platform calls are resolved for (build constraints, `_prefer_built`), the
+        # path of the edge being decided (whose file name may fix another), and per
+        # (file, platform) whether the file builds.
+        self._platform = Platform.current()
+        self._near = ""
+        self._built: dict[tuple[str, Platform], bool] = {}
 
     # -- public -----------------------------------------------------------------------------
     def resolve_edges(self, edges: Sequence[Edge]) -> list[EdgeUpdate]:
@@ -157,6 +172,7 @@ class Resolver:
     # -- one edge ---------------------------------------------------------------------------
     def _resolve(self, edge: Edge) -> tuple[Entity | None, str]:
         fam = _edge_family(edge)
+        self._near = edge.path
         for cand in edge.candidates:
             label = Resolution.EXACT
             if cand.startswith("~"):
@@ -164,12 +180,12 @@ class Resolver:
             op, body = cand[:1], cand[1:]
             target: Entity | None = None
             if op == "=":
-                target = _pick(_in_family(self._name(body, 0), fam), edge.path)
+                target = self._pick(_in_family(self._name(body, 0), fam), edge.path)
             elif op in ("^", ">") and "." in body:
                 body, _, after = body.partition("|")  # `>Class.attr|Mid`: super(Mid, self)
                 owner, attr = body.rsplit(".", 1)
-                owners = _in_family(self._name(owner, 0), fam)
-                cls = _pick([e for e in owners if e.kind in CLASS_KINDS], edge.path)
+                owners = self._prefer_built(_in_family(self._name(owner, 0), fam))
+                cls = self._pick([e for e in owners if e.kind in CLASS_KINDS], edge.path)
                 if cls is not None and after:
                     target = self._member_after(cls, after, attr, fam, edge.path)
                 elif cls is not None:
@@ -195,11 +211,11 @@ class Resolver:
                 # unless the workspace defines that method name twice or more.
                 found = _in_family(self._by_name(body.rsplit(".", 1)[1]), fam)
                 if len(found) < 2:
-                    target = _pick(self._entities(body), edge.path)
+                    target = self._pick(self._entities(body), edge.path)
                     label = Resolution.INFERRED
             elif op == "?":
                 found = _in_family(self._by_name(body), fam)
-                if len(found) == 1:
+                if len(found) == 1 and not _into_tests(found[0], edge):
                     target, label = found[0], Resolution.INFERRED
             # A class inheriting or a module importing itself is a shadowing artefact;
             # a function calling itself is recursion.
@@ -219,6 +235,32 @@ class Resolver:
                 if member.parent == owner.key and member.kind == "method":
                     return member
         return None
+
+    def _pick(self, ents: list[Entity], near: str) -> Entity | None:
+        """``_pick`` among the candidates that build for the edge's platform (Go)."""
+        return _pick(self._prefer_built(ents), near)
+
+    def _prefer_built(self, ents: list[Entity]) -> list[Entity]:
+        """Go: of same-named definitions in several files (one per platform), those whose
+        file the toolchain compiles for the platform of the edge being decided
+        (``index.gobuild``: file-name suffix and ``//go:build``, kept as the signature of
+        the file's module entity) — as gopls answers for its one configuration. When none
+        or all of them build, all are kept (a definition for another platform is still
+        the only one there is)."""
+        if len(ents) < 2 or ents[0].language != "go" or len({e.path for e in ents}) < 2:
+            return ents
+        target = self._platform.for_file(self._near)
+        ok = {e.path: self._builds(e.path, target) for e in ents}
+        built = [e for e in ents if ok[e.path]]
+        return built if built and len(built) < len(ents) else ents
+
+    def _builds(self, path: str, target: Platform) -> bool:
+        hit = self._built.get((path, target))
+        if hit is None:
+            module = self._entity_by_key(make_key("go", "module", path, module_qualname(path)))
+            hit = builds(path, module.signature if module is not None else "", target)
+            self._built[(path, target)] = hit
+        return hit
 
     def _probe(self, edge: Edge) -> None:
         """Try each candidate of ``edge`` on its own, for the misses it records (what the
@@ -275,7 +317,7 @@ class Resolver:
                     return []  # a class attribute read gives what its `__get__` returns
             member = self._member(cls, attr, True, depth + 1) if cls is not None else None
             return [member] if member is not None else []
-        owner = _pick(self._name(prefix, depth + 1, stubs), "")
+        owner = self._pick(self._name(prefix, depth + 1, stubs), "")
         if owner is None:
             return []
         if owner.kind == "module":
@@ -311,7 +353,7 @@ class Resolver:
         the instance's ``__enter__`` returns, or (a guess: most return ``self``) the instance.
         A function's overloads (``open()``: text or binary files) must all agree."""
         named = _in_family(self._name(made, 0), "python")
-        cls = _pick([e for e in named if e.kind in CLASS_KINDS], "")
+        cls = self._pick([e for e in named if e.kind in CLASS_KINDS], "")
         funcs = [e for e in named if e.kind in FUNCTION_KINDS]
         first = funcs[0] if funcs else None
         if cls is not None:
@@ -346,10 +388,10 @@ class Resolver:
         """The class of ``fqn()``: the class itself, or what the function is declared to
         return."""
         named = _in_family(self._name(fqn, depth, stubs), fam)
-        cls = _pick([e for e in named if e.kind in CLASS_KINDS], "")
+        cls = self._pick([e for e in named if e.kind in CLASS_KINDS], "")
         if cls is not None:
             return cls
-        func = _pick([e for e in named if e.kind in FUNCTION_KINDS], "")
+        func = self._pick([e for e in named if e.kind in FUNCTION_KINDS], "")
         return self._return_class(func, None, depth + 1) if func is not None else None
 
     def _shadowed(self, fqn: str) -> bool:
@@ -373,13 +415,13 @@ class Resolver:
         TypeVar, ``Any``), it is only a guess. ``owner`` is the name the function was reached
         by: for ``Foo.__enter__``, ``Self`` is Foo even where a base defines the method."""
         funcs = [e for e in owners if e.kind in FUNCTION_KINDS]
-        first = _pick(funcs, near)
+        first = self._pick(funcs, near)
         if first is None:
             return None, False
         receiver: Entity | None = None
         if first.kind == "method" and "." in owner:
             named = self._name(owner.rsplit(".", 1)[0], 1)
-            receiver = _pick([e for e in named if e.kind in CLASS_KINDS], near)
+            receiver = self._pick([e for e in named if e.kind in CLASS_KINDS], near)
         found: Entity | None = None
         sure = True
         for func in funcs:
@@ -430,7 +472,7 @@ class Resolver:
         stubs = is_external(func.path)
         for fqn in (f"{module}.{name}" if module else name, f"builtins.{name}"):
             classes = [e for e in self._name(fqn, 1, stubs) if e.kind in CLASS_KINDS]
-            cls = _pick(_in_family(classes, "python"), func.path)
+            cls = self._pick(_in_family(classes, "python"), func.path)
             if cls is not None:
                 return cls
         return None
@@ -499,7 +541,7 @@ class Resolver:
         found: Entity | None = None
         for sub in rest.split("|")[:MAX_SUBCLASSES]:
             named = _in_family(self._name(sub, 0), fam)
-            cls = _pick([e for e in named if e.kind in CLASS_KINDS], near)
+            cls = self._pick([e for e in named if e.kind in CLASS_KINDS], near)
             if cls is None and any(e.kind in FUNCTION_KINDS for e in named):
                 cls = self._instance_class(sub, 0, False)
             member = self._member(cls, attr, True, 0) if cls is not None else None
@@ -533,7 +575,7 @@ class Resolver:
         resolution order after the class ``after`` (``after``'s own bases when ``cls`` does
         not inherit it)."""
         named = [e for e in _in_family(self._name(after, 0), fam) if e.kind in CLASS_KINDS]
-        start = _pick(named, near)
+        start = self._pick(named, near)
         if start is None:
             return None
         mro = self._mro(cls, 0)
@@ -553,12 +595,13 @@ class Resolver:
             for e in self._entities(f"{cls.fqn}.{attr}")
             if e.parent == cls.key or _outside_its_type(e)
         ]
+        own = self._prefer_built(own)  # Go: `File.Close` in file_posix.go, not file_plan9.go
         if own:
             return own[0]
         # `select_set = selection_set` in the class body (fetched with the entities)
         alias = self._alias_of(f"{cls.fqn}.{attr}")
         if alias is not None and not alias[0].endswith("()"):
-            return _pick(self._name(alias[0], depth + 1, alias[1]), cls.path)
+            return self._pick(self._name(alias[0], depth + 1, alias[1]), cls.path)
         return None
 
     def _mro(self, cls: Entity, depth: int, visiting: frozenset[str] = frozenset()) -> list[Entity]:
@@ -597,7 +640,7 @@ class Resolver:
                     cand = cand[1:]
                 if cand.startswith("="):
                     named = self._name(cand[1:], depth + 1, is_external(cls.path))
-                    base = _pick([e for e in named if e.kind in CLASS_KINDS], cls.path)
+                    base = self._pick([e for e in named if e.kind in CLASS_KINDS], cls.path)
                     if base is not None:
                         bases.append(base)
                         break
@@ -697,9 +740,21 @@ class Resolver:
             self._bases,
             self._mros,
             self._by_key,
+            self._built,
         ):
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
+
+
+def _into_tests(target: Entity, edge: Edge) -> bool:
+    """Whether a unique-name guess would land in a test file (``test_*.py``,
+    ``*_test.go``…) from another file: code outside tests does not call into them (in Go it
+    cannot), and test modules do not import each other's classes (``tkinter/tix.py``'s
+    ``self.tk.splitlist()`` is no call of a test's ``MockTkApp``) — except Go's test files
+    of one package, which share their names."""
+    if target.path == edge.path or not is_test_file(target.path):
+        return False
+    return not (target.language == "go" and is_test_file(edge.path))
 
 
 def _outside_its_type(ent: Entity) -> bool:

@@ -57,6 +57,14 @@ FULL_RESOLVE_SHARE = 0.25
 TABLE_MIN_FILES = 200
 # Resolution batches whose writes may be queued while the next batch is resolved.
 WRITES_AHEAD = 2
+# The cold build path: a run that resolves, into a store with no file yet, asks the store for
+# bulk mode (`store.base.BulkLoad`: CozoDB builds its `BULK_DEFERRED` indices once at the end
+# and skips a replacement's deletes); the graph is the same (`tests/pipeline/test_bulk.py`).
+# Only an empty store: a large change to a full one replaces rows, whose deletes and unlinks
+# read the very indices bulk mode defers (it gets the symbol table, `TABLE_MIN_FILES`).
+# Runs that defer their resolution (the language server's) keep the usual path: queries
+# answered meanwhile would each wait for an index to be built.
+BULK_BUILD = True
 
 # phase callback: (phase name, done_files, total_files), after the pipeline's file progress
 PhaseFn = Callable[[str, int, int], None]
@@ -139,6 +147,8 @@ class IndexService:
         self._owed: PipelineReport | None = None
         self._owed_cut_short = False
         self._closed = False
+        self.bulk = BULK_BUILD  # may a cold build use the store's bulk mode (tests: both)
+        self._in_bulk = False  # this run's store is in bulk mode (`Writer.begin_bulk`)
 
     @property
     def pool(self) -> Executor:
@@ -154,6 +164,15 @@ class IndexService:
             broken.shutdown(wait=False, cancel_futures=True)
             self._pool = make_pool(self.config.jobs)
         return self.pool
+
+    def _release_pool(self) -> None:
+        """Stop the owned pool's workers before a large resolution: idle, they hold what
+        parsing left them (~60 MB each on the stdlib) while the parent's peak (the symbol
+        table, resolution's writes) comes; a later run starts a new pool (~0.3 s, against a
+        run of hundreds of files)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _ensure_writer(self) -> None:
         if self._closed:  # a run after close() (a command racing the server's exit)
@@ -238,6 +257,8 @@ class IndexService:
                 # Which tree this store indexes: a query asked about another says so.
                 await self.writer.set_meta(ROOT_META, str(self.root))
             cut_short = flag and self._owed is None
+            if resolve and self.bulk and self.config.shard is None and self._owed is None:
+                self._in_bulk = await self.writer.begin_bulk()
             # Cross-file calls are spooled only when this run resolves: a run that only writes
             # (resolve=False) writes them unresolved with their files, for the owed resolution.
             self._spool = EdgeSpool() if resolve else None
@@ -260,6 +281,8 @@ class IndexService:
                         self._owed_cut_short = True
                     raise
                 t1 = time.perf_counter()
+                if self._own_pool and report.parsed >= TABLE_MIN_FILES and resolve:
+                    await asyncio.to_thread(self._release_pool)
                 owed, cut = self._owe(report, cut_short)
                 if resolve:
                     resolution = await self._resolve(owed, phase, cut)
@@ -281,6 +304,9 @@ class IndexService:
                 if self._spool is not None:
                     self._spool.close()
                 self._spool = None
+                if self._in_bulk:  # cut short: the store is complete but for its indices
+                    self._in_bulk = False
+                    await asyncio.shield(self.writer.end_bulk())
             files, entities, edges = await asyncio.to_thread(self._workspace_counts)
             return IndexSummary(
                 files=files,
@@ -532,6 +558,9 @@ class IndexService:
             count(item.report, BATCH_FILES)
             while len(writing) > 2 * WRITES_AHEAD:
                 await writing.pop(0)
+        if self._in_bulk:  # the indices before the flag says the index is complete
+            self._in_bulk = False
+            await self.writer.end_bulk()
         await self.writer.set_meta(RESOLVE_PENDING, "0")
         await self.writer.flush()
         return total

@@ -150,6 +150,9 @@ class ShardStore:
     def edges_from_srcs(self, srcs: Iterable[str], kind: str) -> list[Edge]:
         return self.inner.edges_from_srcs(srcs, kind)
 
+    def unresolved_calls_naming(self, name: str) -> list[Edge]:
+        return self.inner.unresolved_calls_naming(name)
+
     def symbol_rows(self) -> Iterator[SymbolRows]:
         return self.inner.symbol_rows()  # every shard's: resolution reads the whole store
 

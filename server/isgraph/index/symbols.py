@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from isgraph.index.gobuild import DIRECTIVE
 from isgraph.index.resolve import Resolver, base_order, family
 from isgraph.index.stubs import is_external
 from isgraph.memory import release_memory
@@ -68,8 +69,10 @@ class _Builder:
             e.language = strings.setdefault(e.language, e.language)
             e.kind = strings.setdefault(e.kind, e.kind)
             e.path = strings.setdefault(e.path, e.path)
-            # Resolution reads a signature only for an `async ` prefix or a `-> T` annotation.
-            if not (e.signature.startswith("async ") or "->" in e.signature):
+            # Resolution reads a signature only for an `async ` prefix, a `-> T` annotation
+            # or a Go file's build constraint (`index.gobuild`).
+            sig = e.signature
+            if not (sig.startswith(("async ", DIRECTIVE)) or "->" in sig):
                 e.signature = ""
             self.by_key[e.key] = e
             self.by_fqn.setdefault(e.fqn, []).append(e)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from isgraph.model import Edge, FileResult
-from isgraph.store.base import EdgeUpdate, Store
+from isgraph.store.base import BulkLoad, EdgeUpdate, Store
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,14 @@ class SetMetadata(WriteCommand):
     """Set the metadata of existing entities (enrichment): ``(key, json or None)``."""
 
     rows: list[tuple[str, str | None]]
+
+
+@dataclass(slots=True)
+class Bulk(WriteCommand):
+    """Enter (``begin``) or leave the store's bulk mode (`store.base.BulkLoad`): schema
+    changes, so the writer runs them like any write. ``written`` is 1 when bulk mode began."""
+
+    begin: bool
 
 
 @dataclass(slots=True)
@@ -153,6 +161,15 @@ class Writer:
         self, rows: list[tuple[str, str | None]]
     ) -> asyncio.Future[WriteOutcome]:
         return await self.send(lambda f: SetMetadata(f, rows))
+
+    async def begin_bulk(self) -> bool:
+        """Bulk mode for a cold build, if the store offers it and holds no file yet."""
+        outcome = await (await self.send(lambda f: Bulk(f, True)))
+        return outcome.written == 1
+
+    async def end_bulk(self) -> None:
+        """Build what bulk mode deferred (a failure is logged: the next open builds it)."""
+        await (await self.send(lambda f: Bulk(f, False)))
 
     async def flush(self) -> None:
         await (await self.send(Flush))
@@ -238,6 +255,8 @@ class Writer:
             elif isinstance(cmd, SetMetadata):
                 op = partial(self.store.set_metadata, cmd.rows)
                 await self._write_one(cmd, "entity metadata", op, len(cmd.rows), ["<metadata>"])
+            elif isinstance(cmd, Bulk):
+                await self._bulk(cmd)
             else:  # Flush / Shutdown: everything before it is done by now
                 _done(cmd, WriteOutcome())
         await self._write_files(files)
@@ -299,6 +318,24 @@ class Writer:
             else WriteOutcome(failed=[(f, err) for f in failed]),
         )
         return err
+
+    async def _bulk(self, cmd: Bulk) -> None:
+        store = self.store
+        if not isinstance(store, BulkLoad):
+            _done(cmd, WriteOutcome())
+            return
+        if cmd.begin:
+            try:
+                began = await asyncio.to_thread(store.begin_bulk)
+            except Exception as exc:  # the build goes on the usual way
+                log.warning("bulk mode unavailable: %s", exc)
+                began = False
+            _done(cmd, WriteOutcome(written=int(began)))
+            return
+        err = await self._attempt("deferred indices", store.end_bulk)
+        if err is not None:
+            log.error("building the deferred indices failed (%s): the next open builds them", err)
+        _done(cmd, WriteOutcome())
 
     async def _attempt(
         self, what: str, op: Callable[[], None], retries: int = RETRIES

@@ -76,10 +76,21 @@ def _span_range(span: at.Span, text: str | None) -> types.Range:
     )
 
 
-def _selection(ls: IsgraphServer, folder: Folder, e: Entity) -> types.Range:
+def _selection(
+    ls: IsgraphServer,
+    folder: Folder,
+    e: Entity,
+    texts: dict[str, list[str] | None] | None = None,
+) -> types.Range:
     """The range of an entity's name at its definition (LSP's selection range), or the
-    start of its whole range when the name is not found in the file's text."""
-    lines = _lines(ls, folder, e.path)
+    start of its whole range when the name is not found in the file's text. ``texts``:
+    files already read for this answer (a list of items often shares a few files)."""
+    if texts is None:
+        lines = _lines(ls, folder, e.path)
+    else:
+        if e.path not in texts:
+            texts[e.path] = _lines(ls, folder, e.path)
+        lines = texts[e.path]
     span = at.name_span(lines, e)
     if span is None or lines is None:
         start = _range(e).start
@@ -124,25 +135,31 @@ async def document_symbol(
     if found is None:
         return []
     folder, rel = found
-    ents = (await asyncio.to_thread(lookup.symbols, folder.store, path=rel)).items
-    kids: dict[str, list[types.DocumentSymbol]] = {e.key: [] for e in ents}
-    modules = {e.key for e in ents if e.kind == "module"}
-    roots: list[types.DocumentSymbol] = []
-    # Parents come before their children (sorted by line), so children lists fill first.
-    for e in sorted(ents, key=lambda e: (e.start_line, -e.end_line)):
-        if e.kind == "module":
-            continue
-        node = types.DocumentSymbol(
-            name=e.name,
-            detail=e.signature or None,
-            kind=_KINDS.get(e.kind, types.SymbolKind.Variable),
-            range=_range(e),
-            selection_range=_range(e),
-            children=kids[e.key],
-        )
-        siblings = kids.get(e.parent or "")
-        (roots if siblings is None or e.parent in modules else siblings).append(node)
-    return roots
+
+    def tree() -> list[types.DocumentSymbol]:
+        """Blocking (the store, and the file for the names' ranges): run in a thread."""
+        ents = lookup.symbols(folder.store, path=rel).items
+        kids: dict[str, list[types.DocumentSymbol]] = {e.key: [] for e in ents}
+        texts: dict[str, list[str] | None] = {}
+        modules = {e.key for e in ents if e.kind == "module"}
+        roots: list[types.DocumentSymbol] = []
+        # Parents come before their children (sorted by line), so children lists fill first.
+        for e in sorted(ents, key=lambda e: (e.start_line, -e.end_line)):
+            if e.kind == "module":
+                continue
+            node = types.DocumentSymbol(
+                name=e.name,
+                detail=e.signature or None,
+                kind=_KINDS.get(e.kind, types.SymbolKind.Variable),
+                range=_range(e),
+                selection_range=_selection(ls, folder, e, texts),
+                children=kids[e.key],
+            )
+            siblings = kids.get(e.parent or "")
+            (roots if siblings is None or e.parent in modules else siblings).append(node)
+        return roots
+
+    return await asyncio.to_thread(tree)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -175,11 +192,17 @@ async def hover(ls: IsgraphServer, params: types.HoverParams) -> types.Hover | N
         lines = [
             f"**{e.kind}** `{e.qualname}{e.signature}`",
             f"{e.path}:{e.start_line}",
-            f"callers {n.callers} ({n.calls} calls) · callees {n.callees} · impact {n.impact} "
+            f"callers {n.callers} ({n.calls} call{'' if n.calls == 1 else 's'}) · "
+            f"callees {n.callees} · impact {n.impact} "
             f"(depth {n.impact_depth})",
         ]
         if e.doc:
             lines.insert(1, e.doc)
+        if sym.provisional:
+            lines.append(
+                "*inferred*: calls are still being resolved; this is the only definition "
+                f"of `{sym.word}` found so far"
+            )
         return "\n\n".join(lines), e
 
     text = await proxy.hover_text(
@@ -238,22 +261,31 @@ async def references(ls: IsgraphServer, params: types.ReferenceParams) -> list[t
     return await asyncio.to_thread(uses)
 
 
-def _item_fields(folder: Folder, e: Entity, default: types.SymbolKind) -> dict[str, Any]:
-    """What call- and type-hierarchy items of an entity share."""
-    rng = _range(e)
+def _item_fields(
+    ls: IsgraphServer,
+    folder: Folder,
+    e: Entity,
+    default: types.SymbolKind,
+    texts: dict[str, list[str] | None],
+) -> dict[str, Any]:
+    """What call- and type-hierarchy items of an entity share; the selection range is the
+    name at the definition, as the editor highlights it when it reveals the item."""
     return {
         "name": e.name,
         "kind": _KINDS.get(e.kind, default),
         "uri": from_fs_path(str(folder.root / e.path)) or "",
-        "range": rng,
-        "selection_range": types.Range(start=rng.start, end=rng.start),
+        "range": _range(e),
+        "selection_range": _selection(ls, folder, e, texts),
         "detail": e.qualname,
         "data": e.key,
     }
 
 
-def _call_item(folder: Folder, e: Entity) -> types.CallHierarchyItem:
-    return types.CallHierarchyItem(**_item_fields(folder, e, types.SymbolKind.Function))
+def _call_item(
+    ls: IsgraphServer, folder: Folder, e: Entity, texts: dict[str, list[str] | None]
+) -> types.CallHierarchyItem:
+    """Blocking (reads the file for the name's range): run in a thread."""
+    return types.CallHierarchyItem(**_item_fields(ls, folder, e, types.SymbolKind.Function, texts))
 
 
 @server.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
@@ -265,27 +297,37 @@ async def prepare_call_hierarchy(
         return []
     folder, rel = found
 
-    def item() -> Entity | None:
+    def items() -> list[types.CallHierarchyItem]:
         """The word under the cursor if it names a function (a call, a definition's name),
         else the function the cursor is in."""
         sym = _symbol(ls, folder, rel, params.position)
+        e: Entity | None
         if sym is not None and sym.entity is not None and sym.entity.kind != "module":
-            return sym.entity
-        return lookup.entity_at(folder.store, rel, params.position.line + 1)
+            e = sym.entity
+        else:
+            e = lookup.entity_at(folder.store, rel, params.position.line + 1)
+        return [] if e is None or e.kind == "module" else [_call_item(ls, folder, e, {})]
 
-    e = await asyncio.to_thread(item)
-    return [] if e is None or e.kind == "module" else [_call_item(folder, e)]
+    return await asyncio.to_thread(items)
 
 
 async def _calls(
     ls: IsgraphServer, item: types.CallHierarchyItem, incoming: bool
-) -> list[tuple[Folder, Entity, list[types.Range]]]:
+) -> list[tuple[types.CallHierarchyItem, list[types.Range]]]:
     found = ls.folder_of(item.uri)
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
-    refs = await asyncio.to_thread(graph.calls, folder.store, key, incoming)
-    return [(folder, r.other, _site_ranges(r.edge)) for r in refs if r.other is not None]
+
+    def calls() -> list[tuple[types.CallHierarchyItem, list[types.Range]]]:
+        texts: dict[str, list[str] | None] = {}
+        return [
+            (_call_item(ls, folder, r.other, texts), _site_ranges(r.edge))
+            for r in graph.calls(folder.store, key, incoming)
+            if r.other is not None
+        ]
+
+    return await asyncio.to_thread(calls)
 
 
 def _site_range(site: Site, word: str) -> types.Range:
@@ -309,8 +351,8 @@ async def incoming_calls(
     ls: IsgraphServer, params: types.CallHierarchyIncomingCallsParams
 ) -> list[types.CallHierarchyIncomingCall]:
     return [
-        types.CallHierarchyIncomingCall(from_=_call_item(folder, e), from_ranges=ranges)
-        for folder, e, ranges in await _calls(ls, params.item, incoming=True)
+        types.CallHierarchyIncomingCall(from_=item, from_ranges=ranges)
+        for item, ranges in await _calls(ls, params.item, incoming=True)
     ]
 
 
@@ -319,13 +361,16 @@ async def outgoing_calls(
     ls: IsgraphServer, params: types.CallHierarchyOutgoingCallsParams
 ) -> list[types.CallHierarchyOutgoingCall]:
     return [
-        types.CallHierarchyOutgoingCall(to=_call_item(folder, e), from_ranges=ranges)
-        for folder, e, ranges in await _calls(ls, params.item, incoming=False)
+        types.CallHierarchyOutgoingCall(to=item, from_ranges=ranges)
+        for item, ranges in await _calls(ls, params.item, incoming=False)
     ]
 
 
-def _type_item(folder: Folder, e: Entity) -> types.TypeHierarchyItem:
-    return types.TypeHierarchyItem(**_item_fields(folder, e, types.SymbolKind.Class))
+def _type_item(
+    ls: IsgraphServer, folder: Folder, e: Entity, texts: dict[str, list[str] | None]
+) -> types.TypeHierarchyItem:
+    """Blocking (reads the file for the name's range): run in a thread."""
+    return types.TypeHierarchyItem(**_item_fields(ls, folder, e, types.SymbolKind.Class, texts))
 
 
 @server.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
@@ -340,16 +385,18 @@ async def prepare_type_hierarchy(
     folder, rel = found
     line = params.position.line + 1
 
-    def item() -> Entity | None:
+    def items() -> list[types.TypeHierarchyItem]:
         """The word under the cursor if it names a type (a base class, a class's name), else
         the class the cursor is in."""
         sym = _symbol(ls, folder, rel, params.position)
+        e: Entity | None
         if sym is not None and sym.entity is not None and sym.entity.kind in lookup.TYPE_KINDS:
-            return sym.entity
-        return lookup.entity_at(folder.store, rel, line, lookup.TYPE_KINDS)
+            e = sym.entity
+        else:
+            e = lookup.entity_at(folder.store, rel, line, lookup.TYPE_KINDS)
+        return [] if e is None else [_type_item(ls, folder, e, {})]
 
-    e = await asyncio.to_thread(item)
-    return [] if e is None else [_type_item(folder, e)]
+    return await asyncio.to_thread(items)
 
 
 async def _types(
@@ -360,8 +407,14 @@ async def _types(
     if found is None or not isinstance(item.data, str):
         return []
     folder, key = found[0], item.data
-    ents = await asyncio.to_thread(graph.hierarchy, folder.store, key, supertypes)
-    return [_type_item(folder, e) for e in ents]
+
+    def items() -> list[types.TypeHierarchyItem]:
+        texts: dict[str, list[str] | None] = {}
+        return [
+            _type_item(ls, folder, e, texts) for e in graph.hierarchy(folder.store, key, supertypes)
+        ]
+
+    return await asyncio.to_thread(items)
 
 
 @server.feature(types.TYPE_HIERARCHY_SUPERTYPES)

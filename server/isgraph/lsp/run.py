@@ -53,8 +53,8 @@ def _exit_now(code: int) -> None:
 async def _until_ended(work: Awaitable[Any]) -> int | None:
     """Run ``work`` until it ends or SIGTERM / SIGINT / SIGHUP comes; then flush every folder's
     writer, stop its pool and the downstream servers, then end every task left (a request
-    handler, a folder added meanwhile), then the process itself: 128 + the signal, the
-    code `exit` asked for, else 0 (the client went away)."""
+    handler, a folder added meanwhile), or, past a short grace, the process. Returns the
+    signal that ended it."""
     task = asyncio.ensure_future(work)
     ending = Ending(task, ENDING_SIGNALS)
     try:
@@ -77,9 +77,12 @@ async def _until_ended(work: Awaitable[Any]) -> int | None:
         # default executor: a resolution batch or a symbol table load cancelled mid-way goes
         # on in its thread for seconds (measured: stdin closed during the first resolution,
         # the server ended 9.7 s later).
+        exc = sys.exc_info()[1]
         if ending.signal is not None:
             _exit_now(128 + ending.signal)
-        _exit_now(server.exit_code if server.exit_code is not None else 0)
+        if server.exit_code is not None:  # `exit` (its SystemExit may have become a cancel)
+            _exit_now(server.exit_code)
+        _exit_now(exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 0)
     return ending.signal
 
 

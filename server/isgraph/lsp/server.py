@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,9 +81,10 @@ class IsgraphServer(LanguageServer):
         self.trusted: bool | None = None  # initializationOptions.trustWorkspace
         self.adding: set[Folder] = set()  # folders whose store is being opened
         self.closing = False  # close_folders() was called: no folder is added any more
-        self.shut_down = False  # `shutdown` came
-        # The process's exit code once `exit` came (LSP: 0 after `shutdown`, else 1); None
-        # until then. The stdio loop exits with it itself (`run._until_ended`).
+        self.shut_down = False  # `shutdown` was received
+        # `exit` was received: the process's exit code (LSP: 0 after `shutdown`, else 1). Kept
+        # here because pygls raises its SystemExit from a callback, which the loop's teardown
+        # turns into a cancellation before `lsp.run` sees it.
         self.exit_code: int | None = None
 
     def folder_of(self, uri: str) -> tuple[Folder, str] | None:
@@ -257,10 +259,20 @@ async def _pull_settings(ls: IsgraphServer) -> bool:
     return ls.apply_settings({SETTINGS_SECTION: got[0]}, "workspace/configuration")
 
 
+PROGRESS_EVERY_S = 0.5  # a report at least this often while files complete
+PROGRESS_HEARTBEAT_S = 0.8  # with nothing new for this long, the last report again, timed
+
+
 async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
     """Callbacks reporting `$/progress` (files done of found, then files whose edges are
     resolved, then the end once the run, resolution included, is over), if the client
-    supports it; else (None, None, None)."""
+    supports it; else (None, None, None).
+
+    Reports come on steps that mean something (a thousand files found, 5 % done, "checking N
+    files" once on a warm start), and at least every PROGRESS_EVERY_S while files complete. A
+    step that reports nothing for longer (loading the symbol table, indexing stubs, a slow
+    write) gets a heartbeat: the last message with the seconds it has lasted, so an editor
+    never shows a frozen bar for more than a second."""
     window = ls.client_capabilities.window
     if window is None or not window.work_done_progress:
         return None, None, None
@@ -273,31 +285,53 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
         token, types.WorkDoneProgressBegin(title=f"isgraph: indexing {folder.root.name}")
     )
     state = {"ended": False, "total": -1, "pct": -1, "found": 0, "done": 0}
+    now = time.monotonic
+    last: dict[str, Any] = {"at": now(), "since": now(), "message": "finding files", "pct": None}
 
     def report(message: str, pct: int | None = None) -> None:
+        if message.split(":")[0] != last["message"].split(":")[0]:
+            last["since"] = now()  # a new step: its heartbeat counts from here
+        last.update(at=now(), message=message, pct=pct)
         ls.work_done_progress.report(
             token, types.WorkDoneProgressReport(message=message, percentage=pct)
         )
 
+    async def heartbeat() -> None:
+        while not state["ended"] and not ls.closing:
+            await asyncio.sleep(PROGRESS_HEARTBEAT_S / 4)
+            if not state["ended"] and now() - last["at"] >= PROGRESS_HEARTBEAT_S:
+                lasted = now() - last["since"]
+                last["at"] = now()
+                ls.work_done_progress.report(
+                    token,
+                    types.WorkDoneProgressReport(
+                        message=f"{last['message']} ({lasted:.0f} s)", percentage=last["pct"]
+                    ),
+                )
+
+    beating = asyncio.create_task(heartbeat())
+
     def progress(done: int, seen: int, discovered_all: bool) -> None:
         """Reports that mean something: while files are still being found, one per thousand
         found (the total is not known yet); once it is, "checking N files" once, then one
-        per 5 % done. A warm start that parses nothing says "checking N files" once."""
+        per 5 % done; and at least every PROGRESS_EVERY_S. A warm start that parses nothing
+        says "checking N files" once."""
         # The pipeline's last call comes before stubs and resolution: not the end yet (an
         # editor that waits for the end must see callers and impact resolved).
         if state["ended"]:
             return
         state["done"] = done
+        due = now() - last["at"] >= PROGRESS_EVERY_S
         if not discovered_all:
-            if seen // 1000 > state["found"]:
+            if seen // 1000 > state["found"] or due:
                 state["found"] = seen // 1000
-                report(f"checking: {seen} files found")
+                report(f"checking: {seen} files found, {done} done")
             return
         pct = int(100 * done / seen) if seen else 100
         if state["total"] != seen:
             state["total"], state["pct"] = seen, pct
             report(f"checking {seen} files", pct)
-        elif pct >= state["pct"] + 5 or (done == seen and pct != state["pct"]):
+        elif pct >= state["pct"] + 5 or (done == seen and pct != state["pct"]) or due:
             state["pct"] = pct
             report(f"{done}/{seen} files", pct)
 
@@ -305,16 +339,12 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
         if state["ended"]:
             return
         pct = int(100 * done / total) if total else 0
-        ls.work_done_progress.report(
-            token,
-            types.WorkDoneProgressReport(
-                message=f"{PHASE_WORDS.get(name, name)}: {done}/{total} files", percentage=pct
-            ),
-        )
+        report(f"{PHASE_WORDS.get(name, name)}: {done}/{total} files", pct)
 
     def end() -> None:
         if not state["ended"]:
             state["ended"] = True
+            beating.cancel()
             total = state["total"] if state["total"] >= 0 else state["done"]
             ls.work_done_progress.end(
                 token, types.WorkDoneProgressEnd(message=f"indexed {total} files")
@@ -323,19 +353,17 @@ async def _progress(ls: IsgraphServer, folder: Folder) -> tuple[Any, Any, Any]:
     return progress, end, phase
 
 
+@server.feature(types.EXIT)
+def exit_(ls: IsgraphServer, params: None) -> None:
+    ls.exit_code = 0 if ls.shut_down else 1
+
+
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: IsgraphServer, params: None) -> None:
     ls.shut_down = True
     await ls.close_folders()
     if ls.proxy is not None:  # bounded: every step has a timeout, then the process is killed
         await ls.proxy.shutdown()
-
-
-@server.feature(types.EXIT)
-def exit_notification(ls: IsgraphServer, params: None) -> None:
-    """Runs before pygls's own `exit` (which raises SystemExit out of the event loop, where
-    the stdio loop cannot see its code)."""
-    ls.exit_code = 0 if ls.shut_down else 1
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)

@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from isgraph.model import Edge, Entity, referenced_word
+from isgraph.queries.lookup import TYPE_KINDS
 from isgraph.queries.source import byte_to_index, name_position, utf16_len
-from isgraph.store.base import Store
+from isgraph.store.base import RESOLVE_PENDING, Store
 
 _WORD = re.compile(r"[\w$]+")
 
@@ -42,13 +43,16 @@ class Symbol:
     ``entity``: the definition it names (a reference's resolved target, or the definition
     whose name it is); None for an unresolved reference. ``edge``: the reference under the
     cursor (None on a definition's own name). ``candidates``: for an unresolved reference,
-    how many entities carry its name (what a guess would have to choose from)."""
+    how many entities carry its name (what a guess would have to choose from).
+    ``provisional``: the reference is not decided yet (the store's resolution is pending) and
+    ``entity`` is the one definition of that name — an `inferred` answer until it is."""
 
     word: str
     span: Span
     entity: Entity | None
     edge: Edge | None = None
     candidates: int = 0
+    provisional: bool = False  # see `_provisional`: a guess while resolution is pending
 
     @property
     def unresolved(self) -> bool:
@@ -112,7 +116,37 @@ def _reference_at(
     target = store.get_entity(edge.dst) if edge.dst else None
     if target is not None:
         return Symbol(word, span, target, edge)
-    return Symbol(word, span, None, edge, candidates=len(store.find_entities(name=word)))
+    named = store.find_entities(name=word)
+    guess = _provisional(store, edge, path, named)
+    if guess is not None:
+        return Symbol(word, span, guess, edge, candidates=len(named), provisional=True)
+    return Symbol(word, span, None, edge, candidates=len(named))
+
+
+# What a reference of each kind can name, for a guess while resolution is pending (imports
+# name modules by path: no guess by a bare name).
+_GUESSABLE = {
+    "calls": frozenset({"function", "method", "class", "struct", "macro"}),
+    "inherits": TYPE_KINDS,
+}
+
+
+def _provisional(store: Store, edge: Edge, path: str, named: Sequence[Entity]) -> Entity | None:
+    """While the store's edges wait for resolution (the first index of a large folder, a
+    change not yet resolved), an unresolved reference is usually just *not decided yet*.
+    Rather than answer nothing for seconds, take the definition of that name in the same
+    file if there is exactly one, else the only one in the workspace; several: no guess.
+    Once resolution has run, its verdict stands (this is never consulted)."""
+    if store.get_meta(RESOLVE_PENDING) != "1":
+        return None
+    kinds = _GUESSABLE.get(str(edge.kind))
+    if kinds is None:
+        return None
+    fits = [e for e in named if e.kind in kinds]
+    local = [e for e in fits if e.path == path]
+    if len(local) == 1:
+        return local[0]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _utf16_to_index(text: str, units: int) -> int:

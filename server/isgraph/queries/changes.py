@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from isgraph.model import Entity
+from isgraph.model import Entity, is_test_file
 from isgraph.queries import impact as impacts
 from isgraph.queries.detail import brief
 from isgraph.queries.graph import Reached
@@ -24,10 +24,6 @@ from isgraph.store.connect import INDEX_DIR_NAME
 
 GIT_TIMEOUT_S = 30
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_TEST_FILE = re.compile(
-    r"(^test_.*\.py$|_test\.(py|go)$|\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.(java|kt|cs|swift)$"
-    r"|_spec\.rb$|_test\.rb$|Test\.php$)"
-)
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "testing"})
 _SAFE_REV = re.compile(r"^[A-Za-z0-9_./~^@{}:\-]+$")
 
@@ -36,7 +32,7 @@ def is_test_path(path: str) -> bool:
     """A file that holds tests by the common conventions (test_*.py, *_test.go, *.spec.ts,
     FooTest.java, a tests/ directory…)."""
     p = PurePosixPath(path)
-    return bool(_TEST_FILE.search(p.name)) or any(d in _TEST_DIRS for d in p.parts[:-1])
+    return is_test_file(path) or any(d in _TEST_DIRS for d in p.parts[:-1])
 
 
 @dataclass(slots=True, frozen=True)

@@ -55,12 +55,12 @@ def dependents(store: Store, key: str, depth: int) -> tuple[dict[str, int], dict
 
 
 def unresolved_calls(store: Store, name: str) -> list[Edge]:
-    """Calls left unresolved whose candidate names include ``name``: found by the store's
-    index of match names (``Store.edge_paths_to_recheck``), not by scanning every edge."""
-    paths = store.edge_paths_to_recheck({name})
+    """Calls left unresolved whose candidate names include ``name``: read by the store's
+    index of match names, unresolved calls only (``Store.unresolved_calls_naming``), not by
+    scanning every edge."""
     found = [
         e
-        for e in store.edges_from_paths(paths)
+        for e in store.unresolved_calls_naming(name)
         if e.kind == EdgeKind.CALLS
         and e.resolution == Resolution.UNRESOLVED
         and name in edge_match_names(e)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution, encode_sites
 
@@ -162,6 +162,22 @@ def fold_stats(
     )
 
 
+@runtime_checkable
+class BulkLoad(Protocol):
+    """A store that loads an empty store faster with some of its secondary indices built
+    once at the end (the cold build path, `index.service`). Only the writer's thread calls
+    these; reads stay correct meanwhile (a read that needs a deferred index builds it first).
+    A store that does not offer this (PostgreSQL, a shard's view) is written as always."""
+
+    def begin_bulk(self) -> bool:
+        """Enter bulk mode if the store holds no file yet (else do nothing); whether it did."""
+        ...
+
+    def end_bulk(self) -> None:
+        """Build the deferred indices and leave bulk mode (nothing if not in it)."""
+        ...
+
+
 class Store(Protocol):
     """Storage backend. Implementations: ``store.cozo.CozoStore`` (mem/sqlite/rocksdb)."""
 
@@ -252,6 +268,13 @@ class Store(Protocol):
         ...
 
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]: ...
+
+    def unresolved_calls_naming(self, name: str) -> list[Edge]:
+        """Unresolved ``calls`` edges of the files whose edges may name ``name`` (the index of
+        match names), in one read that filters in the store: an impact's unresolved frontier
+        reads a few rows instead of every edge of those files. The caller keeps the edges
+        that do name it (`model.edge_match_names`)."""
+        ...
 
     def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
         """Edges (any kind, exact or inferred) whose ``dst`` is one of ``dsts``, ordered by

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from isgraph.store.base import SchemaMismatchError, Store, StoreError
+from isgraph.store.names import SUFFIX as NAMES_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def open_store(url: str | None, root: Path | None = None, *, rebuild: bool = Fal
                 raise
             db = Path(default.partition(":")[2])
             log.warning("%s; rebuilding the embedded index %s", exc, db)
-            for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            for suffix in ("", "-wal", "-shm", NAMES_SUFFIX):
+                f = db.with_name(db.name + suffix)
                 f.unlink(missing_ok=True)
             return open_store(default)
     if url.startswith(("postgresql://", "postgres://")):

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -64,6 +62,7 @@ from isgraph.store.base import (
     fold_stats,
     read_symbol_rows,
 )
+from isgraph.store.names import SUFFIX as NAMES_SUFFIX
 from isgraph.store.names import NameIndex
 from isgraph.store.sqlite_checkpoint import Checkpointer
 
@@ -150,6 +149,15 @@ SCHEMA: list[tuple[str, str, list[tuple[str, str]]]] = [
     ),
 ]
 
+# The indices a cold build (`begin_bulk`) builds once at the end instead of maintaining on every
+# write: none of them is read while a build writes and resolves (a file's rows are found by
+# `entity:by_path`, names by `entity:by_fqn`, aliases by `alias:by_path`, which stay). They are
+# ~270k of the ~840k rows a cold stdlib build puts (edge:by_dst alone adds ~50 % to an edge
+# put, measured: bench/store_load_bench.py and bench/README.md).
+BULK_DEFERRED = (("edge", "by_dst"), ("edge_match", "by_name"), ("entity", "by_name"))
+
+_INDEX_SPECS = {(name, index): spec for name, _, indices in SCHEMA for index, spec in indices}
+
 _DELETE_PATHS = [  # edges first: they are found through the file's (old) entities
     "{?[src, kind, target_name] := path in $paths, *entity:by_path{path, key: src},"
     " *edge{src, kind, target_name} :rm edge {src, kind, target_name}}",
@@ -186,15 +194,24 @@ r[src, kind, target_name, dst, resolution] <- $rows
 :update edge {src, kind, target_name => dst, resolution}
 """
 # Deferred calls (see `index.spool`): put only for files still waiting for them (empty hash)
-# and only from entities that exist, then the file gets its hash back.
+# and only from entities that exist, then the file gets its hash back. Each source and each
+# path is looked up once (rules `live`, `waiting`), not once per edge: 160k stdlib calls
+# have ~4x fewer distinct sources, and the per-edge seeks cost more than the put (measured:
+# 3.5 -> 2.5 CPU-s for the join, 1.5 without it).
 _ADD_EDGES = f"""{{
 r[{_G}] <- $edges
-?[{_G}] := r[{_G}], *file{{path, hash: ''}}, *entity{{key: src}}
+s[src] := r[{_G}]
+live[src] := s[src], *entity{{key: src}}
+p[path] := r[{_G}]
+waiting[path] := p[path], *file{{path, hash: ''}}
+?[{_G}] := r[{_G}], live[src], waiting[path]
 :put edge {{src, kind, target_name => path, dst, resolution, line, candidates, sites}}
 }}
 {{
 m[path, name] <- $matches
-?[path, name] := m[path, name], *file{{path, hash: ''}}
+p[path] := m[path, name]
+waiting[path] := p[path], *file{{path, hash: ''}}
+?[path, name] := m[path, name], waiting[path]
 :put edge_match {{path, name}}
 }}
 {{
@@ -209,6 +226,7 @@ r[key, metadata] <- $rows
 :update entity {key => metadata}
 """
 _GET_META = "?[v] := *meta{k: $k, v}"
+_ANY_FILE = "?[path] := *file{path} :limit 1"
 _PUT_META = "?[k, v] <- [[$k, $v]] :put meta {k => v}"
 _GET_ENTITY = f"?[{_E_VALS}] := *entity{{key: $key, {_E_VALS}}}"
 _GET_ENTITIES = f"?[{_E}] := key in $keys, *entity{{{_E}}}"
@@ -226,6 +244,11 @@ _ALIASES_OF = (
 )
 _EDGES_OF_PATHS = (
     f"k[src] := path in $paths, *entity:by_path{{path, key: src}}\n?[{_G}] := k[src], *edge{{{_G}}}"
+)
+_UNRESOLVED_CALLS_NAMING = (
+    "p[path] := *edge_match:by_name{name: $name, path}\n"
+    "k[src] := p[path], *entity:by_path{path, key: src}\n"
+    f'?[{_G}] := k[src], *edge{{{_G}}}, kind = "calls", resolution = "unresolved"'
 )
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
@@ -433,6 +456,13 @@ class CozoStore:
         self._lock = threading.Lock()  # guards close() against concurrent use
         self._rw = _ReadWriteLock() if engine == "rocksdb" else None
         self._checkpointing = threading.Lock()  # held while a checkpoint runs
+        # Bulk mode (`begin_bulk`): the paths written since it began (a path written again is
+        # a replacement, which needs the full write), and the indices not built yet with the
+        # names a script must mention to need one. The lock orders building them (by a
+        # reader that needs one, or `end_bulk`) with the bulk writes.
+        self._bulk_paths: set[str] | None = None
+        self._deferred: dict[str, str] = {}  # "edge:by_dst" -> its ::index create spec
+        self._bulk_lock = threading.RLock()
         self._checkpointer = Checkpointer(path)
         if engine != "mem":
             _check_writable(engine, Path(path))
@@ -472,6 +502,8 @@ class CozoStore:
         call this directly; reads of several steps go through `_read`."""
         if self._closed:
             raise StoreError(f"store {self.url} is closed")
+        if self._deferred and any(name in script for name in self._deferred):
+            self._build_deferred()  # a read (or write) that needs an index a build deferred
         rw = self._rw
         try:
             if rw is None or not (write or snapshot):
@@ -508,6 +540,9 @@ class CozoStore:
                     f"store {self.url} has schema version {found} but this isgraph needs "
                     f"{SCHEMA_VERSION}: delete the index directory {where} and index again"
                 )
+            # A cold build killed before it built its deferred indices (`begin_bulk`) left
+            # them missing: build them now, before anything reads through them.
+            self._create_indices(relations)
             return
         for name, create, indices in SCHEMA:
             if name not in relations:
@@ -552,6 +587,56 @@ class CozoStore:
                 self._db.close()
                 self._checkpointer.close()
 
+    def _create_indices(self, relations: set[str]) -> None:
+        """Create every index of `SCHEMA` missing from ``relations`` (`::relations` rows)."""
+        for name, _create, indices in SCHEMA:
+            for index, spec in indices:
+                if f"{name}:{index}" not in relations:
+                    self._run(f"::index create {name}:{index} {spec}", write=True)
+
+    # -- the cold build (`store.base.BulkLoad`) ------------------------------------------------
+    def begin_bulk(self) -> bool:
+        """On a store with no file: drop the `BULK_DEFERRED` indices (empty, so free) and
+        write new files without the deletes a replacement needs, until `end_bulk`. A kill
+        meanwhile leaves them missing; the next open builds them (`_ensure_schema`)."""
+        with self._bulk_lock:
+            if self._bulk_paths is not None or self._run(_ANY_FILE):
+                return False
+            relations = {str(r[0]) for r in self._run("::relations")}
+            for name, index in BULK_DEFERRED:
+                spec = _INDEX_SPECS[name, index]
+                if f"{name}:{index}" in relations:
+                    self._run(f"::index drop {name}:{index}", write=True)
+                self._deferred[f"{name}:{index}"] = spec
+            self._bulk_paths = set()
+            return True
+
+    def end_bulk(self) -> None:
+        """Build the deferred indices (one pass over each relation) and leave bulk mode."""
+        with self._bulk_lock:
+            self._bulk_paths = None
+            self._build_deferred()
+
+    def _build_deferred(self) -> None:
+        with self._bulk_lock:
+            while self._deferred:
+                name, spec = next(iter(self._deferred.items()))
+                relations = {str(r[0]) for r in self._db.run("::relations", {})["rows"]}
+                if name not in relations:  # another process opening the store may have
+                    self._exec(f"::index create {name} {spec}")
+                del self._deferred[name]
+            release_memory(force=True)
+            self._checkpoint_if_large()
+
+    def _exec(self, script: str) -> None:
+        """A schema statement, without `_run`'s check for deferred indices (it builds them)."""
+        try:
+            _retry_busy(lambda: self._db.run(script, {}))
+        except QueryException as exc:
+            raise StoreError(f"store query failed: {_one_line(exc)}") from exc
+        except Exception as exc:
+            raise StoreError(f"store error ({self.url}): {_one_line(exc)}") from exc
+
     # -- writes -------------------------------------------------------------------------------
     def write_files(self, results: Sequence[FileResult], removed: Sequence[str] = ()) -> None:
         """One transaction: delete every row of each result's and each removed path, then put
@@ -563,6 +648,19 @@ class CozoStore:
             return
         for r in latest:
             _check_edges(r)
+        with self._bulk_lock:
+            bulk = self._bulk_paths
+            # Bulk mode: files new to the store have nothing to delete or unlink. A removal
+            # or a path written again is a replacement: it leaves bulk mode (and needs
+            # `edge:by_dst`, built then).
+            fresh = bulk is not None and not removed and bulk.isdisjoint(paths)
+            if bulk is not None and not fresh:
+                self.end_bulk()
+            self._write_files(latest, paths, removed, fresh)
+
+    def _write_files(
+        self, latest: list[FileResult], paths: list[str], removed: Sequence[str], fresh: bool
+    ) -> None:
         entities = [
             [
                 e.key,
@@ -601,13 +699,14 @@ class CozoStore:
             ]
             for r in latest
         ]
-        base = self._names_patch_base(paths)
-        blocks = [_UNLINK_VANISHED, *_DELETE_PATHS, _BUMP_GENERATION]
-        params: dict[str, Any] = {
-            "paths": paths,
-            "generation": uuid.uuid4().hex,
-            "keys": [[row[0]] for row in entities],
-        }
+        base = None if fresh else self._names_patch_base(paths)
+        blocks = [_BUMP_GENERATION]
+        if not fresh:
+            blocks[:0] = [_UNLINK_VANISHED, *_DELETE_PATHS]
+        # a fresh token (uuid4's bytes, without importing uuid on a query's path)
+        params: dict[str, Any] = {"generation": os.urandom(16).hex()}
+        if not fresh:  # what the deletes and the unlink read
+            params.update(paths=paths, keys=[[row[0]] for row in entities])
         for block, name, rows in (
             (_PUT_ENTITIES, "entities", entities),
             (_PUT_EDGES, "edges", edges),
@@ -620,6 +719,8 @@ class CozoStore:
                 params[name] = rows
         if base is None:
             self._run("\n".join(blocks), params, write=True)
+            if fresh and self._bulk_paths is not None:
+                self._bulk_paths.update(paths)
         else:
             with self._names_patching:
                 self._run("\n".join(blocks), params, write=True)
@@ -800,6 +901,9 @@ class CozoStore:
         wanted = list(set(paths))
         return [_edge(r) for r in self._read(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
 
+    def unresolved_calls_naming(self, name: str) -> list[Edge]:
+        return [_edge(r) for r in self._read(_UNRESOLVED_CALLS_NAMING, {"name": name})]
+
     def symbol_rows(self) -> Iterator[SymbolRows]:
         paths = [r[0] for r in self._run(_FILE_PATHS)]
         queries = (_SYM_ENTITIES, _SYM_ALIASES, _SYM_INHERITS)
@@ -876,46 +980,61 @@ class CozoStore:
         picks: list[tuple[Rank, Entity | None]] = [
             (rank(e.name, ranking.order_key(e)), e) for e in ents
         ]
-        for name in wanted:
-            if counts[name] > HEAVY_NAME:
-                keys = self._heavy_keys(name, index)
-                picks += [(rank(name, k), None) for k in keys[:limit]]
+        heavy = [n for n in wanted if counts[n] > HEAVY_NAME]
+        cached = self._heavy_keys(heavy, index) if heavy else {}
+        for name in heavy:
+            picks += [(rank(name, k), None) for k in cached[name][:limit]]
         picks.sort(key=lambda p: p[0])
         picks = picks[:limit]
         whole = self.get_entities([r[-1] for r, e in picks if e is None])
         return [e for r, found in picks if (e := found or whole.get(r[-1])) is not None]
 
-    def _heavy_keys(self, name: str, index: NameIndex) -> list[ranking.OrderKey]:
-        """The order keys of every entity named ``name``, sorted. The first time any heavy
-        name is needed, those of all of them are read in one go (one ~100 ms read instead of
-        a 20-50 ms read at the first search of each)."""
-        keys = self._heavy.get(name)
-        if keys is None:
-            wanted = [name]
-            if not self._heavy:
-                wanted += [n for n, c in index.counts.items() if c > HEAVY_NAME and n != name]
-            loaded: dict[str, list[ranking.OrderKey]] = defaultdict(list)
-            for found, path, kind, qualname, line, key in self._read(
-                _ORDER_KEYS, {"names": wanted}
-            ):
-                loaded[found].append(
-                    (is_external(path), ranking.level_of(kind, qualname), path, line, key)
-                )
-            with self._names_lock:
-                for n in wanted:
-                    self._heavy[n] = sorted(loaded.get(n, ()))
-            keys = self._heavy[name]
-        return keys
+    def _heavy_keys(self, names: list[str], index: NameIndex) -> dict[str, list[ranking.OrderKey]]:
+        """The order keys of every entity of each heavy name in ``names``, sorted, cached.
+        The first search that needs any reads only its own (a CLI query is one search: the
+        keys of every heavy name took ~0.3 s there); a later one reads those of every heavy
+        name not cached yet in one go (one ~100 ms read instead of a 20-50 ms read at the
+        first search of each, for a process that keeps searching)."""
+        cached = self._heavy
+        found = {n: cached[n] for n in names if n in cached}
+        if len(found) == len(names):
+            return found
+        wanted = {n for n in names if n not in found}
+        if cached:
+            wanted |= {n for n, c in index.counts.items() if c > HEAVY_NAME and n not in cached}
+        loaded: dict[str, list[ranking.OrderKey]] = defaultdict(list)
+        for name, path, kind, qualname, line, key in self._read(
+            _ORDER_KEYS, {"names": sorted(wanted)}
+        ):
+            loaded[name].append(
+                (is_external(path), ranking.level_of(kind, qualname), path, line, key)
+            )
+        with self._names_lock:
+            for n in wanted:
+                keys = sorted(loaded.get(n, ()))
+                self._heavy[n] = keys
+                if n in names:
+                    found[n] = keys
+        return found
 
     def _name_index(self) -> NameIndex:
-        """The index of names, reloaded when another process changed the store."""
+        """The index of names, reloaded when another process changed the store: from the copy
+        saved beside an embedded store for this generation (a few ms), else from the store's
+        entities (~300 ms on the stdlib), saving it for the next process."""
         generation = self.get_meta("generation")
         index = self._names
         if index is not None and generation != self._names_generation:
             with self._names_patching:  # this process's write may be patching it for us
                 index = self._names
         if index is None or generation != self._names_generation:
-            index = NameIndex({str(n): int(c) for n, c in self._run(_NAME_COUNTS)})
+            saved = Path(self.path + NAMES_SUFFIX) if self.engine != "mem" else None
+            loaded = NameIndex.load(saved, generation) if saved and generation else None
+            if loaded is not None:
+                index = loaded
+            else:
+                index = NameIndex({str(n): int(c) for n, c in self._run(_NAME_COUNTS)})
+                if saved and generation:
+                    index.save(saved, generation)
             with self._names_lock:
                 self._names, self._names_generation, self._heavy = index, generation, {}
         return index
@@ -1073,6 +1192,8 @@ def _create_wal_database(path: Path) -> None:
     """
     if path.exists():
         return
+    import sqlite3  # only here: a query process opening an existing store never needs it
+
     try:
         conn = sqlite3.connect(path)
         try:

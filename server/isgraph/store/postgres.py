@@ -277,6 +277,10 @@ _ALIASES = """SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND fqn 
 ORDER BY fqn, path, target"""
 _EDGES_OF_PATHS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)
 ORDER BY path, src, kind, target_name"""
+_UNRESOLVED_CALLS_NAMING = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s
+AND kind = 'calls' AND resolution = 'unresolved' AND path IN (
+  SELECT path FROM edge_match WHERE repo = %(repo)s AND name = %(name)s)
+ORDER BY path, line, src, target_name"""
 _EDGES_OF_SRCS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND src = ANY(%(srcs)s)
 AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
 _EDGES_TO_DSTS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND dst = ANY(%(dsts)s)
@@ -927,6 +931,9 @@ class PostgresStore:
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]:
         wanted = list(set(paths))
         return [_edge(r) for r in self._rows(_EDGES_OF_PATHS, {"paths": wanted})] if wanted else []
+
+    def unresolved_calls_naming(self, name: str) -> list[Edge]:
+        return [_edge(r) for r in self._rows(_UNRESOLVED_CALLS_NAMING, {"name": name})]
 
     def symbol_rows(self) -> Iterator[SymbolRows]:
         paths = [r[0] for r in self._rows(_FILE_PATHS)]

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
-import multiprocessing.context
 import threading
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # multiprocessing is imported by the first checkpoint, not by every open
+    import multiprocessing.context
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,8 @@ class Checkpointer:
         if self._proc is not None and self._proc.is_alive() and self._conn is not None:
             return self._conn
         self._stop()
+        import multiprocessing
+
         ctx: multiprocessing.context.BaseContext
         try:
             ctx = multiprocessing.get_context("forkserver")

@@ -52,7 +52,7 @@ from isgraph.index.extract.definitions import (
     sweep,
 )
 from isgraph.index.parse import get_parser, get_query
-from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, Site
+from isgraph.model import Alias, Edge, EdgeKind, Entity, Resolution, Site, module_qualname
 
 QUERIES = Path(__file__).parent / "queries"
 MAX_TARGET = 200
@@ -189,6 +189,11 @@ class LangSpec:
 
     def imports(self, node: Node, ctx: Context) -> list[Import]:
         return []
+
+    def module_signature(self, source: bytes) -> str:
+        """What the file's module entity records as its signature (Go: its build
+        constraint, see ``index.gobuild``)."""
+        return ""
 
     def preprocess(self, source: bytes) -> bytes:
         """The source as the grammar should see it; the same length, so offsets hold."""
@@ -371,8 +376,9 @@ def extract_with(spec: LangSpec, path: str, source: bytes, module: str) -> Extra
         elif role is not None:
             refs.append((role, caps))
     ctx.namespace = spec.namespace(ctx, spec.normalize(package) if package else "")
-    qual = path.rsplit(".", 1)[0].replace("/", ".")
+    qual = module_qualname(path)
     module_ent = module_entity(language, path, root, qual, spec.module_fqn(ctx))
+    module_ent.signature = spec.module_signature(source)
     out.entities.append(module_ent)
     spans = sweep(language, path, root, module_ent, ctx.namespace, spec.refine)
     for span in spans:
@@ -560,20 +566,26 @@ class _Emitter:
             last = parts[-1] if parts else ""
             cands = (f"?{last}",) if len(parts) > 1 and _IDENT.fullmatch(last) else ()
             text = f"<expr>.{last}" if cands else "<expr>"
-            if cands and self.spec.static_types and "callee" in caps:
-                cands = self._on_result(caps["callee"][0], last, frame) or cands
+            made = self._result_of(caps["callee"][0]) if "callee" in caps else None
+            if cands and self.spec.static_types and made is not None:
+                typed = VarType(tuple(made), True, "()")
+                on_result = self.spec.member_candidates(typed, last, self.ctx, frame)
+                if on_result:
+                    # `f(…).m()` (static types): `m` of what `f` returns, as for `x = f();
+                    # x.m()`. Named by `f`, so that `TypeOf(t).M()` and `ValueOf(v).M()` in
+                    # one function are two edges, each decided by its own candidates.
+                    cands, text = on_result, f"{'.'.join(made)}().{last}"
         self._edge(frame.entity, EdgeKind.CALLS, text or raw, site, cands)
 
-    def _on_result(self, callee: Node, attr: str, frame: Frame) -> tuple[str, ...]:
-        """``f(…).m()`` (static types): ``m`` of what ``f`` returns, as for ``x = f(); x.m()``."""
+    def _result_of(self, callee: Node) -> list[str] | None:
+        """The dotted name of the function whose result ``callee``'s method is called on
+        (``f(…).m``, ``pkg.F(…).m``: ``f``, ``pkg.F``), or None."""
         obj = callee.child_by_field_name("object") or callee.child_by_field_name("operand")
         inner = obj.child_by_field_name("function") if obj is not None else None
         if obj is None or obj.type != "call_expression" or inner is None:
-            return ()
+            return None
         names = self.spec.normalize(_text(inner)).split(".")
-        if not all(_IDENT.fullmatch(p) for p in names):
-            return ()
-        return self.spec.member_candidates(VarType(tuple(names), True, "()"), attr, self.ctx, frame)
+        return names if all(_IDENT.fullmatch(p) for p in names) else None
 
     def local(self, caps: dict[str, list[Node]], frame: Frame) -> None:
         """Remember a variable's type for the calls on it in the same definition (and, with

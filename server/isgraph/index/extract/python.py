@@ -790,6 +790,11 @@ class _Extractor:
             narrowed = self._narrowed(node, _text(obj), stack)
             if narrowed is not None:
                 cands = (f"^{narrowed}.{_text(attr)}", f"?{_text(attr)}")
+        if attr is not None and _text(attr) in BYTES_STR_METHODS and _bytes_argument(node):
+            # `out.endswith(b"\n")`, `s.translate(bytes.maketrans(…))`: the receiver is
+            # bytes-like (a str method would raise), bytes or bytearray or memoryview: no
+            # guess of str's method (nor of the repo's one method of that name)
+            cands = tuple(c for c in cands if c != f"?{_text(attr)}")
         self._edge(scope.entity, EdgeKind.CALLS, text, callee, cands)
 
     def _narrowed(self, node: Node, name: str, stack: list[_Scope]) -> str | None:
@@ -1087,6 +1092,25 @@ def _is_bytes(node: Node) -> bool:
     return b"b" in text[:quote].lower()
 
 
+# Calls that make bytes, as an argument: `bytes.maketrans(…)`, `bytes(…)`, `x.encode()`.
+_BYTES_MAKERS = frozenset({"bytes", "bytearray", "bytes.maketrans", "bytearray.maketrans"})
+
+
+def _bytes_argument(call: Node) -> bool:
+    """Whether a call passes a bytes literal, or what a call known to make bytes gives, as
+    an argument (``x.startswith(b"#")``, ``s.translate(bytes.maketrans(a, b))``)."""
+    args = call.child_by_field_name("arguments") if call.type == "call" else None
+    for arg in args.named_children if args is not None else ():
+        if arg.type in ("string", "concatenated_string") and _is_bytes(arg):
+            return True
+        if arg.type == "call":
+            func = arg.child_by_field_name("function")
+            name = _text(func)
+            if name in _BYTES_MAKERS or name.endswith(".encode"):
+                return True
+    return False
+
+
 def _text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""
@@ -1241,6 +1265,7 @@ BUILTIN_METHOD_NAMES = (
             tuple,
             bytes,
             bytearray,
+            memoryview,
             int,
             float,
             complex,
@@ -1254,6 +1279,10 @@ BUILTIN_METHOD_NAMES = (
     )
     - STR_METHOD_GUESSES
 )
+
+
+# Methods of str that bytes has too: called with a bytes argument, the receiver is bytes-like.
+BYTES_STR_METHODS = STR_METHOD_GUESSES & frozenset(dir(bytes))
 
 
 def _untyped_default(cand: str) -> str | None:

@@ -44,10 +44,20 @@ _KEY = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 def assigned_value(node: Node) -> Node | None:
-    """The value an assignment stores, through a chain (``a.x = b.y = function…``)."""
+    """The value an assignment stores, through a chain (``a.x = b.y = function…``) and
+    parentheses around a function (``exports.f = (function (x) {…})``, as TypeScript
+    compiles an arrow function bound to an exported ``const``)."""
     value = node.child_by_field_name("right")
-    while value is not None and value.type == "assignment_expression":
-        value = value.child_by_field_name("right")
+    while value is not None:
+        if value.type == "assignment_expression":
+            value = value.child_by_field_name("right")
+        elif value.type == "parenthesized_expression" and value.named_child_count == 1:
+            inner = value.named_children[0]
+            if inner.type not in FUNCTION_VALUES:
+                break
+            value = inner
+        else:
+            break
     return value
 
 

@@ -24,6 +24,7 @@ from isgraph.index.extract.engine import (
     unquote,
 )
 from isgraph.index.extract.lang.project import find_up, go_module
+from isgraph.index.gobuild import build_directive
 
 _VERSION = re.compile(r"v\d+")
 
@@ -137,6 +138,9 @@ class GoSpec(LangSpec):
 
     def namespace(self, ctx: Context, package: str) -> str:
         return ctx.module or package
+
+    def module_signature(self, source: bytes) -> str:
+        return build_directive(source)  # which platforms compile the file (resolution)
 
     def imports(self, node: Node, ctx: Context) -> list[Import]:
         path = unquote(text(node.child_by_field_name("path")))
