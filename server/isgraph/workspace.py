@@ -209,9 +209,15 @@ class Folder:
     ) -> IndexSummary:
         """One run through the service, with the editor's unsaved buffers (and files read
         again for a new size limit) as overrides."""
-        buffers = {**self._reread, **self.buffers}
-        wanted = dict(buffers) if only is None else {p: buffers[p] for p in only if p in buffers}
-        for p in wanted:
+        # Every buffer, not only those of ``only``: a file this run extracts again because
+        # what it reads of the tree changed (`index.context`) is read from its buffer too.
+        reread = (
+            dict(self._reread)
+            if only is None
+            else {p: self._reread[p] for p in only if p in self._reread}
+        )
+        wanted = {**reread, **self.buffers}
+        for p in reread:
             self._reread.pop(p, None)
         self._runs += 1
         t0 = time.perf_counter()

@@ -138,56 +138,47 @@ async def test_the_server_command_verifies_with_unsaved_buffers(
         await asyncio.wait_for(client.proc.wait(), 30)
 
 
-async def test_the_quick_check_finds_resolution_and_extraction_drift(
+async def test_the_quick_check_finds_resolution_and_tree_drift(
     project: Path, tmp_path: Path
 ) -> None:
-    """`isgraph verify` first compares the store with a clean *extraction* and decides each
-    stored edge again against the stored symbols (no clean resolution): on a clean store it
-    finds nothing, and it finds a decision changed in the store (which only a resolution can
-    see) and a row extraction makes (an alias dropped)."""
+    """`isgraph verify` checks quickly first, building no clean index: each file's content
+    hash against its stored row, and each stored edge decided again against the stored
+    symbols. On a clean store it finds nothing; it finds a decision changed in the store
+    (which only a resolution can see), a file edited, deleted or added without a run, and
+    a project file (go.mod) edited without a run."""
     from isgraph.config import Config
     from isgraph.index.service import IndexService
-    from isgraph.index.verify import clean_index, compare, resolution_drift
+    from isgraph.index.verify import resolution_drift, tree_drift
 
+    (project / "go.mod").write_text("module example.com/x\n")
     store = open_store(f"sqlite:{tmp_path / 'i.db'}")
     try:
         async with IndexService(project, store, Config(jobs=1)) as service:
             await service.index()
 
-        async def quick() -> list[str]:
-            async with clean_index(project, Config(jobs=1), resolve=False) as clean:
-                have, want = snapshot(store), snapshot(clean)
-                found = compare(have, want, resolved=False) + resolution_drift(store, have)
-            return [d.describe() for d in found]
+        def quick() -> list[str]:
+            tree = tree_drift(project, Config(jobs=1), store)
+            paths = sorted(store.file_states())
+            return tree + [d.describe() for d in resolution_drift(store, paths)]
 
-        assert await quick() == []
+        assert quick() == []
         (edge,) = [e for e in store.edges(path="pkg/util.py") if e.target_name == "mk"]
         store.update_edges(
             [EdgeUpdate(edge.path, edge.src, edge.kind, edge.target_name, None, "unresolved")]
         )
-        (found,) = await quick()
+        (found,) = quick()
         assert "mk" in found and "'unresolved' → 'exact'" in found
         store.update_edges(
             [EdgeUpdate(edge.path, edge.src, edge.kind, edge.target_name, edge.dst, "exact")]
         )
-        assert await quick() == []
-        state = store.file_states()["pkg/__init__.py"]
-        store.write_files(
-            [
-                FileResult(
-                    path="pkg/__init__.py",
-                    language=state.language,
-                    status=state.status,
-                    content_hash=state.content_hash,
-                    size=state.size,
-                    mtime_ns=state.mtime_ns,
-                    entities=store.find_entities(path="pkg/__init__.py"),
-                    edges=store.edges(path="pkg/__init__.py"),
-                    aliases=[],
-                )
-            ]
-        )
-        found_rows = await quick()  # and what the stored symbols now decide differently
-        assert any(r.startswith("alias missing: pkg/__init__.py pkg.Engine") for r in found_rows)
+        assert quick() == []
+        core = project / "pkg" / "core.py"
+        core.write_text(core.read_text() + "\n")
+        (project / "app.py").unlink()
+        (project / "new.py").write_text("x = 1\n")
+        (project / "go.mod").write_text("module example.com/y\n")
+        assert sorted(quick()) == ["app.py", "go.mod", "new.py", "pkg/core.py"]
+        # What the server's buffers hold counts as the file's content.
+        assert "pkg/core.py" in tree_drift(project, Config(jobs=1), store, {"pkg/core.py": b"x"})
     finally:
         store.close()

@@ -32,7 +32,14 @@ from isgraph.index.stubs import is_external
 from isgraph.index.worker import FileTask, process_chunk
 from isgraph.index.writer import WriteOutcome, Writer
 from isgraph.lifeline import exit_with, start_pool_helpers
-from isgraph.model import EdgeKind, FileResult, FileState, FileStatus, entity_match_names
+from isgraph.model import (
+    EdgeKind,
+    FileResult,
+    FileState,
+    FileStatus,
+    alias_match_names,
+    entity_match_names,
+)
 from isgraph.store.base import RESOLVE_PENDING, Store
 from isgraph.store.connect import INDEX_DIR_NAME
 
@@ -436,6 +443,9 @@ class Surface:
     # key stays (a new return annotation moves `make().ping()`; a PHP namespace changed in
     # place moves every `extends Shape` of other files)
     shapes: frozenset[tuple[str, str, str]] = frozenset()
+    # (class key, base as written) -> the base it resolved to: not part of what names
+    # change (a rewritten file's edges are unresolved until resolution), compared after it
+    base_targets: frozenset[tuple[str, str, str]] = frozenset()
 
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
@@ -448,7 +458,8 @@ class Surface:
         reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
         names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
-        names.update(f.rpartition(".")[2] for f, _ in self.aliases ^ new.aliases)
+        for fqn, _ in self.aliases ^ new.aliases:
+            names |= alias_match_names(fqn)
         return names
 
 
@@ -461,6 +472,11 @@ def surface_of(store: Store, path: str) -> Surface:
         frozenset(e.target_name for e in edges if e.kind == EdgeKind.IMPORTS),
         frozenset((a.fqn, a.target) for a in store.aliases_of(path)),
         frozenset((e.key, e.fqn, e.signature) for e in entities),
+        frozenset(
+            (e.src, e.target_name, e.dst)
+            for e in edges
+            if e.kind == EdgeKind.INHERITS and e.dst is not None
+        ),
     )
 
 

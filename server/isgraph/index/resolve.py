@@ -19,7 +19,7 @@ import contextlib
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from isgraph.index.gobuild import Platform, builds
 from isgraph.index.spool import EdgeSpool
@@ -818,6 +818,10 @@ class BatchOutcome:
     added: list[Edge]  # deferred calls, decided: to be inserted
     hashes: list[tuple[str, str]]  # (path, hash) of files whose deferred calls are in added
     report: ResolveReport
+    # Classes a stored `inherits` edge pointed to or points to now, where its target changed
+    # (a base resolving elsewhere under the same written name): what they define is
+    # inherited differently, so calls reaching it elsewhere are decided again.
+    rebased: set[str] = field(default_factory=set)
 
 
 def resolve_paths(
@@ -853,6 +857,11 @@ def _resolve_batch(
         edge.dst, edge.resolution = (target.key if target is not None else None), label
         added.append(edge)
     report = ResolveReport(updated=len(updates) + len(added))
+    old = {(e.path, e.src, e.kind, e.target_name): e.dst for e in edges}
+    rebased: set[str] = set()
+    for u in updates:
+        if u.kind == EdgeKind.INHERITS:
+            rebased.update(k for k in (old.get((u.path, u.src, u.kind, u.target_name)), u.dst) if k)
     changed = {(u.path, u.src, u.kind, u.target_name): u.resolution for u in updates}
     for edge in edges:
         if is_external(edge.path):
@@ -861,4 +870,4 @@ def _resolve_batch(
         report.count(label)
     for edge in added:
         report.count(edge.resolution)
-    return BatchOutcome(updates, added, hashes, report)
+    return BatchOutcome(updates, added, hashes, report, rebased)

@@ -9,19 +9,24 @@ same entities, the same edges with the same targets, labels and sites, the same 
 verified is never disturbed (`--repair` then writes the clean rows of each drifted file
 through the service's writer, one atomic file replacement each, as any run does).
 
-By default the clean side is extracted but not resolved (resolution is most of a cold
-index): every row extraction decides is compared with the clean extraction, and each stored
-edge that has candidates is decided again against the stored symbols (`resolve_paths`, the
-same resolver a clean index of that size uses) and compared with its stored target and label
-(`resolution_drift`). Where extraction agrees, the stored symbols are the clean ones, so the
-two checks together find what a clean index would. ``thorough`` (the differential tester's
-reference, and what ``--repair`` writes from) resolves the clean side in full instead.
+By default `verify` checks quickly first, and builds the clean index only if that finds
+something: the tree's files (and the editor's buffers) against the stored file rows by content
+hash, and the project files extraction reads (`index.context`) against their stored hashes
+(`tree_drift`: a file whose content and surroundings did not change extracts as it did), then
+each stored edge that has candidates decided again against the stored symbols
+(`resolution_drift`, the resolver a clean index of that size uses) against its stored target
+and label. That is a hash of every file and one resolution without writes: less than a cold
+index (`bench/verify_bench.py`). What it trusts is that the stored rows of an unchanged file
+are its extraction; ``thorough`` (the differential tester's reference, and what ``--repair``
+writes from) compares every row with a fully resolved clean index instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import os
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import Executor
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from isgraph.config import Config
-from isgraph.model import Alias, Edge, Entity, FileResult
+from isgraph.model import Alias, Edge, Entity, FileResult, FileState
 from isgraph.store.base import Store
 from isgraph.store.connect import open_store
 
@@ -111,14 +116,9 @@ def _brief(row: dict[str, Any] | None) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in row.items() if k not in ("sites", "candidates"))
 
 
-def compare(stored: Snapshot, clean: Snapshot, *, resolved: bool = True) -> list[Difference]:
-    """Every row that differs between the two snapshots, in a stable order. Unless
-    ``resolved`` (the clean side was extracted, not resolved), what the resolver decides of
-    an edge with candidates is left out (`resolution_drift` checks it)."""
+def compare(stored: Snapshot, clean: Snapshot) -> list[Difference]:
+    """Every row that differs between the two snapshots, in a stable order."""
     out: list[Difference] = []
-    if not resolved:
-        stored = dataclasses.replace(stored, edges=_extracted(stored.edges))
-        clean = dataclasses.replace(clean, edges=_extracted(clean.edges))
 
     def diff(
         category: str,
@@ -143,27 +143,14 @@ def compare(stored: Snapshot, clean: Snapshot, *, resolved: bool = True) -> list
     return out
 
 
-_CANDIDATES = EDGE_FIELDS.index("candidates")
-_RESOLVED = tuple(EDGE_FIELDS.index(f) for f in RESOLVED_FIELDS)
-
-
-def _extracted(edges: dict[Any, tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
-    """Edges with what the resolver decides blanked where it decides it (candidates)."""
-    return {
-        k: tuple(None if i in _RESOLVED else x for i, x in enumerate(v)) if v[_CANDIDATES] else v
-        for k, v in edges.items()
-    }
-
-
-def resolution_drift(store: Store, stored: Snapshot) -> list[Difference]:
-    """Stored edges whose target or label differs from what resolving them again against the
-    store's symbols decides (as a clean index of that many files would: the symbol table
-    from `TABLE_MIN_FILES` on, else the cached resolver). Reads only."""
+def resolution_drift(store: Store, paths: list[str]) -> list[Difference]:
+    """Stored edges of ``paths`` whose target or label differs from what resolving them
+    again against the store's symbols decides (as a clean index of that many files would:
+    the symbol table from `TABLE_MIN_FILES` on, else the cached resolver). Reads only."""
     from isgraph.index.resolve import resolve_paths
     from isgraph.index.service import TABLE_MIN_FILES
     from isgraph.index.symbols import SymbolTable, TableResolver
 
-    paths = sorted(stored.files)
     resolver = (
         TableResolver(store, SymbolTable.load(store)) if len(paths) >= TABLE_MIN_FILES else None
     )
@@ -171,13 +158,75 @@ def resolution_drift(store: Store, stored: Snapshot) -> list[Difference]:
     for batch in resolve_paths(store, paths, resolver=resolver):
         for u in batch.updates:
             key = (u.src, str(u.kind), u.target_name)
-            row = dict(zip(EDGE_FIELDS, stored.edges[key], strict=True))
-            out.append(
-                Difference(
-                    "edge", key, u.path, row, {**row, "dst": u.dst, "resolution": str(u.resolution)}
-                )
-            )
+            (edge,) = [
+                e for e in store.edges(path=u.path) if (e.src, str(e.kind), e.target_name) == key
+            ]
+            row = dict(zip(EDGE_FIELDS, _edge_fields(edge), strict=True))
+            clean = {**row, "dst": u.dst, "resolution": str(u.resolution)}
+            out.append(Difference("edge", key, u.path, row, clean))
     return sorted(out, key=lambda d: repr(d.key))
+
+
+def tree_drift(
+    root: Path, config: Config, store: Store, overrides: Mapping[str, bytes] | None = None
+) -> list[str]:
+    """Paths whose stored file row does not match the tree: files found and not stored or
+    stored and gone, content (or an editor's buffer) whose hash is not the stored one, a
+    file still waiting for its calls (empty hash), a project file whose hash is not the one
+    stored (`index.context`). Typeshed stubs are not the tree's. Reads only."""
+    from isgraph.index import context
+    from isgraph.index.discover import Found, ProjectFile, Skip, discover
+    from isgraph.index.extract import EXTRACTORS
+    from isgraph.index.stubs import is_external
+    from isgraph.model import FileStatus
+    from isgraph.store.connect import INDEX_DIR_NAME
+
+    states = {p: s for p, s in store.file_states().items() if not is_external(p)}
+    overrides = overrides or {}
+    seen: set[str] = set()
+    projects: list[str] = []
+    out: list[str] = []
+    found = discover(
+        root,
+        excludes=config.excludes,
+        index_dir=root / INDEX_DIR_NAME,
+        languages=set(EXTRACTORS),
+        project_files=context.is_project_file,
+    )
+    for item in found:
+        if isinstance(item, ProjectFile):
+            projects.append(item.relpath)
+            continue
+        if isinstance(item, Skip):
+            if item.reason.startswith("cannot list directory"):
+                out.append(item.relpath)  # its stored files are kept: the full check decides
+            continue
+        assert isinstance(item, Found)
+        seen.add(item.relpath)
+        state = states.get(item.relpath)
+        if state is None:
+            out.append(item.relpath)
+            continue
+        data = overrides.get(item.relpath)
+        if data is None:
+            try:
+                size = os.stat(item.abspath).st_size
+                if state.status == FileStatus.SKIPPED and not state.content_hash:
+                    if size != state.size:  # skipped before hashing (too large): by size
+                        out.append(item.relpath)
+                    continue
+                with open(item.abspath, "rb") as fh:
+                    data = fh.read(config.max_file_size + 1)
+            except OSError:
+                out.append(item.relpath)
+                continue
+        digest = hashlib.blake2b(data[: config.max_file_size + 1], digest_size=16).hexdigest()
+        if digest != state.content_hash:
+            out.append(item.relpath)
+    out += sorted(states.keys() - seen)
+    stored = context.load(store.get_meta(context.CONTEXT_META))
+    out += sorted(context.changed(stored, context.fingerprints(str(root), projects)))
+    return out
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
@@ -232,18 +281,15 @@ async def clean_index(
     config: Config,
     overrides: Mapping[str, bytes] | None = None,
     pool: Executor | None = None,
-    *,
-    resolve: bool = True,
 ) -> AsyncIterator[Store]:
     """A clean index of ``root`` (with ``overrides``: an editor's unsaved buffers) in a
-    temporary in-memory store, open for the block; ``pool``: parse in this one; not
-    ``resolve``: extracted only (cross-file edges written unresolved)."""
+    temporary in-memory store, open for the block; ``pool``: parse in this one."""
     from isgraph.index.service import IndexService
 
     store = open_store("mem")
     try:
         async with IndexService(root, store, config, pool) as service:
-            await service.index(overrides=overrides, resolve=resolve)
+            await service.index(overrides=overrides)
         yield store
     finally:
         store.close()
@@ -261,24 +307,26 @@ async def verify(
     thorough: bool = False,
 ) -> VerifyReport:
     """Compare ``service``'s store with a clean index of its root; with ``repair``, rewrite
-    each drifted file with its clean rows and compare again. Not ``thorough``: the clean
-    side is extracted only, and the stored edges' decisions are checked by resolving them
-    again (see the module's docstring); a drift found is then compared in full."""
+    each drifted file with its clean rows and compare again. Not ``thorough``: the quick
+    check first (`tree_drift`, then `resolution_drift`: see the module's docstring), and the
+    full comparison only when it finds something."""
     t0 = time.perf_counter()
     report = VerifyReport(root=str(service.root))
     if not thorough:
-        # The service's own pool parses the clean side too (no second pool to start).
-        async with clean_index(
-            service.root, service.config, overrides, service.pool, resolve=False
-        ) as clean:
-            want = await asyncio.to_thread(snapshot, clean)
-            async with service.idle():  # no run of the service writes while it is read
-                have = await asyncio.to_thread(snapshot, service.store)
-                found = compare(have, want, resolved=False)
-                found += await asyncio.to_thread(resolution_drift, service.store, have)
-        report.stored_counts, report.clean_counts = _counts(have), _counts(want)
-        report.quick_differences = len(found)
-        if not found:
+        async with service.idle():  # no run of the service writes while it is read
+            suspects = await asyncio.to_thread(
+                tree_drift, service.root, service.config, service.store, overrides
+            )
+            found: list[Difference] = []
+            states: dict[str, FileState] = {}
+            if not suspects:
+                states = await asyncio.to_thread(service.store.file_states)
+                found = await asyncio.to_thread(resolution_drift, service.store, sorted(states))
+        report.quick_differences = len(suspects) + len(found)
+        if not report.quick_differences:
+            rows = states.values()
+            n = (len(states), sum(s.entities for s in rows), sum(s.edges for s in rows))
+            report.stored_counts = report.clean_counts = n
             report.seconds = time.perf_counter() - t0
             return report
     report.thorough = True
