@@ -275,3 +275,31 @@ async def test_no_python_no_stubs(tmp_path: Path, store: Store) -> None:
     assert summary.stubs == 0 and summary.files == 1
     assert sorted(store.file_states()) == ["main.go"]
     assert [e.qualname for e in store.find_entities(kind="function")] == ["main"]
+
+
+async def test_a_new_file_changes_stubs_only_by_shadowing(tmp_path: Path, store: Store) -> None:
+    """A new file that defines a module a stored stub is for (or a package above it) makes
+    that stub unneeded; any other new file leaves the stubs as they are, without reading
+    every stored import again (`IndexService._shadows_a_stub`). Both end as a clean index."""
+    write_tree(tmp_path, {"app.py": "import json\nimport textwrap\n\njson.dumps(textwrap)\n"})
+    await index(tmp_path, store)
+
+    def stubs(s: Store) -> list[str]:
+        return sorted(p for p in s.file_states() if p.startswith("@"))
+
+    assert "@typeshed/stdlib/json/__init__.pyi" in stubs(store)
+    write_tree(tmp_path, {"other.py": "def other():\n    return 1\n"})
+    await index(tmp_path, store)
+    before = stubs(store)
+    assert "@typeshed/stdlib/json/__init__.pyi" in before
+    write_tree(tmp_path, {"json/__init__.py": "def dumps(x):\n    return x\n"})
+    await index(tmp_path, store)
+    after = stubs(store)
+    assert not any(p.startswith("@typeshed/stdlib/json/") for p in after), after
+    assert "@typeshed/stdlib/textwrap.pyi" in after
+    clean = open_store("mem")
+    try:
+        await index(tmp_path, clean)
+        assert after == stubs(clean)
+    finally:
+        clean.close()

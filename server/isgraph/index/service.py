@@ -38,6 +38,7 @@ from isgraph.index.stubs import (
     is_external,
     module_prefixes,
     stub_abspath,
+    stub_module,
     stubs_wanted,
     typeshed_stdlib,
 )
@@ -449,8 +450,14 @@ class IndexService:
                     continue
                 old = report.old_surfaces.get(path)
                 if old is None:
-                    maybe = True
-                    break
+                    # A new file: the stubs its own imports need are `_index_stubs`'s. It can
+                    # make a stored stub unneeded only by defining (shadowing) that stub's
+                    # module or a package above it; otherwise the check of every stored
+                    # import (seconds on a large repo) would find nothing to do.
+                    if await asyncio.to_thread(self._shadows_a_stub, path):
+                        maybe = True
+                        break
+                    continue
                 new = await asyncio.to_thread(surface_of, self.store, path)
                 if old.imports != new.imports:
                     maybe = True
@@ -476,6 +483,14 @@ class IndexService:
         changed = set(unneeded)
         report.changed_paths = [p for p in report.changed_paths if p not in changed]
         report.removed_paths = [*report.removed_paths, *unneeded]
+
+    def _shadows_a_stub(self, path: str) -> bool:
+        """Whether a module ``path`` defines is, or is a package above, a stored stub's."""
+        mine = {e.fqn for e in self.store.find_entities(path=path) if e.kind == "module"}
+        if not mine:
+            return False
+        stubs = {stub_module(p) for p in self.store.file_states() if is_external(p)}
+        return any(s == m or s.startswith(m + ".") for s in stubs for m in mine if m)
 
     def _stub_changes(self) -> tuple[list[str], list[str]]:
         """(stored stubs no import needs, needed stubs not stored), from every stored import."""
