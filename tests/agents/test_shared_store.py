@@ -34,6 +34,18 @@ async def _clean_dump(root: Path) -> str:
         store.close()
 
 
+async def _assert_shared_store_is_clean(root: Path, tmp_path: Path) -> None:
+    """The store both servers wrote equals a clean index of a copy of the tree."""
+    store = open_store(default_store_url(root), root)
+    try:
+        shared = dump(store)
+    finally:
+        store.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".isgraph"))
+    assert shared == await _clean_dump(copy)
+
+
 async def test_mcp_beside_serve_and_cli(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo")
     lsp = await RawClient.start(root, None)
@@ -58,14 +70,7 @@ async def test_mcp_beside_serve_and_cli(tmp_path: Path) -> None:
             assert got == {"Engine.run", "go"} | {f"gen{i}" for i in range(ROUNDS)}
     finally:
         await lsp.close()
-    store = open_store(default_store_url(root), root)
-    try:
-        shared = dump(store)
-    finally:
-        store.close()
-    copy = tmp_path / "copy"
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".isgraph"))
-    assert shared == await _clean_dump(copy)
+    await _assert_shared_store_is_clean(root, tmp_path)
 
 
 async def test_files_created_and_deleted_at_once_leave_nothing_behind(tmp_path: Path) -> None:
@@ -88,11 +93,4 @@ async def test_files_created_and_deleted_at_once_leave_nothing_behind(tmp_path: 
             await until(s, lambda a: a["fresh"])
     finally:
         await lsp.close()
-    store = open_store(default_store_url(root), root)
-    try:
-        shared = dump(store)
-    finally:
-        store.close()
-    copy = tmp_path / "copy"
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".isgraph"))
-    assert shared == await _clean_dump(copy)
+    await _assert_shared_store_is_clean(root, tmp_path)
