@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class Resolution(StrEnum):

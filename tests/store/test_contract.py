@@ -445,6 +445,80 @@ def test_unresolved_calls_naming(filled: Store) -> None:
     assert filled.unresolved_calls_naming("nothing") == []
 
 
+def frontier(store: Store, name: str) -> list[tuple[str, str, int]]:
+    """(source, target as written, line) of the unresolved calls the store gives for ``name``."""
+    return sorted((e.src, e.target_name, e.line) for e in store.unresolved_calls_naming(name))
+
+
+M_MOD = mod("m.py")
+M_F = ent("m.py", "f", line=2)
+M_G = ent("m.py", "g", line=5)
+M_SPIN = Edge(M_F.key, "calls", "x.spin", "m.py", 3, candidates=("?spin",))
+M_LATER = Edge(M_G.key, "calls", "spin", "m.py", 6, candidates=("=spin",))
+
+
+def m_file(edges: list[Edge], content_hash: str = "h-m") -> FileResult:
+    return FileResult(
+        "m.py", "python", "indexed", content_hash, 1, 1, None, [M_MOD, M_F, M_G], edges
+    )
+
+
+def test_unresolved_calls_naming_with_deferred_calls(store: Store) -> None:
+    """A file's calls written with it and its deferred calls (``add_edges``) under one match
+    name are both found: the deferred ones add their sources, never replace the others."""
+    store.write_files([m_file([M_SPIN], content_hash="")])  # waiting for its deferred calls
+    assert frontier(store, "spin") == [(M_F.key, "x.spin", 3)]
+    store.add_edges([M_LATER], [("m.py", "h-m")])
+    assert frontier(store, "spin") == [(M_F.key, "x.spin", 3), (M_G.key, "spin", 6)]
+    assert frontier(store, "x") == []  # the text's owner is not a match name of `?spin`
+
+
+def test_unresolved_calls_naming_follows_resolution(filled: Store) -> None:
+    """Resolution changes without the match names being rewritten: a call with candidates
+    is found once it is unresolved (its target vanished, or the resolver said so) and not
+    while it is resolved."""
+    exact = Edge(A_HELPER.key, "calls", "b.util", "a.py", 8, B_UTIL.key, "exact", ("=b.util",))
+    a = files()[0]
+    a.edges = [exact if e.target_name == "b.util" and e.kind == "calls" else e for e in a.edges]
+    filled.write_files([a])
+    assert frontier(filled, "util") == []  # resolved: `self.util` inferred, `b.util` exact
+    filled.write_files([FileResult("b.py", "python", "indexed", "h-b2", 20, 3, None, [B_MOD], [])])
+    assert frontier(filled, "util") == [(A_HELPER.key, "b.util", 8), (A_METH.key, "self.util", 13)]
+    filled.update_edges([EdgeUpdate("a.py", A_HELPER.key, "calls", "b.util", B_UTIL.key, "exact")])
+    assert frontier(filled, "util") == [(A_METH.key, "self.util", 13)]
+    filled.update_edges([EdgeUpdate("a.py", A_MAIN.key, "calls", "len", None, "unresolved")])
+    assert frontier(filled, "len") == [(A_MAIN.key, "len", 5)]
+
+
+def test_unresolved_calls_naming_after_edits_equals_a_clean_write(
+    backend: str, tmp_path: Path
+) -> None:
+    """Incremental = clean for the frontier's rows: after a file is edited (a call moves to
+    another function, another is dropped) and another removed, the lookup answers as a store
+    written once with the final files does."""
+    edited = open_store(url_for(backend, tmp_path / "edited"))
+    clean = open_store(url_for(backend, tmp_path / "clean"))
+    try:
+        a, b = files()
+        moved = Edge(A_HELPER.key, "calls", "len", "a.py", 9, candidates=("=len",))
+        spin = Edge(A_METH.key, "calls", "self.spin", "a.py", 14, candidates=("?spin",))
+        edited.write_files([a, b, m_file([M_SPIN, M_LATER])])
+        a2 = files()[0]
+        a2.edges = [e for e in a2.edges if e.target_name != "len"] + [moved, spin]
+        edited.write_files([a2], removed=["b.py"])
+        edited.write_files([m_file([M_LATER], content_hash="h-m2")])
+        clean.write_files([a2, m_file([M_LATER], content_hash="h-m2")])
+        for name in ("len", "spin", "util", "helper", "x"):
+            assert frontier(edited, name) == frontier(clean, name), name
+        assert frontier(edited, "len") == [(A_HELPER.key, "len", 9)]
+        assert frontier(edited, "spin") == [(M_G.key, "spin", 6), (A_METH.key, "self.spin", 14)]
+        edited.write_files([], removed=["a.py", "m.py"])
+        assert frontier(edited, "len") == frontier(edited, "spin") == []
+    finally:
+        edited.close()
+        clean.close()
+
+
 def test_recheck_paths_by_match_names(store: Store) -> None:
     """Edges are found by every candidate's match names (``model.edge_match_names``), written
     with the file or with its deferred calls, and gone with the file's next version."""

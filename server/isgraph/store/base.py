@@ -11,7 +11,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from isgraph.model import Alias, Edge, Entity, FileResult, FileState, Resolution, encode_sites
+from isgraph.model import (
+    Alias,
+    Edge,
+    EdgeKind,
+    Entity,
+    FileResult,
+    FileState,
+    Resolution,
+    edge_match_names,
+    encode_sites,
+)
 
 # Store meta flag: "1" from the first write of an index run until its resolution is done, so
 # a run cut short (even before resolution starts) is resolved in full by the next one, and
@@ -127,6 +137,29 @@ def edge_row(e: Edge) -> list[Any]:
         list(e.candidates),
         encode_sites(e.sites),
     ]
+
+
+def match_rows(edges: Iterable[Edge]) -> list[tuple[str, str, list[str]]]:
+    """The ``edge_match`` rows of some edges, as both stores write them: (path, match name,
+    sorted sources of the calls with candidates that have that match name), one per match name
+    of an edge with candidates (``model.edge_match_names``; the others were decided at
+    extraction, in their own file: no other file's change alters them).
+
+    The sources let an impact's unresolved frontier (``Store.unresolved_calls_naming``) reach
+    the calls that may name a target by key, a few seeks, instead of reading every edge of
+    every file that names it. Every call with candidates is listed whatever its resolution,
+    which changes without the match names being rewritten (an exact call becomes unresolved
+    when its target vanishes)."""
+    srcs: dict[tuple[str, str], set[str]] = {}
+    for e in edges:
+        if not e.candidates:
+            continue
+        call = e.kind == EdgeKind.CALLS
+        for name in edge_match_names(e):
+            held = srcs.setdefault((e.path, name), set())
+            if call:
+                held.add(e.src)
+    return [(path, name, sorted(held)) for (path, name), held in sorted(srcs.items())]
 
 
 def fold_stats(

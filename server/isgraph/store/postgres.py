@@ -65,6 +65,7 @@ from isgraph.store.base import (
     SymbolRows,
     edge_row,
     fold_stats,
+    match_rows,
     read_symbol_rows,
 )
 
@@ -123,6 +124,12 @@ MIGRATIONS: list[list[str]] = [
     [
         # Every call site of an edge (`model.encode_sites`); "" for rows written before.
         "ALTER TABLE edge ADD COLUMN sites text NOT NULL DEFAULT ''",
+    ],
+    [
+        # The sources of a file's calls with candidates under each match name
+        # (`store.base.match_rows`): an impact's unresolved frontier reads those calls by key.
+        # Rows of schema version 5 lack them; that version's repos are indexed again.
+        "ALTER TABLE edge_match ADD COLUMN srcs text[] NOT NULL DEFAULT '{}'",
     ],
 ]
 SCHEMA_LEVEL = len(MIGRATIONS)
@@ -186,7 +193,7 @@ _STAGE = [
        ON COMMIT DELETE ROWS""",
     """CREATE TEMP TABLE IF NOT EXISTS isg_stage_alias (fqn text, path text, target text)
        ON COMMIT DELETE ROWS""",
-    """CREATE TEMP TABLE IF NOT EXISTS isg_stage_match (path text, name text)
+    """CREATE TEMP TABLE IF NOT EXISTS isg_stage_match (path text, name text, srcs text[])
        ON COMMIT DELETE ROWS""",
 ]
 _STAGE_ENTITY_COLS = (*_ENTITY_COLS[:4], "lname", *_ENTITY_COLS[4:])
@@ -224,13 +231,16 @@ ON CONFLICT (repo, src, kind, target_name) DO UPDATE SET
 _MERGE_ALIASES = """INSERT INTO alias (repo, fqn, path, target)
 SELECT %(repo)s, fqn, path, target FROM isg_stage_alias
 ON CONFLICT (repo, fqn, path) DO UPDATE SET target = EXCLUDED.target"""
-_MERGE_MATCHES = """INSERT INTO edge_match (repo, path, name)
-SELECT %(repo)s, path, name FROM isg_stage_match ON CONFLICT DO NOTHING"""
+# A row already there (a file's deferred calls after its other edges) gains the new sources.
+_UNION_SRCS = """ON CONFLICT (repo, name, path) DO UPDATE SET srcs = ARRAY(
+SELECT DISTINCT s FROM unnest(edge_match.srcs || EXCLUDED.srcs) AS s ORDER BY s)"""
+_MERGE_MATCHES = f"""INSERT INTO edge_match (repo, path, name, srcs)
+SELECT %(repo)s, path, name, srcs FROM isg_stage_match {_UNION_SRCS}"""
 # (add_edges) only for files still waiting for their calls, as the edges themselves
-_ADD_MATCHES = """INSERT INTO edge_match (repo, path, name)
-SELECT %(repo)s, path, name FROM isg_stage_match s
+_ADD_MATCHES = f"""INSERT INTO edge_match (repo, path, name, srcs)
+SELECT %(repo)s, path, name, srcs FROM isg_stage_match s
 WHERE EXISTS (SELECT 1 FROM file f WHERE f.repo = %(repo)s AND f.path = s.path AND f.hash = '')
-ON CONFLICT DO NOTHING"""
+{_UNION_SRCS}"""
 # Only edges that still exist are updated: a file rewritten since the resolver read its edges
 # has new edges (resolved again later).
 _UPDATE_EDGES = """UPDATE edge SET dst = u.dst, resolution = u.resolution
@@ -277,9 +287,10 @@ _ALIASES = """SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND fqn 
 ORDER BY fqn, path, target"""
 _EDGES_OF_PATHS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)
 ORDER BY path, src, kind, target_name"""
+# The sources listed under the name (`edge_match.srcs`), then their calls by primary key.
 _UNRESOLVED_CALLS_NAMING = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s
-AND kind = 'calls' AND resolution = 'unresolved' AND path IN (
-  SELECT path FROM edge_match WHERE repo = %(repo)s AND name = %(name)s)
+AND kind = 'calls' AND resolution = 'unresolved' AND src IN (
+  SELECT unnest(srcs) FROM edge_match WHERE repo = %(repo)s AND name = %(name)s)
 ORDER BY path, line, src, target_name"""
 _EDGES_OF_SRCS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND src = ANY(%(srcs)s)
 AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
@@ -699,7 +710,7 @@ class PostgresStore:
         aliases = _one_per_key(
             ((a.fqn, a.path, a.target) for r in latest for a in r.aliases), lambda row: row[:2]
         )
-        matches = {r: r for r in _match_rows(e for r in latest for e in r.edges)}
+        matches = {r[:2]: r for r in match_rows(e for r in latest for e in r.edges)}
         files = [
             (
                 r.path,
@@ -734,7 +745,7 @@ class PostgresStore:
                     ("isg_stage_entity", _STAGE_ENTITY_COLS, entities, _MERGE_ENTITIES),
                     ("isg_stage_edge", _EDGE_COLS, edges, _MERGE_EDGES),
                     ("isg_stage_alias", ("fqn", "path", "target"), aliases, _MERGE_ALIASES),
-                    ("isg_stage_match", ("path", "name"), matches, _MERGE_MATCHES),
+                    ("isg_stage_match", ("path", "name", "srcs"), matches, _MERGE_MATCHES),
                 ):
                     if rows:
                         _copy(cur, table, cols, rows.values())
@@ -769,7 +780,7 @@ class PostgresStore:
         if not hashes:
             return
         rows = _one_per_key((edge_row(e) for e in edges), lambda row: (row[1], row[2], row[3]))
-        matches = _match_rows(edges)
+        matches = match_rows(edges)
         ordered = sorted(hashes)  # lock order stable across writers
         params = {
             "repo": self.repo,
@@ -784,7 +795,7 @@ class PostgresStore:
                     _copy(cur, "isg_stage_edge", _EDGE_COLS, rows.values())
                     cur.execute(_ADD_EDGES, params)
                 if matches:
-                    _copy(cur, "isg_stage_match", ("path", "name"), matches)
+                    _copy(cur, "isg_stage_match", ("path", "name", "srcs"), matches)
                     cur.execute(_ADD_MATCHES, params)
                 cur.execute(_SET_HASHES, params)
 
@@ -1055,11 +1066,6 @@ def _copy(
     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _match_rows(edges: Iterable[Edge]) -> list[tuple[str, str]]:
-    """(path, match name) rows of the edges with candidates (see CozoStore's ``edge_match``)."""
-    return sorted({(e.path, n) for e in edges if e.candidates for n in edge_match_names(e)})
 
 
 def _edge_matches(wanted: set[str], kind: str, target_name: str, candidates: list[str]) -> bool:
