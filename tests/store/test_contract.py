@@ -473,6 +473,25 @@ def test_unresolved_calls_naming_with_deferred_calls(store: Store) -> None:
     assert frontier(store, "x") == []  # the text's owner is not a match name of `?spin`
 
 
+def test_unresolved_calls_naming_rebuilds_every_form_of_key(store: Store) -> None:
+    """The lookup keeps sources without their path and rebuilds them: a path with the
+    characters a rebuild could trip on (``:``, ``$1``, ``%``) and a key of another form."""
+    path = "odd $1:dir/10%.py"
+    mod_ = Entity(
+        make_key("python", "module", path, "m"), "python", "module", "m", "m", path, 1, 0, 9, 0
+    )
+    f = ent(path, "C.f#2", "method", line=2)
+    other = Entity("custom-key", "python", "function", "g", "g", path, 5, 0, 6, 0, fqn="g")
+    calls = [
+        Edge(f.key, "calls", "spin", path, 3, candidates=("?spin",)),
+        Edge(other.key, "calls", "x.spin", path, 6, candidates=("?spin",)),
+    ]
+    store.write_files(
+        [FileResult(path, "python", "indexed", "h", 1, 1, None, [mod_, f, other], calls)]
+    )
+    assert frontier(store, "spin") == [("custom-key", "x.spin", 6), (f.key, "spin", 3)]
+
+
 def test_unresolved_calls_naming_follows_resolution(filled: Store) -> None:
     """Resolution changes without the match names being rewritten: a call with candidates
     is found once it is unresolved (its target vanished, or the resolver said so) and not

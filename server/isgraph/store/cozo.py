@@ -252,15 +252,20 @@ _ALIASES_OF = (
 _EDGES_OF_PATHS = (
     f"k[src] := path in $paths, *entity:by_path{{path, key: src}}\n?[{_G}] := k[src], *edge{{{_G}}}"
 )
+_KIND_PREFIX = "^[^:]*:[^:]*:"  # `language:kind:` of a key
 # An impact's unresolved frontier: the files naming the name (index), the sources of their
 # calls with that match name (`edge_match.srcs`, a point read per file), then those sources'
 # calls (a key-prefix read each): ~100 seeks for `dedent` on the stdlib, where reading every
 # edge of the 110 files that name it read 14,810 entities' edges (0.8-5 s).
-_UNRESOLVED_CALLS_NAMING = (
-    "p[path] := *edge_match:by_name{name: $name, path}\n"
-    "k[src] := p[path], *edge_match{path, name: $name, srcs}, src in srcs\n"
-    f"?[{_G}] := k[src], *edge{{{_G}}}, kind = 'calls', resolution = 'unresolved'"
-)
+# (`edge_match.srcs` holds keys without their path, `store.base.src_in_file`: rebuilt here.)
+_UNRESOLVED_CALLS_NAMING = f"""
+p[path] := *edge_match:by_name{{name: $name, path}}
+s[path, t] := p[path], *edge_match{{path, name: $name, srcs}}, t in srcs
+k[src] := s[path, t], starts_with(t, ':'), src = regex_replace(t, '^:', '')
+k[src] := s[path, t], !starts_with(t, ':'), src = concat(regex_extract_first(t, '{_KIND_PREFIX}'),
+          path, ':', regex_replace(t, '{_KIND_PREFIX}', ''))
+?[{_G}] := k[src], *edge{{{_G}}}, kind = 'calls', resolution = 'unresolved'
+"""
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
 _EDGES_TO_DSTS = (
