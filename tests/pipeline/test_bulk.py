@@ -161,7 +161,7 @@ def test_a_build_cut_short_leaves_bulk_mode_without_building(tmp_path: Path) -> 
         store.end_bulk(build=False)
         assert "edge:by_dst" not in indices(store)
         assert store._bulk_paths is None  # a write of a known path deletes its old rows
-        assert store.edge_paths_to_recheck({"f"}) == set()  # reads edge_match:by_name
+        assert store.methods_named({"f"}) == {}  # reads entity:by_name
         assert indices(store) == {f"{n}:{i}" for n, _, idx in SCHEMA for i, _ in idx}
     finally:
         store.close()

@@ -481,7 +481,7 @@ def test_unresolved_calls_naming_rebuilds_every_form_of_key(store: Store) -> Non
         make_key("python", "module", path, "m"), "python", "module", "m", "m", path, 1, 0, 9, 0
     )
     f = ent(path, "C.f#2", "method", line=2)
-    other = Entity("custom-key", "python", "function", "g", "g", path, 5, 0, 6, 0, fqn="g")
+    other = Entity("custom:key:g", "python", "function", "g", "g", path, 5, 0, 6, 0, fqn="g")
     calls = [
         Edge(f.key, "calls", "spin", path, 3, candidates=("?spin",)),
         Edge(other.key, "calls", "x.spin", path, 6, candidates=("?spin",)),
@@ -489,7 +489,7 @@ def test_unresolved_calls_naming_rebuilds_every_form_of_key(store: Store) -> Non
     store.write_files(
         [FileResult(path, "python", "indexed", "h", 1, 1, None, [mod_, f, other], calls)]
     )
-    assert frontier(store, "spin") == [("custom-key", "x.spin", 6), (f.key, "spin", 3)]
+    assert frontier(store, "spin") == [("custom:key:g", "x.spin", 6), (f.key, "spin", 3)]
 
 
 def test_unresolved_calls_naming_follows_resolution(filled: Store) -> None:

@@ -140,16 +140,16 @@ def edge_row(e: Edge) -> list[Any]:
 
 
 def match_rows(edges: Iterable[Edge]) -> list[tuple[str, str, list[str]]]:
-    """The ``edge_match`` rows of some edges, as both stores write them: (path, match name,
-    sources), one per match name of an edge with candidates (``model.edge_match_names``; the
-    others were decided at extraction, in their own file: no other file's change alters them).
+    """The ``edge_match`` rows of some edges: (path, match name, sources), one per match name
+    of an edge with candidates (``model.edge_match_names``; the others were decided at
+    extraction, in their own file: no other file's change alters them).
 
-    ``sources``: the calls with candidates under that name, each by its source's key without
-    the row's path (``src_in_file``), sorted. They let an impact's unresolved frontier
-    (``Store.unresolved_calls_naming``) reach those calls by key, a few seeks, instead of
-    reading every edge of every file that names it. Every call with candidates is listed
-    whatever its resolution, which changes without the match names being rewritten (an exact
-    call becomes unresolved when its target vanishes)."""
+    ``sources``: the keys of the sources of the calls with candidates under that name,
+    sorted. They let an impact's unresolved frontier (``Store.unresolved_calls_naming``) reach
+    those calls by key, a few seeks, instead of reading every edge of every file that names
+    it. Every call with candidates is listed whatever its resolution, which changes without
+    the match names being rewritten (an exact call becomes unresolved when its target
+    vanishes). (How a store keeps them is its own: CozoStore packs them.)"""
     srcs: dict[tuple[str, str], set[str]] = {}
     for e in edges:
         if not e.candidates:
@@ -158,20 +158,8 @@ def match_rows(edges: Iterable[Edge]) -> list[tuple[str, str, list[str]]]:
         for name in edge_match_names(e):
             held = srcs.setdefault((e.path, name), set())
             if call:
-                held.add(src_in_file(e.path, e.src))
+                held.add(e.src)
     return [(path, name, sorted(held)) for (path, name), held in sorted(srcs.items())]
-
-
-def src_in_file(path: str, key: str) -> str:
-    """An entity key of ``path`` as ``edge_match`` keeps it: ``language:kind:qualname``
-    (``model.make_key`` without the path the row holds: a third of the bytes, ~7 MB of a
-    stdlib store), or ``:`` and the whole key for a key of another form. The stores rebuild
-    the key in their query (``_UNRESOLVED_CALLS_NAMING``): ``language:kind:`` + path + ``:``
-    + the rest."""
-    parts = key.split(":", 2)
-    if len(parts) == 3 and parts[2].startswith(path + ":"):
-        return f"{parts[0]}:{parts[1]}:{parts[2][len(path) + 1 :]}"
-    return ":" + key
 
 
 def fold_stats(

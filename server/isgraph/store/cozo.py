@@ -11,13 +11,14 @@ Relations (``*`` marks keys):
 file's edges are found through its entities: keying edges by ``src`` serves callees and file
 replacement with one index fewer to maintain on every write.)
   alias  {*fqn, *path => target}                                index: by_path
-  edge_match {*path, *name => srcs}                             index: by_name
+  edge_match {*name, *path => srcs}                             index: by_path
 (``edge_match``: the match names of a file's edges with candidates, ``model.edge_match_names``,
-so that the edges a change may re-resolve are found by index, not by scanning every edge;
-``srcs``: the sources of the file's calls with candidates that have that match name, so that
-an impact's unresolved frontier reaches those calls by key (``store.base.match_rows``).
-Written with the edges, never updated by resolution (resolution changes neither
-candidates nor names); a file's deferred calls add their sources to its rows.)
+so that the edges a change may re-resolve are found by a key prefix, not by scanning every
+edge; ``srcs``: the sources of the file's calls with candidates that have that match name
+(``store.base.match_rows``), so that an impact's unresolved frontier reaches those calls by
+key; packed without the path they share (``_pack_srcs``). Written with the edges, never
+updated by resolution (it changes neither candidates nor names); a file's deferred calls
+add their sources to its rows.)
 
 Every write method is one Cozo transaction (a chain of ``{...}`` blocks in one script), so a
 file's old rows and new rows change together; `CozoStore` explains how reads see one state.
@@ -148,8 +149,8 @@ SCHEMA: list[tuple[str, str, list[tuple[str, str]]]] = [
     ),
     (
         "edge_match",
-        ":create edge_match {path: String, name: String => srcs: [String]}",
-        [("by_name", "{name, path}")],
+        ":create edge_match {name: String, path: String => srcs: [(String, [String])]}",
+        [("by_path", "{path, name}")],
     ),
 ]
 
@@ -158,7 +159,7 @@ SCHEMA: list[tuple[str, str, list[tuple[str, str]]]] = [
 # `entity:by_path`, names by `entity:by_fqn`, aliases by `alias:by_path`, which stay). They are
 # ~270k of the ~840k rows a cold stdlib build puts (edge:by_dst alone adds ~50 % to an edge
 # put, measured: bench/store_load_bench.py and bench/README.md).
-BULK_DEFERRED = (("edge", "by_dst"), ("edge_match", "by_name"), ("entity", "by_name"))
+BULK_DEFERRED = (("edge", "by_dst"), ("edge_match", "by_path"), ("entity", "by_name"))
 
 _INDEX_SPECS = {(name, index): spec for name, _, indices in SCHEMA for index, spec in indices}
 
@@ -167,7 +168,8 @@ _DELETE_PATHS = [  # edges first: they are found through the file's (old) entiti
     " *edge{src, kind, target_name} :rm edge {src, kind, target_name}}",
     "{?[key] := path in $paths, *entity:by_path{path, key} :rm entity {key}}",
     "{?[fqn, path] := path in $paths, *alias:by_path{path, fqn} :rm alias {fqn, path}}",
-    "{?[path, name] := path in $paths, *edge_match{path, name} :rm edge_match {path, name}}",
+    "{?[name, path] := path in $paths, *edge_match:by_path{path, name}"
+    " :rm edge_match {name, path}}",
     "{?[path] := path in $paths, *file{path} :rm file {path}}",
 ]
 _PUT_ENTITIES = f"{{?[{_E}] <- $entities :put entity {{key => {_E_VALS}}}}}"
@@ -187,7 +189,7 @@ gone[key] := old[key], not keep[key]
 :update edge {src, kind, target_name => dst, resolution}
 }"""
 _PUT_ALIASES = "{?[fqn, path, target] <- $aliases :put alias {fqn, path => target}}"
-_PUT_MATCHES = "{?[path, name, srcs] <- $matches :put edge_match {path, name => srcs}}"
+_PUT_MATCHES = "{?[path, name, srcs] <- $matches :put edge_match {name, path => srcs}}"
 _PUT_FILES = f"{{?[{_F}] <- $files :put file {{path => {', '.join(_FILE_COLS[1:])}}}}}"
 # Only edges that still exist: a file rewritten since the resolver read its edges has new
 # edges (resolved again later); `:update` of a vanished key would fail the whole batch.
@@ -219,7 +221,7 @@ old[path, name, srcs] := m[path, name, new], waiting[path], *edge_match{{path, n
 had[path, name] := old[path, name, srcs]
 ?[path, name, srcs] := m[path, name, new], old[path, name, held], srcs = union(held, new)
 ?[path, name, srcs] := m[path, name, srcs], waiting[path], not had[path, name]
-:put edge_match {{path, name => srcs}}
+:put edge_match {{name, path => srcs}}
 }}
 {{
 h[path, hash] <- $hashes
@@ -252,18 +254,15 @@ _ALIASES_OF = (
 _EDGES_OF_PATHS = (
     f"k[src] := path in $paths, *entity:by_path{{path, key: src}}\n?[{_G}] := k[src], *edge{{{_G}}}"
 )
-_KIND_PREFIX = "^[^:]*:[^:]*:"  # `language:kind:` of a key
-# An impact's unresolved frontier: the files naming the name (index), the sources of their
-# calls with that match name (`edge_match.srcs`, a point read per file), then those sources'
-# calls (a key-prefix read each): ~100 seeks for `dedent` on the stdlib, where reading every
-# edge of the 110 files that name it read 14,810 entities' edges (0.8-5 s).
-# (`edge_match.srcs` holds keys without their path, `store.base.src_in_file`: rebuilt here.)
+# An impact's unresolved frontier: the sources of the calls with that match name in every
+# file (`edge_match.srcs`, one key-prefix read; unpacked, see `_pack_srcs`), then those
+# sources' calls (a key-prefix read each): ~500 seeks for `dedent` on the stdlib, where
+# reading every edge of the 110 files that name it read 14,810 entities' edges (0.5-5 s).
 _UNRESOLVED_CALLS_NAMING = f"""
-p[path] := *edge_match:by_name{{name: $name, path}}
-s[path, t] := p[path], *edge_match{{path, name: $name, srcs}}, t in srcs
-k[src] := s[path, t], starts_with(t, ':'), src = regex_replace(t, '^:', '')
-k[src] := s[path, t], !starts_with(t, ':'), src = concat(regex_extract_first(t, '{_KIND_PREFIX}'),
-          path, ':', regex_replace(t, '{_KIND_PREFIX}', ''))
+g[path, pre, q] := *edge_match{{name: $name, path, srcs}}, grp in srcs, pre = get(grp, 0),
+                   qs = get(grp, 1), q in qs
+k[src] := g[path, pre, q], pre == '', src = q
+k[src] := g[path, pre, q], pre != '', src = concat(pre, path, ':', q)
 ?[{_G}] := k[src], *edge{{{_G}}}, kind = 'calls', resolution = 'unresolved'
 """
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
@@ -324,13 +323,13 @@ size[c, count(node)] := comp[node, c]
 ?[c, node] := comp[node, c], size[c, n], n > 1
 ?[c, node] := g[node, node], comp[node, c]
 """
-# The files whose edges have one of the names among their match names (`edge_match`, an index
-# seek: ~1 ms), then, a few files at a time, their non-exact edges, whose own match names are
+# The files whose edges have one of the names among their match names (`edge_match`, a key
+# prefix: ~1 ms), then, a few files at a time, their non-exact edges, whose own match names are
 # checked in Python (reading edges costs ~5 us each: 400 ms for the 75k edges of the 200 files
 # 20 random stdlib names select, in short reads). (A scan of every edge's target took ~1 s on
 # the stdlib and held up snapshot reads; an index on the edges' last part cost 20 % of a
 # cold index, resolution updates maintaining it: the match names are never updated.)
-_PATHS_MATCHING = "?[path] := name in $names, *edge_match:by_name{name, path}"
+_PATHS_MATCHING = "?[path] := name in $names, *edge_match{name, path}"
 # Edges of these paths that another file's change may alter (`model.may_change_elsewhere`
 # filters: not exact, or exact through a type).
 _RECHECKABLE_OF_PATHS = """
@@ -714,7 +713,7 @@ class CozoStore:
         ]
         edges = [edge_row(e) for r in latest for e in r.edges]
         aliases = [[a.fqn, a.path, a.target] for r in latest for a in r.aliases]
-        matches = [list(r) for r in match_rows(e for r in latest for e in r.edges)]
+        matches = _match_rows(e for r in latest for e in r.edges)
         files = [
             [
                 r.path,
@@ -774,7 +773,7 @@ class CozoStore:
         params = {
             "edges": rows,
             "hashes": [list(h) for h in hashes],
-            "matches": [list(r) for r in match_rows(edges)],
+            "matches": _match_rows(edges),
         }
         self._run(_ADD_EDGES, params, write=True)
         release_memory()
@@ -1124,6 +1123,28 @@ class CozoStore:
             self._run(_STATS_EDGES),
             stubs=stubs,
         )
+
+
+def _match_rows(edges: Iterable[Edge]) -> list[list[Any]]:
+    """`store.base.match_rows` with each row's sources packed (``_pack_srcs``)."""
+    return [[path, name, _pack_srcs(path, srcs)] for path, name, srcs in match_rows(edges)]
+
+
+def _pack_srcs(path: str, keys: Iterable[str]) -> list[list[Any]]:
+    """Keys of entities of ``path`` as ``edge_match.srcs`` keeps them: grouped by their
+    ``language:kind:`` prefix, each a qualname (``model.make_key`` less the prefix and the
+    path the row holds: 3x fewer bytes than whole keys, 16 MB less on the stdlib), or under
+    the prefix ``""`` whole (a key of another form). ``_UNRESOLVED_CALLS_NAMING`` rebuilds
+    them; a union of two packings (a file's deferred calls) unpacks to the union of keys."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        lang, _, rest = key.partition(":")
+        kind, _, rest = rest.partition(":")
+        if rest.startswith(path + ":") and lang and kind:
+            groups[f"{lang}:{kind}:"].append(rest[len(path) + 1 :])
+        else:
+            groups[""].append(key)
+    return [[pre, sorted(qs)] for pre, qs in sorted(groups.items())]
 
 
 def _edge_matches(wanted: set[str], kind: str, target_name: str, candidates: list[str]) -> bool:

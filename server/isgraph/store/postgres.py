@@ -287,15 +287,10 @@ _ALIASES = """SELECT fqn, path, target FROM alias WHERE repo = %(repo)s AND fqn 
 ORDER BY fqn, path, target"""
 _EDGES_OF_PATHS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND path = ANY(%(paths)s)
 ORDER BY path, src, kind, target_name"""
-# The sources listed under the name (`edge_match.srcs`: keys without their path,
-# `store.base.src_in_file`, rebuilt here), then their calls by primary key.
-_UNRESOLVED_CALLS_NAMING = f"""WITH s AS (SELECT path, unnest(srcs) AS t FROM edge_match
-  WHERE repo = %(repo)s AND name = %(name)s)
-SELECT {_G} FROM edge WHERE repo = %(repo)s
+# The sources listed under the name (`edge_match.srcs`), then their calls by primary key.
+_UNRESOLVED_CALLS_NAMING = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s
 AND kind = 'calls' AND resolution = 'unresolved' AND src IN (
-  SELECT CASE WHEN left(t, 1) = ':' THEN substr(t, 2)
-         ELSE substring(t from '^[^:]*:[^:]*:') || path || ':'
-              || regexp_replace(t, '^[^:]*:[^:]*:', '') END FROM s)
+  SELECT unnest(srcs) FROM edge_match WHERE repo = %(repo)s AND name = %(name)s)
 ORDER BY path, line, src, target_name"""
 _EDGES_OF_SRCS = f"""SELECT {_G} FROM edge WHERE repo = %(repo)s AND src = ANY(%(srcs)s)
 AND kind = %(kind)s ORDER BY path, src, kind, target_name"""
