@@ -39,7 +39,7 @@ def rows(store: CozoStore, relation: str) -> list[list[Any]]:
         " end_col, signature, doc, parent, fqn, metadata",
         "edge": "src, kind, target_name, path, dst, resolution, line, candidates, sites",
         "alias": "fqn, path, target",
-        "edge_match": "path, name, calls",
+        "edge_match": "path, name, srcs",
     }[relation]
     return sorted(store._run(f"?[{cols}] := *{relation}{{{cols}}}"), key=repr)
 

@@ -139,27 +139,27 @@ def edge_row(e: Edge) -> list[Any]:
     ]
 
 
-def match_rows(edges: Iterable[Edge]) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """The ``edge_match`` rows of some edges: (path, match name, calls), one per match name
+def match_rows(edges: Iterable[Edge]) -> list[tuple[str, str, list[str]]]:
+    """The ``edge_match`` rows of some edges: (path, match name, sources), one per match name
     of an edge with candidates (``model.edge_match_names``; the others were decided at
     extraction, in their own file: no other file's change alters them).
 
-    ``calls``: the (source, target as written) of the calls with candidates under that name,
-    sorted: with the kind, an edge's key. They let an impact's unresolved frontier
-    (``Store.unresolved_calls_naming``) read those calls by key, a few seeks, instead of
-    every edge of every file that names it. Every call with candidates is listed whatever
-    its resolution, which changes without the match names being rewritten (an exact call
-    becomes unresolved when its target vanishes). (How a store keeps them is its own.)"""
-    calls: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    ``sources``: the keys of the sources of the calls with candidates under that name,
+    sorted. They let an impact's unresolved frontier (``Store.unresolved_calls_naming``) reach
+    those calls by key, a few seeks, instead of reading every edge of every file that names
+    it. Every call with candidates is listed whatever its resolution, which changes without
+    the match names being rewritten (an exact call becomes unresolved when its target
+    vanishes). (How a store keeps them is its own: CozoStore packs them.)"""
+    srcs: dict[tuple[str, str], set[str]] = {}
     for e in edges:
         if not e.candidates:
             continue
         call = e.kind == EdgeKind.CALLS
         for name in edge_match_names(e):
-            held = calls.setdefault((e.path, name), set())
+            held = srcs.setdefault((e.path, name), set())
             if call:
-                held.add((e.src, e.target_name))
-    return [(path, name, sorted(held)) for (path, name), held in sorted(calls.items())]
+                held.add(e.src)
+    return [(path, name, sorted(held)) for (path, name), held in sorted(srcs.items())]
 
 
 def fold_stats(

@@ -11,14 +11,14 @@ Relations (``*`` marks keys):
 file's edges are found through its entities: keying edges by ``src`` serves callees and file
 replacement with one index fewer to maintain on every write.)
   alias  {*fqn, *path => target}                                index: by_path
-  edge_match {*name, *path => calls}                            index: by_path
+  edge_match {*name, *path => srcs}                             index: by_path
 (``edge_match``: the match names of a file's edges with candidates, ``model.edge_match_names``,
 so that the edges a change may re-resolve are found by a key prefix, not by scanning every
-edge; ``calls``: the keys (source, target as written) of the file's calls with candidates
-that have that match name (``store.base.match_rows``), so that an impact's unresolved
-frontier reads those calls by key; packed without the path they share (``_pack_calls``).
-Written with the edges, never updated by resolution (it changes neither candidates nor
-names); a file's deferred calls add theirs to its rows.)
+edge; ``srcs``: the sources of the file's calls with candidates that have that match name
+(``store.base.match_rows``), so that an impact's unresolved frontier reaches those calls by
+key; packed without the path they share (``_pack_srcs``). Written with the edges, never
+updated by resolution (it changes neither candidates nor names); a file's deferred calls
+add their sources to its rows.)
 
 Every write method is one Cozo transaction (a chain of ``{...}`` blocks in one script), so a
 file's old rows and new rows change together; `CozoStore` explains how reads see one state.
@@ -149,7 +149,7 @@ SCHEMA: list[tuple[str, str, list[tuple[str, str]]]] = [
     ),
     (
         "edge_match",
-        ":create edge_match {name: String, path: String => calls: [(String, [(String, String)])]}",
+        ":create edge_match {name: String, path: String => srcs: [(String, [String])]}",
         [("by_path", "{path, name}")],
     ),
 ]
@@ -189,7 +189,7 @@ gone[key] := old[key], not keep[key]
 :update edge {src, kind, target_name => dst, resolution}
 }"""
 _PUT_ALIASES = "{?[fqn, path, target] <- $aliases :put alias {fqn, path => target}}"
-_PUT_MATCHES = "{?[path, name, calls] <- $matches :put edge_match {name, path => calls}}"
+_PUT_MATCHES = "{?[path, name, srcs] <- $matches :put edge_match {name, path => srcs}}"
 _PUT_FILES = f"{{?[{_F}] <- $files :put file {{path => {', '.join(_FILE_COLS[1:])}}}}}"
 # Only edges that still exist: a file rewritten since the resolver read its edges has new
 # edges (resolved again later); `:update` of a vanished key would fail the whole batch.
@@ -214,14 +214,14 @@ waiting[path] := p[path], *file{{path, hash: ''}}
 :put edge {{src, kind, target_name => path, dst, resolution, line, candidates, sites}}
 }}
 {{
-m[path, name, calls] <- $matches
-p[path] := m[path, name, calls]
+m[path, name, srcs] <- $matches
+p[path] := m[path, name, srcs]
 waiting[path] := p[path], *file{{path, hash: ''}}
-old[path, name, calls] := m[path, name, new], waiting[path], *edge_match{{path, name, calls}}
-had[path, name] := old[path, name, calls]
-?[path, name, calls] := m[path, name, new], old[path, name, held], calls = union(held, new)
-?[path, name, calls] := m[path, name, calls], waiting[path], not had[path, name]
-:put edge_match {{name, path => calls}}
+old[path, name, srcs] := m[path, name, new], waiting[path], *edge_match{{path, name, srcs}}
+had[path, name] := old[path, name, srcs]
+?[path, name, srcs] := m[path, name, new], old[path, name, held], srcs = union(held, new)
+?[path, name, srcs] := m[path, name, srcs], waiting[path], not had[path, name]
+:put edge_match {{name, path => srcs}}
 }}
 {{
 h[path, hash] <- $hashes
@@ -254,17 +254,16 @@ _ALIASES_OF = (
 _EDGES_OF_PATHS = (
     f"k[src] := path in $paths, *entity:by_path{{path, key: src}}\n?[{_G}] := k[src], *edge{{{_G}}}"
 )
-# An impact's unresolved frontier: the keys of the calls with that match name in every file
-# (`edge_match.calls`, one key-prefix read; unpacked, see `_pack_calls`), then those calls
-# (a point read each, every key column bound before the relation, or Cozo scans): 556 reads
-# for `dedent` on the stdlib (44 ms at load 14), where reading every call of their sources
-# took 160 ms and every edge of the 110 files naming it 0.5-5 s.
+# An impact's unresolved frontier: the sources of the calls with that match name in every
+# file (`edge_match.srcs`, one key-prefix read; unpacked, see `_pack_srcs`), then those
+# sources' calls (a key-prefix read each): ~500 seeks for `dedent` on the stdlib, where
+# reading every edge of the 110 files that name it read 14,810 entities' edges (0.5-5 s).
 _UNRESOLVED_CALLS_NAMING = f"""
-g[path, pre, c] := *edge_match{{name: $name, path, calls}}, grp in calls, pre = get(grp, 0),
-                   cs = get(grp, 1), c in cs
-k[src, t] := g[path, pre, c], pre == '', src = get(c, 0), t = get(c, 1)
-k[src, t] := g[path, pre, c], pre != '', src = concat(pre, path, ':', get(c, 0)), t = get(c, 1)
-?[{_G}] := k[src, target_name], kind = 'calls', *edge{{{_G}}}, resolution = 'unresolved'
+g[path, pre, q] := *edge_match{{name: $name, path, srcs}}, grp in srcs, pre = get(grp, 0),
+                   qs = get(grp, 1), q in qs
+k[src] := g[path, pre, q], pre == '', src = q
+k[src] := g[path, pre, q], pre != '', src = concat(pre, path, ':', q)
+?[{_G}] := k[src], *edge{{{_G}}}, kind = 'calls', resolution = 'unresolved'
 """
 # The bridging rule must bind *every* key column of the main relation, or Cozo scans.
 _EDGES_OF_SRCS = f"?[{_G}] := src in $srcs, *edge{{{_G}}}, kind = $kind"
@@ -1127,26 +1126,25 @@ class CozoStore:
 
 
 def _match_rows(edges: Iterable[Edge]) -> list[list[Any]]:
-    """`store.base.match_rows` with each row's calls packed (``_pack_calls``)."""
-    return [[path, name, _pack_calls(path, calls)] for path, name, calls in match_rows(edges)]
+    """`store.base.match_rows` with each row's sources packed (``_pack_srcs``)."""
+    return [[path, name, _pack_srcs(path, srcs)] for path, name, srcs in match_rows(edges)]
 
 
-def _pack_calls(path: str, calls: Iterable[tuple[str, str]]) -> list[list[Any]]:
-    """Calls (source, target as written) from entities of ``path`` as ``edge_match.calls``
-    keeps them: grouped by their source key's ``language:kind:`` prefix, each source a
-    qualname (``model.make_key`` less the prefix and the path the row holds: 3x fewer bytes
-    than whole keys), or under the prefix ``""`` whole (a key of another form).
-    ``_UNRESOLVED_CALLS_NAMING`` rebuilds the keys; a union of two packings (a file's
-    deferred calls) unpacks to the union of the calls."""
-    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for key, target in calls:
+def _pack_srcs(path: str, keys: Iterable[str]) -> list[list[Any]]:
+    """Keys of entities of ``path`` as ``edge_match.srcs`` keeps them: grouped by their
+    ``language:kind:`` prefix, each a qualname (``model.make_key`` less the prefix and the
+    path the row holds: 3x fewer bytes than whole keys, 16 MB less on the stdlib), or under
+    the prefix ``""`` whole (a key of another form). ``_UNRESOLVED_CALLS_NAMING`` rebuilds
+    them; a union of two packings (a file's deferred calls) unpacks to the union of keys."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
         lang, _, rest = key.partition(":")
         kind, _, rest = rest.partition(":")
         if rest.startswith(path + ":") and lang and kind:
-            groups[f"{lang}:{kind}:"].append((rest[len(path) + 1 :], target))
+            groups[f"{lang}:{kind}:"].append(rest[len(path) + 1 :])
         else:
-            groups[""].append((key, target))
-    return [[pre, sorted(cs)] for pre, cs in sorted(groups.items())]
+            groups[""].append(key)
+    return [[pre, sorted(qs)] for pre, qs in sorted(groups.items())]
 
 
 def _edge_matches(wanted: set[str], kind: str, target_name: str, candidates: list[str]) -> bool:

@@ -710,7 +710,7 @@ class PostgresStore:
         aliases = _one_per_key(
             ((a.fqn, a.path, a.target) for r in latest for a in r.aliases), lambda row: row[:2]
         )
-        matches = {r[:2]: r for r in _match_rows(e for r in latest for e in r.edges)}
+        matches = {r[:2]: r for r in match_rows(e for r in latest for e in r.edges)}
         files = [
             (
                 r.path,
@@ -780,7 +780,7 @@ class PostgresStore:
         if not hashes:
             return
         rows = _one_per_key((edge_row(e) for e in edges), lambda row: (row[1], row[2], row[3]))
-        matches = _match_rows(edges)
+        matches = match_rows(edges)
         ordered = sorted(hashes)  # lock order stable across writers
         params = {
             "repo": self.repo,
@@ -1066,12 +1066,6 @@ def _copy(
     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _match_rows(edges: Iterable[Edge]) -> list[tuple[str, str, list[str]]]:
-    """`store.base.match_rows` with the sources alone: the frontier's read reaches a
-    source's calls through the primary key's (repo, src, kind) prefix."""
-    return [(p, n, sorted({src for src, _ in calls})) for p, n, calls in match_rows(edges)]
 
 
 def _edge_matches(wanted: set[str], kind: str, target_name: str, candidates: list[str]) -> bool:
