@@ -143,3 +143,22 @@ def test_fit_cuts_innermost_lists_first_and_keeps_totals() -> None:
     assert not tokens.fit(record, 300)  # already within: nothing cut
     long = {"source": "x = 1\n" * 400, "items": [], "truncated": False}
     assert tokens.fit(long, 200) and json_tokens(long) <= 200
+
+
+def test_fit_keeps_as_many_items_as_fit() -> None:
+    """Measuring the tail a chunk at a time cuts no more than measuring item by item did:
+    the page keeps all but at most a few of the items that would fit (varied sizes, so a
+    chunk's estimate is not every item's)."""
+    items = [{"key": f"k{i}", "doc": "word " * (i % 7) * 5, "depth": i % 3} for i in range(400)]
+
+    def record(n: int) -> dict[str, object]:
+        return {"certain": {"items": items[:n], "total": 400, "truncated": False}}
+
+    for budget in (300, 2_000, 9_000):
+        fitting = max(n for n in range(401) if json_tokens(record(n)) <= budget)
+        got = record(400)
+        assert tokens.fit(got, budget)
+        kept = len(got["certain"]["items"])  # type: ignore[index]
+        assert json_tokens(got) <= budget
+        assert fitting - 3 <= kept <= fitting, (budget, kept, fitting)
+        assert got["certain"]["items"] == items[:kept]  # type: ignore[index]

@@ -63,6 +63,9 @@ def unresolved_calls(store: Store, name: str) -> list[Edge]:
         for e in store.unresolved_calls_naming(name)
         if e.kind == EdgeKind.CALLS
         and e.resolution == Resolution.UNRESOLVED
+        # every match name is a part of the target or of a candidate: a cheap test first
+        # (most calls the store gives are its sources' other unresolved calls)
+        and (name in e.target_name or any(name in c for c in e.candidates))
         and name in edge_match_names(e)
     ]
     found.sort(key=lambda e: (e.path, e.line, e.src))

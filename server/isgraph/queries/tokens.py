@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 _PIECES = re.compile(r"\w+|[^\w\s]")
+_CHUNK = 16  # items `fit` measures at once while it drops the tail of a page
 
 
 def estimate_tokens(text: str) -> int:
@@ -46,11 +47,20 @@ def fit(record: dict[str, Any], max_tokens: int) -> bool:
         if full:
             leaves = [p for p in full if not any(q["items"] for q in _pages(p["items"]))]
             page = max(leaves or full, key=lambda p: len(p["items"]))
-            # drop about the excess at once (items estimated one by one), then measure again:
-            # a few passes, not one per item
+            # drop about the excess at once, then measure again: a few passes, not one per
+            # item. The tail is measured a chunk at a time (a chunk's tokens are about its
+            # items' plus one per separator), the last chunk item by item: one estimate per
+            # ~16 items instead of one each (600 of them for a 20k-token impact answer).
             excess, dropped = size - max_tokens, 0
-            while page["items"] and dropped < excess:
-                dropped += json_tokens(page["items"].pop()) + 1
+            items = page["items"]
+            while items and dropped < excess:
+                k = min(_CHUNK, len(items))
+                chunk = json_tokens(items[-k:]) if k > 1 else excess + 1
+                if dropped + chunk <= excess:
+                    del items[-k:]
+                    dropped += chunk
+                else:
+                    dropped += json_tokens(items.pop()) + 1
             page["truncated"] = True
             page.pop("cursor", None)
             cut = True

@@ -305,10 +305,11 @@ class Store(Protocol):
     def edges_from_paths(self, paths: Iterable[str]) -> list[Edge]: ...
 
     def unresolved_calls_naming(self, name: str) -> list[Edge]:
-        """Unresolved ``calls`` edges of the files whose edges may name ``name`` (the index of
-        match names), in one read that filters in the store: an impact's unresolved frontier
-        reads a few rows instead of every edge of those files. The caller keeps the edges
-        that do name it (`model.edge_match_names`)."""
+        """Unresolved ``calls`` edges of the entities that hold a call with candidates that
+        may name ``name`` (``match_rows``: the match names with the calls' sources), in one
+        read: an impact's unresolved frontier reads those sources' calls by key instead of
+        every edge of every file naming it. Among them are those sources' other unresolved
+        calls: the caller keeps the edges that do name it (`model.edge_match_names`)."""
         ...
 
     def edges_to(self, dsts: Iterable[str]) -> list[Edge]:
