@@ -492,6 +492,22 @@ def test_unresolved_calls_naming_rebuilds_every_form_of_key(store: Store) -> Non
     assert frontier(store, "spin") == [("custom:key:g", "x.spin", 6), (f.key, "spin", 3)]
 
 
+def test_unresolved_calls_naming_finds_calls_without_candidates(store: Store) -> None:
+    """A call on a value of unknown type (no candidates, unresolved at extraction) is on the
+    frontier of its name even in a file where no other edge names it; a call decided at
+    extraction (exact, no candidates) is not, and neither file is a recheck's."""
+    m = m_file(
+        [
+            Edge(M_F.key, "calls", "err.decode", "m.py", 3),
+            Edge(M_G.key, "calls", "f", "m.py", 6, M_F.key, "exact"),
+        ]
+    )
+    store.write_files([m])
+    assert frontier(store, "decode") == [(M_F.key, "err.decode", 3)]
+    assert frontier(store, "f") == []
+    assert store.edge_paths_to_recheck(["decode", "f"]) == set()
+
+
 def test_unresolved_calls_naming_follows_resolution(filled: Store) -> None:
     """Resolution changes without the match names being rewritten: a call with candidates
     is found once it is unresolved (its target vanished, or the resolver said so) and not

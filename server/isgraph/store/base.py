@@ -142,19 +142,22 @@ def edge_row(e: Edge) -> list[Any]:
 def match_rows(edges: Iterable[Edge]) -> list[tuple[str, str, list[str]]]:
     """The ``edge_match`` rows of some edges: (path, match name, sources), one per match name
     of an edge with candidates (``model.edge_match_names``; the others were decided at
-    extraction, in their own file: no other file's change alters them).
+    extraction, in their own file: no other file's change alters them), and of a call
+    without candidates left unresolved (a call on a value of unknown type, ``err.decode()``:
+    nothing re-resolves it, but an impact's frontier lists it; a recheck reads such a file
+    and keeps none of its edges).
 
-    ``sources``: the keys of the sources of the calls with candidates under that name,
-    sorted. They let an impact's unresolved frontier (``Store.unresolved_calls_naming``) reach
-    those calls by key, a few seeks, instead of reading every edge of every file that names
-    it. Every call with candidates is listed whatever its resolution, which changes without
-    the match names being rewritten (an exact call becomes unresolved when its target
-    vanishes). (How a store keeps them is its own: CozoStore packs them.)"""
+    ``sources``: the keys of the sources of those calls under that name, sorted. They let an
+    impact's unresolved frontier (``Store.unresolved_calls_naming``) reach those calls by
+    key, a few seeks, instead of reading every edge of every file that names it. Every call
+    with candidates is listed whatever its resolution, which changes without the match names
+    being rewritten (an exact call becomes unresolved when its target vanishes). (How a store
+    keeps them is its own: CozoStore packs them.)"""
     srcs: dict[tuple[str, str], set[str]] = {}
     for e in edges:
-        if not e.candidates:
-            continue
         call = e.kind == EdgeKind.CALLS
+        if not e.candidates and not (call and e.resolution == Resolution.UNRESOLVED):
+            continue
         for name in edge_match_names(e):
             held = srcs.setdefault((e.path, name), set())
             if call:
