@@ -49,7 +49,7 @@ RELATIONS = {  # relation -> (columns, put statement)
         ":put edge {src, kind, target_name => path, dst, resolution, line, candidates, sites}",
     ),
     "alias": ("fqn, path, target", ":put alias {fqn, path => target}"),
-    "edge_match": ("path, name, srcs", ":put edge_match {path, name => srcs}"),
+    "edge_match": ("name, path, srcs", ":put edge_match {name, path => srcs}"),
 }
 
 
