@@ -12,6 +12,7 @@ import pytest
 
 from isgraph.model import SCHEMA_VERSION, Alias, Edge, Entity, FileResult, make_key
 from isgraph.store.base import (
+    BulkLoad,
     EdgeUpdate,
     Reach,
     SchemaMismatchError,
@@ -490,6 +491,22 @@ def test_unresolved_calls_naming_rebuilds_every_form_of_key(store: Store) -> Non
         [FileResult(path, "python", "indexed", "h", 1, 1, None, [mod_, f, other], calls)]
     )
     assert frontier(store, "spin") == [("custom:key:g", "x.spin", 6), (f.key, "spin", 3)]
+
+
+def test_unresolved_calls_naming_with_deferred_calls_in_bulk_mode(store: Store) -> None:
+    """In a cold build's bulk mode the deferred calls' rows are put without reading the
+    rows there, except those the file's own write gave sources: those still merge."""
+    if not isinstance(store, BulkLoad):
+        pytest.skip("this store has no bulk mode")
+    assert store.begin_bulk()
+    now = Edge(M_F.key, "calls", "x.spin", "m.py", 3)  # no candidates, unresolved: listed
+    twirl = Edge(M_MOD.key, "calls", "twirl", "m.py", 9, candidates=("=twirl",))
+    store.write_files([m_file([now], content_hash="")])
+    store.add_edges([M_LATER, twirl], [("m.py", "h-m")])
+    assert frontier(store, "spin") == [(M_F.key, "x.spin", 3), (M_G.key, "spin", 6)]
+    assert frontier(store, "twirl") == [(M_MOD.key, "twirl", 9)]
+    store.end_bulk()
+    assert frontier(store, "spin") == [(M_F.key, "x.spin", 3), (M_G.key, "spin", 6)]
 
 
 def test_unresolved_calls_naming_finds_calls_without_candidates(store: Store) -> None:

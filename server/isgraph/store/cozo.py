@@ -203,7 +203,10 @@ r[src, kind, target_name, dst, resolution] <- $rows
 # and only from entities that exist, then the file gets its hash back. Each source and each
 # path is looked up once (rules `live`, `waiting`), not once per edge: 160k stdlib calls
 # have ~4x fewer distinct sources, and the per-edge seeks cost more than the put (measured:
-# 3.5 -> 2.5 CPU-s for the join, 1.5 without it).
+# 3.5 -> 2.5 CPU-s for the join, 1.5 without it). Their `edge_match` rows: `$merges` add
+# their sources to a row the file's write may have given sources (a union: reading those
+# rows cost a stdlib cold build ~3 CPU-s when every row was merged), `$matches` are put
+# (rows new, or without sources: `CozoStore.add_edges` says which in bulk mode).
 _ADD_EDGES = f"""{{
 r[{_G}] <- $edges
 s[src] := r[{_G}]
@@ -215,6 +218,13 @@ waiting[path] := p[path], *file{{path, hash: ''}}
 }}
 {{
 m[path, name, srcs] <- $matches
+p[path] := m[path, name, srcs]
+waiting[path] := p[path], *file{{path, hash: ''}}
+?[path, name, srcs] := m[path, name, srcs], waiting[path]
+:put edge_match {{name, path => srcs}}
+}}
+{{
+m[path, name, srcs] <- $merges
 p[path] := m[path, name, srcs]
 waiting[path] := p[path], *file{{path, hash: ''}}
 old[path, name, srcs] := m[path, name, new], waiting[path], *edge_match{{path, name, srcs}}
@@ -478,6 +488,9 @@ class CozoStore:
         self._bulk_paths: set[str] | None = None
         self._deferred: dict[str, str] = {}  # "edge:by_dst" -> its ::index create spec
         self._bulk_lock = threading.RLock()
+        # (path, match name) of the `edge_match` rows a bulk write put with sources: the only
+        # ones a file's deferred calls must merge into (`add_edges`) rather than put.
+        self._bulk_srcs: set[tuple[str, str]] = set()
         self._checkpointer = Checkpointer(path)
         if engine != "mem":
             _check_writable(engine, Path(path))
@@ -633,6 +646,7 @@ class CozoStore:
                     self._run(f"::index drop {name}:{index}", write=True)
                 self._deferred[f"{name}:{index}"] = spec
             self._bulk_paths = set()
+            self._bulk_srcs = set()
             return True
 
     def end_bulk(self, build: bool = True) -> None:
@@ -640,6 +654,7 @@ class CozoStore:
         (``build=False``: left to the first script that names one, or the next open)."""
         with self._bulk_lock:
             self._bulk_paths = None
+            self._bulk_srcs = set()
             if build:
                 self._build_deferred()
 
@@ -750,6 +765,7 @@ class CozoStore:
             self._run("\n".join(blocks), params, write=True)
             if fresh and self._bulk_paths is not None:
                 self._bulk_paths.update(paths)
+                self._bulk_srcs.update((r[0], r[1]) for r in matches if r[2])
         else:
             with self._names_patching:
                 self._run("\n".join(blocks), params, write=True)
@@ -770,12 +786,20 @@ class CozoStore:
         if not hashes:
             return
         rows = [edge_row(e) for e in edges]
-        params = {
-            "edges": rows,
-            "hashes": [list(h) for h in hashes],
-            "matches": _match_rows(edges),
-        }
-        self._run(_ADD_EDGES, params, write=True)
+        matches = _match_rows(edges)
+        with self._bulk_lock:
+            # In bulk mode this process wrote every file, and knows which rows hold sources;
+            # otherwise any row may (another writer, a file written before), so all merge.
+            held = self._bulk_srcs if self._bulk_paths is not None else None
+            merges = [m for m in matches if held is None or (m[0], m[1]) in held]
+            puts = [m for m in matches if held is not None and (m[0], m[1]) not in held]
+            params = {
+                "edges": rows,
+                "hashes": [list(h) for h in hashes],
+                "matches": puts,
+                "merges": merges,
+            }
+            self._run(_ADD_EDGES, params, write=True)
         release_memory()
         self._checkpoint_if_large()
 
