@@ -4,6 +4,7 @@ index equals one built from the new counts, and a saved index loads back equal."
 from __future__ import annotations
 
 import json
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -79,23 +80,39 @@ def test_saved_index_loads_equal(
     assert loaded.ranked(q, limit) == built.ranked(q, limit)
 
 
+def _write_checked(path: Path, doc: object) -> None:
+    """A saved index as `save` writes it (checksum line, then the JSON), with any content."""
+    body = json.dumps(doc).encode()
+    path.write_bytes(b"%08x\n" % zlib.crc32(body) + body)
+
+
 def test_saved_index_of_another_generation_or_malformed_is_not_loaded(tmp_path: Path) -> None:
     path = tmp_path / "index.db-names"
     assert NameIndex.load(path, "g1") is None  # none saved
     NameIndex({"parse": 2, "Parse": 1, "x": 1}).save(path, "g1")
     assert NameIndex.load(path, "g2") is None
-    doc = json.loads(path.read_text())
+    head, _, body = path.read_bytes().partition(b"\n")
+    doc = json.loads(body)
     assert NameIndex.load(path, "g1") is not None
+    # Damaged: the checksum no longer matches (a spelling that is not a count, a flipped
+    # byte, the JSON alone without its checksum line).
+    damaged = body.replace(b"Parse\\t1", b"Parse\\tone")
+    assert damaged != body
+    for bad_bytes in (head + b"\n" + damaged, head + b"\n" + body[:-1] + b"]", body):
+        path.write_bytes(bad_bytes)
+        assert NameIndex.load(path, "g1") is None, bad_bytes
+    # Checksummed but malformed: the buckets' shape is checked too.
     bad_docs = [
         {**doc, "format": 0},
         {**doc, "buckets": {**doc["buckets"], "5": "parse\nshort"}},  # not fixed width
         {**doc, "spells": {**doc["spells"], "5": "Parse\t1\nparse\t2"}},  # 2 lines for 1 name
-        {**doc, "spells": {**doc["spells"], "5": "Parse\tone\tparse\t2"}},  # not a count
         {**doc, "spells": {"1": doc["spells"]["1"]}},  # a bucket without spellings
         {**doc, "buckets": []},
     ]
     for bad in bad_docs:
-        path.write_text(json.dumps(bad))
+        _write_checked(path, bad)
         assert NameIndex.load(path, "g1") is None, bad
+    _write_checked(path, doc)
+    assert NameIndex.load(path, "g1") is not None  # the helper writes what `save` does
     path.write_text("{not json")
     assert NameIndex.load(path, "g1") is None

@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -42,10 +43,8 @@ from isgraph.store import ranking
 log = logging.getLogger(__name__)
 
 Ranked = tuple[int, int, str, int]  # tier, length, name, entity count
-FORMAT = 1  # of a saved index: bumped when the document's shape changes
+FORMAT = 2  # of a saved index: bumped when the document's shape changes
 SUFFIX = "-names"  # the saved index of an embedded store lives beside it: PATH-names
-# One saved bucket of spellings: lines of "Name\tcount" pairs (names hold no tab or newline).
-_SPELLS = re.compile(r"(?:[^\t\n]*\t[0-9]+(?:\t[^\t\n]*\t[0-9]+)*(?:\n|\Z))*")
 
 
 def one_line(name: object) -> str:
@@ -110,16 +109,19 @@ class NameIndex:
     def save(self, path: Path, generation: str) -> None:
         """Write the index to ``path`` for a store at ``generation`` (atomically: a reader sees
         the old file or the new one). A failure (a read-only directory) only logs: the copy
-        is a cache."""
+        is a cache. The first line is the CRC-32 of the JSON document after it: `load`
+        checks it instead of every spelling line (a regular expression over every line cost
+        ~15 ms of a ~100 ms CLI search on the stdlib; the checksum costs ~1 ms)."""
         doc = {
             "format": FORMAT,
             "generation": generation,
             "buckets": {str(n): "\n".join(b) for n, b in self._buckets.items()},
             "spells": {str(n): "\n".join(s) for n, s in self._spells.items()},
         }
+        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+            tmp.write_bytes(b"%08x\n" % zlib.crc32(body) + body)
             os.replace(tmp, path)
         except OSError as exc:
             log.info("names not saved to %s: %s", path, exc)
@@ -128,10 +130,13 @@ class NameIndex:
     @classmethod
     def load(cls, path: Path, generation: str) -> NameIndex | None:
         """The index saved at ``path`` for ``generation``; None when there is none, it is of
-        another generation or format, or it is malformed (checked whole: a bad copy must not
-        fail a search later)."""
+        another generation or format, or it is damaged or malformed (checked whole, by its
+        checksum and its buckets' shape: a bad copy must not fail a search later)."""
         try:
-            doc = json.loads(path.read_bytes())
+            head, _, body = path.read_bytes().partition(b"\n")
+            if len(head) != 8 or int(head, 16) != zlib.crc32(body):
+                return None
+            doc = json.loads(body)
         except (OSError, ValueError):
             return None
         if not (
@@ -162,7 +167,6 @@ class NameIndex:
                 or len(joined) != len(lows) * (length + 1) - 1
                 or joined[length :: length + 1] != "\n" * (len(lows) - 1)
                 or len(lines) != len(lows)
-                or not _SPELLS.fullmatch(text)
             ):
                 raise ValueError(f"bucket {length} is malformed")
             buckets[length], spells[length] = lows, lines
