@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from isgraph.store import names as names_module
 from isgraph.store import ranking
 from isgraph.store.names import NameIndex
 
@@ -38,6 +39,28 @@ def test_ranked_takes_what_brute_force_takes(c: dict[str, int], query: str, limi
     assert ranking.take(got, limit) == ranking.take(brute(c, q), limit)
     # whole groups only, and no more groups than needed
     assert set(got) <= set(brute(c, q))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.text(alphabet="abAB_xz1\u00e9", min_size=1, max_size=9), st.just(1)),
+    st.text(alphabet="abxz1\u00e9", min_size=1, max_size=4),
+)
+def test_subsequences_from_the_rare_letters_lines_equal_a_full_pass(
+    c: dict[str, int], q: str
+) -> None:
+    """The subsequence pass over only the lines holding the query's rarest letter finds what
+    the pass over every name finds."""
+    index = NameIndex(c)
+    saved = names_module.RARE_LINES
+    try:
+        names_module.RARE_LINES = 0  # never rare: every line
+        full = index._subsequences(q)
+        names_module.RARE_LINES = 10**9  # always rare: only the rarest letter's lines
+        picked = index._subsequences(q)
+    finally:
+        names_module.RARE_LINES = saved
+    assert sorted(picked) == sorted(full)
 
 
 @settings(max_examples=300, deadline=None)

@@ -280,7 +280,9 @@ class NameIndex:
     def _subsequences(self, q: str) -> list[Ranked]:
         """Camel-hump (tier 3) and plain subsequence (tier 4) matches that are not substrings:
         only among names longer than ``q`` (one as long holding it would be ``q`` itself)."""
-        names = "".join(self._joined_of(n) for n in self._lengths if n > len(q))
+        names = _lines_with(
+            "".join(self._joined_of(n) for n in self._lengths if n > len(q)), set(q)
+        )
         # Possessive gaps that skip to the next wanted letter match in linear time (lazy gaps
         # backtracked: 90 ms p50, 430 ms worst on 176k names).
         body = "".join(f"[^{re.escape(ch)}\n]*+{re.escape(ch)}" for ch in q)
@@ -295,6 +297,29 @@ class NameIndex:
                     for n, c in self._spellings(low)
                 ]
         return out
+
+
+# A letter on fewer than 1 name in this many is rare enough to pick out its lines first.
+RARE_LINES = 8
+
+
+def _lines_with(names: str, letters: set[str]) -> str:
+    """The lines of ``names`` (one name a line, each ending in a newline) that a subsequence
+    of ``letters`` could match: those holding the rarest of them, when it is rare (found by
+    `str.find`, at C speed; the regular expression then runs over a few lines instead of all:
+    ~20 ms of a search for ``jsondec`` on the stdlib's 80k names); else all of them."""
+    counts = {ch: names.count(ch) for ch in letters}
+    rare = min(counts, key=counts.__getitem__)
+    if counts[rare] * RARE_LINES >= names.count("\n"):
+        return names
+    kept: list[str] = []
+    pos = names.find(rare)
+    while pos != -1:
+        start = names.rfind("\n", 0, pos) + 1
+        end = names.index("\n", pos) + 1
+        kept.append(names[start:end])
+        pos = names.find(rare, end)
+    return "".join(kept)
 
 
 def _spelled(line: str) -> list[tuple[str, int]]:
