@@ -54,9 +54,9 @@ def test_subsequences_from_the_rare_letters_lines_equal_a_full_pass(
     index = NameIndex(c)
     saved = names_module.RARE_LINES
     try:
-        names_module.RARE_LINES = 0  # never rare: every line
+        names_module.RARE_LINES = 10**9  # never rare: every line
         full = index._subsequences(q)
-        names_module.RARE_LINES = 10**9  # always rare: only the rarest letter's lines
+        names_module.RARE_LINES = 1  # always rare: only the lines of the letter picked
         picked = index._subsequences(q)
     finally:
         names_module.RARE_LINES = saved
