@@ -17,6 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.pipeline.conftest import write_tree
 
+from .rawclient import RawClient
 from .test_server import as_dict, fresh
 
 PROJECT = {
@@ -265,3 +266,32 @@ async def test_code_actions_on_unresolved_and_whitespace(
     assert await _actions(client, project, CALL1, 11) == []  # `value`, a local
     # A client asking only for fixes (or organize imports on save) gets none of these.
     assert await _actions(client, project, CALL1, 6, only=["quickfix"]) == []
+
+
+async def test_code_actions_for_a_client_with_literal_support(project: Path) -> None:
+    """A client that declares code action literal support (VS Code does) gets `CodeAction`
+    objects carrying the command, checked on the wire."""
+    literal = {"codeActionKind": {"valueSet": ["", "quickfix", "refactor"]}}
+    caps = {"textDocument": {"codeAction": {"codeActionLiteralSupport": literal}}}
+    client = await RawClient.start(project, None, capabilities=caps)
+    try:
+        await client.fresh()
+        pos = {"line": CALL1, "character": 6}
+        answer = await client.request(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": (project / "app.py").as_uri()},
+                "range": {"start": pos, "end": pos},
+                "context": {"diagnostics": []},
+            },
+        )
+        acts = answer["result"]
+        assert [a["title"] for a in acts] == [
+            "isgraph: show callers of `helper`",
+            "isgraph: show impact of `helper`",
+        ]
+        assert [a["command"]["command"] for a in acts] == ["isgraph.callers", "isgraph.impact"]
+        assert all(a["command"]["arguments"] == ["python:function:lib.py:helper"] for a in acts)
+        assert "kind" not in acts[0]  # neither a fix nor a refactoring
+    finally:
+        await client.close()
