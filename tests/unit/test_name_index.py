@@ -70,7 +70,13 @@ def test_patched_equals_rebuilt(c: dict[str, int], delta: dict[str, int]) -> Non
     for name, change in delta.items():
         after[name] += change
     rebuilt = NameIndex({n: k for n, k in after.items() if k > 0})
-    assert NameIndex(c).patched(delta) == rebuilt
+    base = NameIndex(c)
+    for q in ("a", "x", "ab", "b_"):  # fill its caches (joined buckets): a patch keeps some
+        base.ranked(q, 100)
+    patched = base.patched(delta)
+    assert patched == rebuilt
+    for q in ("a", "x", "ab", "b_", "1"):
+        assert patched.ranked(q, 100) == rebuilt.ranked(q, 100), q
 
 
 def test_examples() -> None:
