@@ -131,6 +131,13 @@ def test_an_answer_is_whole_and_a_closed_pipe_ends_it_quietly(indexed: Path) -> 
     )
     assert whole.returncode == 0 and whole.stdout == typer.stdout
     assert whole.stdout.rstrip().endswith("}")
+    table = [*cmd[:3], "callers", "make", "--root", str(indexed)]  # rich writes it
+    env_cols = {**env, "COLUMNS": "200"}
+    plain = subprocess.run(table, capture_output=True, text=True, env=env_cols, timeout=120)
+    typer = subprocess.run(
+        [sys.executable, "-c", TYPER, *table[3:]], capture_output=True, text=True, env=env_cols
+    )
+    assert plain.returncode == 0 and plain.stdout == typer.stdout and "pkg/" in plain.stdout
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # before the answer is written: writing it fails with EPIPE
