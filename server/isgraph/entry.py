@@ -8,7 +8,9 @@ Everything else (help, usage errors, ``index``, ``serve``…) goes to `isgraph.c
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import NoReturn
 
 from isgraph import __version__
 
@@ -21,7 +23,16 @@ def main() -> None:
     from isgraph.query_commands import run_plain
 
     if run_plain(args):
-        return
+        _quick_exit()
     from isgraph.cli import main as cli_main
 
     cli_main()
+
+
+def _quick_exit() -> NoReturn:
+    """End an answered query's process without the interpreter's teardown: freeing every
+    module and object costs ~15 ms of CPU, ~15 % of a query on the stdlib, for nothing. By
+    then the answer is written and flushed (`run_plain`) and the store closed; the only exit
+    handler is logging's, which flushes what is flushed here."""
+    sys.stderr.flush()
+    os._exit(0)

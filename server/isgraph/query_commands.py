@@ -565,6 +565,7 @@ def run_plain(args: list[str]) -> bool:
     configure_logging(verbose)
     try:
         command.run(**values)
+        sys.stdout.flush()  # here, where a closed pipe is handled (the caller may os._exit)
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except EOFError:
