@@ -125,7 +125,7 @@ async def run_pipeline(
     store: Store,
     writer: Writer,
     config: Config,
-    pool: Executor,
+    pool: Executor | Callable[[], Executor],
     *,
     progress: ProgressFn | None = None,
     only: list[str] | None = None,
@@ -142,6 +142,9 @@ async def run_pipeline(
     these files from outside the root (typeshed stubs) instead, removing nothing. Files whose
     path starts with ``@`` (external) are never removed by a full run. ``renew_pool(broken)``
     returns a working pool after a worker died; without it a dead worker fails its chunk.
+    ``pool`` may be a function giving one, called when the first file needs parsing: a run
+    that parses nothing (a no-change rerun) starts no forkserver, which would import every
+    extractor and grammar in a process of its own.
     ``spool``: hold cross-file calls there, to be resolved and written once (`index.spool`);
     without it they are written unresolved with their file.
     ``overrides``: repo-relative path -> content an editor holds (unsaved), parsed instead of
@@ -190,6 +193,8 @@ async def run_pipeline(
 
     async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
         nonlocal pool
+        if not isinstance(pool, Executor):
+            pool = pool()
         current = pool
         try:
             return await loop.run_in_executor(

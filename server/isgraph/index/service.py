@@ -398,7 +398,7 @@ class IndexService:
             self.store,
             self.writer,
             self.config,
-            self.pool,
+            lambda: self.pool,  # started when a file needs parsing
             renew_pool=self._renew_pool if self._own_pool else None,
             progress=progress,
             only=only,
