@@ -25,7 +25,7 @@ from typing import TypeVar
 from isgraph.config import Config
 from isgraph.index import context
 from isgraph.index.discover import Found, ProjectFile, Skip, discover
-from isgraph.index.extract import EXTRACTORS
+from isgraph.index.languages import LANGUAGES
 from isgraph.index.partition import in_shard
 from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
@@ -100,7 +100,7 @@ def make_pool(jobs: int) -> ProcessPoolExecutor:
     ctx: multiprocessing.context.BaseContext
     try:
         fs = multiprocessing.get_context("forkserver")
-        fs.set_forkserver_preload(["isgraph.index.worker"])
+        fs.set_forkserver_preload(["isgraph.index.worker", "isgraph.index.extract.registry"])
         ctx = fs
     except ValueError:  # platforms without forkserver
         ctx = multiprocessing.get_context("spawn")
@@ -289,7 +289,7 @@ async def run_pipeline(
             root,
             excludes=config.excludes,
             index_dir=root / INDEX_DIR_NAME,
-            languages=set(EXTRACTORS),
+            languages=set(LANGUAGES),
             project_files=context.is_project_file,
         )
     else:
@@ -522,7 +522,7 @@ def _explicit(root: Path, paths: list[str], config: Config) -> Iterator[Found | 
     rules = IgnoreRules(root, excludes=config.excludes, index_dir=root / INDEX_DIR_NAME)
     for rel in paths:
         lang = language_for(rel)
-        if lang is None or lang not in EXTRACTORS or rules.is_ignored(rel):
+        if lang is None or lang not in LANGUAGES or rules.is_ignored(rel):
             continue
         abspath = os.path.join(root, rel)
         real = os.path.realpath(abspath)
@@ -566,7 +566,7 @@ def _overridden(
     rules = None
     for rel, content in left.items():
         lang = language_for(rel)
-        if rel not in only or lang is None or lang not in EXTRACTORS:
+        if rel not in only or lang is None or lang not in LANGUAGES:
             continue
         if rules is None:
             from isgraph.index.discover import IgnoreRules
