@@ -626,7 +626,7 @@ class IndexService:
             # Every stored file was just resolved (a cold build, a full re-resolve): none is
             # left to find. In a cold stdlib build every base counts as rebased (unresolved
             # -> resolved), and collecting their member names and matching edges for an empty
-            # answer cost ~6 % of the isgraph process's samples (bench/README.md, issue 19).
+            # answer cost 14 % of the isgraph process's busy samples (bench/README.md, issue 19).
             return []
         names: set[str] = set()
         for cls in self.store.get_entities(classes).values():
