@@ -3,7 +3,8 @@
 ``isgraph --version`` answers from here, and a plain query (``isgraph callers NAME --json``)
 is answered by `query_commands.run_plain`, both before the command-line parser is imported:
 typer (and the pydantic it builds its parameters with) costs more than the whole answer.
-Everything else (help, usage errors, ``index``, ``serve``…) goes to `isgraph.cli.main`.
+So does a plain ``isgraph index`` (`index_command.INDEX`): most of a no-change rerun.
+Everything else (help, usage errors, ``index --exclude``, ``serve``…) goes to `isgraph.cli.main`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ def main() -> None:
     if args == ["--version"]:
         sys.stdout.write(f"isgraph {__version__}\n")
         return
-    from isgraph.query_commands import run_plain
+    from isgraph.index_command import INDEX
+    from isgraph.query_commands import COMMANDS, run_plain
 
-    if run_plain(args):
+    if run_plain(args, COMMANDS):
         _quick_exit()
+    # An index run ends normally: its pool's exit handlers must stop the parser processes.
+    if run_plain(args, (INDEX,)):
+        return
     from isgraph.cli import main as cli_main
 
     cli_main()

@@ -107,6 +107,21 @@ async def test_rerun_with_nothing_changed_parses_nothing(project: Path, store: S
     assert third.parsed == 0 and third.unchanged == 4
 
 
+async def test_a_run_that_parses_nothing_starts_no_parser_processes(
+    project: Path, store: Store
+) -> None:
+    """The pool (a forkserver importing every extractor and grammar, then workers) starts
+    when a file needs parsing: a no-change rerun starts none; an edited file does."""
+    await index(project, store)
+    async with IndexService(project, store, Config(jobs=2)) as service:
+        again = await service.index()
+        assert again.parsed == 0 and again.unchanged == 4
+        assert service._pool is None
+        (project / "app.py").write_text((project / "app.py").read_text() + "\nX = 1\n")
+        third = await service.index()
+        assert third.parsed == 1 and service._pool is not None
+
+
 async def test_incremental_change_delete_and_dependent_resolution(
     project: Path, store: Store
 ) -> None:

@@ -25,7 +25,7 @@ from typing import TypeVar
 from isgraph.config import Config
 from isgraph.index import context
 from isgraph.index.discover import Found, ProjectFile, Skip, discover
-from isgraph.index.extract import EXTRACTORS
+from isgraph.index.languages import LANGUAGES
 from isgraph.index.partition import in_shard
 from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
@@ -100,7 +100,7 @@ def make_pool(jobs: int) -> ProcessPoolExecutor:
     ctx: multiprocessing.context.BaseContext
     try:
         fs = multiprocessing.get_context("forkserver")
-        fs.set_forkserver_preload(["isgraph.index.worker"])
+        fs.set_forkserver_preload(["isgraph.index.worker", "isgraph.index.extract.registry"])
         ctx = fs
     except ValueError:  # platforms without forkserver
         ctx = multiprocessing.get_context("spawn")
@@ -125,7 +125,7 @@ async def run_pipeline(
     store: Store,
     writer: Writer,
     config: Config,
-    pool: Executor,
+    pool: Executor | Callable[[], Executor],
     *,
     progress: ProgressFn | None = None,
     only: list[str] | None = None,
@@ -142,6 +142,9 @@ async def run_pipeline(
     these files from outside the root (typeshed stubs) instead, removing nothing. Files whose
     path starts with ``@`` (external) are never removed by a full run. ``renew_pool(broken)``
     returns a working pool after a worker died; without it a dead worker fails its chunk.
+    ``pool`` may be a function giving one, called when the first file needs parsing: a run
+    that parses nothing (a no-change rerun) starts no forkserver, which would import every
+    extractor and grammar in a process of its own.
     ``spool``: hold cross-file calls there, to be resolved and written once (`index.spool`);
     without it they are written unresolved with their file.
     ``overrides``: repo-relative path -> content an editor holds (unsaved), parsed instead of
@@ -190,6 +193,8 @@ async def run_pipeline(
 
     async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
         nonlocal pool
+        if not isinstance(pool, Executor):
+            pool = pool()
         current = pool
         try:
             return await loop.run_in_executor(
@@ -284,7 +289,7 @@ async def run_pipeline(
             root,
             excludes=config.excludes,
             index_dir=root / INDEX_DIR_NAME,
-            languages=set(EXTRACTORS),
+            languages=set(LANGUAGES),
             project_files=context.is_project_file,
         )
     else:
@@ -517,7 +522,7 @@ def _explicit(root: Path, paths: list[str], config: Config) -> Iterator[Found | 
     rules = IgnoreRules(root, excludes=config.excludes, index_dir=root / INDEX_DIR_NAME)
     for rel in paths:
         lang = language_for(rel)
-        if lang is None or lang not in EXTRACTORS or rules.is_ignored(rel):
+        if lang is None or lang not in LANGUAGES or rules.is_ignored(rel):
             continue
         abspath = os.path.join(root, rel)
         real = os.path.realpath(abspath)
@@ -561,7 +566,7 @@ def _overridden(
     rules = None
     for rel, content in left.items():
         lang = language_for(rel)
-        if rel not in only or lang is None or lang not in EXTRACTORS:
+        if rel not in only or lang is None or lang not in LANGUAGES:
             continue
         if rules is None:
             from isgraph.index.discover import IgnoreRules
