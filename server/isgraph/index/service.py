@@ -44,7 +44,15 @@ from isgraph.index.stubs import (
 )
 from isgraph.index.symbols import SymbolTable, TableResolver
 from isgraph.index.writer import WriteOutcome, Writer
-from isgraph.model import EdgeKind, FileResult, Resolution, entity_match_names
+from isgraph.model import (
+    Alias,
+    EdgeKind,
+    FileResult,
+    Resolution,
+    alias_match_names,
+    alias_target_name,
+    entity_match_names,
+)
 from isgraph.store.base import RESOLVE_PENDING, ROOT_META, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -534,9 +542,7 @@ class IndexService:
             paths = sorted(states)
         else:
             names = await asyncio.to_thread(self._changed_names, report)
-            dependents = (
-                await asyncio.to_thread(self.store.edge_paths_to_recheck, names) if names else set()
-            )
+            dependents = await asyncio.to_thread(self._dependents, names) if names else set()
             paths = sorted((set(changed) | dependents | report.unlinked_paths) & states.keys())
         spool = self._spool
         if spool is not None:  # every file with calls held back, whatever the selection
@@ -633,6 +639,34 @@ class IndexService:
             )
         found = self.store.edge_paths_to_recheck(names) if names else set()
         return sorted(found - done)
+
+    def _dependents(self, names: set[str]) -> set[str]:
+        """Files whose edges name one of ``names`` (``Store.edge_paths_to_recheck``), and
+        those reaching them through a chain of re-exports: a file found here whose alias
+        targets one of the names (`export { add as plus } from './math'`, `from .math import
+        add as plus` in a package's `__init__`) changes what its alias stands for, so the
+        alias's names are looked up in turn, until no new name comes. Without the chain, the
+        end of a chain coming back (`math.ts` restored) left its importers, whose edges name
+        `plus`, not `add`, on their fallback (found by the differential tester). The files
+        that bind such an alias are found among the dependents because their import names
+        the target; no reverse index of alias targets is needed."""
+        found: set[str] = set()
+        seen = set(names)
+        wanted = set(names)
+        held: list[Alias] = []  # the aliases of the files found so far
+        while wanted:
+            paths = self.store.edge_paths_to_recheck(wanted) - found
+            found |= paths
+            for path in sorted(paths):
+                held += self.store.aliases_of(path)
+            more: set[str] = set()
+            for alias in held:
+                if alias_target_name(alias.target) in wanted:
+                    more |= alias_match_names(alias.fqn)
+                    more |= alias_match_names(alias.fqn.removesuffix("()"))
+            wanted = more - seen
+            seen |= wanted
+        return found
 
     def _changed_names(self, report: PipelineReport) -> set[str]:
         """Names whose meaning elsewhere the run may have changed: for a file that existed,
