@@ -456,6 +456,12 @@ class Surface:
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
         reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
+        if any(key.split(":", 2)[1] == "module" for key in reshaped):
+            # A module's signature is what decides which of its definitions are compiled
+            # (a Go file's `//go:build` line, `index.gobuild`): any call of one of them may
+            # now go to another platform's variant, even an exact one (`f.Close()` on a
+            # parameter; found by the test of an edited constraint).
+            return self.names() | new.names()
         names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         for fqn, _ in self.aliases ^ new.aliases:
