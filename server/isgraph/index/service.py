@@ -452,6 +452,7 @@ class IndexService:
             return  # shards: the stubs are shared by every shard's run
         python = (".py", ".pyi")
         maybe = any(p.endswith(python) for p in report.removed_paths if not is_external(p))
+        stubs: set[str] | None = None  # the stored stubs' modules, read once per run
         if not maybe:
             for path in report.changed_paths:
                 if is_external(path) or not path.endswith(python):
@@ -462,7 +463,9 @@ class IndexService:
                     # make a stored stub unneeded only by defining (shadowing) that stub's
                     # module or a package above it; otherwise the check of every stored
                     # import (seconds on a large repo) would find nothing to do.
-                    if await asyncio.to_thread(self._shadows_a_stub, path):
+                    if stubs is None:
+                        stubs = await asyncio.to_thread(self._stub_modules)
+                    if await asyncio.to_thread(self._shadows_a_stub, path, stubs):
                         maybe = True
                         break
                     continue
@@ -492,12 +495,14 @@ class IndexService:
         report.changed_paths = [p for p in report.changed_paths if p not in changed]
         report.removed_paths = [*report.removed_paths, *unneeded]
 
-    def _shadows_a_stub(self, path: str) -> bool:
-        """Whether a module ``path`` defines is, or is a package above, a stored stub's."""
+    def _stub_modules(self) -> set[str]:
+        """The modules of the stored typeshed stubs (one read of every file's state: a
+        branch switch adding N files reads it once, not N times)."""
+        return {stub_module(p) for p in self.store.file_states() if is_external(p)}
+
+    def _shadows_a_stub(self, path: str, stubs: set[str]) -> bool:
+        """Whether a module ``path`` defines is, or is a package above, one of ``stubs``."""
         mine = {e.fqn for e in self.store.find_entities(path=path) if e.kind == "module"}
-        if not mine:
-            return False
-        stubs = {stub_module(p) for p in self.store.file_states() if is_external(p)}
         return any(s == m or s.startswith(m + ".") for s in stubs for m in mine if m)
 
     def _stub_changes(self) -> tuple[list[str], list[str]]:
