@@ -335,13 +335,6 @@ def alias_match_names(fqn: str) -> set[str]:
     return {last, _last_part(owner)} if owner else {last}
 
 
-def alias_target_name(target: str) -> str:
-    """The name an alias's ``target`` ends with (``add`` of ``src/math.add``, of
-    ``pkg.math.add`` and of ``pkg.make()``): an entity of that name appearing or vanishing
-    may change what the alias stands for."""
-    return _last_part(target.removesuffix("()"))
-
-
 def entity_match_names(entity: Entity) -> set[str]:
     """The names under which other files' edges may name ``entity`` (see
     ``edge_match_names``): its name and its fqn's last dotted part; for a module that is a

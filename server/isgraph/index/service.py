@@ -50,7 +50,6 @@ from isgraph.model import (
     FileResult,
     Resolution,
     alias_match_names,
-    alias_target_name,
     entity_match_names,
 )
 from isgraph.store.base import RESOLVE_PENDING, ROOT_META, Store, StoreError
@@ -546,8 +545,10 @@ class IndexService:
         if cut_short or len(changed) >= FULL_RESOLVE_SHARE * max(1, len(states)):
             paths = sorted(states)
         else:
-            names = await asyncio.to_thread(self._changed_names, report)
-            dependents = await asyncio.to_thread(self._dependents, names) if names else set()
+            names, modules = await asyncio.to_thread(self._changed_names, report)
+            dependents = (
+                await asyncio.to_thread(self._dependents, names, modules) if names else set()
+            )
             paths = sorted((set(changed) | dependents | report.unlinked_paths) & states.keys())
         spool = self._spool
         if spool is not None:  # every file with calls held back, whatever the selection
@@ -645,19 +646,23 @@ class IndexService:
         found = self.store.edge_paths_to_recheck(names) if names else set()
         return sorted(found - done)
 
-    def _dependents(self, names: set[str]) -> set[str]:
+    def _dependents(self, names: set[str], modules: set[str]) -> set[str]:
         """Files whose edges name one of ``names`` (``Store.edge_paths_to_recheck``), and
-        those reaching them through a chain of re-exports: a file found here whose alias
-        targets one of the names (`export { add as plus } from './math'`, `from .math import
-        add as plus` in a package's `__init__`) changes what its alias stands for, so the
-        alias's names are looked up in turn, until no new name comes. Without the chain, the
-        end of a chain coming back (`math.ts` restored) left its importers, whose edges name
-        `plus`, not `add`, on their fallback (found by the differential tester). The files
-        that bind such an alias are found among the dependents because their import names
-        the target; no reverse index of alias targets is needed."""
+        those reaching them through a chain of re-exports: a file found here with an alias
+        that re-exports one of the names from one of ``modules`` (the changed files'
+        modules: `export { add as plus } from './math'`, `from .math import add as plus` in a
+        package's `__init__`) changes what its alias stands for, so the alias's names are
+        looked up in turn (and its file's module joins ``modules``), until no new name comes.
+        Without the chain, the end of a chain coming back (`math.ts` restored) left its
+        importers, whose edges name `plus`, not `add`, on their fallback (found by the
+        differential tester). The files binding such an alias are among the dependents
+        because their import names the target; no reverse index of alias targets is needed.
+        Only aliases from those modules are followed: any alias ending in a common name
+        (`get`, `Error`) would re-resolve much of a repo for nothing."""
         found: set[str] = set()
         seen = set(names)
         wanted = set(names)
+        modules = set(modules)
         held: list[Alias] = []  # the aliases of the files found so far
         while wanted:
             paths = self.store.edge_paths_to_recheck(wanted) - found
@@ -666,23 +671,28 @@ class IndexService:
                 held += self.store.aliases_of(path)
             more: set[str] = set()
             for alias in held:
-                if alias_target_name(alias.target) in wanted:
+                owner, _, name = alias.target.rpartition(".")
+                if name in wanted and owner.replace("/", ".") in modules:
                     more |= alias_match_names(alias.fqn)
-                    more |= alias_match_names(alias.fqn.removesuffix("()"))
+                    modules.add(alias.fqn.rpartition(".")[0].replace("/", "."))
             wanted = more - seen
             seen |= wanted
         return found
 
-    def _changed_names(self, report: PipelineReport) -> set[str]:
+    def _changed_names(self, report: PipelineReport) -> tuple[set[str], set[str]]:
         """Names whose meaning elsewhere the run may have changed: for a file that existed,
-        the difference of its surface before and after; all names of new and removed files."""
+        the difference of its surface before and after; all names of new and removed files.
+        With the modules of those files (before and after), which re-exports name."""
         names: set[str] = set()
+        modules: set[str] = set()
         for path in report.changed_paths:
             new = surface_of(self.store, path)
             old = report.old_surfaces.get(path)
             names |= new.names() if old is None else old.changed_names(new)
+            modules |= new.modules() | (old.modules() if old is not None else set())
         for path in report.removed_paths:
             old = report.old_surfaces.get(path)
             if old is not None:
                 names |= old.names()
-        return names
+                modules |= old.modules()
+        return names, modules
