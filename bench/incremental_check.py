@@ -120,6 +120,10 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown routes {sorted(unknown)}")
     tally = Tally()
+    # The commit whose code this run loaded (HEAD may move while a long run goes on).
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     t0 = time.perf_counter()
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="isgraph-diff-") as tmp:
@@ -127,9 +131,6 @@ def main() -> None:
             share = args.steps // len(routes) + (1 if i < args.steps % len(routes) else 0)
             asyncio.run(run_route(name, args.seed + i, share, tally, Path(tmp), args.json))
     seconds = time.perf_counter() - t0
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     print(f"\n{tally.total} steps, {tally.failed} with differences, {seconds:.0f} s")
     print(f"load average at start {load[0]:.2f}, at end {os.getloadavg()[0]:.2f}")
     print(f"{'route op':40} {'steps':>6} {'differing':>9}")
