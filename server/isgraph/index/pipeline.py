@@ -455,17 +455,33 @@ class Surface:
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
 
+    def modules(self) -> set[str]:
+        """The fqns of the file's module entities, dotted (``src.math`` of ``src/math.ts``:
+        how a re-export's target names its module, with ``/`` read as ``.``)."""
+        return {fqn.replace("/", ".") for key, fqn, _ in self.shapes if _kind(key) == "module"}
+
     def changed_names(self, new: Surface) -> set[str]:
         """Names whose resolution elsewhere may differ between this surface and ``new``."""
         if self.bases != new.bases:  # inherited methods may now come from elsewhere
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
         reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
+        if any(_kind(key) == "module" for key in reshaped):
+            # A module's signature is what decides which of its definitions are compiled
+            # (a Go file's `//go:build` line, `index.gobuild`): any call of one of them may
+            # now go to another platform's variant, even an exact one (`f.Close()` on a
+            # parameter; found by the test of an edited constraint).
+            return self.names() | new.names()
         names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         for fqn, _ in self.aliases ^ new.aliases:
             names |= alias_match_names(fqn)
         return names
+
+
+def _kind(key: str) -> str:
+    """The entity kind a key names (``model.make_key``: ``language:kind:path:qualname``)."""
+    return key.split(":", 2)[1]
 
 
 def surface_of(store: Store, path: str) -> Surface:
