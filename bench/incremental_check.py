@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ from tests.differential import (  # noqa: E402
     build_corpus,
     run,
 )
-from tests.reliability import record, recorded  # noqa: E402
+from tests.reliability import append  # noqa: E402
 
 from isgraph.config import Config  # noqa: E402
 from isgraph.store.connect import open_store  # noqa: E402
@@ -76,6 +77,37 @@ def _save(tally: Tally, out: Path | None) -> None:
         out.write_text(json.dumps({**tally.record(), "load": os.getloadavg()[0]}, indent=2))
 
 
+def summary(
+    tally: Tally, seed: int, routes: list[str], commit: str, seconds: float, load: float
+) -> str:
+    """Steps and steps with differences per route and per edit kind, as Markdown to paste
+    in a note (a run per route in parallel processes gives one such block each)."""
+    by_route: Counter[str] = Counter()
+    by_route_bad: Counter[str] = Counter()
+    by_op: Counter[str] = Counter()
+    by_op_bad: Counter[str] = Counter()
+    for key, n in tally.steps.items():
+        route, _, op = key.partition(" ")
+        by_route[route] += n
+        by_op[op] += n
+        by_route_bad[route] += tally.failing[key]
+        by_op_bad[op] += tally.failing[key]
+    lines = [
+        f"incremental_check: {tally.total} steps, {tally.failed} with differences "
+        f"(seed {seed}, routes {','.join(routes)}, commit {commit}, {seconds:.0f} s, "
+        f"load {load:.1f} at start)",
+        "",
+        "| route | steps | with differences |",
+        "|---|---:|---:|",
+        *(f"| {r} | {by_route[r]} | {by_route_bad[r]} |" for r in sorted(by_route)),
+        "",
+        "| edit kind | steps | with differences |",
+        "|---|---:|---:|",
+        *(f"| {o} | {by_op[o]} | {by_op_bad[o]} |" for o in sorted(by_op)),
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=200, help="steps in all, split over routes")
@@ -88,6 +120,10 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown routes {sorted(unknown)}")
     tally = Tally()
+    # The commit whose code this run loaded (HEAD may move while a long run goes on).
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     t0 = time.perf_counter()
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="isgraph-diff-") as tmp:
@@ -102,18 +138,18 @@ def main() -> None:
         print(f"{key:40} {tally.steps[key]:>6} {tally.failing[key]:>9}")
     for key, n in sorted(tally.rows.items()):
         print(f"rows differing: {key}: {n}")
+    print()
+    print(summary(tally, args.seed, routes, commit, seconds, load[0]))
     rec = {**tally.record(), "seed": args.seed, "routes": routes, "seconds": round(seconds)}
-    rec["commit"] = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
+    rec["commit"] = commit
     if args.json:
         args.json.write_text(json.dumps(rec, indent=2) + "\n")
     # For docs/reliability.md (bench/reliability_table.py), when ISGRAPH_RELIABILITY_JSON is
     # set: each run is added to the runs recorded before (chunks with different seeds).
+    # Parallel runs (one route each) append under a lock (`tests.reliability.append`).
     run_rec = {k: rec[k] for k in ("seed", "routes", "steps", "steps_with_differences")}
     run_rec.update(commit=rec["commit"], seconds=rec["seconds"], load=round(load[0], 1))
-    runs = recorded("incremental_bench").get("runs", [])
-    record("incremental_bench", runs=[*(runs if isinstance(runs, list) else []), run_rec])
+    append("incremental_bench", "runs", run_rec)
     sys.exit(1 if tally.failed else 0)
 
 

@@ -173,6 +173,78 @@ def writers_rows(corpus: Path, url: str, writers: str, jobs: int, embedded_s: fl
                 conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # type: ignore[arg-type]
 
 
+def print_row(r: dict[str, object], label: str = "") -> None:
+    """One corpus's figures, as the bench has always printed them."""
+    res = r["edges_by_resolution"]
+    assert isinstance(res, dict)
+    edges = int(r["edges"]) or 1
+    cold = float(r["cold_s"])
+    print(
+        f"\n== {label or str(r['copies']) + 'x'}: {r['files']} files, {r['entities']} entities, "
+        f"{r['edges']} edges ({r['errors']} errors, {r['skipped']} skipped)"
+    )
+    ctags = r["ctags_s"]
+    vs_ctags = f"x{cold / float(ctags):.1f} ctags" if ctags else "(no ctags parser)"
+    print(f"  ctags -R           {float(ctags):7.2f} s" if ctags else "  ctags -R         n/a")
+    print(f"  parse floor        {float(r['floor_s']):7.2f} s")
+    print(
+        f"  isgraph cold       {cold:7.2f} s   {int(r['files']) / cold:6.0f} files/s   "
+        f"{vs_ctags}   x{cold / float(r['floor_s']):.1f} floor"
+    )
+    print(f"    of which pipeline {r['pipeline_s']} s, resolution {r['resolve_s']} s (in-process)")
+    print(
+        f"    CPU: isgraph process {float(r['parent_cpu']):.1f} s (pipeline "
+        f"{float(r['pipeline_cpu']):.1f} s, resolution {float(r['resolve_cpu']):.1f} s), "
+        f"whole tree {float(r['tree_cpu']):.1f} s (parser processes: the difference)"
+    )
+    if "warm_s" in r:
+        print(f"  isgraph unchanged  {float(r['warm_s']):7.2f} s   (parsed {r['warm_parsed']})")
+    print(f"  peak RSS (tree)    {mb(int(r['peak_rss']))}")
+    if "store_bytes" in r:
+        store_b, source_b = int(r["store_bytes"]), int(r["source_bytes"])
+        print(
+            f"  store on disk      {mb(store_b)}   x{store_b / source_b:.1f} of the "
+            f"{mb(source_b)} of source"
+        )
+    print(f"  load average       {float(r['load']):.1f} (1 min, at the end; 2 cores)")
+    print(
+        "  calls+imports+inherits resolved: "
+        + ", ".join(f"{k} {100 * v / edges:.1f}%" for k, v in res.items())
+    )
+
+
+def suite(base: Path, kinds: list[str], jobs: int, as_json: bool) -> None:
+    """Issue 19's one-run table: stdlib, Django and the mixed corpus on each engine, then
+    the scaling check (seconds per file of mixed over the stdlib's; bar: <= 1.25) and peak
+    tree RSS (bars: <= 400 MB at 1x, <= 450 MB at ~4x)."""
+    from _pycorpora import python_corpora
+
+    corpora = python_corpora(base)
+    rows: list[tuple[str, str, dict[str, object]]] = []
+    with tempfile.TemporaryDirectory(prefix="isgraph-bench-") as tmp:
+        for kind in kinds:
+            for name, corpus in corpora.items():
+                work = Path(tmp) / f"{kind}-{name}"
+                rows.append((kind, name, bench_scale(corpus, work, 1, jobs, kind)))
+                shutil.rmtree(work, ignore_errors=True)
+                if not as_json:
+                    print_row(rows[-1][2], f"{name} ({kind})")
+    if as_json:
+        print(json.dumps([{"engine": k, "corpus": n, **r} for k, n, r in rows], indent=2))
+        return
+    print("\n== scaling (seconds per file, cold) and peak tree RSS")
+    for kind in kinds:
+        by = {n: r for k, n, r in rows if k == kind}
+        per_file = {n: float(r["cold_s"]) / int(r["files"]) for n, r in by.items()}
+        ratio = per_file["mixed"] / per_file["stdlib"]
+        print(
+            f"  {kind:8} stdlib {1000 * per_file['stdlib']:.1f} ms/file, mixed "
+            f"{1000 * per_file['mixed']:.1f} ms/file: x{ratio:.2f} (bar <= 1.25);  peak RSS "
+            f"stdlib {mb(int(by['stdlib']['peak_rss']))} (bar 400 MB), mixed "
+            f"{mb(int(by['mixed']['peak_rss']))} (bar 450 MB)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,7 +252,19 @@ def main() -> None:
     ap.add_argument("corpus", nargs="?", type=Path, default=default_corpus())
     ap.add_argument("--language", default="python", help="the files counted and timed")
     ap.add_argument("--jobs", type=int, default=max(1, multiprocessing.cpu_count()))
-    ap.add_argument("--db-kind", choices=["sqlite", "rocksdb", "mem"], default="sqlite")
+    ap.add_argument(
+        "--db-kind",
+        default="sqlite",
+        help="embedded engine(s), comma-separated: sqlite, rocksdb, mem (default sqlite)",
+    )
+    ap.add_argument(
+        "--suite",
+        type=Path,
+        metavar="DIR",
+        help="instead of CORPUS: the stdlib, Django 5.2.9 and a mixed ~4x corpus of real "
+        "projects (fetched from PyPI into DIR once, bench/_pycorpora.py), each engine of "
+        "--db-kind, and the per-file cost and peak memory of mixed against the stdlib",
+    )
     ap.add_argument("--scale", default="1", help="comma-separated copy counts, e.g. 1,2,4")
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
@@ -192,6 +276,16 @@ def main() -> None:
     args = ap.parse_args()
     global LANGUAGE
     LANGUAGE = args.language
+    kinds = [k.strip() for k in args.db_kind.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in ("sqlite", "rocksdb", "mem")]
+    if bad or not kinds:
+        ap.error(f"--db-kind: {', '.join(bad) or 'none given'}; valid: sqlite, rocksdb, mem")
+    if args.suite:
+        suite(args.suite, kinds, args.jobs, args.json)
+        return
+    if len(kinds) > 1:
+        ap.error("several --db-kind engines need --suite")
+    args.db_kind = kinds[0]
     scales = [int(s) for s in args.scale.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="isgraph-bench-") as tmp:
@@ -202,44 +296,7 @@ def main() -> None:
         return
     print(f"corpus {args.corpus}  language {LANGUAGE}  jobs {args.jobs}  store {args.db_kind}")
     for r in rows:
-        res = r["edges_by_resolution"]
-        assert isinstance(res, dict)
-        edges = int(r["edges"]) or 1
-        cold = float(r["cold_s"])
-        print(
-            f"\n== {r['copies']}x: {r['files']} files, {r['entities']} entities, "
-            f"{r['edges']} edges ({r['errors']} errors, {r['skipped']} skipped)"
-        )
-        ctags = r["ctags_s"]
-        vs_ctags = f"x{cold / float(ctags):.1f} ctags" if ctags else "(no ctags parser)"
-        print(f"  ctags -R           {float(ctags):7.2f} s" if ctags else "  ctags -R         n/a")
-        print(f"  parse floor        {float(r['floor_s']):7.2f} s")
-        print(
-            f"  isgraph cold       {cold:7.2f} s   {int(r['files']) / cold:6.0f} files/s   "
-            f"{vs_ctags}   x{cold / float(r['floor_s']):.1f} floor"
-        )
-        print(
-            f"    of which pipeline {r['pipeline_s']} s, resolution {r['resolve_s']} s (in-process)"
-        )
-        print(
-            f"    CPU: isgraph process {float(r['parent_cpu']):.1f} s (pipeline "
-            f"{float(r['pipeline_cpu']):.1f} s, resolution {float(r['resolve_cpu']):.1f} s), "
-            f"whole tree {float(r['tree_cpu']):.1f} s (parser processes: the difference)"
-        )
-        if "warm_s" in r:
-            print(f"  isgraph unchanged  {float(r['warm_s']):7.2f} s   (parsed {r['warm_parsed']})")
-        print(f"  peak RSS (tree)    {mb(int(r['peak_rss']))}")
-        if "store_bytes" in r:
-            store_b, source_b = int(r["store_bytes"]), int(r["source_bytes"])
-            print(
-                f"  store on disk      {mb(store_b)}   x{store_b / source_b:.1f} of the "
-                f"{mb(source_b)} of source"
-            )
-        print(f"  load average       {float(r['load']):.1f} (1 min, at the end; 2 cores)")
-        print(
-            "  calls+imports+inherits resolved: "
-            + ", ".join(f"{k} {100 * v / edges:.1f}%" for k, v in res.items())
-        )
+        print_row(r)
     if args.db:
         writers_rows(args.corpus, args.db, args.writers, args.jobs, float(rows[0]["cold_s"]))
     if len(rows) > 1:

@@ -338,9 +338,24 @@ class Tree:
             return None
         name = self.rng.choice(defs).name
         stem = sib.rpartition("/")[2][:-3]
-        line = f"from .{stem} import {name}\n"
+        if self.rng.random() < 0.5:
+            line = f"from .{stem} import {name}\n"
+            return Edit(
+                "reexport",
+                f"re-export {name} from {init}",
+                {init: self.files[init] + line.encode()},
+            )
+        # Renamed, with a new file calling it by the new name: a later delete and restore of
+        # `sib` is the end of a re-export chain coming back (its callers name the alias).
+        alias = self._fresh(f"{name}_as_")
+        line = f"from .{stem} import {name} as {alias}\n"
+        user = f"gen/use_{alias}.py"
+        text = f"from {self._module(init)} import {alias}\n\n\ndef use_{alias}():\n"
+        text += f"    return {alias}()\n"
         return Edit(
-            "reexport", f"re-export {name} from {init}", {init: self.files[init] + line.encode()}
+            "reexport",
+            f"re-export {name} as {alias} from {init}, called by {user}",
+            {init: self.files[init] + line.encode(), user: text.encode()},
         )
 
     def change_bases(self) -> Edit | None:

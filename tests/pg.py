@@ -11,6 +11,7 @@ import functools
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import psycopg
@@ -69,3 +70,13 @@ def drop_schema(schema: str) -> None:
         return
     with admin() as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    """A throwaway schema on the test server, dropped afterwards (the test skips, or fails
+    under CI, when the server is unreachable). A test module uses it by importing it."""
+    require_postgres()
+    name = unique_schema()
+    yield name
+    drop_schema(name)

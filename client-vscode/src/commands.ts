@@ -13,7 +13,16 @@ import {
   ResponseError,
 } from 'vscode-languageclient/node';
 
-import { type EntityRecord, entityRecords, impactItem, isUnsupported, type StatsRecord, statsRecord } from './protocol';
+import {
+  type EntityRecord,
+  entityRecords,
+  impactItem,
+  isUnsupported,
+  type ListCommand,
+  listPresentation,
+  type StatsRecord,
+  statsRecord,
+} from './protocol';
 
 export type CommandResult = { supported: true; value: unknown } | { supported: false };
 
@@ -106,19 +115,26 @@ export async function showImpact(client: LanguageClient | undefined): Promise<vo
   await presentImpact(target, records, fresh);
 }
 
-/**
- * The dependents in a quick pick that opens the chosen one. Also used for the server's own
- * `isgraph.impact` when a code lens runs it (through the client's executeCommand middleware).
- */
+/** The dependents in a quick pick that opens the chosen one (see `presentList`). */
 export async function presentImpact(target: string, records: EntityRecord[], fresh = true): Promise<void> {
-  const name = target.split(':').pop() ?? target;
+  await presentList('isgraph.impact', target, records, fresh);
+}
+
+/**
+ * A list command's answer in a quick pick that opens the chosen entity: the impact of a
+ * symbol, its callers, or the definitions an unresolved name could mean. Used for the
+ * server's own commands when a code lens or a code action runs them (through the client's
+ * executeCommand middleware), and for `isgraph: Show impact of symbol`.
+ */
+export async function presentList(command: ListCommand, target: string, records: EntityRecord[], fresh = true): Promise<void> {
+  const shown = listPresentation(command, target, records.length, fresh);
   if (records.length === 0) {
-    void vscode.window.showInformationMessage(`isgraph: nothing depends on ${name}${fresh ? '' : ' (the index is still being updated)'}.`);
+    void vscode.window.showInformationMessage(shown.empty);
     return;
   }
   const items = records.map((rec) => ({ ...impactItem(rec), rec }));
   const picked = await vscode.window.showQuickPick(items, {
-    title: `isgraph: impact of ${name} — ${records.length} dependent${records.length === 1 ? '' : 's'}${fresh ? '' : ' (index updating)'}`,
+    title: shown.title,
     matchOnDescription: true,
     matchOnDetail: true,
   });

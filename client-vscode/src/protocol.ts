@@ -93,3 +93,44 @@ export function impactItem(r: EntityRecord): { label: string; description: strin
     detail: `${depth}${r.path}${r.start_line !== undefined ? `:${r.start_line}` : ''}`,
   };
 }
+
+/** The server commands whose answers are entity lists the extension shows (code lens, code actions). */
+export const LIST_COMMANDS = ['isgraph.impact', 'isgraph.callers', 'isgraph.candidates'] as const;
+export type ListCommand = (typeof LIST_COMMANDS)[number];
+
+export function isListCommand(command: string): command is ListCommand {
+  return (LIST_COMMANDS as readonly string[]).includes(command);
+}
+
+/**
+ * What the quick pick of a list command's answer says: its title, and the message shown
+ * instead when the list is empty. `target` is the command's argument (a key or a name).
+ */
+export function listPresentation(
+  command: ListCommand,
+  target: string,
+  count: number,
+  fresh = true,
+): { title: string; empty: string } {
+  const name = target.split(':').pop() ?? target;
+  const updating = fresh ? '' : ' (index updating)';
+  const still = fresh ? '' : ' (the index is still being updated)';
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  switch (command) {
+    case 'isgraph.callers':
+      return {
+        title: `isgraph: callers of ${name} — ${plural(count, 'caller', 'callers')}${updating}`,
+        empty: `isgraph: nothing calls ${name}${still}.`,
+      };
+    case 'isgraph.candidates':
+      return {
+        title: `isgraph: definitions named ${name} — ${plural(count, 'candidate', 'candidates')}${updating}`,
+        empty: `isgraph: nothing is named ${name}${still}.`,
+      };
+    default:
+      return {
+        title: `isgraph: impact of ${name} — ${plural(count, 'dependent', 'dependents')}${updating}`,
+        empty: `isgraph: nothing depends on ${name}${still}.`,
+      };
+  }
+}

@@ -10,8 +10,8 @@ import {
   State,
 } from 'vscode-languageclient/node';
 
-import { presentImpact } from './commands';
-import { entityRecords } from './protocol';
+import { presentList } from './commands';
+import { entityRecords, isListCommand } from './protocol';
 import { type Launch, initializationOptions, notInstalledMessage, readSettings, SECTION, serverLaunch } from './settings';
 import type { ProgressValue } from './status';
 
@@ -152,11 +152,12 @@ export class ServerManager implements vscode.Disposable {
           events.progress(params as ProgressValue);
           next(_token, params);
         },
-        // The server's code lens runs its own `isgraph.impact`: show the answer, not nothing.
+        // The server's code lens and code actions run its own `isgraph.impact`,
+        // `isgraph.callers` and `isgraph.candidates`: show the answer, not nothing.
         async executeCommand(command, args, next) {
           const result: unknown = await next(command, args);
-          if (command === 'isgraph.impact' && typeof args[0] === 'string') {
-            void presentImpact(args[0], entityRecords(result));
+          if (isListCommand(command) && typeof args[0] === 'string') {
+            void presentList(command, args[0], entityRecords(result));
           }
           return result;
         },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { entityRecords, freshness, impactItem, isUnsupported, statsRecord } from '../src/protocol';
+import { entityRecords, freshness, impactItem, isListCommand, isUnsupported, listPresentation, statsRecord } from '../src/protocol';
 
 test('a command the server does not advertise is unsupported without asking', () => {
   assert.equal(isUnsupported('isgraph.stats', []), true);
@@ -39,4 +39,18 @@ test('freshness and quick pick items', () => {
     description: 'function a.f',
     detail: 'depth 2 · a.py:3',
   });
+});
+
+test('the lists a code action or lens runs are shown, each titled for what it lists', () => {
+  assert.equal(isListCommand('isgraph.callers'), true);
+  assert.equal(isListCommand('isgraph.candidates'), true);
+  assert.equal(isListCommand('isgraph.impact'), true);
+  assert.equal(isListCommand('isgraph.stats'), false);
+  assert.deepEqual(listPresentation('isgraph.callers', 'python:function:lib.py:helper', 1), {
+    title: 'isgraph: callers of helper — 1 caller',
+    empty: 'isgraph: nothing calls helper.',
+  });
+  assert.equal(listPresentation('isgraph.candidates', 'ambig', 2).title, 'isgraph: definitions named ambig — 2 candidates');
+  assert.equal(listPresentation('isgraph.impact', 'a.py:f', 0, false).empty, 'isgraph: nothing depends on f (the index is still being updated).');
+  assert.equal(listPresentation('isgraph.impact', 'f', 3).title, 'isgraph: impact of f — 3 dependents');
 });

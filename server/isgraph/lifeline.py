@@ -93,13 +93,23 @@ async def end_leftover_tasks(grace: float = LEFTOVER_GRACE_S) -> list[asyncio.Ta
 
 
 def start_pool_helpers(forkserver: bool) -> None:
-    """Start multiprocessing's resource tracker (and the forkserver) deaf to SIGHUP.
+    """Start multiprocessing's resource tracker (and the forkserver) deaf to SIGHUP, and the
+    forkserver with SIGINT blocked.
 
     A terminal that closes sends SIGHUP to its whole process group: both helpers ignore SIGINT
     and SIGTERM but die of SIGHUP, which breaks the pool while the front is still flushing,
     and a tracker restarted meanwhile prints tracebacks about what it never registered. An
     ignored signal stays ignored across exec, so they are started here while SIGHUP is ignored
-    (only the main thread may change a handler; elsewhere they start lazily as before)."""
+    (only the main thread may change a handler; elsewhere they start lazily as before).
+
+    The forkserver ignores SIGINT only once its preload (`isgraph.index.worker`) is imported:
+    a Ctrl-C to the group in its first second killed it with a KeyboardInterrupt traceback,
+    and every chunk of the run failed ("worker failed … Connection refused"; found while
+    chasing the flaky `test_index_ends_without_orphans[SIGINT]`). A blocked signal stays
+    blocked across fork and exec, so it is started with SIGINT blocked in this thread (a
+    SIGINT meanwhile reaches this process through its other threads, or when unblocked: it is
+    not lost); the processes it forks (pool workers, the SQLite checkpoint helper) inherit
+    the mask and ignore SIGINT anyway."""
     if threading.current_thread() is not threading.main_thread():
         return
     from multiprocessing import forkserver as fs
@@ -107,10 +117,14 @@ def start_pool_helpers(forkserver: bool) -> None:
 
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
+        # The tracker first: its own start unblocks SIGINT when it is done.
+        resource_tracker.ensure_running()
         if forkserver:
-            fs.ensure_running()  # starts the tracker first
-        else:
-            resource_tracker.ensure_running()
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                fs.ensure_running()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     finally:
         signal.signal(signal.SIGHUP, previous)
 

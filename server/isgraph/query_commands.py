@@ -550,14 +550,14 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def run_plain(args: list[str]) -> bool:
+def run_plain(args: list[str], commands: tuple[Command, ...] = COMMANDS) -> bool:
     """Answer ``args`` when they are a plain invocation of a query command (`plain_args`):
     returns False, having done nothing, for anything else (help, a usage error, another
     command), which typer then handles. Ends the way typer's front ends a command: exit 130
     on Ctrl-C, 1 when stdout is closed early."""
     from isgraph.plain_args import parse
 
-    parsed = parse(args, COMMANDS)
+    parsed = parse(args, commands)
     if parsed is None:
         return False
     command, values, verbose = parsed
@@ -565,6 +565,7 @@ def run_plain(args: list[str]) -> bool:
     configure_logging(verbose)
     try:
         command.run(**values)
+        sys.stdout.flush()  # here, where a closed pipe is handled (the caller may os._exit)
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except EOFError:

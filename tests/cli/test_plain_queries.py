@@ -115,3 +115,32 @@ def test_a_workspace_module_does_not_shadow_isgraphs(indexed: Path, tmp_path: Pa
     (tmp_path / "json.py").write_text("raise ImportError('the workspace json.py was imported')\n")
     proc = run_cli("callers", "make", "--json", "--root", str(indexed), cwd=tmp_path)
     assert '"items"' in proc.stdout
+
+
+def test_an_answer_is_whole_and_a_closed_pipe_ends_it_quietly(indexed: Path) -> None:
+    """A plain query's process ends without the interpreter's teardown (`entry._quick_exit`):
+    its answer still arrives whole (through a pipe: block-buffered), with exit 0; a reader
+    that closes stdout before the answer is written gets exit 1 and no traceback, as typer's
+    front does."""
+    # Buffered as a user's shell has it (the test environment may set PYTHONUNBUFFERED).
+    env = {k: v for k, v in os.environ.items() if k not in ("ISGRAPH_DB", "PYTHONUNBUFFERED")}
+    cmd = [sys.executable, "-m", "isgraph", "symbols", "--json", "--root", str(indexed)]
+    whole = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    typer = subprocess.run(
+        [sys.executable, "-c", TYPER, *cmd[3:]], capture_output=True, text=True, env=env
+    )
+    assert whole.returncode == 0 and whole.stdout == typer.stdout
+    assert whole.stdout.rstrip().endswith("}")
+    table = [*cmd[:3], "callers", "make", "--root", str(indexed)]  # rich writes it
+    env_cols = {**env, "COLUMNS": "200"}
+    plain = subprocess.run(table, capture_output=True, text=True, env=env_cols, timeout=120)
+    typer = subprocess.run(
+        [sys.executable, "-c", TYPER, *table[3:]], capture_output=True, text=True, env=env_cols
+    )
+    assert plain.returncode == 0 and plain.stdout == typer.stdout and "pkg/" in plain.stdout
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the answer is written: writing it fails with EPIPE
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "Exception ignored" not in err, err

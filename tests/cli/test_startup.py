@@ -67,3 +67,17 @@ def test_a_query_imports_no_indexing_machinery(indexed: Path, args: tuple[str, .
     assert not mods & set(PARSER), sorted(mods & set(PARSER))
     if "--json" in args:
         assert "rich.console" not in mods
+
+
+def test_a_no_change_rerun_imports_no_parser_nor_extractor(tmp_path: Path) -> None:
+    """`isgraph index` with nothing changed (issue 19: <= 0.35 s on the stdlib) is mostly
+    start-up: no typer (a plain invocation), no extractor or grammar in the parent, and no
+    pool (whose forkserver would import them all in a process of its own)."""
+    root = write_tree(tmp_path / "proj", PROJECT)
+    first = _imported("index", str(root), "--json", "-q")
+    assert "isgraph.index.service" in first and "multiprocessing.forkserver" in first
+    mods = _imported("index", str(root), "--json", "-q")
+    assert "isgraph.index.service" in mods  # it did run the index
+    unwanted = {"typer", "pydantic", "tree_sitter", "isgraph.index.extract.registry"}
+    unwanted |= {"isgraph.index.extract.python", "multiprocessing.forkserver", "rich.progress"}
+    assert not mods & unwanted, sorted(mods & unwanted)

@@ -39,9 +39,10 @@ class RawClient:
         db: str | None,
         options: dict[str, Any] | None = None,
         argv: list[str] | None = None,
+        capabilities: dict[str, Any] | None = None,
     ) -> RawClient:
         """Start the server (``argv``, default ``python -m isgraph serve``, in its own session)
-        and initialize it on ``root``."""
+        and initialize it on ``root`` (declaring ``capabilities``, default none)."""
         env = {**os.environ}
         env.pop("ISGRAPH_DB", None)
         proc = await asyncio.create_subprocess_exec(
@@ -50,18 +51,22 @@ class RawClient:
             stderr=asyncio.subprocess.DEVNULL, env=env, limit=2**26, start_new_session=True,
         )  # fmt: skip
         client = cls(proc)
-        await client.initialize(root, db, options)
+        await client.initialize(root, db, options, capabilities)
         return client
 
     async def initialize(
-        self, root: Path, db: str | None = None, options: dict[str, Any] | None = None
+        self,
+        root: Path,
+        db: str | None = None,
+        options: dict[str, Any] | None = None,
+        capabilities: dict[str, Any] | None = None,
     ) -> None:
         await self.request(
             "initialize",
             {
                 "processId": os.getpid(),
                 "rootUri": root.as_uri(),
-                "capabilities": {},
+                "capabilities": capabilities or {},
                 "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
                 "initializationOptions": {**({"db": db} if db else {}), **(options or {})},
             },

@@ -121,6 +121,8 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
     assert set(provider.commands) == {
         "isgraph.reindex",
         "isgraph.impact",
+        "isgraph.callers",
+        "isgraph.candidates",
         "isgraph.stats",
         "isgraph.verify",
     }
@@ -138,6 +140,7 @@ async def test_commands_match_the_cli(client: LanguageClient, project: Path) -> 
     assert {r["qualname"] for r in deep} == {"pong", "side"}
     callers = cli_items("callers", "pong", "--root", str(project))
     assert [r["qualname"] for r in callers] == ["ping"]
+    assert await command(client, "isgraph.callers", "pong") == callers
     found = cli_items("search", "squ", "--root", str(project))
     assert found[0]["qualname"] == "Square"
 

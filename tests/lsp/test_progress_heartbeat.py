@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +17,13 @@ from lsprotocol import types
 from psycopg import sql
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.pg import admin, drop_schema, pg_url, require_postgres, unique_schema
+from tests.pg import admin, pg_url
 from tests.pipeline.conftest import run_cli, write_tree
 
 from .test_server import until
 
 FILES = 30
 HEARTBEAT = re.compile(r".* \((\d+) s\)$")
-
-
-@pytest.fixture
-def schema() -> Iterator[str]:
-    require_postgres()
-    name = unique_schema()
-    yield name
-    drop_schema(name)
 
 
 @pytest.fixture

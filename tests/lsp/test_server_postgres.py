@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,18 +11,15 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.pg import drop_schema, pg_url, require_postgres, unique_schema
+from tests.pg import pg_url
 from tests.pipeline.conftest import write_tree
 
 from .test_server import PROJECT, as_dict, fresh, symbols, until
 
 
 @pytest.fixture
-def pg_db() -> Iterator[str]:
-    require_postgres()
-    schema = unique_schema()
-    yield pg_url(schema=schema, repo="lsp")
-    drop_schema(schema)
+def pg_db(schema: str) -> str:
+    return pg_url(schema=schema, repo="lsp")
 
 
 @pytest_lsp.fixture(

@@ -17,7 +17,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.pipeline.conftest import write_tree
 
-from .test_server import fresh
+from .rawclient import RawClient
+from .test_server import as_dict, fresh
 
 PROJECT = {
     "lib.py": """
@@ -208,3 +209,89 @@ async def test_items_select_the_name(client: LanguageClient, project: Path) -> N
     for s in symbols or []:
         assert isinstance(s, types.DocumentSymbol)
         assert s.range.start.line <= s.selection_range.start.line <= s.range.end.line
+
+
+async def _actions(
+    client: LanguageClient, project: Path, line: int, char: int, only: list[str] | None = None
+) -> list[types.Command]:
+    """The actions offered at a position. This client declares no code action literal
+    support, so (as the protocol says) the server answers with bare commands."""
+    pos = types.Position(line=line, character=char)
+    got = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=_doc(project),
+            range=types.Range(start=pos, end=pos),
+            context=types.CodeActionContext(diagnostics=[], only=only),
+        )
+    )
+    cmds = [a for a in got or [] if isinstance(a, types.Command)]
+    assert len(cmds) == len(got or [])
+    return cmds
+
+
+async def _run(client: LanguageClient, action: types.Command) -> list[dict[str, object]]:
+    got = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=action.command, arguments=action.arguments)
+    )
+    return [as_dict(r) for r in got]
+
+
+async def test_code_actions_act_on_the_word(client: LanguageClient, project: Path) -> None:
+    on_call = await _actions(client, project, CALL1, 6)  # helper(value) inside render()
+    assert [a.title for a in on_call] == [
+        "isgraph: show callers of `helper`",
+        "isgraph: show impact of `helper`",
+    ]
+    callers = await _run(client, on_call[0])
+    assert {r["qualname"] for r in callers} == {"render"}  # helper's callers, not render's
+    assert {r["target"] for r in callers} == {"python:function:lib.py:helper"}
+    impact = await _run(client, on_call[1])
+    assert {r["qualname"] for r in impact} >= {"render"}
+    on_name = await _actions(client, project, RENDER, 6)  # render's own name: for render
+    assert on_name[0].title == "isgraph: show callers of `render`"
+    assert await _run(client, on_name[0]) == []  # nothing calls render
+    on_base = await _actions(client, project, THING, 13)  # `Base` in Thing's bases
+    assert "isgraph: show impact of `Base`" in [a.title for a in on_base]
+
+
+async def test_code_actions_on_unresolved_and_whitespace(
+    client: LanguageClient, project: Path
+) -> None:
+    unresolved = await _actions(client, project, AMBIG, 9)  # obj.ambig(): two methods
+    assert [a.title for a in unresolved] == ["isgraph: show the 2 definitions named `ambig`"]
+    cands = await _run(client, unresolved[0])
+    assert sorted(str(r["qualname"]) for r in cands) == ["A.ambig", "B.ambig"]
+    assert await _actions(client, project, CALL1, 2) == []  # leading whitespace
+    assert await _actions(client, project, THING + 2, 0) == []  # an empty line
+    assert await _actions(client, project, CALL1, 11) == []  # `value`, a local
+    # A client asking only for fixes (or organize imports on save) gets none of these.
+    assert await _actions(client, project, CALL1, 6, only=["quickfix"]) == []
+
+
+async def test_code_actions_for_a_client_with_literal_support(project: Path) -> None:
+    """A client that declares code action literal support (VS Code does) gets `CodeAction`
+    objects carrying the command, checked on the wire."""
+    literal = {"codeActionKind": {"valueSet": ["", "quickfix", "refactor"]}}
+    caps = {"textDocument": {"codeAction": {"codeActionLiteralSupport": literal}}}
+    client = await RawClient.start(project, None, capabilities=caps)
+    try:
+        await client.fresh()
+        pos = {"line": CALL1, "character": 6}
+        answer = await client.request(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": (project / "app.py").as_uri()},
+                "range": {"start": pos, "end": pos},
+                "context": {"diagnostics": []},
+            },
+        )
+        acts = answer["result"]
+        assert [a["title"] for a in acts] == [
+            "isgraph: show callers of `helper`",
+            "isgraph: show impact of `helper`",
+        ]
+        assert [a["command"]["command"] for a in acts] == ["isgraph.callers", "isgraph.impact"]
+        assert all(a["command"]["arguments"] == ["python:function:lib.py:helper"] for a in acts)
+        assert "kind" not in acts[0]  # neither a fix nor a refactoring
+    finally:
+        await client.close()

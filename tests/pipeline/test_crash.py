@@ -100,22 +100,32 @@ def start_index(corpus: Path, db: Path) -> subprocess.Popen[str]:
     )
 
 
+# How long a run may take to reach the point a test stops it at (a loaded machine: ~30).
+READY_WITHIN_S = 180.0
+
+
 def start_and_wait(corpus: Path, db: Path, ready: Callable[[Store], bool]) -> subprocess.Popen[str]:
     """Start `isgraph index` and watch its store from this process (as a terminal query would)
     until ``ready``. The watcher opens the store before the run starts, so it only reads."""
     observer = open_store(f"sqlite:{db}")
+    seen = False
     try:
         proc = start_index(corpus, db)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + READY_WITHIN_S
         while time.monotonic() < deadline and proc.poll() is None:
             with contextlib.suppress(StoreError):
                 if ready(observer):
+                    seen = True
                     break
             time.sleep(0.01)
     finally:
         observer.close()
     if proc.poll() is not None:
         pytest.fail("the run finished before the signal could land: corpus too small")
+    if not seen:  # a signal now would land at an unknown point of the run
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail(f"the run did not reach the point to stop at in {READY_WITHIN_S:.0f} s")
     return proc
 
 

@@ -163,3 +163,68 @@ def test_constraint_expressions() -> None:
     assert not builds("x.go", directive, Platform("linux", "386", cgo=False))
     assert not builds("x.go", directive, Platform("linux", "amd64", cgo=True))
     assert build_directive(b"package x\n\n//go:build linux\n") == ""  # after the clause
+
+
+async def _drift_after_edit(root: Path, edit: dict[str, str | None]) -> list[str]:
+    """Index ``root``, apply ``edit`` (path -> content, None deletes), index again: the
+    differences from a clean index of the edited tree."""
+    from isgraph.index.verify import verify
+
+    store = open_store(f"sqlite:{root.parent / 'i.db'}")
+    try:
+        async with IndexService(root, store, Config(jobs=1)) as svc:
+            await svc.index()
+        for rel, text in edit.items():
+            if text is None:
+                (root / rel).unlink()
+            else:
+                (root / rel).write_text(textwrap.dedent(text).lstrip())
+        async with IndexService(root, store, Config(jobs=1)) as svc:
+            await svc.index()
+        async with IndexService(root, store, Config(jobs=1)) as fresh:
+            report = await verify(fresh)
+        return [d.describe() for d in report.differences]
+    finally:
+        store.close()
+
+
+POSIX_CLOSE = FILES["os/file_posix.go"]
+# Files whose only edges are calls of a per-platform method or function: nothing in them
+# names the package (a parameter's type, a call within the package), and another package's.
+CALLERS = {
+    "os/close.go": "package os\n\nfunc closeIt(f *File) error {\n\treturn f.Close()\n}\n",
+    "os/unlock.go": "package os\n\nfunc release() {\n\tunlock()\n}\n",
+    "app/app.go": (
+        'package app\n\nimport "example.com/m/os"\n\n'
+        "func done(f *os.File) error {\n\treturn f.Close()\n}\n"
+    ),
+    **{f"os/extra{i}.go": f"package os\n\nfunc extra{i}() {{}}\n" for i in range(6)},
+}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # the build line edited: posix's Close no longer builds on linux, plan9's is picked
+        {"os/file_posix.go": POSIX_CLOSE.replace("unix || (js && wasm) || windows", "windows")},
+        # the build line removed from the variant that was not picked
+        {"os/lock_sema.go": "package os\n\nfunc unlock() {}\n"},
+        # a file renamed to another platform's suffix
+        {"os/file_posix.go": None, "os/file_windows.go": POSIX_CLOSE},
+        # a new variant of a name other files call
+        {"os/lock_linux.go": "package os\n\nfunc unlock() {}\n"},
+    ],
+    ids=["build-line", "build-line-removed", "renamed-suffix", "new-variant"],
+)
+async def test_an_edited_constraint_re_resolves_other_files(
+    tmp_path: Path, edit: dict[str, str | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Editing which platforms a file builds for moves the exact calls other files resolved
+    among a package's per-platform variants, as a clean index decides them."""
+    monkeypatch.setenv("GOOS", "linux")
+    monkeypatch.setenv("GOARCH", "amd64")
+    root = tmp_path / "tree"
+    for rel, text in {**FILES, **CALLERS}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text).lstrip())
+    assert await _drift_after_edit(root, edit) == []

@@ -107,6 +107,21 @@ async def test_rerun_with_nothing_changed_parses_nothing(project: Path, store: S
     assert third.parsed == 0 and third.unchanged == 4
 
 
+async def test_a_run_that_parses_nothing_starts_no_parser_processes(
+    project: Path, store: Store
+) -> None:
+    """The pool (a forkserver importing every extractor and grammar, then workers) starts
+    when a file needs parsing: a no-change rerun starts none; an edited file does."""
+    await index(project, store)
+    async with IndexService(project, store, Config(jobs=2)) as service:
+        again = await service.index()
+        assert again.parsed == 0 and again.unchanged == 4
+        assert service._pool is None
+        (project / "app.py").write_text((project / "app.py").read_text() + "\nX = 1\n")
+        third = await service.index()
+        assert third.parsed == 1 and service._pool is not None
+
+
 async def test_incremental_change_delete_and_dependent_resolution(
     project: Path, store: Store
 ) -> None:
@@ -303,3 +318,31 @@ async def test_a_new_file_changes_stubs_only_by_shadowing(tmp_path: Path, store:
         assert after == stubs(clean)
     finally:
         clean.close()
+
+
+async def test_new_files_read_the_stored_stubs_once(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A branch switch adding many Python files checks each against the stored stubs, but
+    reads the stored files' states (every stub's path) once per run, not once per file."""
+    write_tree(tmp_path, {"app.py": "import json\n\njson.dumps(1)\n"})
+    await index(tmp_path, store)
+    reads = 0
+    real = store.file_states
+
+    def counted():  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return real()
+
+    monkeypatch.setattr(store, "file_states", counted)
+
+    async def reads_for(new: int, tag: str) -> int:
+        nonlocal reads
+        write_tree(tmp_path, {f"{tag}{i}.py": f"def f{i}():\n    return {i}\n" for i in range(new)})
+        reads = 0
+        await index(tmp_path, store)
+        return reads
+
+    one = await reads_for(1, "a")
+    assert await reads_for(12, "b") == one

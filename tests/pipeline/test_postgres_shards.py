@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from isgraph.index.partition import shard_of
-from tests.pg import admin, drop_schema, pg_url, require_postgres, unique_schema
+from tests.pg import admin, pg_url
 from tests.pipeline.conftest import cli_items, cli_json, write_tree
 
 
@@ -48,14 +47,6 @@ def corpus(modules: int = 36, tag: str = "") -> dict[str, str]:
                 return len([{tag!r}])
             """
     return files
-
-
-@pytest.fixture
-def schema() -> Iterator[str]:
-    require_postgres()
-    name = unique_schema()
-    yield name
-    drop_schema(name)
 
 
 def index_cmd(root: Path, url: str, *extra: str) -> list[str]:

@@ -271,3 +271,40 @@ async def test_a_base_resolving_elsewhere_under_the_same_name(
         root, store, pool, lambda: _write(root, {"src/square.ts": square})
     )
     assert diffs == []
+
+
+async def test_a_cold_build_looks_for_no_inheritors(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build resolves every file, so the bases that change target on the way
+    (unresolved -> resolved) leave no other file to decide again: the search for their
+    inheritors' callers (`edge_paths_to_recheck`) is skipped, and the graph is still the
+    clean one."""
+    root = tmp_path / "tree"
+    _write(
+        root,
+        {
+            "pkg/__init__.py": "",
+            "pkg/base.py": "class Base:\n    def describe(self):\n        return 'b'\n",
+            "pkg/square.py": "from pkg.base import Base\n\nclass Square(Base):\n    pass\n",
+            "pkg/use.py": "from pkg.square import Square\n\ndef run():\n"
+            "    return Square().describe()\n",
+        },
+    )
+    asked: list[set[str]] = []
+    real = type(store).edge_paths_to_recheck
+
+    def spy(self: Store, names: object) -> set[str]:
+        asked.append(set(names))  # type: ignore[call-overload]
+        return real(self, names)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(store), "edge_paths_to_recheck", spy)
+    async with IndexService(root, store, CONFIG) as service:
+        await service.index()
+    assert asked == []
+    monkeypatch.undo()
+    async with IndexService(root, store, CONFIG) as fresh:
+        report = await verify(fresh)
+    assert [d.describe() for d in report.differences] == []
+    use = store.edges(path="pkg/use.py")
+    assert any(e.dst and e.dst.endswith("base.py:Base.describe") for e in use)

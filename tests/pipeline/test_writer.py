@@ -186,3 +186,35 @@ async def test_cancelled_writer_fails_its_waiters(store: Store) -> None:
         await asyncio.wait_for(await asyncio.wait_for(blocked, 5), 5)
     with pytest.raises(RuntimeError, match="shut down"):
         await w.flush()
+
+
+async def test_large_deferred_calls_go_in_bounded_transactions_of_whole_files(
+    store: Store,
+) -> None:
+    """A resolution batch's deferred calls beyond `max_rows` are written as several
+    transactions (one store call holds the GIL for all its rows: a server's event loop
+    stalls that long), never splitting a file: each file's calls and hash land together."""
+    from isgraph.model import Edge
+
+    files = [_file(f"f{i}.py", n=1) for i in range(4)]
+    for f in files:
+        f.content_hash = ""  # waiting for its deferred calls (index.spool)
+    store.write_files(files)
+    src = {f.path: f.entities[0].key for f in files}
+    sizes = {"f0.py": 3, "f1.py": 3, "f2.py": 5, "f3.py": 1}  # f2.py alone exceeds max_rows
+    edges = [
+        Edge(src[path], "calls", f"g{j}", path, j + 1)
+        for path, n in sizes.items()
+        for j in range(n)
+    ]
+    w = Writer(store, max_rows=4)
+    task = await _run(w)
+    before = w.stats.transactions
+    outcome = await (await w.add_edges(edges, [(p, f"h-{p}") for p in sizes]))
+    await w.shutdown()
+    await task
+    assert outcome.written == len(edges) and not outcome.failed
+    assert w.stats.transactions - before == 4  # f0 | f1 | f2 | f3: no part over 4 but f2
+    for path, n in sizes.items():
+        assert store.file_states()[path].content_hash == f"h-{path}"
+        assert len([e for e in store.edges(path=path) if e.kind == "calls"]) == n

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,9 @@ import pytest
 from isgraph.model import FileResult
 from isgraph.store.base import SchemaMismatchError, StoreError
 from isgraph.store.postgres import SCHEMA_LEVEL, PostgresStore
-from tests.pg import admin, drop_schema, pg_url, require_postgres, unique_schema
+from tests.pg import admin, pg_url
 
 from .test_contract import A_MAIN, B_UTIL, ent, files, found
-
-
-@pytest.fixture
-def schema() -> Iterator[str]:
-    require_postgres()
-    name = unique_schema()
-    yield name
-    drop_schema(name)
 
 
 def open_pg(schema: str, repo: str = "r") -> PostgresStore:

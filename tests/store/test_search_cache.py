@@ -172,7 +172,7 @@ def test_a_new_process_searches_from_the_saved_names(tmp_path: Path, backend: st
         first.close()
     assert saved.exists()
     # Doctor the saved copy: a name only it has, so that an answer shows where names came from.
-    generation = json.loads(saved.read_text())["generation"]
+    generation = json.loads(saved.read_bytes().partition(b"\n")[2])["generation"]
     NameIndex({**NameIndex.load(saved, generation).counts, "parse_alone": 1}).save(  # type: ignore[union-attr]
         saved, generation
     )

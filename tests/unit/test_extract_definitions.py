@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from isgraph.index.extract import EXTRACTORS
 from isgraph.index.extract.definitions import extract_definitions
+from isgraph.index.extract.registry import EXTRACTORS
 
 SOURCES: dict[str, tuple[str, str]] = {
     "javascript": (
@@ -332,3 +332,11 @@ def test_other_grammars_get_definitions_through_the_generic_path() -> None:
         "scala": [("class", "M"), ("method", "M.f"), ("trait", "T")],
         "lua": [("function", "f"), ("function", "g")],
     }
+
+
+def test_every_language_has_an_extractor_and_no_other() -> None:
+    """The parent decides which files to parse by `languages.LANGUAGES` without importing
+    the extractors (`pipeline`): the registry must cover exactly those."""
+    from isgraph.index.languages import LANGUAGES
+
+    assert set(EXTRACTORS) == LANGUAGES

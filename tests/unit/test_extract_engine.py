@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from isgraph.index.extract import EXTRACTORS
 from isgraph.index.extract.lang.csharp import blank_directives
 from isgraph.index.extract.lang.go import go_package
 from isgraph.index.extract.lang.js import module_path
 from isgraph.index.extract.lang.rust import rust_module
+from isgraph.index.extract.registry import EXTRACTORS
 
 
 def test_go_package_from_go_mod(tmp_path: Path) -> None:

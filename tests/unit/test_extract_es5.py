@@ -3,7 +3,8 @@ definition, where the calls inside an assigned value belong, and keys that stay 
 
 from __future__ import annotations
 
-from isgraph.index.extract import EXTRACTORS, Extraction
+from isgraph.index.extract.base import Extraction
+from isgraph.index.extract.registry import EXTRACTORS
 
 
 def _extract(src: str) -> Extraction:

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from isgraph.index.extract import EXTRACTORS, Extraction
+from isgraph.index.extract.base import Extraction
+from isgraph.index.extract.registry import EXTRACTORS
 from isgraph.index.languages import LANGUAGE_BY_EXTENSION
 from tests.reliability import record
 

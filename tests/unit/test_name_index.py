@@ -4,6 +4,7 @@ index equals one built from the new counts, and a saved index loads back equal."
 from __future__ import annotations
 
 import json
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from isgraph.store import names as names_module
 from isgraph.store import ranking
 from isgraph.store.names import NameIndex
 
@@ -40,13 +42,41 @@ def test_ranked_takes_what_brute_force_takes(c: dict[str, int], query: str, limi
 
 
 @settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.text(alphabet="abAB_xz1\u00e9", min_size=1, max_size=9), st.just(1)),
+    st.text(alphabet="abxz1\u00e9", min_size=1, max_size=4),
+)
+def test_subsequences_from_the_rare_letters_lines_equal_a_full_pass(
+    c: dict[str, int], q: str
+) -> None:
+    """The subsequence pass over only the lines holding the query's rarest letter finds what
+    the pass over every name finds."""
+    index = NameIndex(c)
+    saved = names_module.RARE_LINES
+    try:
+        names_module.RARE_LINES = 10**9  # never rare: every line
+        full = index._subsequences(q)
+        names_module.RARE_LINES = 1  # always rare: only the lines of the letter picked
+        picked = index._subsequences(q)
+    finally:
+        names_module.RARE_LINES = saved
+    assert sorted(picked) == sorted(full)
+
+
+@settings(max_examples=300, deadline=None)
 @given(counts, st.dictionaries(names, st.integers(min_value=-6, max_value=4), max_size=12))
 def test_patched_equals_rebuilt(c: dict[str, int], delta: dict[str, int]) -> None:
     after = Counter(c)
     for name, change in delta.items():
         after[name] += change
     rebuilt = NameIndex({n: k for n, k in after.items() if k > 0})
-    assert NameIndex(c).patched(delta) == rebuilt
+    base = NameIndex(c)
+    for q in ("a", "x", "ab", "b_"):  # fill its caches (joined buckets): a patch keeps some
+        base.ranked(q, 100)
+    patched = base.patched(delta)
+    assert patched == rebuilt
+    for q in ("a", "x", "ab", "b_", "1"):
+        assert patched.ranked(q, 100) == rebuilt.ranked(q, 100), q
 
 
 def test_examples() -> None:
@@ -79,23 +109,39 @@ def test_saved_index_loads_equal(
     assert loaded.ranked(q, limit) == built.ranked(q, limit)
 
 
+def _write_checked(path: Path, doc: object) -> None:
+    """A saved index as `save` writes it (checksum line, then the JSON), with any content."""
+    body = json.dumps(doc).encode()
+    path.write_bytes(b"%08x\n" % zlib.crc32(body) + body)
+
+
 def test_saved_index_of_another_generation_or_malformed_is_not_loaded(tmp_path: Path) -> None:
     path = tmp_path / "index.db-names"
     assert NameIndex.load(path, "g1") is None  # none saved
     NameIndex({"parse": 2, "Parse": 1, "x": 1}).save(path, "g1")
     assert NameIndex.load(path, "g2") is None
-    doc = json.loads(path.read_text())
+    head, _, body = path.read_bytes().partition(b"\n")
+    doc = json.loads(body)
     assert NameIndex.load(path, "g1") is not None
+    # Damaged: the checksum no longer matches (a spelling that is not a count, a flipped
+    # byte, the JSON alone without its checksum line).
+    damaged = body.replace(b"Parse\\t1", b"Parse\\tone")
+    assert damaged != body
+    for bad_bytes in (head + b"\n" + damaged, head + b"\n" + body[:-1] + b"]", body):
+        path.write_bytes(bad_bytes)
+        assert NameIndex.load(path, "g1") is None, bad_bytes
+    # Checksummed but malformed: the buckets' shape is checked too.
     bad_docs = [
         {**doc, "format": 0},
         {**doc, "buckets": {**doc["buckets"], "5": "parse\nshort"}},  # not fixed width
         {**doc, "spells": {**doc["spells"], "5": "Parse\t1\nparse\t2"}},  # 2 lines for 1 name
-        {**doc, "spells": {**doc["spells"], "5": "Parse\tone\tparse\t2"}},  # not a count
         {**doc, "spells": {"1": doc["spells"]["1"]}},  # a bucket without spellings
         {**doc, "buckets": []},
     ]
     for bad in bad_docs:
-        path.write_text(json.dumps(bad))
+        _write_checked(path, bad)
         assert NameIndex.load(path, "g1") is None, bad
+    _write_checked(path, doc)
+    assert NameIndex.load(path, "g1") is not None  # the helper writes what `save` does
     path.write_text("{not json")
     assert NameIndex.load(path, "g1") is None

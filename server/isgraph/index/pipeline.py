@@ -25,7 +25,7 @@ from typing import TypeVar
 from isgraph.config import Config
 from isgraph.index import context
 from isgraph.index.discover import Found, ProjectFile, Skip, discover
-from isgraph.index.extract import EXTRACTORS
+from isgraph.index.languages import LANGUAGES
 from isgraph.index.partition import in_shard
 from isgraph.index.spool import EdgeSpool
 from isgraph.index.stubs import is_external
@@ -100,7 +100,7 @@ def make_pool(jobs: int) -> ProcessPoolExecutor:
     ctx: multiprocessing.context.BaseContext
     try:
         fs = multiprocessing.get_context("forkserver")
-        fs.set_forkserver_preload(["isgraph.index.worker"])
+        fs.set_forkserver_preload(["isgraph.index.worker", "isgraph.index.extract.registry"])
         ctx = fs
     except ValueError:  # platforms without forkserver
         ctx = multiprocessing.get_context("spawn")
@@ -125,7 +125,7 @@ async def run_pipeline(
     store: Store,
     writer: Writer,
     config: Config,
-    pool: Executor,
+    pool: Executor | Callable[[], Executor],
     *,
     progress: ProgressFn | None = None,
     only: list[str] | None = None,
@@ -142,6 +142,9 @@ async def run_pipeline(
     these files from outside the root (typeshed stubs) instead, removing nothing. Files whose
     path starts with ``@`` (external) are never removed by a full run. ``renew_pool(broken)``
     returns a working pool after a worker died; without it a dead worker fails its chunk.
+    ``pool`` may be a function giving one, called when the first file needs parsing: a run
+    that parses nothing (a no-change rerun) starts no forkserver, which would import every
+    extractor and grammar in a process of its own.
     ``spool``: hold cross-file calls there, to be resolved and written once (`index.spool`);
     without it they are written unresolved with their file.
     ``overrides``: repo-relative path -> content an editor holds (unsaved), parsed instead of
@@ -190,6 +193,8 @@ async def run_pipeline(
 
     async def run_chunk(chunk: list[FileTask]) -> list[FileResult]:
         nonlocal pool
+        if not isinstance(pool, Executor):
+            pool = pool()
         current = pool
         try:
             return await loop.run_in_executor(
@@ -284,7 +289,7 @@ async def run_pipeline(
             root,
             excludes=config.excludes,
             index_dir=root / INDEX_DIR_NAME,
-            languages=set(EXTRACTORS),
+            languages=set(LANGUAGES),
             project_files=context.is_project_file,
         )
     else:
@@ -450,17 +455,33 @@ class Surface:
     def names(self) -> set[str]:
         return {name for _, name in self.entities}
 
+    def modules(self) -> set[str]:
+        """The fqns of the file's module entities, dotted (``src.math`` of ``src/math.ts``:
+        how a re-export's target names its module, with ``/`` read as ``.``)."""
+        return {fqn.replace("/", ".") for key, fqn, _ in self.shapes if _kind(key) == "module"}
+
     def changed_names(self, new: Surface) -> set[str]:
         """Names whose resolution elsewhere may differ between this surface and ``new``."""
         if self.bases != new.bases:  # inherited methods may now come from elsewhere
             return self.names() | new.names()
         names = {name for _, name in self.entities ^ new.entities}
         reshaped = {key for key, _, _ in self.shapes ^ new.shapes}
+        if any(_kind(key) == "module" for key in reshaped):
+            # A module's signature is what decides which of its definitions are compiled
+            # (a Go file's `//go:build` line, `index.gobuild`): any call of one of them may
+            # now go to another platform's variant, even an exact one (`f.Close()` on a
+            # parameter; found by the test of an edited constraint).
+            return self.names() | new.names()
         names.update(name for key, name in self.entities | new.entities if key in reshaped)
         names.update(t.rpartition(".")[2] for t in self.imports ^ new.imports)
         for fqn, _ in self.aliases ^ new.aliases:
             names |= alias_match_names(fqn)
         return names
+
+
+def _kind(key: str) -> str:
+    """The entity kind a key names (``model.make_key``: ``language:kind:path:qualname``)."""
+    return key.split(":", 2)[1]
 
 
 def surface_of(store: Store, path: str) -> Surface:
@@ -517,7 +538,7 @@ def _explicit(root: Path, paths: list[str], config: Config) -> Iterator[Found | 
     rules = IgnoreRules(root, excludes=config.excludes, index_dir=root / INDEX_DIR_NAME)
     for rel in paths:
         lang = language_for(rel)
-        if lang is None or lang not in EXTRACTORS or rules.is_ignored(rel):
+        if lang is None or lang not in LANGUAGES or rules.is_ignored(rel):
             continue
         abspath = os.path.join(root, rel)
         real = os.path.realpath(abspath)
@@ -561,7 +582,7 @@ def _overridden(
     rules = None
     for rel, content in left.items():
         lang = language_for(rel)
-        if rel not in only or lang is None or lang not in EXTRACTORS:
+        if rel not in only or lang is None or lang not in LANGUAGES:
             continue
         if rules is None:
             from isgraph.index.discover import IgnoreRules

@@ -44,7 +44,14 @@ from isgraph.index.stubs import (
 )
 from isgraph.index.symbols import SymbolTable, TableResolver
 from isgraph.index.writer import WriteOutcome, Writer
-from isgraph.model import EdgeKind, FileResult, Resolution, entity_match_names
+from isgraph.model import (
+    Alias,
+    EdgeKind,
+    FileResult,
+    Resolution,
+    alias_match_names,
+    entity_match_names,
+)
 from isgraph.store.base import RESOLVE_PENDING, ROOT_META, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -398,7 +405,7 @@ class IndexService:
             self.store,
             self.writer,
             self.config,
-            self.pool,
+            lambda: self.pool,  # started when a file needs parsing
             renew_pool=self._renew_pool if self._own_pool else None,
             progress=progress,
             only=only,
@@ -444,6 +451,7 @@ class IndexService:
             return  # shards: the stubs are shared by every shard's run
         python = (".py", ".pyi")
         maybe = any(p.endswith(python) for p in report.removed_paths if not is_external(p))
+        stubs: set[str] | None = None  # the stored stubs' modules, read once per run
         if not maybe:
             for path in report.changed_paths:
                 if is_external(path) or not path.endswith(python):
@@ -454,7 +462,9 @@ class IndexService:
                     # make a stored stub unneeded only by defining (shadowing) that stub's
                     # module or a package above it; otherwise the check of every stored
                     # import (seconds on a large repo) would find nothing to do.
-                    if await asyncio.to_thread(self._shadows_a_stub, path):
+                    if stubs is None:
+                        stubs = await asyncio.to_thread(self._stub_modules)
+                    if await asyncio.to_thread(self._shadows_a_stub, path, stubs):
                         maybe = True
                         break
                     continue
@@ -484,12 +494,14 @@ class IndexService:
         report.changed_paths = [p for p in report.changed_paths if p not in changed]
         report.removed_paths = [*report.removed_paths, *unneeded]
 
-    def _shadows_a_stub(self, path: str) -> bool:
-        """Whether a module ``path`` defines is, or is a package above, a stored stub's."""
+    def _stub_modules(self) -> set[str]:
+        """The modules of the stored typeshed stubs (one read of every file's state: a
+        branch switch adding N files reads it once, not N times)."""
+        return {stub_module(p) for p in self.store.file_states() if is_external(p)}
+
+    def _shadows_a_stub(self, path: str, stubs: set[str]) -> bool:
+        """Whether a module ``path`` defines is, or is a package above, one of ``stubs``."""
         mine = {e.fqn for e in self.store.find_entities(path=path) if e.kind == "module"}
-        if not mine:
-            return False
-        stubs = {stub_module(p) for p in self.store.file_states() if is_external(p)}
         return any(s == m or s.startswith(m + ".") for s in stubs for m in mine if m)
 
     def _stub_changes(self) -> tuple[list[str], list[str]]:
@@ -533,9 +545,9 @@ class IndexService:
         if cut_short or len(changed) >= FULL_RESOLVE_SHARE * max(1, len(states)):
             paths = sorted(states)
         else:
-            names = await asyncio.to_thread(self._changed_names, report)
+            names, modules = await asyncio.to_thread(self._changed_names, report)
             dependents = (
-                await asyncio.to_thread(self.store.edge_paths_to_recheck, names) if names else set()
+                await asyncio.to_thread(self._dependents, names, modules) if names else set()
             )
             paths = sorted((set(changed) | dependents | report.unlinked_paths) & states.keys())
         spool = self._spool
@@ -622,6 +634,12 @@ class IndexService:
 
     def _inheritors(self, classes: set[str], done: set[str]) -> list[str]:
         """Files other than ``done`` with edges that name a member of ``classes``."""
+        if not self.store.file_states().keys() - done:
+            # Every stored file was just resolved (a cold build, a full re-resolve): none is
+            # left to find. In a cold stdlib build every base counts as rebased (unresolved
+            # -> resolved), and collecting their member names and matching edges for an empty
+            # answer cost 14 % of the isgraph process's busy samples (bench/README.md, issue 19).
+            return []
         names: set[str] = set()
         for cls in self.store.get_entities(classes).values():
             prefix = cls.fqn + "."
@@ -634,16 +652,53 @@ class IndexService:
         found = self.store.edge_paths_to_recheck(names) if names else set()
         return sorted(found - done)
 
-    def _changed_names(self, report: PipelineReport) -> set[str]:
+    def _dependents(self, names: set[str], modules: set[str]) -> set[str]:
+        """Files whose edges name one of ``names`` (``Store.edge_paths_to_recheck``), and
+        those reaching them through a chain of re-exports: a file found here with an alias
+        that re-exports one of the names from one of ``modules`` (the changed files'
+        modules: `export { add as plus } from './math'`, `from .math import add as plus` in a
+        package's `__init__`) changes what its alias stands for, so the alias's names are
+        looked up in turn (and its file's module joins ``modules``), until no new name comes.
+        Without the chain, the end of a chain coming back (`math.ts` restored) left its
+        importers, whose edges name `plus`, not `add`, on their fallback (found by the
+        differential tester). The files binding such an alias are among the dependents
+        because their import names the target; no reverse index of alias targets is needed.
+        Only aliases from those modules are followed: any alias ending in a common name
+        (`get`, `Error`) would re-resolve much of a repo for nothing."""
+        found: set[str] = set()
+        seen = set(names)
+        wanted = set(names)
+        modules = set(modules)
+        held: list[Alias] = []  # the aliases of the files found so far
+        while wanted:
+            paths = self.store.edge_paths_to_recheck(wanted) - found
+            found |= paths
+            for path in sorted(paths):
+                held += self.store.aliases_of(path)
+            more: set[str] = set()
+            for alias in held:
+                owner, _, name = alias.target.rpartition(".")
+                if name in wanted and owner.replace("/", ".") in modules:
+                    more |= alias_match_names(alias.fqn)
+                    modules.add(alias.fqn.rpartition(".")[0].replace("/", "."))
+            wanted = more - seen
+            seen |= wanted
+        return found
+
+    def _changed_names(self, report: PipelineReport) -> tuple[set[str], set[str]]:
         """Names whose meaning elsewhere the run may have changed: for a file that existed,
-        the difference of its surface before and after; all names of new and removed files."""
+        the difference of its surface before and after; all names of new and removed files.
+        With the modules of those files (before and after), which re-exports name."""
         names: set[str] = set()
+        modules: set[str] = set()
         for path in report.changed_paths:
             new = surface_of(self.store, path)
             old = report.old_surfaces.get(path)
             names |= new.names() if old is None else old.changed_names(new)
+            modules |= new.modules() | (old.modules() if old is not None else set())
         for path in report.removed_paths:
             old = report.old_surfaces.get(path)
             if old is not None:
                 names |= old.names()
-        return names
+                modules |= old.modules()
+        return names, modules

@@ -176,7 +176,7 @@ def tree_drift(
     stored (`index.context`). Typeshed stubs are not the tree's. Reads only."""
     from isgraph.index import context
     from isgraph.index.discover import Found, ProjectFile, Skip, discover
-    from isgraph.index.extract import EXTRACTORS
+    from isgraph.index.languages import LANGUAGES
     from isgraph.index.stubs import is_external
     from isgraph.model import FileStatus
     from isgraph.store.connect import INDEX_DIR_NAME
@@ -190,7 +190,7 @@ def tree_drift(
         root,
         excludes=config.excludes,
         index_dir=root / INDEX_DIR_NAME,
-        languages=set(EXTRACTORS),
+        languages=set(LANGUAGES),
         project_files=context.is_project_file,
     )
     for item in found:

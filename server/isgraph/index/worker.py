@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from isgraph.index.context import forget_tree
-from isgraph.index.extract import EXTRACTORS
-from isgraph.index.extract.lang import module_of
 from isgraph.index.spool import pack, should_defer
 from isgraph.index.stubs import STUB_PREFIX, is_external, stub_module
 from isgraph.model import EdgeKind, FileResult, FileStatus
@@ -103,6 +101,11 @@ def process_file(root: str, task: FileTask, max_size: int, defer: bool = False) 
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _skip(result, f"not UTF-8 (invalid byte at offset {exc.start})")
+    # Imported here, not with this module: the parent imports it (FileTask, process_chunk
+    # by reference) and needs no extractor; the forkserver preloads them for the workers.
+    from isgraph.index.extract.lang.specs import module_of
+    from isgraph.index.extract.registry import EXTRACTORS
+
     extractor = EXTRACTORS.get(task.language)
     if extractor is None:
         return _skip(result, f"no extractor for {task.language}")

@@ -153,7 +153,23 @@ class Writer:
     async def add_edges(
         self, edges: list[Edge], hashes: list[tuple[str, str]]
     ) -> asyncio.Future[WriteOutcome]:
-        return await self.send(lambda f: AddEdges(f, edges, hashes))
+        """Queue deferred calls with their files' hashes: more than ``max_rows`` edges go as
+        several commands (transactions) of whole files each. One store call converts all
+        its rows while holding the GIL, which stalls a server's event loop for as long
+        (measured: a 50-file stdlib batch had 16k calls, one call; issue 19)."""
+        parts = _by_files(edges, hashes, self.max_rows)
+        futures = [await self.send(partial(AddEdges, edges=e, hashes=h)) for e, h in parts]
+        if len(futures) == 1:
+            return futures[0]
+
+        async def together() -> WriteOutcome:
+            outcomes = await asyncio.gather(*futures)
+            return WriteOutcome(
+                written=sum(o.written for o in outcomes),
+                failed=[f for o in outcomes for f in o.failed],
+            )
+
+        return asyncio.ensure_future(together())
 
     async def set_meta(self, key: str, value: str) -> None:
         await (await self.send(lambda f: SetMeta(f, key, value)))
@@ -363,6 +379,30 @@ class Writer:
             finally:
                 self.stats.write_seconds += time.perf_counter() - t0
         return "unreachable"
+
+
+def _by_files(
+    edges: list[Edge], hashes: list[tuple[str, str]], max_rows: int
+) -> list[tuple[list[Edge], list[tuple[str, str]]]]:
+    """(edges, hashes) parts of at most ``max_rows`` edges where files allow (a file is never
+    split: its edges and its hash are written together), in the order of ``hashes``."""
+    if len(edges) <= max_rows:
+        return [(edges, hashes)]
+    by_path: dict[str, list[Edge]] = {}
+    for e in edges:
+        by_path.setdefault(e.path, []).append(e)
+    parts: list[tuple[list[Edge], list[tuple[str, str]]]] = [([], [])]
+    for path, digest in hashes:
+        part_edges, part_hashes = parts[-1]
+        mine = by_path.pop(path, [])
+        if part_hashes and len(part_edges) + len(mine) > max_rows:
+            part_edges, part_hashes = [], []
+            parts.append((part_edges, part_hashes))
+        part_edges.extend(mine)
+        part_hashes.append((path, digest))
+    for rest in by_path.values():  # edges of a file without a hash (none are expected)
+        parts[-1][0].extend(rest)
+    return parts
 
 
 def _failed(cmd: WriteCommand) -> None:

@@ -1,4 +1,5 @@
-"""`workspace/executeCommand` commands (`isgraph.reindex`, `.stats`, `.impact`, `.verify`) and
+"""`workspace/executeCommand` commands (`isgraph.reindex`, `.stats`, `.impact`, `.callers`,
+`.candidates`, `.verify`) and
 the custom requests `isgraph/query` and `isgraph/confirmEdges`."""
 
 from __future__ import annotations
@@ -66,22 +67,53 @@ async def cmd_verify(ls: IsgraphServer, *args: Any) -> dict[str, Any]:
 async def cmd_impact(ls: IsgraphServer, *args: Any) -> list[dict[str, Any]]:
     """``KEY|NAME`` or ``{"target": KEY|NAME, "depth": N}``: `isgraph impact --json`'s records
     (with "depth" and "target"), over every folder."""
+    return await _walk(ls, "impact", 3, args)
+
+
+@server.command("isgraph.callers")
+async def cmd_callers(ls: IsgraphServer, *args: Any) -> list[dict[str, Any]]:
+    """``KEY|NAME`` or ``{"target": KEY|NAME, "depth": N}``: `isgraph callers --json`'s
+    records (with "depth", "target" and the call ``sites``), over every folder. What the code
+    action "Show callers" runs."""
+    return await _walk(ls, "callers", 1, args)
+
+
+@server.command("isgraph.candidates")
+async def cmd_candidates(ls: IsgraphServer, *args: Any) -> list[dict[str, Any]]:
+    """``NAME``: the entity records of every definition so named (or so qualified), over
+    every folder — what an unresolved reference could mean. What the code action on an
+    unresolved call runs."""
+    name = args[0] if args else None
+    if not isinstance(name, str) or not name:
+        raise ValueError("isgraph.candidates needs a NAME")
+    records: list[dict[str, Any]] = []
+    for folder in ls.folders:
+        found = await asyncio.to_thread(lookup.find_targets, folder.store, name)
+        records += [e.record() for e in found]
+    return records
+
+
+async def _walk(
+    ls: IsgraphServer, walk: str, default_depth: int, args: Any
+) -> list[dict[str, Any]]:
+    """A graph walk from ``KEY|NAME`` (or ``{"target": ..., "depth": N}``, or
+    ``KEY|NAME, N``) over every folder (or the ``{"folder": URI}`` among the rest)."""
     target: Any = args[0] if args else None
-    depth: Any = 3
+    depth: Any = default_depth
     if target is not None and not isinstance(target, str):
         spec = as_dict(target)
-        target, depth = spec.get("target"), spec.get("depth", 3)
+        target, depth = spec.get("target"), spec.get("depth", default_depth)
     elif len(args) > 1:
         depth = args[1]
     if not isinstance(target, str) or not target:
-        raise ValueError('isgraph.impact needs a KEY or NAME (or {"target": ..., "depth": N})')
+        raise ValueError(f'isgraph.{walk} needs a KEY or NAME (or {{"target": ..., "depth": N}})')
     depth = _bounded_int(depth, "depth", 1, 50)
     records: list[dict[str, Any]] = []
     for folder in ls.selected(args[1:]):
         store = folder.store
 
         def run(store: Store = store) -> list[dict[str, Any]]:
-            found = graph.reach(store, lookup.find_targets(store, target), "impact", depth)
+            found = graph.reach(store, lookup.find_targets(store, target), walk, depth)
             return [r.record() for r in found.items]
 
         records += await asyncio.to_thread(run)

@@ -1,5 +1,5 @@
 """Graph-backed LSP features: workspace and document symbols, hover, definition, references,
-call and type hierarchies, code lens."""
+call and type hierarchies, code lens, code actions."""
 
 from __future__ import annotations
 
@@ -468,3 +468,45 @@ async def code_lens_resolve(ls: IsgraphServer, lens: types.CodeLens) -> types.Co
         arguments=[key],
     )
     return lens
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
+async def code_action(
+    ls: IsgraphServer, params: types.CodeActionParams
+) -> list[types.CodeAction | types.Command] | None:
+    """Actions on the word at the range's start (`queries.at`, as hover and definition):
+    on a definition or a resolved reference, "Show callers" and "Show impact" of what it
+    names (the commands `isgraph.callers` / `isgraph.impact` with its key); on an unresolved
+    reference, its candidates (`isgraph.candidates` with the name); nothing elsewhere. Never
+    for the function the cursor is merely inside. The actions have no kind (they are neither
+    fixes nor refactorings): a request asking ``only`` for some kinds gets none. A client
+    without code action literal support gets the bare commands, as the protocol says."""
+    found = ls.folder_of(params.text_document.uri)
+    if found is None or params.context.only:
+        return None
+    folder, rel = found
+    sym = await asyncio.to_thread(_symbol, ls, folder, rel, params.range.start)
+    if sym is None:
+        return None
+    e = sym.entity
+    if e is None:
+        k = sym.candidates
+        if k == 0:
+            return None  # nothing in the workspace is so named: no list to show
+        title = f"isgraph: show the {k} definition{'' if k == 1 else 's'} named `{sym.word}`"
+        commands = [_command(title, "isgraph.candidates", sym.word)]
+    else:
+        name = e.qualname or e.name
+        commands = [
+            _command(f"isgraph: show callers of `{name}`", "isgraph.callers", e.key),
+            _command(f"isgraph: show impact of `{name}`", "isgraph.impact", e.key),
+        ]
+    caps = ls.client_capabilities.text_document
+    supports = caps.code_action if caps is not None else None
+    if supports is None or supports.code_action_literal_support is None:
+        return list(commands)
+    return [types.CodeAction(title=c.title, command=c) for c in commands]
+
+
+def _command(title: str, command: str, argument: str) -> types.Command:
+    return types.Command(title=title, command=command, arguments=[argument])

@@ -6,8 +6,10 @@ custom requests, `run` the stdio and TCP loops.
 
 Features backed by the graph: workspace/symbol (ranked fuzzy search), documentSymbol
 (hierarchical), hover (kind, signature, where defined, callers / callees / impact counts),
-definition, references, call and type hierarchies, code lens (callers · impact), the commands
-`isgraph.reindex`, `isgraph.impact`, `isgraph.stats`, `isgraph.verify`, and the custom request
+definition, references, call and type hierarchies, code lens (callers · impact), code actions
+(callers, impact or candidates of the word under the cursor), the commands `isgraph.reindex`,
+`isgraph.impact`, `isgraph.callers`, `isgraph.candidates`, `isgraph.stats`, `isgraph.verify`,
+and the custom request
 `isgraph/query`
 (callers, callees, impact, cycles, search) returning the CLI's JSON records plus how fresh
 they are. Indexing runs in the background with `$/progress`; changes on disk, saves and unsaved
