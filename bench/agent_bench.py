@@ -11,8 +11,10 @@ the matches point to, which is what a grep-based agent reads next.
 Per question: tokens of the answer (both sides estimated the same way, queries.tokens),
 correctness against the graph's exact edges (recall and precision of the callers / the
 certain impact; the definition found), and latency per tool call (p50 / p95 over
-``--rounds``, after one warm-up). The load average is printed with the figures: the
-machine is shared, so compare the ratios, measured in one run.
+``--rounds``, after one warm-up): at the tool's default budget (what an agent's call gets),
+and, for the answers scored against the whole truth, at the budget that holds all of it
+(`callers` limit 500, `impact` limit 1000, 20k tokens: "full"). The load average is printed
+with the figures: the machine is shared, so compare the ratios, measured in one run.
 """
 
 from __future__ import annotations
@@ -110,10 +112,12 @@ class Timer:
     def __init__(self) -> None:
         self.ms: dict[str, list[float]] = {}
 
-    async def call(self, s: ClientSession, tool: str, **args: Any) -> dict[str, Any]:
+    async def call(
+        self, s: ClientSession, tool: str, label: str = "", **args: Any
+    ) -> dict[str, Any]:
         t0 = time.perf_counter()
         result = await s.call_tool(tool, args)
-        self.ms.setdefault(tool, []).append((time.perf_counter() - t0) * 1000)
+        self.ms.setdefault(label or tool, []).append((time.perf_counter() - t0) * 1000)
         if result.is_error:
             raise RuntimeError(f"{tool}({args}): {result.content}")
         return json.loads(result.content[0].text)  # type: ignore[union-attr]
@@ -147,8 +151,9 @@ async def run(root: Path, rounds: int) -> None:
                 if e.resolution == Resolution.EXACT
             }
             for _ in range(rounds + 1):
-                answer = await timer.call(s, "callers", name_or_key=target.key, limit=500,
-                                          max_tokens=20000)  # fmt: skip
+                await timer.call(s, "callers", name_or_key=target.key)
+                answer = await timer.call(s, "callers", "callers (full)", name_or_key=target.key,
+                                          limit=500, max_tokens=20000)  # fmt: skip
             page = answer["targets"]["items"][0]["callers"]
             mine = {c["from_key"] for c in page["items"] if c["resolution"] == "exact"}
             hits = [h for h in grep_lines(root, target.name) if "def " + target.name not in h[2]]
@@ -163,8 +168,9 @@ async def run(root: Path, rounds: int) -> None:
             _, exact = impacts.dependents(store, target.key, 2)
             truth = set(exact)
             for _ in range(rounds + 1):
-                answer = await timer.call(s, "impact", name_or_key=target.key, depth=2,
-                                          limit=1000, max_tokens=20000)  # fmt: skip
+                await timer.call(s, "impact", name_or_key=target.key, depth=2)
+                answer = await timer.call(s, "impact", "impact (full)", name_or_key=target.key,
+                                          depth=2, limit=1000, max_tokens=20000)  # fmt: skip
             t = answer["targets"]["items"][0]
             mine = {i["key"] for i in t["certain"]["items"]}
             # grep, two levels: the name, then the names of what encloses each match
@@ -232,7 +238,7 @@ async def run(root: Path, rounds: int) -> None:
     print("latency per tool call, ms (client side, stdio):")
     for tool, ms in timer.ms.items():
         print(
-            f"  {tool:<13} n={len(ms):<4} "
+            f"  {tool:<15} n={len(ms):<4} "
             f"p50 {statistics.median(ms):7.1f}  p95 {pct(ms, 0.95):7.1f}"
         )
 
