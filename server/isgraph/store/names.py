@@ -303,8 +303,10 @@ class NameIndex:
         body = "".join(f"[^{re.escape(ch)}\n]*+{re.escape(ch)}" for ch in q)
         humps = _humps_pattern(q)
         out: list[Ranked] = []
-        for m in re.finditer(f"^{body}[^\n]*", names, re.M):
-            low = m.group(0)
+        # Anchored on a literal newline, not `^` under re.M: the engine then jumps between
+        # newlines instead of trying the pattern at every position (half the time, measured).
+        for m in re.finditer(f"\n({body}[^\n]*)", "\n" + names):
+            low = m.group(1)
             if q not in low:  # substring matches are ranked already
                 # every camel-hump match is a subsequence match: only these are tried
                 out += [
