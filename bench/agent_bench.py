@@ -111,13 +111,15 @@ def score(found: set[str], truth: set[str]) -> tuple[float, float]:
 class Timer:
     def __init__(self) -> None:
         self.ms: dict[str, list[float]] = {}
+        self.recording = True  # off for each question's warm-up call
 
     async def call(
         self, s: ClientSession, tool: str, label: str = "", **args: Any
     ) -> dict[str, Any]:
         t0 = time.perf_counter()
         result = await s.call_tool(tool, args)
-        self.ms.setdefault(label or tool, []).append((time.perf_counter() - t0) * 1000)
+        if self.recording:
+            self.ms.setdefault(label or tool, []).append((time.perf_counter() - t0) * 1000)
         if result.is_error:
             raise RuntimeError(f"{tool}({args}): {result.content}")
         return json.loads(result.content[0].text)  # type: ignore[union-attr]
@@ -150,7 +152,8 @@ async def run(root: Path, rounds: int) -> None:
                 for e in store.edges(dst=target.key, kind=EdgeKind.CALLS)
                 if e.resolution == Resolution.EXACT
             }
-            for _ in range(rounds + 1):
+            for i in range(rounds + 1):
+                timer.recording = i > 0
                 await timer.call(s, "callers", name_or_key=target.key)
                 answer = await timer.call(s, "callers", "callers (full)", name_or_key=target.key,
                                           limit=500, max_tokens=20000)  # fmt: skip
@@ -167,7 +170,8 @@ async def run(root: Path, rounds: int) -> None:
             (target, *_) = lookup.require_targets(store, name)
             _, exact = impacts.dependents(store, target.key, 2)
             truth = set(exact)
-            for _ in range(rounds + 1):
+            for i in range(rounds + 1):
+                timer.recording = i > 0
                 await timer.call(s, "impact", name_or_key=target.key, depth=2)
                 answer = await timer.call(s, "impact", "impact (full)", name_or_key=target.key,
                                           depth=2, limit=1000, max_tokens=20000)  # fmt: skip
@@ -187,7 +191,8 @@ async def run(root: Path, rounds: int) -> None:
 
         for name in DEFINED:
             truth = {e.key for e in store.find_entities(name=name) if e.kind != "module"}
-            for _ in range(rounds + 1):
+            for i in range(rounds + 1):
+                timer.recording = i > 0
                 answer = await timer.call(s, "find_symbols", query=name, limit=10)
             mine = {i["key"] for i in answer["symbols"]["items"]}
             hits = [
@@ -213,7 +218,8 @@ async def run(root: Path, rounds: int) -> None:
                 for e in store.edges(src=target.key)
                 if e.dst and e.resolution == Resolution.EXACT
             }
-            for _ in range(rounds + 1):
+            for i in range(rounds + 1):
+                timer.recording = i > 0
                 answer = await timer.call(s, "context", symbols=[target.key], max_tokens=8000)
             mine = {i["key"] for i in answer["items"]}
             hits = grep_lines(root, target.name)
