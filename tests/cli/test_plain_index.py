@@ -6,20 +6,16 @@ usage errors) is typer's. Real processes on a real project, each run on its own 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from isgraph.index_command import INDEX
 from isgraph.plain_args import parse
+from tests.cli.fronts import TYPER, run_front
 from tests.pipeline.conftest import PROJECT, write_tree
-
-TYPER = "import sys; from isgraph.cli import main; sys.argv[0] = 'isgraph'; main()"
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +24,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(prefix: list[str], args: tuple[str, ...], cwd: Path) -> tuple[int, str, str, bool]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("ISGRAPH_DB", None)
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", *prefix, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    timing = [line for line in proc.stderr.splitlines() if line.startswith("import time:")]
-    stderr = "\n".join(line for line in proc.stderr.splitlines() if line not in timing)
-    used_typer = any(line.rsplit("|", 1)[1].strip() == "typer" for line in timing)
-    return proc.returncode, _same(proc.stdout, cwd), _same(stderr, cwd), used_typer
+    code, stdout, stderr, used_typer = run_front(prefix, args, cwd, timeout=300)
+    return code, _same(stdout, cwd), _same(stderr, cwd), used_typer
 
 
 def _same(text: str, root: Path) -> str:

@@ -15,10 +15,10 @@ import pytest
 
 from isgraph.plain_args import parse
 from isgraph.query_commands import COMMANDS
+from tests.cli.fronts import TYPER, run_front
 from tests.pipeline.conftest import PROJECT, run_cli, write_tree
 
 # Through typer whatever the arguments: the front as it was before the plain path.
-TYPER = "import sys; from isgraph.cli import main; sys.argv[0] = 'isgraph'; main()"
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +29,8 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(prefix: list[str], args: tuple[str, ...], cwd: Path) -> tuple[int, str, str, bool]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("ISGRAPH_DB", None)
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", *prefix, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    timing = [line for line in proc.stderr.splitlines() if line.startswith("import time:")]
-    stderr = "\n".join(line for line in proc.stderr.splitlines() if line not in timing)
-    stderr = re.sub(r"[0-9.]+ ms", "N ms", stderr)  # -v logs times
-    used_typer = any(line.rsplit("|", 1)[1].strip() == "typer" for line in timing)
-    return proc.returncode, proc.stdout, stderr, used_typer
+    code, stdout, stderr, used_typer = run_front(prefix, args, cwd, timeout=120)
+    return code, stdout, re.sub(r"[0-9.]+ ms", "N ms", stderr), used_typer  # -v logs times
 
 
 PLAIN = [
