@@ -643,26 +643,6 @@ def test_impact_follows_every_resolved_kind(filled: Store) -> None:
     assert names(filled.impact(A_MAIN.key)) == {}
 
 
-def test_impact_over_exact_edges_only(filled: Store) -> None:
-    # Child.run reaches util only through its inferred `self.util` call
-    assert names(filled.impact(B_UTIL.key, depth=5, exact_only=True)) == {
-        "helper": 1,
-        "a": 1,
-        "main": 2,
-    }
-    assert names(filled.impact(B_CLS.key, exact_only=True)) == {"Child": 1}
-    assert filled.impact(B_UTIL.key, depth=0, exact_only=True) == []
-    # the same least depths as a walk over the stored edges, layer by layer
-    edges = [e for e in filled.edges() if e.dst and e.resolution == "exact"]
-    want: dict[str, int] = {}
-    layer = {B_UTIL.key}
-    for d in (1, 2, 3):
-        layer = {e.src for e in edges if e.dst in layer and e.src != B_UTIL.key} - set(want)
-        want.update(dict.fromkeys(layer, d))
-    got = {r.key: r.depth for r in filled.impact(B_UTIL.key, depth=3, exact_only=True)}
-    assert got == want
-
-
 def test_cycles(filled: Store) -> None:
     found = filled.cycles("calls")
     assert [[k.rsplit(":", 1)[1] for k in c] for c in found] == [["helper", "util"], ["recurse"]]

@@ -165,8 +165,8 @@ class ShardStore:
     def callees(self, key: str, depth: int = 1) -> list[Reach]:
         return self.inner.callees(key, depth)
 
-    def impact(self, key: str, depth: int = 3, exact_only: bool = False) -> list[Reach]:
-        return self.inner.impact(key, depth, exact_only)
+    def impact(self, key: str, depth: int = 3) -> list[Reach]:
+        return self.inner.impact(key, depth)
 
     def cycles(self, kind: str = "calls", limit: int = 100) -> list[list[str]]:
         return self.inner.cycles(kind, limit)

@@ -337,10 +337,8 @@ class Store(Protocol):
 
     def callees(self, key: str, depth: int = 1) -> list[Reach]: ...
 
-    def impact(self, key: str, depth: int = 3, exact_only: bool = False) -> list[Reach]:
-        """Transitive dependents: entities that reach ``key`` through any resolved edge (with
-        ``exact_only``, through ``exact`` edges only: the *certain* part of an impact), each
-        at its least depth."""
+    def impact(self, key: str, depth: int = 3) -> list[Reach]:
+        """Transitive dependents: entities that reach ``key`` through any resolved edge."""
         ...
 
     def cycles(self, kind: str = "calls", limit: int = 100) -> list[list[str]]:

@@ -341,12 +341,6 @@ _IMPACT = """WITH RECURSIVE reach(k, d) AS (
   SELECT e.src, r.d + 1 FROM reach r JOIN edge e
     ON e.repo = %(repo)s AND e.dst = r.k WHERE r.d < %(depth)s)
 SELECT k, min(d) FROM reach WHERE k <> %(key)s GROUP BY k"""
-_IMPACT_EXACT = """WITH RECURSIVE reach(k, d) AS (
-  SELECT src, 1 FROM edge WHERE repo = %(repo)s AND dst = %(key)s AND resolution = 'exact'
-  UNION
-  SELECT e.src, r.d + 1 FROM reach r JOIN edge e
-    ON e.repo = %(repo)s AND e.dst = r.k AND e.resolution = 'exact' WHERE r.d < %(depth)s)
-SELECT k, min(d) FROM reach WHERE k <> %(key)s GROUP BY k"""
 _RESOLVED_PAIRS = """SELECT src, dst FROM edge WHERE repo = %(repo)s AND kind = %(kind)s
 AND dst IS NOT NULL"""
 
@@ -992,8 +986,8 @@ class PostgresStore:
     def callees(self, key: str, depth: int = 1) -> list[Reach]:
         return self._reach(_CALLEES, key, depth)
 
-    def impact(self, key: str, depth: int = 3, exact_only: bool = False) -> list[Reach]:
-        return self._reach(_IMPACT_EXACT if exact_only else _IMPACT, key, depth)
+    def impact(self, key: str, depth: int = 3) -> list[Reach]:
+        return self._reach(_IMPACT, key, depth)
 
     def cycles(self, kind: str = "calls", limit: int = 100) -> list[list[str]]:
         """Components sorted by size (largest first), then by their first key.
