@@ -95,6 +95,19 @@ def _worker_init(front: int) -> None:
     exit_with(front)
 
 
+def walk_workspace(root: Path, config: Config) -> Iterator[Found | Skip | ProjectFile]:
+    """What an index of ``root`` walks: its source files of every indexed language, what
+    was skipped, and the project files extraction reads. `index.verify` walks the same, so
+    that a clean tree never shows as drift."""
+    return discover(
+        root,
+        excludes=config.excludes,
+        index_dir=root / INDEX_DIR_NAME,
+        languages=set(LANGUAGES),
+        project_files=context.is_project_file,
+    )
+
+
 def make_pool(jobs: int) -> ProcessPoolExecutor:
     """A process pool whose workers start from a small forkserver (fast, no inherited state)."""
     ctx: multiprocessing.context.BaseContext
@@ -285,13 +298,7 @@ async def run_pipeline(
         found_iter = iter(external)
         only = []  # nothing under the root is listed, so nothing is removed
     elif only is None:
-        found_iter = discover(
-            root,
-            excludes=config.excludes,
-            index_dir=root / INDEX_DIR_NAME,
-            languages=set(LANGUAGES),
-            project_files=context.is_project_file,
-        )
+        found_iter = walk_workspace(root, config)
     else:
         found_iter = _explicit(root, only, config)
     if overrides:

@@ -175,24 +175,17 @@ def tree_drift(
     file still waiting for its calls (empty hash), a project file whose hash is not the one
     stored (`index.context`). Typeshed stubs are not the tree's. Reads only."""
     from isgraph.index import context
-    from isgraph.index.discover import Found, ProjectFile, Skip, discover
-    from isgraph.index.languages import LANGUAGES
+    from isgraph.index.discover import Found, ProjectFile, Skip
+    from isgraph.index.pipeline import walk_workspace
     from isgraph.index.stubs import is_external
     from isgraph.model import FileStatus
-    from isgraph.store.connect import INDEX_DIR_NAME
 
     states = {p: s for p, s in store.file_states().items() if not is_external(p)}
     overrides = overrides or {}
     seen: set[str] = set()
     projects: list[str] = []
     out: list[str] = []
-    found = discover(
-        root,
-        excludes=config.excludes,
-        index_dir=root / INDEX_DIR_NAME,
-        languages=set(LANGUAGES),
-        project_files=context.is_project_file,
-    )
+    found = walk_workspace(root, config)
     for item in found:
         if isinstance(item, ProjectFile):
             projects.append(item.relpath)
